@@ -1,0 +1,10 @@
+// The migration lineage, in order. Append only: never edit a migration that has shipped.
+import * as m001 from './001_initial.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, ...m001 }];
