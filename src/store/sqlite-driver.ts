@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import type { Row, SqlDatabase, SqlRunner, SqlValue } from '../ports/sql.js';
-import { Mutex } from './mutex.js';
+import { Mutex } from '../lib/mutex.js';
 
 const NOW_SQL = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 
