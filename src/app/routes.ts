@@ -5,6 +5,7 @@ import { projectRoutes } from '../api/routes/projects.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { taskRoutes } from '../api/routes/tasks.js';
 import { tokenRoutes } from '../api/routes/tokens.js';
+import { uiRoutes } from '../api/routes/ui.js';
 import type { SqlStore } from '../store/sql-store.js';
 import { VERSION } from './version.js';
 
@@ -21,6 +22,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...taskRoutes(deps.store),
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
+    ...uiRoutes(deps.store),
   );
   return routes;
 }
