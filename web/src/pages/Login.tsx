@@ -33,7 +33,7 @@ export function Login({ onToken, reason }: { onToken(token: string): void; reaso
         <p>Sign in with an API token. The local admin token is in <code>~/.gantry/admin.token</code> (or <code>&lt;home&gt;/admin.token</code>).</p>
         <label className="field">
           <span>Token</span>
-          <input name="token" type="password" autoComplete="current-password" autoFocus value={token} onChange={(e) => setToken(e.target.value)} placeholder="gantry_admin_…" />
+          <input name="token" type="password" autoComplete="current-password" autoFocus value={token} onChange={(e) => setToken(e.target.value)} placeholder="gnt_admin_…" />
         </label>
         {error && (
           <p className="error" role="alert">

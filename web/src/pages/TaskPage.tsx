@@ -4,7 +4,7 @@ import { ApiError } from '../api/client.js';
 import type { GantryEvent, OperatorAction, Session, Task } from '../api/types.js';
 import { useLive, useSession } from '../live/context.js';
 import { needOf } from '../model/board.js';
-import { eventTone, summarize } from '../model/events.js';
+import { eventTone, summarize } from '../../../src/domain/event-summary.js';
 import { ConfirmDialog, type ConfirmSpec } from '../ui/Confirm.js';
 import { ago, clock, stageLabel } from '../ui/format.js';
 import { Link } from '../ui/router.js';

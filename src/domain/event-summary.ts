@@ -1,6 +1,7 @@
-// One line per event for timelines and `logs`-style views. Payloads never carry bodies or tokens,
-// so everything here is safe to show; unknown types fall back to their most telling fields.
-import type { GantryEvent } from '../api/types.js';
+// One line per event, shared by the dashboard timeline and `gantry logs`. Payloads never carry
+// bodies or tokens, so everything here is safe to show; unknown types fall back to their most
+// telling fields. Pure: no I/O, no clock.
+import type { GantryEvent } from './events.js';
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null);
 

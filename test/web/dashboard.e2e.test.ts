@@ -1,0 +1,130 @@
+// The dashboard in a real browser (Debian's Chromium via playwright-core) against a real
+// `gantry up` child process. Every wait is on a page condition; nothing sleeps. The screenshots in
+// docs/screenshots are written by these tests, so they always show the current dashboard.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { openStore } from '../../src/store/open.js';
+import type { Task } from '../../src/domain/task.js';
+import { makeRepo } from '../support/git.js';
+import { browserUnavailable, launchBrowser, signedIn, startDaemon, type Daemon } from './browser.js';
+
+const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+const inCI = process.env.CI === 'true' || process.env.CI === '1';
+const unavailable = browserUnavailable();
+if (unavailable && inCI) throw new Error(`CI=true but ${unavailable}: browser tests are mandatory in CI`);
+
+const card = (page: Page, id: string, column?: string) => page.locator(`${column ? `[data-testid="column-${column}"] ` : ''}[data-task="${id}"]`);
+
+describe('dashboard in a browser', { skip: unavailable ?? false }, () => {
+  let d: Daemon;
+  let browser: Browser;
+  let project: string;
+  let repo: string;
+  const submit = async (title: string, extra: Record<string, unknown> = {}) => {
+    const r = await d.req<{ task: Task }>('POST', '/api/tasks', { title, body: `Do: ${title}`, project, ...extra });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body.task;
+  };
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    [d, browser] = await Promise.all([startDaemon({ args: ['--factories', '0'] }), launchBrowser()]);
+    repo = makeRepo();
+    const r = await d.req<{ project: { id: string } }>('POST', '/api/projects', { path: repo, name: 'webapp' });
+    project = r.body.project.id;
+  });
+  after(async () => {
+    await browser?.close();
+    await d?.stop();
+    if (repo) rmSync(repo, { recursive: true, force: true });
+  });
+
+  it('asks for a token, shows nothing without one, refuses a wrong one', async () => {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 }, colorScheme: 'light' });
+    const page = await context.newPage();
+    const apiCalls: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/api/')) apiCalls.push(r.url());
+    });
+    await page.goto(`${d.url}/`);
+    await page.getByLabel('Token').waitFor();
+    assert.equal(apiCalls.length, 0, `the login screen reads no data: ${apiCalls.join(', ')}`);
+    await page.screenshot({ path: `${SHOTS}login.png` });
+    await page.getByLabel('Token').fill('gantry_admin_wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'not accepted' }).waitFor();
+    await page.getByLabel('Token').fill(d.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('[data-testid="conn"].conn-live').waitFor();
+    assert.ok(apiCalls.filter((u) => !u.includes('/api/events/stream')).every((u) => !u.includes(encodeURIComponent(d.token))), 'the token travels in a URL only to the event stream');
+    // Sign out forgets the token.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Token').waitFor();
+    assert.equal(await page.evaluate(() => localStorage.getItem('gantry.token')), null);
+    await context.close();
+  });
+
+  it('the board updates live when tasks are submitted and change', async () => {
+    const { context, page } = await signedIn(browser, d);
+    await page.getByText('No tasks yet').waitFor();
+    const login = await submit('Fix the flaky login test', { priority: 5 });
+    await card(page, login.id, 'queued').waitFor();
+    const dark = await submit('Add a dark mode toggle');
+    const docs = await submit('Document the public API');
+    await card(page, docs.id, 'queued').waitFor();
+    // A change (not a new task) moves the card: a new unshipped dependency blocks it.
+    assert.equal((await d.req('PATCH', `/api/tasks/${dark.id}`, { after: [login.id] })).status, 200);
+    await card(page, dark.id, 'blocked').waitFor();
+    assert.equal(await card(page, dark.id, 'queued').count(), 0);
+    await submit('Speed up the CI cache', { after: [docs.id] });
+    await page.locator('[data-testid="column-blocked"] [data-task]').nth(1).waitFor();
+    await page.screenshot({ path: `${SHOTS}board.png` });
+    await context.close();
+  });
+
+  it('a task page shows its facts and appends history live', async () => {
+    const base = await submit('Migrate the settings page');
+    const dep = await submit('Ship the design tokens');
+    const { context, page } = await signedIn(browser, d, `/tasks/${base.id}`);
+    await page.getByRole('heading', { name: 'Migrate the settings page' }).waitFor();
+    await page.locator('[data-testid="timeline"] li', { hasText: 'task.submitted' }).waitFor();
+    assert.equal(await page.getByTestId('task-stage').textContent(), 'queued');
+    assert.equal((await d.req('PATCH', `/api/tasks/${base.id}`, { after: [dep.id] })).status, 200);
+    await page.locator('[data-testid="timeline"] li', { hasText: 'task.dependencies_changed' }).waitFor();
+    await page.locator('[data-testid="task-page"][data-stage="blocked"]').waitFor();
+    await page.getByRole('link', { name: dep.id }).waitFor();
+    await page.screenshot({ path: `${SHOTS}task.png` });
+    // Back to the board through the breadcrumb: client-side navigation, same live stream.
+    await page.getByRole('link', { name: 'Board', exact: true }).first().click();
+    await card(page, base.id, 'blocked').waitFor();
+    await context.close();
+  });
+
+  it('works on a phone screen: no sideways scrolling, every column reachable', async () => {
+    const { context, page } = await signedIn(browser, d, '/', { width: 375, height: 812 });
+    await page.locator('[data-testid="column-queued"] [data-task]').first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px at 375px`);
+    for (const col of ['queued', 'blocked', 'shipped']) assert.ok(await page.getByTestId(`column-${col}`).isVisible() || (await page.getByTestId(`column-${col}`).count()) === 1);
+    await page.screenshot({ path: `${SHOTS}phone.png`, fullPage: true });
+    await context.close();
+  });
+
+  it('resumes the event stream after the coordinator restarts and replays what it missed', async () => {
+    const { context, page } = await signedIn(browser, d);
+    const port = Number(new URL(d.url).port);
+    await d.stop({ keepHome: true });
+    await page.locator('[data-testid="conn"]:not(.conn-live)').waitFor();
+    // While the dashboard is disconnected, a change is committed straight to the store.
+    const store = await openStore(`${d.home}/gantry.db`);
+    const missed = (await store.tasks.submit({ projectId: project, title: 'Committed while the dashboard was away', body: '', pipeline: 'standard', agent: null, priority: 0, capabilities: [], after: [], idempotencyKey: null, maxAttempts: 3 })).task;
+    await store.close();
+    d = await startDaemon({ args: ['--factories', '0'], home: d.home, port });
+    await page.locator('[data-testid="conn"].conn-live').waitFor();
+    await card(page, missed.id, 'queued').waitFor();
+    await context.close();
+  });
+});
