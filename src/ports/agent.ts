@@ -1,0 +1,117 @@
+// The agent adapter contract: how the engine starts, resumes, interrupts and observes one coding
+// agent (Claude Code, Codex, …, the built-in scripted agent) without knowing which one it is.
+// Every adapter turns its agent's own output into the same normalized AgentEvent stream.
+import type { ObservationSource } from '../domain/observation.js';
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+}
+
+export type AgentEvent =
+  /** The agent's own conversation id (Claude session_id, Codex thread_id): the resume key. */
+  | { type: 'session_started'; agentSessionId: string }
+  | { type: 'turn_started' }
+  | { type: 'tool_use'; name: string; summary: string }
+  | { type: 'message'; text: string }
+  | { type: 'needs_input'; question: string; options?: string[] }
+  /** usage/cost are null when the agent does not report them. */
+  | { type: 'turn_completed'; usage: TokenUsage | null; costUsd: number | null }
+  /** fatal: the turn failed (vs. a warning such as an unparseable line). */
+  | { type: 'error'; message: string; fatal: boolean }
+  | { type: 'exited'; code: number | null; signal: string | null; reason: ExitReason };
+
+/** Why the process ended: on its own, or because Gantry stopped it. */
+export type ExitReason = 'exited' | 'stopped' | 'timeout' | 'inactive' | 'spawn_failed';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  reason: ExitReason;
+}
+
+/**
+ * What the agent may do without asking. The default lets it edit files in the workspace and run
+ * an explicit allowlist of tools; skipping permission checks entirely needs `skipPermissions`,
+ * which only the project config can set (never a task or an API caller).
+ */
+export interface PermissionPolicy {
+  /** 'edits': edit files, allowlisted tools only. 'readonly': plan/read only. */
+  mode: 'edits' | 'readonly';
+  /** Tool allowlist in the agent's own syntax (Claude: `Bash(git:*)`); empty = adapter default. */
+  allowedTools: string[];
+  skipPermissions: boolean;
+}
+
+export interface LaunchSpec {
+  /** Gantry's session id (names logs, tmux sessions, hook tokens). */
+  sessionId: string;
+  launchGeneration: number;
+  /** Absolute path of the workspace (the agent's cwd). */
+  workspace: string;
+  prompt: string;
+  /** Role instructions (implementer, reviewer, …) appended to the agent's system prompt. */
+  roleInstructions?: string;
+  /** Continue this agent conversation (from an earlier session_started) instead of starting one. */
+  resumeAgentSessionId?: string;
+  permissions: PermissionPolicy;
+  /** Where hooks post activity; the token authenticates this session only. */
+  hook?: { url: string; token: string };
+  /** Per-session log of everything the process printed (stdout and stderr). */
+  logFile: string;
+  /** Kill after this long in total / after this long without any output. */
+  timeoutMs?: number;
+  inactivityMs?: number;
+  /** Grace between SIGTERM and SIGKILL when stopping. */
+  killGraceMs?: number;
+  /** Extra environment (e.g. endpoints for tests); Gantry's own variables are never inherited. */
+  env?: Record<string, string>;
+  /** The executable; default: found in node_modules/.bin or on PATH. */
+  binary?: string;
+  model?: string;
+  /** Adapter-specific settings from gantry.yaml (e.g. the scripted agent's script, command argv). */
+  options?: Record<string, unknown>;
+}
+
+export interface SessionHandle {
+  pid: number;
+  /** Normalized events, ending with exactly one `exited`. Consume it once. */
+  events: AsyncIterable<AgentEvent>;
+  exited: Promise<ExitInfo>;
+  /** Ask the agent to stop the current turn (SIGINT to its process group). */
+  interrupt(): void;
+  /** SIGTERM the process group, then SIGKILL after the grace period. */
+  stop(reason?: ExitReason): Promise<ExitInfo>;
+}
+
+export interface AgentCapabilities {
+  /** How events arrive: a structured stream on stdout, or only the exit code (plus git diff). */
+  transport: 'stream-json' | 'jsonl' | 'exit-code';
+  /** Can a later turn continue the same conversation? */
+  resume: boolean;
+  /** How tool permissions are decided in headless mode. */
+  approvals: 'policy' | 'sandbox' | 'auto' | 'none';
+  interrupt: 'signal' | 'none';
+  /** Does the agent report token usage / cost? */
+  usage: 'tokens+cost' | 'tokens' | 'none';
+  activitySources: ObservationSource[];
+}
+
+export interface AgentDetection {
+  id: string;
+  installed: boolean;
+  version: string | null;
+  path: string | null;
+  /** installed and usable; when false, `hint` says what to do. */
+  ready: boolean;
+  hint: string | null;
+}
+
+export interface AgentAdapter {
+  id: string;
+  displayName: string;
+  capabilities: AgentCapabilities;
+  detect(opts?: { binary?: string; env?: NodeJS.ProcessEnv }): Promise<AgentDetection>;
+  launch(spec: LaunchSpec): SessionHandle;
+}

@@ -1,0 +1,112 @@
+// Real Claude Code CLI against the scripted model server, in a real git workspace.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { claudeCode } from '../../src/agents/claude-code.js';
+import type { LaunchSpec } from '../../src/ports/agent.js';
+import { startModelServer, type ModelServer } from '../support/model-server/server.js';
+import { collect, git, ofType, requireCli, sandbox, spec, type Sandbox } from './support.js';
+
+const skip = requireCli('claude', '@anthropic-ai/claude-code');
+const question = 'I need a decision first.\n```gantry-question\n{"question":"Which database?","options":["SQLite","PostgreSQL"]}\n```';
+
+describe('claude-code adapter against the real CLI', { skip, timeout: 240_000 }, () => {
+  let server: ModelServer;
+  let box: Sandbox;
+  const hooks: { auth: string | undefined; body: Record<string, unknown> }[] = [];
+  let hookUrl = '';
+  const hookServer = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      hooks.push({ auth: req.headers.authorization, body: JSON.parse(body) as Record<string, unknown> });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+
+  before(async () => {
+    server = await startModelServer();
+    box = sandbox('claude');
+    await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
+    hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hook`;
+  });
+  after(async () => {
+    await server.close();
+    hookServer.close();
+    box.cleanup();
+  });
+
+  const claudeSpec = (over: Partial<LaunchSpec> = {}): LaunchSpec =>
+    spec(box, {
+      env: {
+        HOME: box.home,
+        ANTHROPIC_BASE_URL: server.url,
+        ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        DISABLE_TELEMETRY: '1',
+      },
+      ...over,
+    });
+
+  let sessionId = '';
+
+  it('edits and commits a file, reporting session id, usage, cost and turn boundaries; hooks post activity', async () => {
+    server.setScript([
+      { text: 'Writing the file.', tools: [{ name: 'Write', input: { file_path: join(box.workspace, 'hello.txt'), content: 'hello\n' } }] },
+      { tools: [{ name: 'Bash', input: { command: 'git add hello.txt && git commit -q -m "add hello"', description: 'commit' } }] },
+      { text: 'Done: hello.txt is committed.' },
+      { text: 'Second turn: nothing left to do.' },
+    ]);
+    const h = claudeCode.launch(claudeSpec({ hook: { url: hookUrl, token: 'hook-token-1' } }));
+    const events = await collect(h);
+    const types = events.map((e) => e.type);
+    assert.equal(types[0], 'session_started');
+    assert.equal(types[1], 'turn_started');
+    assert.equal(types.at(-1), 'exited');
+    sessionId = ofType(events, 'session_started')[0]?.agentSessionId ?? '';
+    assert.match(sessionId, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(ofType(events, 'tool_use').map((t) => t.name), ['Write', 'Bash']);
+    const done = ofType(events, 'turn_completed');
+    assert.equal(done.length, 1);
+    assert.ok((done[0]?.usage?.inputTokens ?? 0) > 0);
+    assert.ok((done[0]?.costUsd ?? 0) > 0);
+    assert.deepEqual(ofType(events, 'error'), []);
+    assert.deepEqual(ofType(events, 'exited')[0], { type: 'exited', code: 0, signal: null, reason: 'exited' });
+    assert.equal(git(box.workspace, 'log', '-1', '--format=%s'), 'add hello');
+    assert.equal(git(box.workspace, 'show', 'HEAD:hello.txt'), 'hello');
+    // Hooks reached Gantry with the per-session token, naming the same session.
+    assert.ok(hooks.length > 0);
+    assert.ok(hooks.every((x) => x.auth === 'Bearer hook-token-1'));
+    assert.ok(hooks.some((x) => x.body.hook_event_name === 'PreToolUse'));
+    assert.ok(hooks.every((x) => x.body.session_id === sessionId));
+  });
+
+  it('resumes the same session for a second turn', async () => {
+    assert.ok(sessionId);
+    const h = claudeCode.launch(claudeSpec({ resumeAgentSessionId: sessionId, prompt: 'Anything else?' }));
+    const events = await collect(h);
+    assert.equal(ofType(events, 'session_started')[0]?.agentSessionId, sessionId);
+    assert.equal(ofType(events, 'message').at(-1)?.text, 'Second turn: nothing left to do.');
+    assert.equal(ofType(events, 'turn_completed').length, 1);
+  });
+
+  it('surfaces a scripted question as needs_input', async () => {
+    server.setScript([{ text: question }]);
+    const events = await collect(claudeCode.launch(claudeSpec()));
+    assert.deepEqual(ofType(events, 'needs_input'), [{ type: 'needs_input', question: 'Which database?', options: ['SQLite', 'PostgreSQL'] }]);
+  });
+
+  it('reports a killed CLI as exited with its signal, and the unfinished turn as an error', async () => {
+    server.setScript([{ tools: [{ name: 'Bash', input: { command: 'sleep 60', description: 'wait' } }] }]);
+    const h = claudeCode.launch(claudeSpec({ permissions: { mode: 'edits', allowedTools: ['Bash(sleep:*)'], skipPermissions: false } }));
+    const events = await collect(h, (e) => {
+      if (e.type === 'tool_use') process.kill(h.pid, 'SIGKILL');
+    });
+    const exited = ofType(events, 'exited')[0];
+    assert.equal(exited?.signal, 'SIGKILL');
+    assert.equal(exited?.reason, 'exited');
+    assert.ok(ofType(events, 'error').some((e) => e.fatal));
+  });
+});
