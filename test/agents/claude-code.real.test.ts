@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { claudeCode } from '../../src/agents/claude-code.js';
 import type { LaunchSpec } from '../../src/ports/agent.js';
 import { startModelServer, type ModelServer } from '../support/model-server/server.js';
-import { collect, git, ofType, requireCli, sandbox, spec, type Sandbox } from './support.js';
+import { collect, git, ofType, recordFixture, requireCli, sandbox, spec, type Sandbox } from './support.js';
 
 const skip = requireCli('claude', '@anthropic-ai/claude-code');
 const question = 'I need a decision first.\n```gantry-question\n{"question":"Which database?","options":["SQLite","PostgreSQL"]}\n```';
@@ -59,8 +59,9 @@ describe('claude-code adapter against the real CLI', { skip, timeout: 240_000 },
       { text: 'Done: hello.txt is committed.' },
       { text: 'Second turn: nothing left to do.' },
     ]);
-    const h = claudeCode.launch(claudeSpec({ hook: { url: hookUrl, token: 'hook-token-1' } }));
-    const events = await collect(h);
+    const s = claudeSpec({ hook: { url: hookUrl, token: 'hook-token-1' } });
+    const events = await collect(claudeCode.launch(s));
+    recordFixture('claude-code-edit-commit', s.logFile);
     const types = events.map((e) => e.type);
     assert.equal(types[0], 'session_started');
     assert.equal(types[1], 'turn_started');
@@ -85,8 +86,9 @@ describe('claude-code adapter against the real CLI', { skip, timeout: 240_000 },
 
   it('resumes the same session for a second turn', async () => {
     assert.ok(sessionId);
-    const h = claudeCode.launch(claudeSpec({ resumeAgentSessionId: sessionId, prompt: 'Anything else?' }));
-    const events = await collect(h);
+    const s = claudeSpec({ resumeAgentSessionId: sessionId, prompt: 'Anything else?' });
+    const events = await collect(claudeCode.launch(s));
+    recordFixture('claude-code-resume', s.logFile);
     assert.equal(ofType(events, 'session_started')[0]?.agentSessionId, sessionId);
     assert.equal(ofType(events, 'message').at(-1)?.text, 'Second turn: nothing left to do.');
     assert.equal(ofType(events, 'turn_completed').length, 1);
@@ -94,16 +96,20 @@ describe('claude-code adapter against the real CLI', { skip, timeout: 240_000 },
 
   it('surfaces a scripted question as needs_input', async () => {
     server.setScript([{ text: question }]);
-    const events = await collect(claudeCode.launch(claudeSpec()));
+    const s = claudeSpec();
+    const events = await collect(claudeCode.launch(s));
+    recordFixture('claude-code-question', s.logFile);
     assert.deepEqual(ofType(events, 'needs_input'), [{ type: 'needs_input', question: 'Which database?', options: ['SQLite', 'PostgreSQL'] }]);
   });
 
   it('reports a killed CLI as exited with its signal, and the unfinished turn as an error', async () => {
     server.setScript([{ tools: [{ name: 'Bash', input: { command: 'sleep 60', description: 'wait' } }] }]);
-    const h = claudeCode.launch(claudeSpec({ permissions: { mode: 'edits', allowedTools: ['Bash(sleep:*)'], skipPermissions: false } }));
+    const s = claudeSpec({ permissions: { mode: 'edits', allowedTools: ['Bash(sleep:*)'], skipPermissions: false } });
+    const h = claudeCode.launch(s);
     const events = await collect(h, (e) => {
       if (e.type === 'tool_use') process.kill(h.pid, 'SIGKILL');
     });
+    recordFixture('claude-code-killed', s.logFile);
     const exited = ofType(events, 'exited')[0];
     assert.equal(exited?.signal, 'SIGKILL');
     assert.equal(exited?.reason, 'exited');

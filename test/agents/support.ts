@@ -1,6 +1,6 @@
 // Shared helpers for agent tests: temp git workspaces, launch specs, event collection.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentEvent, LaunchSpec, SessionHandle } from '../../src/ports/agent.js';
@@ -68,4 +68,14 @@ export function requireCli(name: string, pkg: string): string | false {
   if (resolveBinary(name, undefined)) return false;
   if (process.env.CI === 'true') throw new Error(`${name} CLI is required in CI: run npm ci (it installs ${pkg})`);
   return `${name} CLI not installed (npm install installs ${pkg}); skipping real-CLI tests`;
+}
+
+/**
+ * Re-record parser fixtures from real runs: GANTRY_RECORD_FIXTURES=1 node scripts/run-tests.mjs real
+ * copies the JSON lines of a run's log into test/agents/fixtures/<name>.jsonl.
+ */
+export function recordFixture(name: string, logFile: string): void {
+  if (!process.env.GANTRY_RECORD_FIXTURES) return;
+  const lines = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.startsWith('{'));
+  writeFileSync(new URL(`./fixtures/${name}.jsonl`, import.meta.url), `${lines.join('\n')}\n`);
 }
