@@ -53,6 +53,9 @@ export interface LaunchSpec {
   prompt: string;
   /** Role instructions (implementer, reviewer, …) appended to the agent's system prompt. */
   roleInstructions?: string;
+  /** The step's role and attempt/round (1-based); scripted agents pick their script by them. */
+  role?: string;
+  attempt?: number;
   /** Continue this agent conversation (from an earlier session_started) instead of starting one. */
   resumeAgentSessionId?: string;
   permissions: PermissionPolicy;
