@@ -1,7 +1,7 @@
 // The agent adapter contract: how the engine starts, resumes, interrupts and observes one coding
 // agent (Claude Code, Codex, …, the built-in scripted agent) without knowing which one it is.
 // Every adapter turns its agent's own output into the same normalized AgentEvent stream.
-import type { ObservationSource } from '../domain/observation.js';
+import type { Observation, ObservationSource } from '../domain/observation.js';
 
 export interface TokenUsage {
   inputTokens: number;
@@ -117,4 +117,20 @@ export interface AgentAdapter {
   capabilities: AgentCapabilities;
   detect(opts?: { binary?: string; env?: NodeJS.ProcessEnv }): Promise<AgentDetection>;
   launch(spec: LaunchSpec): SessionHandle;
+}
+
+/** What an agent is doing, as evidence sources see it (DESIGN §7 activity axis). */
+export type AgentActivity = 'working' | 'idle' | 'waiting_input' | 'blocked' | 'unknown';
+
+/** What process liveness reports (DESIGN §7 runtime axis). */
+export type AgentRuntime =
+  | { state: 'alive'; pid: number }
+  | { state: 'exited'; pid: number; code: number | null; signal: string | null; reason: ExitReason };
+
+/** Where adapters and the hook endpoint deliver evidence; the lifecycle manager subscribes. */
+export interface ActivitySink {
+  activity(sessionId: string, obs: Observation<AgentActivity>): void;
+  runtime(sessionId: string, obs: Observation<AgentRuntime>): void;
+  /** The agent's own session id learned from a hook or the protocol. */
+  agentSession?(sessionId: string, agentSessionId: string, launchGeneration: number): void;
 }

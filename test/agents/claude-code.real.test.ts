@@ -1,11 +1,15 @@
 // Real Claude Code CLI against the scripted model server, in a real git workspace.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ActivityHub, type ActivityMessage } from '../../src/agents/activity/hub.js';
+import { HookTokens } from '../../src/agents/activity/hook-token.js';
+import { observeSession } from '../../src/agents/activity/observe.js';
 import { claudeCode } from '../../src/agents/claude-code.js';
-import type { LaunchSpec } from '../../src/ports/agent.js';
+import { silentLogger } from '../../src/api/logger.js';
+import { agentHookRoutes, hookUrl } from '../../src/api/routes/agent-hooks.js';
+import { createApiServer, type ApiServer } from '../../src/api/server.js';
+import type { AgentEvent, LaunchSpec } from '../../src/ports/agent.js';
 import { startModelServer, type ModelServer } from '../support/model-server/server.js';
 import { collect, git, ofType, recordFixture, requireCli, sandbox, spec, type Sandbox } from './support.js';
 
@@ -15,26 +19,23 @@ const question = 'I need a decision first.\n```gantry-question\n{"question":"Whi
 describe('claude-code adapter against the real CLI', { skip, timeout: 240_000 }, () => {
   let server: ModelServer;
   let box: Sandbox;
-  const hooks: { auth: string | undefined; body: Record<string, unknown> }[] = [];
-  let hookUrl = '';
-  const hookServer = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      hooks.push({ auth: req.headers.authorization, body: JSON.parse(body) as Record<string, unknown> });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
+  // Gantry's real hook route on a real API server, delivering into an activity hub.
+  const tokens = new HookTokens('test-secret-0123456789');
+  const hub = new ActivityHub();
+  const seen: ActivityMessage[] = [];
+  hub.subscribe((m) => seen.push(m));
+  let api: ApiServer;
+  let apiUrl = '';
 
   before(async () => {
     server = await startModelServer();
     box = sandbox('claude');
-    await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
-    hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hook`;
+    api = createApiServer({ routes: agentHookRoutes({ tokens, sink: hub, clock: Date }), tokens: { verify: async () => undefined }, logger: silentLogger });
+    apiUrl = (await api.listen(0, '127.0.0.1')).url;
   });
   after(async () => {
     await server.close();
-    hookServer.close();
+    await api.close();
     box.cleanup();
   });
 
@@ -53,14 +54,16 @@ describe('claude-code adapter against the real CLI', { skip, timeout: 240_000 },
   let sessionId = '';
 
   it('edits and commits a file, reporting session id, usage, cost and turn boundaries; hooks post activity', async () => {
+    const gantrySession = 'sess-hooked';
     server.setScript([
       { text: 'Writing the file.', tools: [{ name: 'Write', input: { file_path: join(box.workspace, 'hello.txt'), content: 'hello\n' } }] },
       { tools: [{ name: 'Bash', input: { command: 'git add hello.txt && git commit -q -m "add hello"', description: 'commit' } }] },
       { text: 'Done: hello.txt is committed.' },
       { text: 'Second turn: nothing left to do.' },
     ]);
-    const s = claudeSpec({ hook: { url: hookUrl, token: 'hook-token-1' } });
-    const events = await collect(claudeCode.launch(s));
+    const s = claudeSpec({ sessionId: gantrySession, hook: { url: hookUrl(apiUrl, gantrySession), token: tokens.issue(gantrySession, 1) } });
+    const events: AgentEvent[] = [];
+    await observeSession(gantrySession, 1, claudeCode.launch(s), hub, Date, (e) => events.push(e));
     recordFixture('claude-code-edit-commit', s.logFile);
     const types = events.map((e) => e.type);
     assert.equal(types[0], 'session_started');
@@ -77,11 +80,14 @@ describe('claude-code adapter against the real CLI', { skip, timeout: 240_000 },
     assert.deepEqual(ofType(events, 'exited')[0], { type: 'exited', code: 0, signal: null, reason: 'exited' });
     assert.equal(git(box.workspace, 'log', '-1', '--format=%s'), 'add hello');
     assert.equal(git(box.workspace, 'show', 'HEAD:hello.txt'), 'hello');
-    // Hooks reached Gantry with the per-session token, naming the same session.
-    assert.ok(hooks.length > 0);
-    assert.ok(hooks.every((x) => x.auth === 'Bearer hook-token-1'));
-    assert.ok(hooks.some((x) => x.body.hook_event_name === 'PreToolUse'));
-    assert.ok(hooks.every((x) => x.body.session_id === sessionId));
+    // Hooks reached Gantry's route with the per-session token and became observations.
+    const hooked = seen.filter((m) => m.kind === 'activity' && m.obs.source === 'hook');
+    assert.ok(hooked.length >= 3, JSON.stringify(seen));
+    assert.ok(hooked.every((m) => m.sessionId === gantrySession && m.kind === 'activity' && m.obs.launchGeneration === 1));
+    assert.ok(hooked.some((m) => m.kind === 'activity' && m.obs.value === 'working'));
+    assert.ok(seen.some((m) => m.kind === 'agent_session' && m.agentSessionId === sessionId));
+    const runtime = seen.filter((m) => m.kind === 'runtime').map((m) => (m.kind === 'runtime' ? m.obs.value.state : ''));
+    assert.deepEqual(runtime, ['alive', 'exited']);
   });
 
   it('resumes the same session for a second turn', async () => {
