@@ -51,6 +51,14 @@ export function claudeCodePlan(spec: LaunchSpec, binary: string): CommandPlan {
   return { argv, env, stdin: spec.prompt, files };
 }
 
+/** The interactive TUI for tmux: same permissions, hooks and instructions; the prompt as argument. */
+export function claudeCodeInteractivePlan(spec: LaunchSpec, binary: string): CommandPlan {
+  const headless = claudeCodePlan(spec, binary);
+  const argv = headless.argv.filter((a, i, all) => !['-p', '--verbose'].includes(a) && a !== '--output-format' && all[i - 1] !== '--output-format');
+  const { stdin: _prompt, ...rest } = headless;
+  return { ...rest, argv: [...argv, spec.prompt] };
+}
+
 export const claudeCode = defineCliAgent({
   id: 'claude-code',
   displayName: 'Claude Code',
@@ -66,5 +74,6 @@ export const claudeCode = defineCliAgent({
   },
   envPassThrough: ['ANTHROPIC_*', 'CLAUDE_CONFIG_DIR', 'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX', 'AWS_*', 'CLOUD_ML_REGION', 'ANTHROPIC_VERTEX_PROJECT_ID', 'DISABLE_TELEMETRY', 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC'],
   plan: claudeCodePlan,
+  interactivePlan: claudeCodeInteractivePlan,
   parser: () => claudeCodeParser(),
 });

@@ -4,11 +4,13 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { GantryError } from '../domain/errors.js';
 import type { AgentAdapter, AgentCapabilities, AgentDetection, AgentEvent, ExitInfo, LaunchSpec, SessionHandle } from '../ports/agent.js';
 import { resolveBinary } from './binary.js';
 import { AsyncQueue } from './process/async-queue.js';
 import { agentEnv } from './process/env.js';
 import { supervise } from './process/supervisor.js';
+import { launchInTmux } from './process/tmux.js';
 import type { StreamParser } from './stream-parser.js';
 
 export interface CommandPlan {
@@ -30,6 +32,8 @@ export interface CliAgentDef {
   /** The agent's own auth and endpoint variables, passed through from Gantry's environment. */
   envPassThrough: readonly string[];
   plan(spec: LaunchSpec, binary: string): CommandPlan;
+  /** The agent's interactive TUI (for tmux); absent = the agent has no interactive mode here. */
+  interactivePlan?(spec: LaunchSpec, binary: string): CommandPlan;
   parser(spec: LaunchSpec): StreamParser;
 }
 
@@ -95,6 +99,41 @@ export function runPlanned(plan: CommandPlan, spec: LaunchSpec, parser: StreamPa
   };
 }
 
+/** Runs a planned command in tmux; the only protocol event is the final `exited`. */
+export function runInteractive(plan: CommandPlan, spec: LaunchSpec, passThrough: readonly string[]): SessionHandle {
+  for (const f of plan.files ?? []) {
+    mkdirSync(dirname(f.path), { recursive: true });
+    writeFileSync(f.path, f.content, { mode: 0o600 });
+  }
+  const queue = new AsyncQueue<AgentEvent>();
+  const env = agentEnv(process.env, { passThrough }, { ...(spec.env ?? {}), ...plan.env });
+  const started = launchInTmux({ sessionId: spec.sessionId, argv: plan.argv, cwd: spec.workspace, env, logFile: spec.logFile, ...(spec.killGraceMs ? { killGraceMs: spec.killGraceMs } : {}) });
+  let pid = 0;
+  const exited: Promise<ExitInfo> = started.then(
+    (t) => {
+      pid = t.pid;
+      return t.exited;
+    },
+    (e: unknown) => {
+      queue.push({ type: 'error', message: `could not start tmux: ${(e as Error).message}`, fatal: true });
+      return { code: null, signal: null, reason: 'spawn_failed' as const };
+    },
+  ).then((info) => {
+    queue.push({ type: 'exited', ...info });
+    queue.end();
+    return info;
+  });
+  return {
+    get pid() {
+      return pid;
+    },
+    events: queue,
+    exited,
+    interrupt: () => void started.then((t) => t.interrupt(), () => undefined),
+    stop: (reason) => started.then((t) => t.stop(reason), () => exited),
+  };
+}
+
 export function defineCliAgent(def: CliAgentDef): AgentAdapter {
   return {
     id: def.id,
@@ -102,9 +141,17 @@ export function defineCliAgent(def: CliAgentDef): AgentAdapter {
     capabilities: def.capabilities,
     detect: (opts) => detectCli(def, opts),
     launch(spec) {
-      const binary = resolveBinary(def.binaryName, spec.binary);
-      const plan = def.plan(spec, binary ?? spec.binary ?? def.binaryName);
-      return runPlanned(plan, spec, def.parser(spec), def.envPassThrough);
+      const binary = resolveBinary(def.binaryName, spec.binary) ?? spec.binary ?? def.binaryName;
+      if (spec.interactive) {
+        if (!def.interactivePlan) {
+          throw new GantryError('unsupported', `${def.displayName} has no interactive (tmux) mode in Gantry`, {
+            field: `agents.${def.id}.interactive`,
+            hint: 'remove `interactive: true` for this agent, or use claude-code or codex',
+          });
+        }
+        return runInteractive(def.interactivePlan(spec, binary), spec, def.envPassThrough);
+      }
+      return runPlanned(def.plan(spec, binary), spec, def.parser(spec), def.envPassThrough);
     },
   };
 }

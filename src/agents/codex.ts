@@ -46,6 +46,14 @@ export function codexPlan(spec: LaunchSpec, binary: string, dirs: string[] = git
   return { argv, env: {}, stdin };
 }
 
+/** The interactive TUI for tmux: `codex [resume ID] PROMPT` with the same sandbox settings. */
+export function codexInteractivePlan(spec: LaunchSpec, binary: string, dirs: string[] = gitDirs(spec.workspace)): CommandPlan {
+  const headless = codexPlan(spec, binary, dirs);
+  const options = headless.argv.filter((a) => !['exec', '--json', '--skip-git-repo-check', '-'].includes(a) && a !== binary && a !== 'resume' && a !== spec.resumeAgentSessionId);
+  const argv = [binary, ...(spec.resumeAgentSessionId ? ['resume', spec.resumeAgentSessionId] : []), ...options, headless.stdin ?? spec.prompt];
+  return { argv, env: headless.env };
+}
+
 export const codex = defineCliAgent({
   id: 'codex',
   displayName: 'Codex CLI',
@@ -61,5 +69,6 @@ export const codex = defineCliAgent({
   },
   envPassThrough: ['OPENAI_*', 'CODEX_HOME', 'AZURE_OPENAI_*'],
   plan: (spec, binary) => codexPlan(spec, binary),
+  interactivePlan: (spec, binary) => codexInteractivePlan(spec, binary),
   parser: () => codexParser(),
 });

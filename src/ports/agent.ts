@@ -73,6 +73,8 @@ export interface LaunchSpec {
   /** The executable; default: found in node_modules/.bin or on PATH. */
   binary?: string;
   model?: string;
+  /** Run the agent's own TUI in tmux for `gantry attach`; activity then comes from hooks only. */
+  interactive?: boolean;
   /** Adapter-specific settings from gantry.yaml (e.g. the scripted agent's script, command argv). */
   options?: Record<string, unknown>;
 }
