@@ -87,6 +87,14 @@ describe('scripted agent', () => {
     assert.deepEqual(ofType(events, 'exited')[0], { type: 'exited', code: null, signal: 'SIGTERM', reason: 'stopped' });
   });
 
+  it('interrupt() delivers SIGINT to the agent', async () => {
+    const h = launch({ role: 'hanger' });
+    const events = await collect(h, (e) => {
+      if (e.type === 'tool_use') h.interrupt();
+    });
+    assert.equal(ofType(events, 'exited')[0]?.signal, 'SIGINT');
+  });
+
   it('hangs until the inactivity limit kills it', async () => {
     const events = await collect(launch({ role: 'hanger', inactivityMs: 300 }));
     assert.equal(ofType(events, 'exited')[0]?.reason, 'inactive');

@@ -46,14 +46,64 @@ const roleScript = z.union([
 export const scriptDoc = z.object({ roles: z.record(z.string(), roleScript).default({}), default: roleScript.optional() }).strict();
 export type ScriptDoc = z.infer<typeof scriptDoc>;
 
+interface Issue {
+  path: PropertyKey[];
+  message: string;
+  errors?: Issue[][];
+}
+
+/** A union failure hides the useful issue inside one branch: follow the deepest path. */
+function deepest(issue: Issue, prefix: PropertyKey[] = []): { path: PropertyKey[]; message: string } {
+  const here = [...prefix, ...issue.path];
+  let best = { path: here, message: issue.message };
+  for (const branch of issue.errors ?? []) {
+    for (const inner of branch) {
+      const d = deepest(inner, here);
+      if (d.path.length > best.path.length) best = d;
+    }
+  }
+  return best;
+}
+
+const ACTION_KEYS = ['write', 'patch', 'run', 'commit', 'say', 'ask', 'needs_input', 'fail', 'hang', 'exit', 'review', 'merge', 'resolve_conflicts'];
+
+/** Names an unknown action by its key (zod's union error would blame the first branch). */
+function unknownAction(raw: unknown): { path: string[]; key: string } | null {
+  const doc = (raw ?? {}) as { roles?: Record<string, unknown>; default?: unknown };
+  const scripts: [string[], unknown][] = [...Object.entries(doc.roles ?? {}).map(([k, v]): [string[], unknown] => [['roles', k], v]), [['default'], doc.default]];
+  for (const [path, script] of scripts) {
+    const lists: [string[], unknown][] = Array.isArray(script)
+      ? [[path, script]]
+      : [...(((script as { attempts?: unknown[] })?.attempts ?? []) as unknown[]).map((a, i): [string[], unknown] => [[...path, 'attempts', String(i)], a]), [[...path, 'resumed'], (script as { resumed?: unknown })?.resumed]];
+    for (const [p, list] of lists) {
+      if (!Array.isArray(list)) continue;
+      for (const [i, a] of list.entries()) {
+        const keys = a && typeof a === 'object' ? Object.keys(a) : [];
+        const key = keys.find((k) => k !== 'allowFailure' && !ACTION_KEYS.includes(k));
+        if (key !== undefined || keys.length === 0) return { path: [...p, String(i)], key: key ?? '(empty)' };
+      }
+    }
+  }
+  return null;
+}
+
 export function parseScript(raw: unknown, where = 'agents.scripted'): ScriptDoc {
+  const unknown = unknownAction(raw);
+  if (unknown) {
+    const path = [where, ...unknown.path].join('.');
+    throw new GantryError('validation', `invalid scripted-agent script at ${path}: unknown action ${unknown.key}`, {
+      field: path,
+      hint: `each action is one of ${ACTION_KEYS.join(', ')} (see docs/agents.md)`,
+    });
+  }
   const r = scriptDoc.safeParse(raw);
   if (r.success) return r.data;
-  const issue = r.error.issues[0];
+  const first = r.error.issues[0] as Issue | undefined;
+  const issue = first ? deepest(first) : undefined;
   const path = [where, ...(issue?.path ?? []).map(String)].join('.');
   throw new GantryError('validation', `invalid scripted-agent script at ${path}: ${issue?.message ?? 'bad shape'}`, {
     field: path,
-    hint: 'each action is one of write, patch, run, commit, say, ask, needs_input, fail, hang, exit, review, merge, resolve_conflicts (see docs/agents.md)',
+    hint: `each action is one of ${ACTION_KEYS.join(', ')} (see docs/agents.md)`,
   });
 }
 
