@@ -121,4 +121,15 @@ describe('claude-code adapter against the real CLI', { skip, timeout: 240_000 },
     assert.equal(exited?.reason, 'exited');
     assert.ok(ofType(events, 'error').some((e) => e.fatal));
   });
+
+  it('reports a model API error as a fatal error and a non-zero exit', async () => {
+    server.setScript([{ error: { status: 400, message: 'scripted bad request' } }]);
+    const s = claudeSpec();
+    const events = await collect(claudeCode.launch(s));
+    recordFixture('claude-code-api-error', s.logFile);
+    assert.ok(ofType(events, 'error').some((e) => e.fatal), JSON.stringify(events));
+    const exited = ofType(events, 'exited')[0];
+    assert.notEqual(exited?.code, 0);
+    assert.equal(exited?.reason, 'exited');
+  });
 });

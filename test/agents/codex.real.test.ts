@@ -105,4 +105,15 @@ describe('codex adapter against the real CLI', { skip, timeout: 240_000 }, () =>
     assert.equal(exited?.signal, 'SIGKILL');
     assert.ok(ofType(events, 'error').some((e) => e.fatal));
   });
+
+  it('reports a model API error as a fatal error and a non-zero exit', async () => {
+    server.setScript([{ error: { status: 400, message: 'scripted bad request' } }]);
+    const s = codexSpec();
+    const events = await collect(codex.launch(s));
+    recordFixture('codex-api-error', s.logFile);
+    assert.ok(ofType(events, 'error').some((e) => e.fatal), JSON.stringify(events));
+    const exited = ofType(events, 'exited')[0];
+    assert.notEqual(exited?.code, 0);
+    assert.equal(exited?.reason, 'exited');
+  });
 });

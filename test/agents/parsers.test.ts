@@ -49,6 +49,14 @@ describe('claude-code parser', () => {
     assert.deepEqual(events.at(-1), { type: 'error', message: 'agent stopped before the turn completed (exited, signal SIGKILL)', fatal: true });
   });
 
+  it('reads a recorded API error: a fatal error, then the turn boundary', () => {
+    const events = run(claudeCodeParser(), fixture('claude-code-api-error'), { code: 1, signal: null, reason: 'exited' });
+    const fatal = events.filter((e) => e.type === 'error' && e.fatal);
+    assert.equal(fatal.length, 1);
+    assert.match(fatal[0]?.type === 'error' ? fatal[0].message : '', /scripted bad request/);
+    assert.equal(events.at(-1)?.type, 'turn_completed');
+  });
+
   it('reports API errors hidden in a success result, and permission denials', () => {
     const p = claudeCodeParser();
     const events = run(p, [
@@ -95,6 +103,14 @@ describe('codex parser', () => {
   it('reports a killed run as an unfinished turn', () => {
     const events = run(codexParser(), fixture('codex-killed'), killed);
     assert.deepEqual(events.at(-1), { type: 'error', message: 'agent stopped before the turn completed (exited, signal SIGKILL)', fatal: true });
+  });
+
+  it('reads a recorded API error as a failed turn', () => {
+    const events = run(codexParser(), fixture('codex-api-error'), { code: 1, signal: null, reason: 'exited' });
+    const fatal = events.filter((e) => e.type === 'error' && e.fatal);
+    assert.equal(fatal.length, 1);
+    assert.match(fatal[0]?.type === 'error' ? fatal[0].message : '', /scripted bad request/);
+    assert.equal(events.some((e) => e.type === 'turn_completed'), false);
   });
 
   it('maps command, file-change and failure items', () => {

@@ -28,6 +28,11 @@ export function replyAnthropic(res: ServerResponse, body: MessagesRequest, scrip
   const loop = isAgentLoop(body);
   const index = anthropicIndex(body);
   const step: ScriptedResponse = loop ? pick(script, index) : { text: 'Scripted helper reply.' };
+  if (step.error) {
+    res.writeHead(step.error.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: step.error.message } }));
+    return;
+  }
   const usage = step.usage ?? defaultUsage;
   const content = blocks(step, index);
   const stopReason = step.tools?.length ? 'tool_use' : 'end_turn';

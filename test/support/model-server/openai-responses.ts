@@ -36,6 +36,11 @@ export const isResponsesAgentLoop = (body: ResponsesRequest): boolean => Array.i
 export function replyResponses(res: ServerResponse, body: ResponsesRequest, script: readonly ScriptedResponse[]): void {
   const index = responsesIndex(body);
   const step: ScriptedResponse = isResponsesAgentLoop(body) ? pick(script, index) : { text: 'Scripted helper reply.' };
+  if (step.error) {
+    res.writeHead(step.error.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { type: 'invalid_request_error', code: 'invalid_request', message: step.error.message, param: null } }));
+    return;
+  }
   const usage = step.usage ?? defaultUsage;
   const respId = `resp_scripted_${index}_${Date.now().toString(36)}`;
   const model = body.model ?? 'scripted-model';

@@ -13,6 +13,8 @@ export interface ScriptedResponse {
   /** Tool calls; a response without tool calls ends the agent's turn. */
   tools?: ScriptedToolCall[];
   usage?: { inputTokens: number; outputTokens: number };
+  /** Answer with an HTTP error instead (4xx: clients do not retry). */
+  error?: { status: number; message: string };
 }
 
 export const defaultUsage = { inputTokens: 120, outputTokens: 30 };
