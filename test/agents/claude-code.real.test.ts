@@ -1,5 +1,6 @@
 // Real Claude Code CLI against the scripted model server, in a real git workspace.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ActivityHub, type ActivityMessage } from '../../src/agents/activity/hub.js';
@@ -131,5 +132,14 @@ describe('claude-code adapter against the real CLI', { skip, timeout: 240_000 },
     const exited = ofType(events, 'exited')[0];
     assert.notEqual(exited?.code, 0);
     assert.equal(exited?.reason, 'exited');
+  });
+
+  it('keeps permission checks on: a shell command outside the allowlist is denied', async () => {
+    // (acceptEdits itself allows plain filesystem commands such as touch; node is not on the list.)
+    const cmd = `node -e "require('fs').writeFileSync('forbidden.txt', 'x')"`;
+    server.setScript([{ tools: [{ name: 'Bash', input: { command: cmd, description: 'not allowed' } }] }, { text: 'Could not.' }]);
+    const events = await collect(claudeCode.launch(claudeSpec()));
+    assert.equal(existsSync(join(box.workspace, 'forbidden.txt')), false);
+    assert.ok(ofType(events, 'error').some((e) => !e.fatal && /permission denied for: Bash/.test(e.message)), JSON.stringify(events));
   });
 });

@@ -1,7 +1,7 @@
 // Real Codex CLI against the scripted model server (a custom model provider in a temporary
 // CODEX_HOME speaking the Responses API), in a real git workspace.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { codex } from '../../src/agents/codex.js';
@@ -115,5 +115,12 @@ describe('codex adapter against the real CLI', { skip, timeout: 240_000 }, () =>
     const exited = ofType(events, 'exited')[0];
     assert.notEqual(exited?.code, 0);
     assert.equal(exited?.reason, 'exited');
+  });
+
+  it('keeps the sandbox on: in readonly mode the agent cannot write to its workspace', async () => {
+    server.setScript([{ tools: [{ name: 'exec_command', input: { cmd: 'touch forbidden.txt' } }] }, { text: 'Could not.' }]);
+    const events = await collect(codex.launch(codexSpec({ permissions: { mode: 'readonly', allowedTools: [], skipPermissions: false } })));
+    assert.equal(ofType(events, 'exited')[0]?.code, 0);
+    assert.equal(existsSync(join(box.workspace, 'forbidden.txt')), false);
   });
 });

@@ -58,7 +58,8 @@ export function perform(a: Action, ctx: ActionContext): Outcome {
     emit({ type: 'tool_use', name: 'patch', summary: a.patch.path });
   } else if ('run' in a) {
     emit({ type: 'tool_use', name: 'shell', summary: a.run });
-    const r = spawnSync('sh', ['-c', a.run], { cwd: workspace, stdio: ['ignore', 'inherit', 'inherit'] });
+    // Command output goes to stderr (the session log): stdout is the event channel.
+    const r = spawnSync('sh', ['-c', a.run], { cwd: workspace, stdio: ['ignore', 2, 2] });
     if (r.status !== 0 && !a.allowFailure) throw new ScriptFailure(`command failed (exit ${r.status ?? r.signal}): ${a.run}`);
   } else if ('commit' in a) {
     emit({ type: 'tool_use', name: 'commit', summary: a.commit });
