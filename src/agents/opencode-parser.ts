@@ -1,6 +1,6 @@
 // OpenCode `run --format json`: step_start / text / tool_use / step_finish / error lines, each
 // with sessionID; step_finish carries tokens and cost per step, reason "stop" ends the turn.
-// Shapes from OpenCode's docs and integrators; not yet recorded from a run.
+// Recorded from real runs of opencode 1.18 (test/agents/fixtures/opencode-*.jsonl).
 import type { AgentEvent } from '../ports/agent.js';
 import { messageEvents } from './question.js';
 import { jsonLine, num, obj, str, summarize, unfinishedTurn, type StreamParser } from './stream-parser.js';
@@ -34,7 +34,10 @@ export function opencodeParser(): StreamParser {
           break;
         case 'tool_use': {
           const state = obj(part.state);
-          if (state.status !== 'pending') out.push({ type: 'tool_use', name: str(part.tool) ?? 'tool', summary: summarize(obj(state.input)) });
+          const tool = str(part.tool) ?? 'tool';
+          if (state.status !== 'pending') out.push({ type: 'tool_use', name: tool, summary: summarize(obj(state.input)) });
+          // A refused or failed tool call (e.g. a permission rule) is a warning; the turn goes on.
+          if (state.status === 'error') out.push({ type: 'error', message: `${tool}: ${(str(state.error) ?? 'failed').slice(0, 200)}`, fatal: false });
           break;
         }
         case 'step_finish': {

@@ -15,13 +15,27 @@ export function opencodePermissionConfig(spec: LaunchSpec): Record<string, unkno
   return { permission: { edit: 'allow', bash, webfetch: 'deny' } };
 }
 
-export function opencodePlan(spec: LaunchSpec, binary: string): CommandPlan {
+/** The user's inline config (providers, models) with Gantry's permission policy laid over it. */
+export function opencodeConfig(spec: LaunchSpec, inherited: string | undefined): string | null {
+  const policy = opencodePermissionConfig(spec);
+  if (!policy) return null;
+  let base: Record<string, unknown> = {};
+  try {
+    const parsed = inherited ? (JSON.parse(inherited) as unknown) : {};
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) base = parsed as Record<string, unknown>;
+  } catch {
+    // an unreadable inherited config is replaced: the policy must apply
+  }
+  return JSON.stringify({ ...base, ...policy });
+}
+
+export function opencodePlan(spec: LaunchSpec, binary: string, inherited = spec.env?.OPENCODE_CONFIG_CONTENT ?? process.env.OPENCODE_CONFIG_CONTENT): CommandPlan {
   const argv = [binary, 'run', '--format', 'json'];
   if (spec.resumeAgentSessionId) argv.push('--session', spec.resumeAgentSessionId);
   if (spec.model) argv.push('--model', spec.model);
   argv.push(`${withConvention(spec.roleInstructions)}\n\n---\n\n${spec.prompt}`);
-  const config = opencodePermissionConfig(spec);
-  return { argv, env: config ? { OPENCODE_CONFIG_CONTENT: JSON.stringify(config) } : {} };
+  const config = opencodeConfig(spec, inherited);
+  return { argv, env: config ? { OPENCODE_CONFIG_CONTENT: config } : {} };
 }
 
 export const opencode = defineCliAgent({
@@ -38,6 +52,6 @@ export const opencode = defineCliAgent({
     activitySources: ['protocol', 'process'],
   },
   envPassThrough: ['OPENCODE_*', 'ANTHROPIC_*', 'OPENAI_*', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'],
-  plan: opencodePlan,
+  plan: (spec, binary) => opencodePlan(spec, binary),
   parser: () => opencodeParser(),
 });

@@ -31,7 +31,7 @@ const PLANS: Record<string, (s: LaunchSpec) => CommandPlan> = {
   'claude-code': (s) => claudeCodePlan(s, 'claude'),
   codex: (s) => codexPlan(s, 'codex', ['/tmp/ws/.git']),
   gemini: (s) => geminiPlan(s, 'gemini'),
-  opencode: (s) => opencodePlan(s, 'opencode'),
+  opencode: (s) => opencodePlan(s, 'opencode', undefined),
   aider: (s) => aiderPlan(s, 'aider'),
 };
 
