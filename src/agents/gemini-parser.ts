@@ -1,6 +1,6 @@
 // Gemini CLI `--output-format stream-json`: init (session_id, model), message (role, content,
 // delta chunks), tool_use (tool_name, parameters), tool_result, error (warnings), result (status,
-// stats with token counts). Shapes from the Gemini CLI headless docs; not yet recorded from a run.
+// stats with token counts). Recorded from real runs of Gemini CLI 0.61 (test/agents/fixtures/gemini-*).
 import type { AgentEvent } from '../ports/agent.js';
 import { messageEvents } from './question.js';
 import { jsonLine, num, obj, str, summarize, unfinishedTurn, type StreamParser } from './stream-parser.js';
@@ -35,6 +35,9 @@ export function geminiParser(): StreamParser {
           return flush();
         case 'tool_use':
           return [...flush(), { type: 'tool_use', name: str(ev.tool_name) ?? 'tool', summary: summarize(obj(ev.parameters)) }];
+        case 'tool_result':
+          // A refused or failed tool call is a warning; the model sees it and the turn goes on.
+          return ev.status === 'error' ? [{ type: 'error', message: `${str(ev.tool_id)?.split('__')[0] ?? 'tool'}: ${(str(ev.output) ?? 'failed').slice(0, 200)}`, fatal: false }] : [];
         case 'error':
           return [{ type: 'error', message: str(ev.message) ?? 'gemini error', fatal: false }];
         case 'result': {

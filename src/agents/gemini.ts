@@ -1,10 +1,13 @@
 // Gemini CLI, headless: `gemini --output-format stream-json`, prompt on stdin (non-TTY stdin is
 // headless mode), role instructions leading the prompt, `--resume <session>` to continue.
-// Permissions: edits = --approval-mode auto_edit (+ --allowed-tools); yolo only when opted in.
+// Permissions: edits = --approval-mode auto_edit plus an allowlist (default: git); yolo only when
+// the project opts in. Gemini's own settings (auth type, folder trust) stay the user's.
 import type { LaunchSpec } from '../ports/agent.js';
 import { defineCliAgent, type CommandPlan } from './cli-agent.js';
 import { geminiParser } from './gemini-parser.js';
 import { withConvention } from './question.js';
+
+export const DEFAULT_GEMINI_ALLOWED_TOOLS = ['run_shell_command(git)'];
 
 export function geminiPlan(spec: LaunchSpec, binary: string): CommandPlan {
   const argv = [binary, '--output-format', 'stream-json'];
@@ -13,7 +16,9 @@ export function geminiPlan(spec: LaunchSpec, binary: string): CommandPlan {
   if (p.skipPermissions) argv.push('--approval-mode', 'yolo');
   else {
     argv.push('--approval-mode', p.mode === 'readonly' ? 'default' : 'auto_edit');
-    if (p.allowedTools.length) argv.push('--allowed-tools', p.allowedTools.join(','));
+    // Headless Gemini leaves out tools that would need approval; git is allowed like elsewhere.
+    const tools = p.allowedTools.length ? p.allowedTools : p.mode === 'readonly' ? [] : DEFAULT_GEMINI_ALLOWED_TOOLS;
+    if (tools.length) argv.push('--allowed-tools', tools.join(','));
   }
   if (spec.model) argv.push('--model', spec.model);
   return { argv, env: {}, stdin: `${withConvention(spec.roleInstructions)}\n\n---\n\n${spec.prompt}` };

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { claudeCodeParser } from '../../src/agents/claude-code-parser.js';
 import { codexParser } from '../../src/agents/codex-parser.js';
+import { geminiParser } from '../../src/agents/gemini-parser.js';
 import { opencodeParser } from '../../src/agents/opencode-parser.js';
 import type { StreamParser } from '../../src/agents/stream-parser.js';
 import type { AgentEvent, ExitInfo } from '../../src/ports/agent.js';
@@ -150,9 +151,28 @@ describe('opencode parser (recorded from opencode 1.18)', () => {
   });
 });
 
+describe('gemini parser (recorded from Gemini CLI 0.61)', () => {
+  it('reads a recorded edit-and-commit run', () => {
+    const events = run(geminiParser(), fixture('gemini-edit-commit'));
+    assert.deepEqual(types(events), ['session_started', 'turn_started', 'message', 'tool_use', 'tool_use', 'message', 'turn_completed']);
+    const done = events.at(-1);
+    assert.ok(done?.type === 'turn_completed' && (done.usage?.inputTokens ?? 0) > 0 && done.costUsd === null);
+  });
+
+  it('keeps the session id across a resumed run', () => {
+    assert.deepEqual(run(geminiParser(), fixture('gemini-edit-commit'))[0], run(geminiParser(), fixture('gemini-resume'))[0]);
+  });
+
+  it('reports an unavailable tool as a warning and the question as needs_input', () => {
+    const events = run(geminiParser(), fixture('gemini-question'));
+    assert.ok(events.some((e) => e.type === 'error' && !e.fatal && e.message.startsWith('run_shell_command: ')));
+    assert.deepEqual(events.find((e) => e.type === 'needs_input'), { type: 'needs_input', question: 'Which database?', options: ['SQLite', 'PostgreSQL'] });
+  });
+});
+
 describe('parsers never crash on bad input', () => {
   const bad = ['{"type":"system","subtype":"init"', 'not json at all', '[1,2,3]', 'null', '{"type":42,"message":null}', '{"type":"assistant","message":{"content":"oops"}}', '{"type":"item.completed"}', '{"type":"turn.completed","usage":"x"}', '\u0000\u0001', ''];
-  for (const [name, make] of [['claude-code', claudeCodeParser], ['codex', codexParser], ['opencode', opencodeParser]] as const) {
+  for (const [name, make] of [['claude-code', claudeCodeParser], ['codex', codexParser], ['opencode', opencodeParser], ['gemini', geminiParser]] as const) {
     it(`${name}: malformed lines become non-fatal errors, the stream goes on`, () => {
       const p = make();
       for (const line of bad) {

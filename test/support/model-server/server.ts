@@ -1,9 +1,10 @@
-// A local HTTP model server for tests and demos: speaks the Anthropic Messages API and the OpenAI
-// Responses API (both streaming), replaying a scripted conversation. Real agent CLIs are pointed
+// A local HTTP model server for tests and demos: speaks the Anthropic Messages API, the OpenAI
+// Responses API and the Gemini API (all streaming), replaying a scripted conversation. Real agent CLIs are pointed
 // at it (ANTHROPIC_BASE_URL; a Codex model provider with base_url) so tests drive them offline.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { replyAnthropic } from './anthropic.js';
+import { replyGemini } from './gemini.js';
 import { replyResponses } from './openai-responses.js';
 import type { ScriptedResponse } from './script.js';
 
@@ -53,6 +54,9 @@ export async function startModelServer(initial: readonly ScriptedResponse[] = []
       if (req.method === 'POST' && path.endsWith('/messages/count_tokens')) return json(res, 200, { input_tokens: 100 });
       if (req.method === 'POST' && path.endsWith('/messages')) return replyAnthropic(res, b, script);
       if (req.method === 'POST' && path.endsWith('/responses')) return replyResponses(res, b, script);
+      if (req.method === 'POST' && path.endsWith(':streamGenerateContent')) return replyGemini(res, b, script, true);
+      if (req.method === 'POST' && path.endsWith(':generateContent')) return replyGemini(res, b, script, false);
+      if (req.method === 'POST' && path.endsWith(':countTokens')) return json(res, 200, { totalTokens: 100 });
       if (req.method === 'GET' && path.endsWith('/models')) return json(res, 200, { object: 'list', data: [], models: [] });
       // Telemetry, update checks and anything else: answer sanely so a CLI never stalls on it.
       return json(res, 200, {});
