@@ -46,6 +46,14 @@ describe('scripted model server', () => {
     assert.equal(second.find((e) => e.event === 'response.output_text.delta')?.data.delta, 'Done.');
   });
 
+  it('Gemini: function calls and text as model parts; JSON helper calls get JSON', async () => {
+    const first = sse(await post('/v1beta/models/m:streamGenerateContent?alt=sse', { tools: [{ functionDeclarations: [{ name: 'Write' }] }], contents: [{ role: 'user', parts: [] }] }).then((t) => t.replace(/^data: /gm, 'event: x\ndata: ')));
+    const parts = ((first[0]?.data.candidates as { content: { parts: Record<string, unknown>[] } }[])[0]?.content.parts ?? []);
+    assert.deepEqual(parts, [{ text: 'Calling.' }, { functionCall: { name: 'Write', args: { file_path: '/x', content: 'y' } } }]);
+    const helper = JSON.parse(await post('/v1beta/models/m:generateContent', { contents: [], generationConfig: { responseMimeType: 'application/json' } })) as { candidates: { content: { parts: { text: string }[] } }[] };
+    assert.equal((JSON.parse(helper.candidates[0]?.content.parts[0]?.text ?? '{}') as { next_speaker: string }).next_speaker, 'user');
+  });
+
   it('answers count_tokens, model lists and unknown routes sanely', async () => {
     assert.deepEqual(JSON.parse(await post('/v1/messages/count_tokens', {})), { input_tokens: 100 });
     assert.equal((await fetch(`${server.url}/v1/models`)).status, 200);
