@@ -8,7 +8,7 @@ import { GantryError } from '../domain/errors.js';
 import type { AgentAdapter, AgentCapabilities, AgentDetection, AgentEvent, ExitInfo, LaunchSpec, SessionHandle } from '../ports/agent.js';
 import { resolveBinary } from './binary.js';
 import { AsyncQueue } from './process/async-queue.js';
-import { agentEnv } from './process/env.js';
+import { agentEnv, isDenied } from './process/env.js';
 import { supervise } from './process/supervisor.js';
 import { launchInTmux } from './process/tmux.js';
 import type { StreamParser } from './stream-parser.js';
@@ -39,7 +39,9 @@ export interface CliAgentDef {
 
 function version(binary: string, args: string[], env: NodeJS.ProcessEnv): Promise<string | null> {
   return new Promise((resolve) => {
-    execFile(binary, args, { timeout: 15_000, env: { ...env, CLAUDECODE: '' } }, (err, stdout, stderr) => {
+    // Same scrubbing as a launch (a leaked CLAUDECODE makes Claude Code refuse to start).
+    const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !isDenied(k)));
+    execFile(binary, args, { timeout: 15_000, env: clean }, (err, stdout, stderr) => {
       if (err) return resolve(null);
       const line = `${stdout}${stderr}`.split('\n').find((l) => l.trim() !== '');
       resolve(line?.trim() ?? null);
