@@ -59,12 +59,16 @@ export async function detectCli(def: CliAgentDef, opts: { binary?: string; env?:
     : { id: def.id, installed: true, version: null, path, ready: false, hint: `${path} did not answer ${(def.versionArgs ?? ['--version']).join(' ')}; reinstall it (${def.installHint})` };
 }
 
-/** Runs a planned command under supervision, parsing its stdout into normalized events. */
-export function runPlanned(plan: CommandPlan, spec: LaunchSpec, parser: StreamParser, passThrough: readonly string[]): SessionHandle {
+function writePlanFiles(plan: CommandPlan): void {
   for (const f of plan.files ?? []) {
     mkdirSync(dirname(f.path), { recursive: true });
     writeFileSync(f.path, f.content, { mode: 0o600 });
   }
+}
+
+/** Runs a planned command under supervision, parsing its stdout into normalized events. */
+export function runPlanned(plan: CommandPlan, spec: LaunchSpec, parser: StreamParser, passThrough: readonly string[]): SessionHandle {
+  writePlanFiles(plan);
   const queue = new AsyncQueue<AgentEvent>();
   const push = (events: AgentEvent[]): void => events.forEach((e) => queue.push(e));
   const env = agentEnv(process.env, { passThrough }, { ...(spec.env ?? {}), ...plan.env });
@@ -87,7 +91,13 @@ export function runPlanned(plan: CommandPlan, spec: LaunchSpec, parser: StreamPa
   });
   const exited: Promise<ExitInfo> = proc.exited.then((info) => {
     if (info.reason === 'spawn_failed') push([{ type: 'error', message: `could not start ${plan.argv[0] ?? 'agent'}`, fatal: true }]);
-    else push(parser.end(info));
+    else {
+      try {
+        push(parser.end(info));
+      } catch (e) {
+        push([{ type: 'error', message: `parser failed: ${(e as Error).message}`, fatal: false }]);
+      }
+    }
     queue.push({ type: 'exited', ...info });
     queue.end();
     return info;
@@ -103,10 +113,7 @@ export function runPlanned(plan: CommandPlan, spec: LaunchSpec, parser: StreamPa
 
 /** Runs a planned command in tmux; the only protocol event is the final `exited`. */
 export function runInteractive(plan: CommandPlan, spec: LaunchSpec, passThrough: readonly string[]): SessionHandle {
-  for (const f of plan.files ?? []) {
-    mkdirSync(dirname(f.path), { recursive: true });
-    writeFileSync(f.path, f.content, { mode: 0o600 });
-  }
+  writePlanFiles(plan);
   const queue = new AsyncQueue<AgentEvent>();
   const env = agentEnv(process.env, { passThrough }, { ...(spec.env ?? {}), ...plan.env });
   const started = launchInTmux({ sessionId: spec.sessionId, argv: plan.argv, cwd: spec.workspace, env, logFile: spec.logFile, ...(spec.killGraceMs ? { killGraceMs: spec.killGraceMs } : {}) });
@@ -114,7 +121,9 @@ export function runInteractive(plan: CommandPlan, spec: LaunchSpec, passThrough:
   const exited: Promise<ExitInfo> = started.then(
     (t) => {
       pid = t.pid;
-      return t.exited;
+      // A person may be attached, so only the total limit applies (no inactivity limit).
+      const limit = spec.timeoutMs ? setTimeout(() => void t.stop('timeout'), spec.timeoutMs) : null;
+      return t.exited.finally(() => limit && clearTimeout(limit));
     },
     (e: unknown) => {
       queue.push({ type: 'error', message: `could not start tmux: ${(e as Error).message}`, fatal: true });
