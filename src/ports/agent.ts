@@ -136,3 +136,28 @@ export interface ActivitySink {
   /** The agent's own session id learned from a hook or the protocol. */
   agentSession?(sessionId: string, agentSessionId: string, launchGeneration: number): void;
 }
+
+/** What the engine asks for: which agent, in which workspace, for which step. */
+export interface AgentLaunchRequest {
+  /** Registry id: claude-code, codex, gemini, opencode, aider, command, scripted. */
+  agent: string;
+  sessionId: string;
+  launchGeneration: number;
+  workspace: string;
+  prompt: string;
+  roleInstructions?: string;
+  role?: string;
+  attempt?: number;
+  resumeAgentSessionId?: string;
+  /** The project's gantry.yaml `agents:` section (binary, model, permissions, limits, scripts). */
+  agentsConfig?: Record<string, unknown>;
+}
+
+/**
+ * The engine's one entry point to agents: resolves the adapter and the project's settings, sets up
+ * the session log and hooks, launches, and reports observations to the ActivitySink while the
+ * caller consumes the same events.
+ */
+export interface AgentLauncher {
+  launch(req: AgentLaunchRequest): SessionHandle;
+}

@@ -14,8 +14,7 @@ export interface AgentHookDeps {
   clock: Pick<Clock, 'now'>;
 }
 
-/** Where a session's hooks post; `base` is the coordinator URL. */
-export const hookUrl = (base: string, sessionId: string): string => `${base.replace(/\/$/, '')}/api/agent-hooks/${encodeURIComponent(sessionId)}`;
+export { hookUrl } from '../../agents/activity/hook-url.js';
 
 export function agentHookRoutes(deps: AgentHookDeps): Route[] {
   return [
