@@ -7,6 +7,7 @@ import { registerTaskCommands } from './commands/tasks.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLogs } from './commands/logs.js';
 import { registerCompletion } from './commands/completion.js';
+import { registerAttach } from './commands/attach.js';
 
 export function buildProgram(): Command {
   const program = new Command('gantry')
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerLogs(program);
   registerCompletion(program);
+  registerAttach(program);
   program.addHelpText('after', '\nStart here:\n  $ gantry up            # coordinator + dashboard on embedded SQLite\n  $ gantry init          # in your repository\n  $ gantry add "title"   # submit a task\n');
   return program;
 }
