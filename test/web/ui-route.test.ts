@@ -40,6 +40,16 @@ for (const c of storeCases()) {
       assert.equal(tasks.filter((t) => t.stage === 'shipped').length, 2, 'recent finished tasks are bounded');
     });
 
+    it('says why each parked run waits, from its latest park event', async () => {
+      const store = api.coordinator.store;
+      const t = ((await api.req('POST', '/api/tasks', { title: 'parked', project })).body.task as Task);
+      await store.tasks.setStage(t.id, t.rev, 'blocked', 'awaiting_human', { type: 'run.parked', payload: { step: 'plan', idx: 0, waiting: 'approval', options: [] } });
+      const r = await api.req('GET', '/api/ui/board');
+      const parks = r.body.parks as Record<string, { waiting: string; step: string; options: string[] }>;
+      assert.deepEqual(parks[t.id], { waiting: 'approval', step: 'plan', options: [] });
+      assert.equal(Object.keys(parks).length, 1, 'only parked tasks');
+    });
+
     it('rejects bad query input', async () => {
       const r = await api.req('GET', '/api/ui/board?recent=-1');
       assert.equal(r.status, 400);

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { STAGES, TERMINAL_STAGES, type Stage, type Task } from '../../domain/task.js';
 import type { Store } from '../../ports/store.js';
+import type { SqlRunner } from '../../ports/sql.js';
 import { defineRoute, type Route } from '../route.js';
 
 const ACTIVE: Stage[] = STAGES.filter((s) => !TERMINAL_STAGES.has(s));
@@ -11,14 +12,36 @@ const TERMINAL: Stage[] = STAGES.filter((s) => TERMINAL_STAGES.has(s));
 /** Enough for any board a person can read; beyond it the response says `truncated`. */
 export const BOARD_ACTIVE_CAP = 5000;
 
-export function uiRoutes(store: Store): Route[] {
+/** Why a parked run waits, from its latest `run.parked` event (events never carry the question text). */
+export interface ParkInfo {
+  waiting: string;
+  step: string | null;
+  options: string[];
+}
+
+const PARKS_CAP = 500;
+
+async function parksOf(db: SqlRunner, tasks: readonly Task[]): Promise<Record<string, ParkInfo>> {
+  const out: Record<string, ParkInfo> = {};
+  const parked = tasks.filter((t) => t.stage === 'blocked' && t.blockedReason === 'awaiting_human').slice(0, PARKS_CAP);
+  for (const t of parked) {
+    const row = await db.get<{ payload: string }>("SELECT payload FROM events WHERE task_id = ? AND type = 'run.parked' AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1", [t.id]);
+    if (!row) continue;
+    const p = JSON.parse(row.payload) as { waiting?: unknown; step?: unknown; options?: unknown };
+    if (typeof p.waiting !== 'string') continue;
+    out[t.id] = { waiting: p.waiting, step: typeof p.step === 'string' ? p.step : null, options: Array.isArray(p.options) ? p.options.filter((o): o is string => typeof o === 'string') : [] };
+  }
+  return out;
+}
+
+export function uiRoutes(store: Store & { db: SqlRunner }): Route[] {
   return [
     defineRoute({
       method: 'GET',
       path: '/api/ui/board',
       access: 'read',
       tag: 'ui',
-      summary: 'The dashboard board: every unfinished task, the most recent finished ones, and the event seq they reflect',
+      summary: 'The dashboard board: every unfinished task, the most recent finished ones, why parked runs wait, and the event seq they reflect',
       query: z.object({ recent: z.coerce.number().int().min(0).max(500).default(100) }).strict(),
       handler: async ({ query }) => {
         // Read the seq first: any change after it is replayed by a stream opened with ?after=seq.
@@ -36,7 +59,7 @@ export function uiRoutes(store: Store): Route[] {
           }
         } while (cursor);
         if (query.recent > 0) tasks.push(...(await store.tasks.list({ stages: TERMINAL, limit: query.recent })).tasks);
-        return { body: { tasks, seq, truncated } };
+        return { body: { tasks, seq, truncated, parks: await parksOf(store.db, tasks) } };
       },
     }),
   ];

@@ -1,6 +1,8 @@
 // Every call the dashboard makes, typed, in one place. The token travels in the Authorization
 // header; only the event stream (EventSource cannot set headers) puts it in the query string.
-import type { BoardSnapshot, Factory, FleetMetrics, GantryEvent, Notification, OperatorAction, Project, Quarantine, Session, Task, TaskPage, WhoAmI } from './types.js';
+import type {
+  BoardSnapshot, Checkpoint, Factory, FleetMetrics, GantryEvent, Notification, OperatorAction, Project, Quarantine, RollbackResult, RunAction, RunsResponse, RunView, Session, Task, TaskPage, WhoAmI, WorkspaceDiff,
+} from './types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -74,6 +76,22 @@ export class Api {
   };
   task = (id: string) => this.get<{ task: Task }>(`/api/tasks/${enc(id)}`).then((r) => r.task);
   taskEvents = (id: string, after = 0, limit = 1000) => this.get<{ events: GantryEvent[] }>(`/api/tasks/${enc(id)}/events?after=${after}&limit=${limit}`).then((r) => r.events);
+
+  // ---- runs (pipeline engine) ---------------------------------------------------------------
+  runs = (id: string) => this.get<RunsResponse>(`/api/tasks/${enc(id)}/runs`);
+  runAction = (id: string, action: RunAction, body: { text?: string; from?: string } = {}) =>
+    this.post<{ run: RunView; task: Task | null }>(`/api/tasks/${enc(id)}/run/${action}`, body);
+
+  // ---- workspaces ----------------------------------------------------------------------------
+  checkpoints = (id: string) => this.get<{ checkpoints: Checkpoint[] }>(`/api/tasks/${enc(id)}/checkpoints`).then((r) => r.checkpoints);
+  diff = (id: string, from?: string | number, to?: string | number) => {
+    const q = new URLSearchParams();
+    if (from !== undefined) q.set('from', String(from));
+    if (to !== undefined) q.set('to', String(to));
+    return this.get<{ diff: WorkspaceDiff }>(`/api/tasks/${enc(id)}/diff?${q}`).then((r) => r.diff);
+  };
+  rollback = (id: string, to: string | number, paths?: string[]) =>
+    this.post<{ rollback: RollbackResult }>(`/api/tasks/${enc(id)}/rollback`, { to: String(to), ...(paths?.length ? { paths } : {}) }).then((r) => r.rollback);
 
   // ---- projects ------------------------------------------------------------------------------
   projects = () => this.get<{ projects: Project[] }>('/api/projects').then((r) => r.projects);

@@ -27,6 +27,8 @@ export interface BoardSnapshot {
   /** The last event seq committed before the tasks were read: follow the stream from here. */
   seq: number;
   truncated: boolean;
+  /** Why each parked run waits, by task id (from its latest run.parked event). */
+  parks?: Record<string, { waiting: string; step: string | null; options: string[] }>;
 }
 
 export interface WhoAmI {
@@ -104,3 +106,78 @@ export interface Session {
 }
 
 export type OperatorAction = 'requeue' | 'reject' | 'cancel' | 'ship';
+
+// ---- pipeline runs (engine) ---------------------------------------------------------------------
+export type WaitingKind = 'approval' | 'decision' | 'needs_input' | 'review_cap' | 'merge_review';
+
+export interface Waiting {
+  kind: WaitingKind;
+  stepIdx: number;
+  stepId: string;
+  question: string;
+  options: string[];
+  detail?: Record<string, unknown>;
+}
+
+export interface StepView {
+  id: string;
+  kind: string;
+  state: 'pending' | 'working' | 'waiting' | 'done' | 'skipped' | 'failed';
+  attempts: number;
+  output: Record<string, unknown> | null;
+  failure: { kind: string; message: string | null } | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface RunView {
+  id: string;
+  number: number;
+  pipeline: string;
+  state: 'running' | 'parked' | 'paused' | 'done' | 'failed' | 'cancelled';
+  currentStep: string | null;
+  waiting: Waiting | null;
+  failure: { kind: string; message: string | null; remedy: string } | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  pausedAt: number | null;
+  steps: StepView[];
+}
+
+export interface RunsResponse {
+  runs: Array<{ id: string; number: number; state: string; startedAt: number | null; finishedAt: number | null }>;
+  current: RunView | null;
+}
+
+export type RunAction = 'approve' | 'changes' | 'reject' | 'answer' | 'reply' | 'more_round' | 'proceed' | 'stop' | 'merge' | 'hold' | 'retry' | 'restart' | 'cancel';
+
+// ---- workspaces ---------------------------------------------------------------------------------
+export interface Checkpoint {
+  id: string;
+  taskId: string;
+  seq: number;
+  ref: string;
+  sha: string;
+  parentSha: string | null;
+  step: string | null;
+  reason: string;
+  filesChanged: number;
+  linesAdded: number;
+  linesRemoved: number;
+  createdAt: number;
+}
+
+export interface WorkspaceDiff {
+  from: string;
+  to: string;
+  files: Array<{ path: string; status: string; added: number | null; removed: number | null }>;
+  patch: string;
+  truncated: boolean;
+}
+
+export interface RollbackResult {
+  safety: Checkpoint;
+  restoredTo: Checkpoint | { sha: string };
+  written: string[];
+  deleted: string[];
+}

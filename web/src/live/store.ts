@@ -89,8 +89,9 @@ export class LiveStore {
   private async reload(): Promise<void> {
     const snap = await this.api.board();
     const tasks = new Map(snap.tasks.map((t) => [t.id, t]));
-    // Keep tasks we know of that fell outside the snapshot (old terminal ones opened by id).
-    this.set({ tasks, loaded: true, error: null, seq: Math.max(this.state.seq, snap.seq) });
+    const parks = new Map(this.state.parks);
+    for (const [id, p] of Object.entries(snap.parks ?? {})) parks.set(id, p.waiting);
+    this.set({ tasks, parks, loaded: true, error: null, seq: Math.max(this.state.seq, snap.seq) });
   }
 
   private open(): void {
@@ -135,7 +136,7 @@ export class LiveStore {
     if (e.taskId) {
       this.markDirty(e.taskId);
       if (e.type.endsWith('.parked')) {
-        const reason = e.payload.reason ?? e.payload.waitingFor ?? e.payload.kind;
+        const reason = e.payload.waiting ?? e.payload.reason ?? e.payload.kind;
         if (typeof reason === 'string') patch.parks = new Map(this.state.parks).set(e.taskId, reason);
       }
     }

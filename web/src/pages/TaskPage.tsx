@@ -8,6 +8,8 @@ import { eventTone, summarize } from '../../../src/domain/event-summary.js';
 import { ConfirmDialog, type ConfirmSpec } from '../ui/Confirm.js';
 import { ago, clock, stageLabel } from '../ui/format.js';
 import { Link } from '../ui/router.js';
+import { Checkpoints } from './task/Checkpoints.js';
+import { Pipeline } from './task/Pipeline.js';
 
 export function TaskPage({ id }: { id: string }) {
   const { api, live } = useSession();
@@ -60,7 +62,9 @@ export function TaskPage({ id }: { id: string }) {
       )}
       <div className="task-grid">
         <div className="task-main">
+          <Pipeline task={task} events={events} />
           <Actions task={task} />
+          <Checkpoints task={task} events={events} />
           <History events={events} />
           <Transcript task={task} events={events} />
           {task.body && (
