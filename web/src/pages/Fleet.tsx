@@ -1,6 +1,7 @@
 // The fleet: alerts, queue metrics, and every factory with its health, load and leases. Refetched
-// when a factory or lease event arrives, and on a slow tick so "last heartbeat" ages and a factory
-// that stops heartbeating is shown stale without waiting for an event.
+// when a factory or lease event arrives and on a backstop tick (heartbeats emit no events). Between
+// fetches a one-second clock ages "last heartbeat" and marks a factory stale the moment its last
+// heartbeat falls out of the stale window (judged against the server's clock, not the browser's).
 import { useEffect, useState, type ReactNode } from 'react';
 import type { Factory, FleetMetrics, Quarantine } from '../api/types.js';
 import { useLive, useSession } from '../live/context.js';
@@ -13,9 +14,17 @@ interface FleetData {
   quarantined: Quarantine[];
   staleMs: number;
   metrics: FleetMetrics | null;
+  /** Server time minus browser time when fetched. */
+  skew: number;
 }
 
-const TICK_MS = 5000;
+/** A factory's state now: live only while its last heartbeat is inside the stale window. */
+export function factoryState(f: Factory, staleMs: number, serverNow: number): 'live' | 'stale' | 'draining' | 'enrolled' {
+  if (f.state === 'enrolled' && f.lastHeartbeatAt === null) return 'enrolled';
+  const live = f.lastHeartbeatAt !== null && serverNow - f.lastHeartbeatAt <= staleMs;
+  if (!live) return 'stale';
+  return f.drain ? 'draining' : 'live';
+}
 
 export function Fleet() {
   const { api, live, who } = useSession();
@@ -23,20 +32,29 @@ export function Fleet() {
   const [data, setData] = useState<FleetData | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
+  const [clock, setClock] = useState(Date.now());
   const [spec, setSpec] = useState<ConfirmSpec | null>(null);
   const available = live.has('GET /api/fleet/factories');
+  const backstopMs = Math.max(1000, Math.min(10_000, Math.floor((data?.staleMs ?? 30_000) / 3)));
 
   useEffect(() => {
-    const t = setInterval(() => setTick((n) => n + 1), TICK_MS);
+    const t = setInterval(() => setTick((n) => n + 1), backstopMs);
+    return () => clearInterval(t);
+  }, [backstopMs]);
+  useEffect(() => {
+    const t = setInterval(() => setClock(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
   useEffect(() => {
     if (!available) return;
     let cancelled = false;
+    const asked = Date.now();
     Promise.all([api.factories(), live.has('GET /api/fleet/metrics') ? api.metrics() : Promise.resolve(null)]).then(
       ([f, metrics]) => {
         if (cancelled) return;
-        setData({ ...f, metrics });
+        const got = Date.now();
+        setData({ ...f, metrics, skew: metrics ? metrics.at - (asked + got) / 2 : 0 });
+        setClock(got);
         setError(null);
       },
       (e: unknown) => !cancelled && setError((e as Error).message),
@@ -121,7 +139,7 @@ export function Fleet() {
               </thead>
               <tbody>
                 {data.factories.map((f) => {
-                  const state = f.drain ? 'draining' : f.live ? 'live' : f.state === 'enrolled' ? 'enrolled' : 'stale';
+                  const state = factoryState(f, data.staleMs, clock + data.skew);
                   return (
                     <tr key={f.id} data-factory={f.name} data-state={state}>
                       <td>
@@ -132,7 +150,7 @@ export function Fleet() {
                       <td>
                         <span className={`chip f-${state}`}>{state}</span>
                       </td>
-                      <td>{ago(f.lastHeartbeatAt)}</td>
+                      <td>{ago(f.lastHeartbeatAt, clock + data.skew)}</td>
                       <td>
                         {f.leases.length} / {f.slots} slots
                         {loadText(f.load) && <div className="muted">{loadText(f.load)}</div>}
