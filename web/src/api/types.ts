@@ -96,13 +96,17 @@ export interface Notification {
 export interface Session {
   id: string;
   taskId: string | null;
-  runId?: string | null;
-  agent?: string;
-  display?: string;
-  status?: string;
+  runId: string | null;
+  agent: string;
+  factoryId: string | null;
+  /** not_started · working · needs_input · stuck · detecting · done · terminated */
+  state: string;
+  reason: string | null;
+  /** Derived on read: spawning · working · idle · needs_input · blocked · stuck · detecting · done · exited · killed … */
+  display: string;
+  launchGeneration: number;
   createdAt: number;
-  updatedAt?: number;
-  [k: string]: unknown;
+  updatedAt: number;
 }
 
 export type OperatorAction = 'requeue' | 'reject' | 'cancel' | 'ship';

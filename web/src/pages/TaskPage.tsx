@@ -232,6 +232,8 @@ function Transcript({ task, events }: { task: Task; events: GantryEvent[] | null
   const { api, live } = useSession();
   const [sessions, setSessions] = useState<Session[] | null>(null);
   const hasSessions = live.has('GET /api/sessions');
+  const canMessage = live.has('POST /api/sessions/{id}/input');
+  const [spec, setSpec] = useState<ConfirmSpec | null>(null);
   const reload = useCallback(() => {
     if (hasSessions) api.sessions(task.id).then(setSessions, () => setSessions([]));
   }, [api, task.id, hasSessions]);
@@ -249,9 +251,26 @@ function Transcript({ task, events }: { task: Task; events: GantryEvent[] | null
       {sessions && sessions.length > 0 && (
         <ul className="sessions">
           {sessions.map((s) => (
-            <li key={s.id}>
-              <code>{s.id}</code> {s.agent && <span>{s.agent}</span>} <span className="chip">{String(s.display ?? s.status ?? s.state ?? '')}</span>
-              <span className="muted"> {ago(s.updatedAt ?? s.createdAt)}</span>
+            <li key={s.id} data-session={s.id}>
+              <code>{s.id}</code> <span>{s.agent}</span> <span className={`chip sess-${s.display}`}>{s.display.replace('_', ' ')}</span>
+              <span className="muted"> {ago(s.updatedAt)}</span>
+              {canMessage && s.state !== 'done' && s.state !== 'terminated' && (
+                <button
+                  type="button"
+                  className="small"
+                  onClick={() =>
+                    setSpec({
+                      title: `Message ${s.agent}?`,
+                      body: <p>The message is queued and delivered to the agent between turns (never while a permission prompt is open).</p>,
+                      confirmLabel: 'Send',
+                      input: { label: 'Message', multiline: true },
+                      run: (text) => api.sendInput(s.id, text),
+                    })
+                  }
+                >
+                  Message
+                </button>
+              )}
             </li>
           ))}
         </ul>
@@ -267,6 +286,7 @@ function Transcript({ task, events }: { task: Task; events: GantryEvent[] | null
           ))}
         </ol>
       )}
+      {spec && <ConfirmDialog spec={spec} onClose={() => setSpec(null)} />}
     </section>
   );
 }

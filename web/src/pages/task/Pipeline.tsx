@@ -1,6 +1,6 @@
 // The pipeline timeline of the task's current run: each step's state, attempts, duration and score;
 // what the run waits for and the answers a person can give; retry, restart from a step, cancel.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { GantryEvent, RunsResponse, RunView, StepView, Task } from '../../api/types.js';
 import { useSession } from '../../live/context.js';
 import { choicesFor, runControls, stepDuration, WAIT_TITLE, type ActionChoice } from '../../model/run-actions.js';
@@ -25,10 +25,22 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
       (e: unknown) => setError((e as Error).message),
     );
   }, [api, task.id]);
-  // Refetch when the task's log moves (a step started, finished, parked …) or the task changes.
+  // Refetch when the task's log moves (a step started, finished, parked …) or the task changes —
+  // at most every 250 ms, with a trailing fetch, so a chatty step does not flood the API.
+  const last = useRef(0);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => {
-    if (available) reload();
+    if (!available) return;
+    const wait = last.current + 250 - Date.now();
+    const go = () => {
+      timer.current = null;
+      last.current = Date.now();
+      reload();
+    };
+    if (wait <= 0) go();
+    else if (!timer.current) timer.current = setTimeout(go, wait);
   }, [available, reload, lastSeq, task.rev]);
+  useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
   const run = data?.current ?? null;
   useEffect(() => {
     if (!run || !run.steps.some((s) => s.state === 'working')) return;
