@@ -7,6 +7,7 @@ import { registerTaskCommands } from './commands/tasks.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLogs } from './commands/logs.js';
 import { registerCompletion } from './commands/completion.js';
+import { registerWait } from './commands/wait.js';
 import { registerAttach } from './commands/attach.js';
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerTaskCommands(program);
   registerDoctor(program);
   registerLogs(program);
+  registerWait(program);
   registerCompletion(program);
   registerAttach(program);
   program.addHelpText('after', '\nStart here:\n  $ gantry up            # coordinator + dashboard on embedded SQLite\n  $ gantry init          # in your repository\n  $ gantry add "title"   # submit a task\n');

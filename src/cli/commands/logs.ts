@@ -1,13 +1,12 @@
 // gantry logs [task] [-f]: a task's events (or everyone's), then, with -f, the live stream —
 // resumed with Last-Event-ID after any disconnect so no event is lost or printed twice.
 import type { Command } from 'commander';
-import { GantryError } from '../../domain/errors.js';
 import type { GantryEvent } from '../../domain/events.js';
 import { summarize } from '../../domain/event-summary.js';
 import type { Task } from '../../domain/task.js';
-import { connectSse } from '../../lib/sse-client.js';
 import type { ApiClient } from '../client.js';
 import { action, client, examples, intArg, withCommon, type CommonFlags } from '../common.js';
+import { followEvents } from '../follow.js';
 import { progress } from '../progress.js';
 
 interface LogsFlags extends CommonFlags {
@@ -16,8 +15,6 @@ interface LogsFlags extends CommonFlags {
   limit: number;
   transcript?: boolean;
 }
-
-const MAX_BACKOFF_MS = 5000;
 
 export function formatEvent(e: GantryEvent, showTask: boolean): string {
   const time = new Date(e.at).toISOString().slice(11, 19);
@@ -82,53 +79,19 @@ export function registerLogs(program: Command): void {
         }
         for (const e of shown) process.stdout.write(`${line(e)}\n`);
         const start = f.after !== undefined ? Math.max(f.after, past.events.at(-1)?.seq ?? f.after) : Math.max(past.latest, past.events.at(-1)?.seq ?? 0);
-        await follow(api, task, start, (e) => {
-          if (keep(e)) process.stdout.write(`${line(e)}\n`);
-        });
+        const status = progress(`following ${task ?? 'all events'} (Ctrl-C to stop)`);
+        try {
+          await followEvents(api, {
+            ...(task ? { task } : {}),
+            fromSeq: start,
+            onEvent: (e) => {
+              if (keep(e)) process.stdout.write(`${line(e)}\n`);
+            },
+            onStatus: (m) => status.update(m),
+          });
+        } finally {
+          status.done();
+        }
       }),
     );
-}
-
-/** Follows the stream from `fromSeq` until SIGINT/SIGTERM, reconnecting with backoff and resuming by id. */
-async function follow(api: ApiClient, task: string | undefined, fromSeq: number, onEvent: (e: GantryEvent) => void): Promise<void> {
-  const ac = new AbortController();
-  const stop = () => ac.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  let last = fromSeq;
-  let backoff = 250;
-  let attempt = 0;
-  const status = progress(`following ${task ?? 'all events'} (Ctrl-C to stop)`);
-  try {
-    while (!ac.signal.aborted) {
-      try {
-        const q = new URLSearchParams(task ? { task } : {});
-        const stream = await connectSse({ url: `${api.target.url}/api/events/stream?${q}`, token: api.target.token, lastEventId: String(last), signal: ac.signal });
-        if (attempt > 0) status.update(`reconnected; resumed after #${last}`);
-        attempt = 0;
-        backoff = 250;
-        for await (const m of stream) {
-          const e = JSON.parse(m.data) as GantryEvent;
-          if (e.seq <= last) continue; // never print an event twice
-          last = e.seq;
-          onEvent(e);
-        }
-        if (ac.signal.aborted) break;
-      } catch (e) {
-        if (ac.signal.aborted) break;
-        if (e instanceof Error && /HTTP 40[13]/.test(e.message)) throw new GantryError('unauthorized', 'the event stream refused the token', { hint: 'check --token / GANTRY_TOKEN' });
-      }
-      attempt++;
-      status.update(`connection lost; reconnecting (attempt ${attempt}), will resume after #${last}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, backoff);
-        ac.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
-      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-    }
-  } finally {
-    status.done();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
 }
