@@ -9,8 +9,8 @@
 //     exited:            { action: notify, priority: urgent }
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
-import type { ReactionKey, ReactionRule } from '../domain/lifecycle/reactions.js';
-import { DEFAULT_POLICY, type LifecyclePolicy } from '../domain/lifecycle/policy.js';
+import type { ReactionKey, ReactionRule } from '../domain/lifecycle-rules/reactions.js';
+import { DEFAULT_POLICY, type LifecyclePolicy } from '../domain/lifecycle-rules/policy.js';
 
 const priority = z.enum(['low', 'normal', 'high', 'urgent']);
 const rule = z.strictObject({

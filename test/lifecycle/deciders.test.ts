@@ -1,13 +1,13 @@
 // Table tests for every lifecycle decider rule (DESIGN §7) and its edges.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideRuntime, type RuntimeFact } from '../../src/domain/lifecycle/runtime.js';
-import { decideActivity } from '../../src/domain/lifecycle/activity.js';
-import { decideChange, type ChangeFact } from '../../src/domain/lifecycle/change.js';
-import { decideKill, decideSpawned } from '../../src/domain/lifecycle/spawn.js';
-import { decideTick } from '../../src/domain/lifecycle/tick.js';
-import { applyPatch, sparse, type Decision } from '../../src/domain/lifecycle/decision.js';
-import { DEFAULT_POLICY } from '../../src/domain/lifecycle/policy.js';
+import { decideRuntime, type RuntimeFact } from '../../src/domain/lifecycle-rules/runtime.js';
+import { decideActivity } from '../../src/domain/lifecycle-rules/activity.js';
+import { decideChange, type ChangeFact } from '../../src/domain/lifecycle-rules/change.js';
+import { decideKill, decideSpawned } from '../../src/domain/lifecycle-rules/spawn.js';
+import { decideTick } from '../../src/domain/lifecycle-rules/tick.js';
+import { applyPatch, sparse, type Decision } from '../../src/domain/lifecycle-rules/decision.js';
+import { DEFAULT_POLICY } from '../../src/domain/lifecycle-rules/policy.js';
 import { displayStatus, type ActivityState, type SessionRecord } from '../../src/domain/session.js';
 import type { Observation } from '../../src/domain/observation.js';
 import { act, obs, rec } from './support.js';

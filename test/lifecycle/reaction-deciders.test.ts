@@ -1,10 +1,10 @@
 // Table tests for the reaction, delivery, notification and config deciders.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideReaction, decideReactionTimeout, detectTriggers, type ReactionMemory, type ReactionRule, type Trigger } from '../../src/domain/lifecycle/reactions.js';
-import { decideDelivery, type QueuedInput } from '../../src/domain/lifecycle/delivery.js';
-import { route, shouldEscalate, canMove } from '../../src/domain/lifecycle/notification.js';
-import { DEFAULT_POLICY } from '../../src/domain/lifecycle/policy.js';
+import { decideReaction, decideReactionTimeout, detectTriggers, type ReactionMemory, type ReactionRule, type Trigger } from '../../src/domain/lifecycle-rules/reactions.js';
+import { decideDelivery, type QueuedInput } from '../../src/domain/lifecycle-rules/delivery.js';
+import { route, shouldEscalate, canMove } from '../../src/domain/lifecycle-rules/notification.js';
+import { DEFAULT_POLICY } from '../../src/domain/lifecycle-rules/policy.js';
 import { reactionsSchema, resolveReactions } from '../../src/config/reactions.js';
 import { notificationsSchema } from '../../src/config/notifications.js';
 import { act, rec } from './support.js';
