@@ -21,7 +21,10 @@ async function runUntilReady(target: string): Promise<{ ids: Record<string, stri
   const raw = JSON.parse(line) as Record<string, string | number>;
   const ids: Record<string, string> = {};
   const pids: Record<string, number> = {};
-  for (const [k, v] of Object.entries(raw)) (k.endsWith('Pid') ? (pids[k.slice(0, -3)] = Number(v)) : (ids[k] = String(v)));
+  for (const [k, v] of Object.entries(raw)) {
+    if (k.endsWith('Pid')) pids[k.slice(0, -3)] = Number(v);
+    else ids[k] = String(v);
+  }
   return {
     ids,
     pids,

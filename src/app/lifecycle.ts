@@ -1,0 +1,75 @@
+// Composes the lifecycle for a coordinator: manager, notification channels, boot reconciliation and
+// the tick loop that drives every time-based rule. `close()` stops the loop and drains sends.
+import type { Logger } from '../api/logger.js';
+import type { NotificationsConfig } from '../config/notifications.js';
+import { LifecycleManager } from '../lifecycle/manager.js';
+import { NotificationService } from '../lifecycle/notifications.js';
+import { pidProber } from '../lifecycle/pid-prober.js';
+import { buildChannels } from '../notify/channels.js';
+import type { InputSink, RuntimeProber } from '../ports/lifecycle.js';
+import type { Store } from '../ports/store.js';
+import { lifecycleStore } from '../store/session-repo.js';
+
+export interface LifecycleRuntime {
+  manager: LifecycleManager;
+  close(): Promise<void>;
+}
+
+export interface LifecycleWiring {
+  store: Store;
+  logger: Logger;
+  notifications?: NotificationsConfig;
+  /** Hands queued input to agents; without one, input waits in the queue. */
+  sink?: InputSink;
+  /** Probes session processes; default: pid probes for sessions run by this process's factories (factoryId null). */
+  prober?: RuntimeProber;
+  tickMs?: number;
+}
+
+/** Sessions of remote factories cannot be probed here: report "unavailable", which is never evidence (rule 1). */
+function localPidProber(): RuntimeProber {
+  const pid = pidProber();
+  return {
+    probe: async (s) => (s.factoryId === null
+      ? pid.probe(s)
+      : { value: { state: 'unknown' }, confidence: 'unavailable', source: 'process', at: Date.now(), launchGeneration: s.launchGeneration }),
+  };
+}
+
+export async function startLifecycle(w: LifecycleWiring): Promise<LifecycleRuntime> {
+  const store = lifecycleStore(w.store);
+  const clock = { now: () => Date.now() };
+  const cfg = w.notifications;
+  const notifications = new NotificationService({
+    store,
+    clock,
+    channels: buildChannels(cfg),
+    routing: cfg?.routing ?? {},
+    ...(cfg?.escalateAfter !== undefined ? { escalateAfterMs: cfg.escalateAfter } : {}),
+  });
+  for (const ch of buildChannels(cfg)) {
+    const why = ch.unavailable();
+    if (why) w.logger.info('notification channel unavailable', { channel: ch.name, why });
+  }
+  const manager = new LifecycleManager({ store, clock, notifications, prober: w.prober ?? localPidProber(), ...(w.sink ? { sink: w.sink } : {}) });
+  try {
+    const r = await manager.reconcile();
+    if (r.probed > 0) w.logger.info('lifecycle reconciled', r);
+  } catch (e) {
+    w.logger.error('lifecycle reconcile failed', { err: String(e) });
+  }
+  let running: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = manager.tick().catch((e: unknown) => w.logger.error('lifecycle tick failed', { err: String(e) })).finally(() => (running = null));
+  }, w.tickMs ?? 5000);
+  timer.unref();
+  return {
+    manager,
+    async close() {
+      clearInterval(timer);
+      if (running) await running;
+      await manager.idle();
+    },
+  };
+}
