@@ -81,6 +81,8 @@ describe('activity decider', () => {
     { name: 'working starts a spawning session', rec: rec({ state: 'not_started' }), obs: sig('working'), state: 'working' },
     { name: 'waiting_input → needs_input (question)', rec: rec({ activity: act('working') }), obs: sig('waiting_input'), state: 'needs_input', reason: 'question' },
     { name: 'blocked → needs_input (permission)', rec: rec({ activity: act('working') }), obs: sig('blocked'), state: 'needs_input', reason: 'permission' },
+    { name: 'a question stays open when the turn ends (idle after waiting_input)', rec: rec({ state: 'needs_input', reason: 'question', activity: act('waiting_input') }), obs: sig('idle'), state: 'needs_input', reason: 'question' },
+    { name: 'a permission prompt closed by the turn ending → working (idle)', rec: rec({ state: 'needs_input', reason: 'permission', activity: act('blocked') }), obs: sig('idle'), state: 'working' },
     { name: 'the next turn after a question → working', rec: rec({ state: 'needs_input', reason: 'question', activity: act('waiting_input') }), obs: sig('working'), state: 'working', reason: null },
     { name: 'rule 4: valid activity resolves detecting', rec: rec({ state: 'detecting', reason: 'runtime_ambiguous', detecting: { attempts: 2, since: 1, evidenceHash: 'a' } }), obs: sig('idle'), state: 'working', detecting: null },
     { name: 'rule 4: a question while detecting resolves to needs_input', rec: rec({ state: 'detecting', detecting: { attempts: 1, since: 1, evidenceHash: 'a' } }), obs: sig('waiting_input'), state: 'needs_input', detecting: null },

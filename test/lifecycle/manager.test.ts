@@ -24,7 +24,8 @@ for (const c of storeCases()) {
         const [note] = await m.notifications.list({ sessionId: s.id });
         assert.equal(note?.kind, 'needs-input');
         assert.equal(note?.state, 'raised');
-        // A one-shot agent exits after asking: the question stays open.
+        // A one-shot agent ends its turn and exits after asking: the question stays open.
+        await m.applyActivity(s.id, activity('idle', h.clock.advance(5)));
         await m.applyRuntime(s.id, runtime({ state: 'exited', exitCode: 0 }, h.clock.advance(5)));
         assert.equal((await m.get(s.id)).state, 'needs_input');
 
@@ -48,7 +49,7 @@ for (const c of storeCases()) {
         assert.equal(done.display, 'done');
 
         const es = await sessionEvents(store, s.id);
-        assert.deepEqual(displays(es), ['spawning', 'working', 'needs_input', 'needs_input', 'needs_input', 'working', 'idle', 'done']);
+        assert.deepEqual(displays(es), ['spawning', 'working', 'needs_input', 'needs_input', 'needs_input', 'needs_input', 'working', 'idle', 'done']);
         for (const t of ['session.created', 'notification.raised', 'input.queued', 'input.delivered', 'input.acknowledged', 'notification.resolved']) {
           assert.ok(types(es).includes(t), `missing ${t}`);
         }

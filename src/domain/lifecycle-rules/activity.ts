@@ -34,6 +34,9 @@ export function decideActivity(rec: SessionRecord, o: Observation<ActivityState>
     since: sameState ? rec.activity.since : o.at,
   };
   const base: SessionPatch = { activity, detecting: null };
+  // An agent that asked a question and then ended its turn is still waiting for the answer: only
+  // its next turn (or a person) closes the question. A closed permission prompt does end it.
+  if (rec.state === 'needs_input' && rec.reason === 'question' && o.value === 'idle') return patch(base, 'question_open');
   // Idle does not end an idle-stuck session: that is exactly what made it stuck.
   if (rec.state === 'stuck' && rec.reason === 'idle_timeout' && o.value === 'idle') return patch(base, 'still_idle');
   // Rule 4: valid activity is proof of life, so it resolves detecting (and liveness-stuck).
