@@ -9,9 +9,9 @@ import { decideChange, type ChangeFact } from '../domain/lifecycle-rules/change.
 import { isEmpty, sparse, type Decision } from '../domain/lifecycle-rules/decision.js';
 import type { LifecyclePolicy } from '../domain/lifecycle-rules/policy.js';
 import { decideRuntime, type RuntimeFact } from '../domain/lifecycle-rules/runtime.js';
-import { decideKill, decideSpawned, type SpawnFact } from '../domain/lifecycle-rules/spawn.js';
+import { decideAgentSession, decideKill, decideSpawned, type SpawnFact } from '../domain/lifecycle-rules/spawn.js';
 import { decideTick } from '../domain/lifecycle-rules/tick.js';
-import { detectTriggers } from '../domain/lifecycle-rules/reactions.js';
+import { decideReactionTimeout, detectTriggers } from '../domain/lifecycle-rules/reactions.js';
 import { displayStatus, isTerminal, type ActivityState, type DisplayStatus, type SessionRecord, type SessionState } from '../domain/session.js';
 import type { ResolvedReactions } from '../config/reactions.js';
 import type { Clock } from '../ports/clock.js';
@@ -99,6 +99,11 @@ export class LifecycleManager {
     return this.apply(sessionId, 'spawned', (rec, c) => decideSpawned(rec, { ...f, at: f.at ?? c.now }));
   }
 
+  /** The agent reported its own session id (the key to resume it). */
+  onAgentSession(sessionId: string, agentSessionId: string, launchGeneration: number): Promise<Applied> {
+    return this.apply(sessionId, 'agent_session', (rec) => decideAgentSession(rec, agentSessionId, launchGeneration));
+  }
+
   applyRuntime(sessionId: string, o: Observation<RuntimeFact>): Promise<Applied> {
     return this.apply(sessionId, 'runtime', (rec, c) => decideRuntime(rec, o, { policy: c.policy, hasPendingInput: c.hasPendingInput }), {
       needsPendingInput: o.value.state === 'exited' && o.value.exitCode === 0,
@@ -145,6 +150,7 @@ export class LifecycleManager {
       const s = await this.store.read.sessions.get(row.sessionId);
       if (!s) continue;
       const cfg = await this.policies.forProject(s.projectId);
+      if (!decideReactionTimeout(cfg.rules[row.key], row, now)) continue;
       const done = await this.store.write((tx) => this.reactor.onTimeout(tx, s, row, cfg, now));
       if (done) escalations++;
     }

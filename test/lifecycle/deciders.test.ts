@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { decideRuntime, type RuntimeFact } from '../../src/domain/lifecycle-rules/runtime.js';
 import { decideActivity } from '../../src/domain/lifecycle-rules/activity.js';
 import { decideChange, type ChangeFact } from '../../src/domain/lifecycle-rules/change.js';
-import { decideKill, decideSpawned } from '../../src/domain/lifecycle-rules/spawn.js';
+import { decideAgentSession, decideKill, decideSpawned } from '../../src/domain/lifecycle-rules/spawn.js';
 import { decideTick } from '../../src/domain/lifecycle-rules/tick.js';
 import { applyPatch, sparse, type Decision } from '../../src/domain/lifecycle-rules/decision.js';
 import { DEFAULT_POLICY } from '../../src/domain/lifecycle-rules/policy.js';
@@ -153,6 +153,11 @@ describe('spawn and kill deciders', () => {
     assert.equal(a.state, 'terminated');
     assert.equal(a.detecting, null);
     assert.equal(displayStatus(a), 'killed');
+  });
+  it('the agent session id is recorded for the current launch only', () => {
+    const r = rec({ launchGeneration: 2 });
+    assert.equal(after(r, decideAgentSession(r, 'claude-123', 2)).agentSessionId, 'claude-123');
+    assert.deepEqual(decideAgentSession(r, 'old', 1), { kind: 'ignore', why: 'stale_generation' });
   });
   it('rule 2: kill on a terminal session is a no-op', () => {
     assert.deepEqual(decideKill(rec({ state: 'done' }), 'killed'), { kind: 'ignore', why: 'terminal' });

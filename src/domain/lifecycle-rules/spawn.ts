@@ -32,3 +32,10 @@ export function decideKill(rec: SessionRecord, reason: string): Decision {
   if (isTerminal(rec.state)) return ignore('terminal');
   return patch({ state: 'terminated', reason, detecting: null }, 'killed');
 }
+
+/** The agent's own conversation id (the resume key), learned from its init event or a hook. */
+export function decideAgentSession(rec: SessionRecord, agentSessionId: string, launchGeneration: number): Decision {
+  if (launchGeneration !== rec.launchGeneration) return ignore('stale_generation');
+  // Recording the resume key changes no state, so it is allowed even on a terminal session.
+  return patch({ agentSessionId }, 'agent_session');
+}
