@@ -11,7 +11,7 @@ import type { LifecyclePolicy } from '../domain/lifecycle-rules/policy.js';
 import { decideRuntime, type RuntimeFact } from '../domain/lifecycle-rules/runtime.js';
 import { decideAgentSession, decideKill, decideSpawned, type SpawnFact } from '../domain/lifecycle-rules/spawn.js';
 import { decideTick } from '../domain/lifecycle-rules/tick.js';
-import { decideReactionTimeout, detectTriggers } from '../domain/lifecycle-rules/reactions.js';
+import { decideReaction, decideReactionTimeout, detectTriggers } from '../domain/lifecycle-rules/reactions.js';
 import { displayStatus, isTerminal, type ActivityState, type DisplayStatus, type SessionRecord, type SessionState } from '../domain/session.js';
 import type { ResolvedReactions } from '../config/reactions.js';
 import type { Clock } from '../ports/clock.js';
@@ -236,6 +236,11 @@ export class LifecycleManager {
   private async reactToFact(rec: SessionRecord, fact: ChangeFact, cfg: ResolvedReactions, now: number): Promise<{ input: boolean; notify: boolean } | null> {
     const t = detectTriggers(rec, rec, fact);
     if (t.fired.length === 0 && t.resolved.length === 0) return null;
+    // Most repeats of a fact (a poller seeing the same red head) are duplicates: check before writing.
+    const memory = await this.store.read.reactions.forSession(rec.id);
+    const news = t.resolved.some((k) => memory.get(k) && memory.get(k)!.state !== 'resolved') ||
+      t.fired.some((f) => decideReaction(f, cfg.rules[f.key], memory.get(f.key), rec, now).kind !== 'skip');
+    if (!news) return null;
     return this.store.write(async (tx) => {
       // The row lock orders this against another coordinator reacting to the same fact.
       if (!(await tx.sessions.lock(rec.id))) return null;
@@ -257,8 +262,8 @@ export class LifecycleManager {
       },
     });
     // The agent's next turn starting acknowledges what was delivered before it.
-    if (after.activity.state === 'working' && before.activity.state !== 'working' && after.activity.at !== null) {
-      for (const i of await tx.inputs.acknowledge(after.id, after.activity.at, now)) {
+    if (after.activity.state === 'working' && before.activity.state !== 'working') {
+      for (const i of await tx.inputs.acknowledge(after.id, now)) {
         tx.emit({ type: 'input.acknowledged', taskId: after.taskId, sessionId: after.id, payload: { inputId: i.id } });
       }
     }

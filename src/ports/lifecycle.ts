@@ -67,8 +67,11 @@ export interface InputRepo {
   markDelivered(id: string, expectedRev: number, generation: number, now: number): Promise<InputRecord | undefined>;
   markPending(id: string, expectedRev: number, error: string | null, now: number): Promise<InputRecord | undefined>;
   markFailed(id: string, expectedRev: number, error: string, now: number): Promise<InputRecord | undefined>;
-  /** Delivered inputs of the session delivered at or before `turnAt` become acknowledged. */
-  acknowledge(sessionId: string, turnAt: number, now: number): Promise<InputRecord[]>;
+  /**
+   * The agent started a new turn: what was delivered to it is acknowledged. Delivery happens only
+   * between turns, so no timestamp comparison is needed (and none that factory clock skew could break).
+   */
+  acknowledge(sessionId: string, now: number): Promise<InputRecord[]>;
 }
 
 export interface ReactionRow extends ReactionMemory {

@@ -82,11 +82,11 @@ export class InputRepoSql implements InputRepo {
     return this.cas(id, expectedRev, "state = 'failed', last_error = ?, failed_at = ?, updated_at = ?", [error, now, now]);
   }
 
-  async acknowledge(sessionId: string, turnAt: number, now: number): Promise<InputRecord[]> {
+  async acknowledge(sessionId: string, now: number): Promise<InputRecord[]> {
     const rows = await this.db.all(
       `UPDATE session_inputs SET state = 'acknowledged', acknowledged_at = ?, updated_at = ?, rev = rev + 1
-       WHERE session_id = ? AND state = 'delivered' AND delivered_at <= ? RETURNING *`,
-      [now, now, sessionId, turnAt],
+       WHERE session_id = ? AND state = 'delivered' RETURNING *`,
+      [now, now, sessionId],
     );
     return rows.map(toInput);
   }

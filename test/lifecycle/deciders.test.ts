@@ -67,6 +67,12 @@ describe('runtime decider (liveness)', () => {
     assert.equal(a.state, 'done');
   });
 
+  it('a repeated identical healthy probe writes nothing (no churn per heartbeat)', () => {
+    const r = rec({ runtime: { state: 'alive', pid: 100, handle: null, exitCode: null, signal: null, at: 1 } });
+    const d = decideRuntime(r, obs<RuntimeFact>({ state: 'alive', pid: 100 }, { at: 99 }), ctx);
+    assert.deepEqual(d.kind === 'patch' ? sparse(r, d.patch) : null, {});
+  });
+
   it('pending input turns a clean exit into "between turns"', () => {
     const r = rec({ activity: act('idle') });
     const a = after(r, decideRuntime(r, obs<RuntimeFact>({ state: 'exited', exitCode: 0 }), { ...ctx, hasPendingInput: true }));

@@ -31,14 +31,17 @@ export function decideRuntime(rec: SessionRecord, o: Observation<RuntimeFact>, c
   if (o.confidence !== 'valid' || o.value.state === 'unknown') return ignore('probe_failed');
 
   const v = o.value;
-  const runtime: RuntimeAxis = {
+  const fact = {
     state: v.state,
     pid: v.pid !== undefined ? v.pid : rec.runtime.pid,
     handle: v.handle !== undefined ? v.handle : rec.runtime.handle,
     exitCode: v.state === 'exited' ? (v.exitCode ?? null) : null,
     signal: v.state === 'exited' ? (v.signal ?? null) : null,
-    at: o.at,
   };
+  const r = rec.runtime;
+  const unchanged = r.state === fact.state && r.pid === fact.pid && r.handle === fact.handle && r.exitCode === fact.exitCode && r.signal === fact.signal;
+  // A repeated identical probe keeps the axis (and its time) as is: no write per heartbeat.
+  const runtime: RuntimeAxis = { ...fact, at: unchanged ? r.at : o.at };
   // Rule 2: a terminal session only records the runtime fact.
   if (isTerminal(rec.state)) return patch({ runtime }, 'terminal_runtime_only');
 
