@@ -7,16 +7,19 @@ import { canMove, route, shouldEscalate, type NotificationState, type Routing } 
 import type { Priority } from '../domain/lifecycle-rules/reactions.js';
 import type { Clock } from '../ports/clock.js';
 import type {
-  DeliveryRecord, LifecycleStore, LifecycleTx, NewNotification, NotificationChannel, NotificationFilter, NotificationRecord,
+  ChannelDirectory, ChannelSet, DeliveryRecord, LifecycleStore, LifecycleTx, NewNotification, NotificationChannel, NotificationFilter, NotificationRecord,
 } from '../ports/lifecycle.js';
 
 export interface NotificationOptions {
   store: LifecycleStore;
   clock: Clock;
+  /** The coordinator's channels, used for projects that configure none (and without a directory). */
   channels?: readonly NotificationChannel[];
   routing?: Routing;
   /** A raised notification nobody acknowledged within this escalates (once). null = never. */
   escalateAfterMs?: number | null;
+  /** Per-project channel sets (each project's gantry.yaml `notifications:`). */
+  directory?: ChannelDirectory;
   maxAttempts?: number;
   /** Delay before retry n (1-based). */
   backoffMs?: (attempt: number) => number;
@@ -26,10 +29,16 @@ export interface NotificationOptions {
 
 const DEFAULT_ROUTING: Routing = { low: [], normal: [], high: [], urgent: [] };
 
+interface Resolved {
+  channels: Map<string, NotificationChannel>;
+  routing: Routing;
+  escalateAfterMs: number | null;
+}
+
+const resolved = (s: ChannelSet): Resolved => ({ channels: new Map(s.channels.map((c) => [c.name, c])), routing: s.routing, escalateAfterMs: s.escalateAfterMs });
+
 export class NotificationService {
-  private readonly channels: Map<string, NotificationChannel>;
-  private readonly routing: Routing;
-  private readonly escalateAfterMs: number | null;
+  private readonly fallback: Resolved;
   private readonly maxAttempts: number;
   private readonly backoffMs: (attempt: number) => number;
   private readonly sendTimeoutMs: number;
@@ -37,22 +46,26 @@ export class NotificationService {
   private again = false;
 
   constructor(private readonly o: NotificationOptions) {
-    this.channels = new Map((o.channels ?? []).map((c) => [c.name, c]));
-    this.routing = o.routing ?? DEFAULT_ROUTING;
-    this.escalateAfterMs = o.escalateAfterMs === undefined ? 15 * 60_000 : o.escalateAfterMs;
+    this.fallback = resolved({ channels: o.channels ?? [], routing: o.routing ?? DEFAULT_ROUTING, escalateAfterMs: o.escalateAfterMs === undefined ? 15 * 60_000 : o.escalateAfterMs });
     this.maxAttempts = o.maxAttempts ?? 5;
     this.backoffMs = o.backoffMs ?? ((n) => Math.min(1000 * 2 ** (n - 1), 5 * 60_000));
     this.sendTimeoutMs = o.sendTimeoutMs ?? 2 * 60_000;
   }
 
-  /** Channel names a notification of this priority goes to. */
-  channelsFor(priority: Priority, escalation: boolean): string[] {
-    return route(priority, escalation, this.routing, new Set(this.channels.keys()));
+  private async setFor(projectId: string | null): Promise<Resolved> {
+    if (!this.o.directory) return this.fallback;
+    return resolved(await this.o.directory.forProject(projectId));
+  }
+
+  /** Channel names a notification of this project and priority goes to. */
+  async channelsFor(projectId: string | null, priority: Priority, escalation: boolean): Promise<string[]> {
+    const set = await this.setFor(projectId);
+    return route(priority, escalation, set.routing, new Set(set.channels.keys()));
   }
 
   /** Raise inside a caller's transaction; undefined when the signature was already raised. */
   async raiseIn(tx: LifecycleTx, n: NewNotification, now: number): Promise<NotificationRecord | undefined> {
-    const rec = await tx.notifications.raise(n, this.channelsFor(n.priority, false), now);
+    const rec = await tx.notifications.raise(n, await this.channelsFor(n.projectId, n.priority, false), now);
     if (rec) tx.emit({ type: 'notification.raised', taskId: rec.taskId, sessionId: rec.sessionId, payload: { notificationId: rec.id, kind: rec.kind, priority: rec.priority } });
     return rec;
   }
@@ -117,18 +130,18 @@ export class NotificationService {
   /** Escalate stale notifications, recover sends lost in a crash, and send what is due. */
   async tick(now: number): Promise<{ escalated: number }> {
     let escalated = 0;
-    if (this.escalateAfterMs !== null) {
-      for (const n of await this.o.store.read.notifications.list({ states: ['raised'], limit: 500 })) {
-        if (!shouldEscalate(n, now, this.escalateAfterMs)) continue;
-        const ok = await this.o.store.write(async (tx) => {
-          const m = await tx.notifications.move(n.id, n.rev, 'escalated', now);
-          if (!m) return false;
-          await tx.notifications.queueDeliveries(m.id, this.channelsFor(m.priority, true), 'escalated', now);
-          tx.emit({ type: 'notification.escalated', taskId: m.taskId, sessionId: m.sessionId, payload: { notificationId: m.id, kind: m.kind, priority: m.priority } });
-          return true;
-        });
-        if (ok) escalated++;
-      }
+    for (const n of await this.o.store.read.notifications.list({ states: ['raised'], limit: 500 })) {
+      const set = await this.setFor(n.projectId);
+      if (!shouldEscalate(n, now, set.escalateAfterMs)) continue;
+      const channels = await this.channelsFor(n.projectId, n.priority, true);
+      const ok = await this.o.store.write(async (tx) => {
+        const m = await tx.notifications.move(n.id, n.rev, 'escalated', now);
+        if (!m) return false;
+        await tx.notifications.queueDeliveries(m.id, channels, 'escalated', now);
+        tx.emit({ type: 'notification.escalated', taskId: m.taskId, sessionId: m.sessionId, payload: { notificationId: m.id, kind: m.kind, priority: m.priority } });
+        return true;
+      });
+      if (ok) escalated++;
     }
     await this.o.store.write((tx) => tx.notifications.requeueStaleSending(now - this.sendTimeoutMs, now));
     await this.dispatch(now);
@@ -178,8 +191,8 @@ export class NotificationService {
     if (!claimed) return;
     const rev = d.rev + 1;
     const attempts = d.attempts + 1;
-    const channel = this.channels.get(d.channel);
     const n = await store.read.notifications.get(d.notificationId);
+    const channel = (await this.setFor(n?.projectId ?? null)).channels.get(d.channel);
     let error: string | null = null;
     if (!channel) error = `channel ${d.channel} is not configured`;
     else if (!n) error = 'notification vanished';

@@ -66,6 +66,7 @@ export class Reactor {
 
   private async raise(tx: LifecycleTx, s: SessionRecord, t: Trigger, rule: ReactionRule, escalation: boolean, m: ReactionMemory, now: number): Promise<boolean> {
     const rec = await this.notifications.raiseIn(tx, {
+      projectId: s.projectId,
       taskId: s.taskId,
       runId: s.runId,
       sessionId: s.id,

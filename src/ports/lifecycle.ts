@@ -5,7 +5,7 @@ import type { NewEvent } from '../domain/events.js';
 import type { Observation } from '../domain/observation.js';
 import type { SessionPatch, SessionRecord } from '../domain/session.js';
 import type { InputState } from '../domain/lifecycle-rules/delivery.js';
-import type { NotificationState } from '../domain/lifecycle-rules/notification.js';
+import type { NotificationState, Routing } from '../domain/lifecycle-rules/notification.js';
 import type { Priority, ReactionKey, ReactionMemory } from '../domain/lifecycle-rules/reactions.js';
 import type { RuntimeFact } from '../domain/lifecycle-rules/runtime.js';
 
@@ -89,6 +89,8 @@ export interface ReactionRepo {
 
 export interface NotificationRecord {
   id: string;
+  /** Whose gantry.yaml routes it (null = the coordinator's channels). */
+  projectId: string | null;
   taskId: string | null;
   runId: string | null;
   sessionId: string | null;
@@ -108,6 +110,7 @@ export interface NotificationRecord {
 }
 
 export interface NewNotification {
+  projectId: string | null;
   taskId: string | null;
   runId: string | null;
   sessionId: string | null;
@@ -203,4 +206,17 @@ export interface NotificationChannel {
   /** Why the channel cannot deliver on this machine (e.g. no notify-send), or null when it can. */
   unavailable(): string | null;
   send(m: NotificationMessage): Promise<void>;
+}
+
+/** The channels, routing and escalation delay that apply to one project's notifications. */
+export interface ChannelSet {
+  channels: readonly NotificationChannel[];
+  routing: Routing;
+  /** A raised notification nobody acknowledged within this escalates (once). null = never. */
+  escalateAfterMs: number | null;
+}
+
+/** Finds a project's channel set (its gantry.yaml `notifications:`, or the coordinator's default). */
+export interface ChannelDirectory {
+  forProject(projectId: string | null): Promise<ChannelSet>;
 }

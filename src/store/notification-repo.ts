@@ -13,6 +13,7 @@ const s = (v: unknown): string | null => (v === null || v === undefined ? null :
 export function toNotification(r: Row): NotificationRecord {
   return {
     id: String(r.id),
+    projectId: s(r.project_id),
     taskId: s(r.task_id),
     runId: s(r.run_id),
     sessionId: s(r.session_id),
@@ -54,9 +55,9 @@ export class NotificationRepoSql implements NotificationRepo {
 
   async raise(x: NewNotification, channels: readonly string[], now: number): Promise<NotificationRecord | undefined> {
     const r = await this.db.get(
-      `INSERT INTO notifications (id, task_id, run_id, session_id, kind, priority, state, title, detail, signature, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'raised', ?, ?, ?, ?, ?) ON CONFLICT (signature) DO NOTHING RETURNING *`,
-      [encodeId('n', randomBytes(6)), x.taskId, x.runId, x.sessionId, x.kind, x.priority, x.title, JSON.stringify(x.detail), x.signature, now, now],
+      `INSERT INTO notifications (id, project_id, task_id, run_id, session_id, kind, priority, state, title, detail, signature, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'raised', ?, ?, ?, ?, ?) ON CONFLICT (signature) DO NOTHING RETURNING *`,
+      [encodeId('n', randomBytes(6)), x.projectId, x.taskId, x.runId, x.sessionId, x.kind, x.priority, x.title, JSON.stringify(x.detail), x.signature, now, now],
     );
     if (!r) return undefined;
     const rec = toNotification(r);

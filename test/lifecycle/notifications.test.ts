@@ -18,6 +18,8 @@ import { notificationsSchema } from '../../src/config/notifications.js';
 import { NotificationService } from '../../src/lifecycle/notifications.js';
 import { lifecycleStore } from '../../src/store/session-repo.js';
 import { isGantryError } from '../../src/domain/errors.js';
+import { projectChannelDirectory } from '../../src/app/lifecycle.js';
+import { silentLogger } from '../../src/api/logger.js';
 
 const SECRET = 'a-very-secret-signing-key';
 
@@ -64,9 +66,9 @@ for (const c of storeCases()) {
           ];
           const h = await harness(store, { channels, routing: { high: ['ops', 'log', 'desk'], urgent: ['ops', 'log', 'desk'], normal: ['log'] } });
           const n = h.manager.notifications;
-          const raised = await n.raise({ taskId: h.taskId, runId: null, sessionId: null, kind: 'needs-input', priority: 'high', title: 'Agent needs input', detail: {}, signature: 'sig-1' });
+          const raised = await n.raise({ projectId: h.projectId, taskId: h.taskId, runId: null, sessionId: null, kind: 'needs-input', priority: 'high', title: 'Agent needs input', detail: {}, signature: 'sig-1' });
           assert.ok(raised);
-          assert.equal(await n.raise({ taskId: h.taskId, runId: null, sessionId: null, kind: 'needs-input', priority: 'high', title: 'again', detail: {}, signature: 'sig-1' }), undefined, 'same signature: no duplicate');
+          assert.equal(await n.raise({ projectId: h.projectId, taskId: h.taskId, runId: null, sessionId: null, kind: 'needs-input', priority: 'high', title: 'again', detail: {}, signature: 'sig-1' }), undefined, 'same signature: no duplicate');
           await n.idle();
           assert.equal(hook.got.length, 0, 'first webhook attempt got HTTP 500');
           await n.tick(h.clock.advance(1)); // retry is due (backoff 0 in the harness)
@@ -113,12 +115,39 @@ for (const c of storeCases()) {
       }
     });
 
+    it("routes each project's notifications through its own gantry.yaml channels", async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gantry-notify-'));
+      try {
+        await withStore(c.kind, async (store) => {
+          const out = join(dir, 'a.jsonl');
+          const a = await store.projects.create({ name: 'a', path: '/tmp/a', defaultBranch: 'main', config: {
+            notifications: { escalateAfter: '1m', channels: { log: { type: 'command', command: ['sh', '-c', 'cat >> "$0"; echo >> "$0"', out] } }, routing: { high: ['log'] } },
+          } });
+          const b = await store.projects.create({ name: 'b', path: '/tmp/b', defaultBranch: 'main', config: {} });
+          const clock = new TestClock();
+          const n = new NotificationService({ store: lifecycleStore(store), clock, directory: projectChannelDirectory(store, undefined, silentLogger), backoffMs: () => 0 });
+          const base = { taskId: null, runId: null, sessionId: null, kind: 'stuck', priority: 'high' as const, title: 'stuck', detail: {} };
+          await n.raise({ ...base, projectId: a.id, signature: 'a1' });
+          await n.raise({ ...base, projectId: b.id, signature: 'b1' });
+          await n.idle();
+          const lines = readFileSync(out, 'utf8').trim().split('\n');
+          assert.equal(lines.length, 1, "only project a's notification went to a's command");
+          assert.equal((JSON.parse(lines[0]!) as { title: string }).title, 'stuck');
+          await n.tick(clock.advance(60_000));
+          const states = (await n.list({})).map((x) => [x.projectId === a.id ? 'a' : 'b', x.state]).sort();
+          assert.deepEqual(states, [['a', 'escalated'], ['b', 'raised']], "a's escalateAfter (1m) applies to a only");
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('an acknowledged notification does not escalate; a permanently failing channel gives up', async () => {
       await withStore(c.kind, async (store) => {
         const clock = new TestClock();
         const broken = new CommandChannel('broken', { command: ['sh', '-c', 'echo nope >&2; exit 3'] });
         const n = new NotificationService({ store: lifecycleStore(store), clock, channels: [broken], routing: { normal: ['broken'] }, escalateAfterMs: 1000, maxAttempts: 2, backoffMs: () => 0 });
-        const a = (await n.raise({ taskId: null, runId: null, sessionId: null, kind: 'stuck', priority: 'normal', title: 'x', detail: {}, signature: 'one' }))!;
+        const a = (await n.raise({ projectId: null, taskId: null, runId: null, sessionId: null, kind: 'stuck', priority: 'normal', title: 'x', detail: {}, signature: 'one' }))!;
         await n.acknowledge(a.id);
         await n.idle();
         await n.tick(clock.advance(5000));

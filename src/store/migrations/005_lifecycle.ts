@@ -37,6 +37,7 @@ CREATE TABLE session_reactions (
 );
 CREATE INDEX session_reactions_state_idx ON session_reactions (state);
 
+ALTER TABLE notifications ADD COLUMN project_id TEXT;
 CREATE INDEX notifications_session_idx ON notifications (session_id, kind);
 
 CREATE TABLE notification_deliveries (
