@@ -210,7 +210,7 @@ export class NotificationService {
     await store.write(async (tx) => {
       const skipped = !error && channel?.unavailable();
       if (!error) {
-        await tx.notifications.setDelivery(d.id, rev, { state: 'sent', attempts, lastError: skipped ? `skipped: ${skipped}` : null }, at);
+        await tx.notifications.setDelivery(d.id, rev, skipped ? { state: 'skipped', attempts, lastError: skipped } : { state: 'sent', attempts, lastError: null }, at);
         return;
       }
       const final = attempts >= this.maxAttempts || !channel;

@@ -122,7 +122,8 @@ export interface NewNotification {
   signature: string;
 }
 
-export type DeliveryState = 'pending' | 'sending' | 'sent' | 'failed';
+/** `skipped`: the channel cannot deliver on this machine (e.g. no notify-send); the reason is kept. */
+export type DeliveryState = 'pending' | 'sending' | 'sent' | 'skipped' | 'failed';
 export interface DeliveryRecord {
   id: string;
   notificationId: string;

@@ -6,6 +6,7 @@ import { activity, change, displays, harness, runtime, sessionEvents, types } fr
 import { LifecycleManager } from '../../src/lifecycle/manager.js';
 import { lifecycleStore } from '../../src/store/session-repo.js';
 import { isGantryError } from '../../src/domain/errors.js';
+import { LifecycleEvidenceSink } from '../../src/lifecycle/evidence-sink.js';
 
 for (const c of storeCases()) {
   describe(`lifecycle manager: ${c.kind}`, { skip: c.skip }, () => {
@@ -206,6 +207,32 @@ for (const c of storeCases()) {
         await m.applyActivity(s.id, activity('working', h.clock.advance(1)));
         assert.equal((await m.get(s.id)).display, 'working');
         assert.equal((await m.notifications.get(notes[0]!.id)).state, 'resolved');
+        await h.manager.idle();
+      });
+    });
+
+    it('the evidence sink applies fire-and-forget reports in arrival order', async () => {
+      await withStore(c.kind, async (store) => {
+        const h = await harness(store);
+        const m = h.manager;
+        const s = await m.create({ taskId: h.taskId, agent: 'scripted' });
+        await m.onSpawned(s.id, { launchGeneration: 1, pid: 9 });
+        const errors: string[] = [];
+        const sink = new LifecycleEvidenceSink(m, (id) => errors.push(id));
+        sink.agentSession(s.id, 'claude-abc', 1);
+        for (let i = 0; i < 10; i++) sink.activity(s.id, activity(i % 2 ? 'idle' : 'working', h.clock.t + i));
+        sink.activity(s.id, activity('waiting_input', h.clock.t + 20));
+        sink.runtime(s.id, { value: { state: 'exited', pid: 9, code: 0, signal: null, reason: 'exited' }, confidence: 'valid', source: 'process', at: h.clock.t + 21, launchGeneration: 1 });
+        sink.activity('s-unknown', activity('working', h.clock.t));
+        await sink.idle();
+        const after = await m.get(s.id);
+        assert.equal(after.agentSessionId, 'claude-abc');
+        assert.equal(after.state, 'needs_input');
+        assert.equal(after.runtime.state, 'exited');
+        assert.equal(after.runtime.exitCode, 0);
+        assert.deepEqual(errors, ['s-unknown']);
+        const displaysSeen = displays(await sessionEvents(store, s.id));
+        assert.deepEqual(displaysSeen.slice(-3), ['idle', 'needs_input', 'needs_input']);
         await h.manager.idle();
       });
     });

@@ -82,8 +82,8 @@ for (const c of storeCases()) {
           assert.equal(lines.length, 1);
           assert.equal((JSON.parse(lines[0]!) as { title: string }).title, 'Agent needs input');
           const rows = await store.db.all<{ channel: string; state: string; last_error: string | null }>('SELECT channel, state, last_error FROM notification_deliveries ORDER BY channel');
-          assert.deepEqual(rows.map((r) => [r.channel, r.state]), [['desk', 'sent'], ['log', 'sent'], ['ops', 'sent']]);
-          assert.match(String(rows[0]!.last_error), /skipped: notify-send/);
+          assert.deepEqual(rows.map((r) => [r.channel, r.state]), [['desk', 'skipped'], ['log', 'sent'], ['ops', 'sent']]);
+          assert.match(String(rows[0]!.last_error), /notify-send is not installed/);
 
           // A restarted coordinator (new service, same store) sends nothing again.
           const again = new NotificationService({ store: lifecycleStore(store), clock: h.clock, channels, routing: { high: ['ops', 'log'] }, backoffMs: () => 0 });
