@@ -20,8 +20,13 @@ export class InputQueue {
     private readonly locks: LockMap,
     private readonly policies: ProjectPolicies,
     private readonly clock: Clock,
-    private readonly sink: InputSink | undefined,
+    private sink: InputSink | undefined,
   ) {}
+
+  /** The agent runtime registers itself once it is up; queued input then starts flowing. */
+  attachSink(sink: InputSink): void {
+    this.sink = sink;
+  }
 
   async enqueue(sessionId: string, text: string, source = 'human'): Promise<InputRecord> {
     if (typeof text !== 'string' || text.trim().length === 0) {

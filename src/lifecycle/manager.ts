@@ -123,6 +123,12 @@ export class LifecycleManager {
     return this.apply(sessionId, 'kill', (rec) => decideKill(rec, reason));
   }
 
+  /** Where delivered input goes (the agent runtime, once it is up); pending input is retried now. */
+  async attachSink(sink: InputSink): Promise<void> {
+    this.inputs.attachSink(sink);
+    for (const id of await this.store.read.inputs.sessionsWithOpenInputs(1000)) this.inputs.kick(id);
+  }
+
   /** Queue input for the agent (`gantry reply`, the API). */
   reply(sessionId: string, text: string, source = 'human'): Promise<InputRecord> {
     return this.inputs.enqueue(sessionId, text, source);

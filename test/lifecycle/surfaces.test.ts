@@ -6,6 +6,7 @@ import { startTestApi, type TestApi } from '../support/api.js';
 import { gantry } from '../support/cli.js';
 import { makeRepo } from '../support/git.js';
 import { connectSse } from '../../src/lib/sse-client.js';
+import { RecordingSink } from './harness.js';
 
 describe('lifecycle API and CLI (sqlite)', () => {
   let api: TestApi;
@@ -63,7 +64,11 @@ describe('lifecycle API and CLI (sqlite)', () => {
     assert.equal(reply.code, 0, reply.stderr);
     assert.equal((JSON.parse(reply.stdout) as { input: { state: string; text: string } }).input.text, 'use the v2 API');
     const shown = await api.req('GET', `/api/sessions/${s.id}`);
-    assert.equal((shown.body.inputs as unknown[]).length, 1);
+    assert.deepEqual((shown.body.inputs as { state: string }[]).map((i) => i.state), ['pending'], 'no agent runtime attached yet: it waits');
+    const sink = new RecordingSink();
+    await m.attachSink(sink);
+    await m.idle();
+    assert.deepEqual(sink.delivered.map((d) => d.text), ['use the v2 API']);
 
     const sessions = await cli('sessions', '--task', taskId);
     assert.match(sessions.stdout, new RegExp(`${s.id}\\s+needs_input`));
