@@ -3,6 +3,7 @@
 import type { Logger } from '../api/logger.js';
 import { notificationsSchema, type NotificationsConfig } from '../config/notifications.js';
 import { LifecycleManager } from '../lifecycle/manager.js';
+import { LifecycleEvidenceSink } from '../lifecycle/evidence-sink.js';
 import { NotificationService } from '../lifecycle/notifications.js';
 import { pidProber } from '../lifecycle/pid-prober.js';
 import { buildChannels } from '../notify/channels.js';
@@ -12,6 +13,8 @@ import { lifecycleStore } from '../store/session-repo.js';
 
 export interface LifecycleRuntime {
   manager: LifecycleManager;
+  /** The ActivitySink for the agent launcher and the agent-hook route: evidence → lifecycle. */
+  evidence: LifecycleEvidenceSink;
   close(): Promise<void>;
 }
 
@@ -91,11 +94,14 @@ export async function startLifecycle(w: LifecycleWiring): Promise<LifecycleRunti
     running = manager.tick().catch((e: unknown) => w.logger.error('lifecycle tick failed', { err: String(e) })).finally(() => (running = null));
   }, w.tickMs ?? 5000);
   timer.unref();
+  const evidence = new LifecycleEvidenceSink(manager, (sessionId, e) => w.logger.error('lifecycle evidence dropped', { sessionId, err: String(e) }));
   return {
     manager,
+    evidence,
     async close() {
       clearInterval(timer);
       if (running) await running;
+      await evidence.idle();
       await manager.idle();
     },
   };

@@ -1,5 +1,6 @@
 // Every API route, assembled in one place. Each area contributes a list; add yours here.
 import type { Route } from '../api/route.js';
+import { agentHookRoutes, type AgentHookDeps } from '../api/routes/agent-hooks.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { projectRoutes } from '../api/routes/projects.js';
 import { systemRoutes } from '../api/routes/system.js';
@@ -15,6 +16,8 @@ export interface RouteDeps {
   store: SqlStore;
   keepAliveMs: number;
   lifecycle?: LifecycleManager;
+  /** Agent activity hooks (absent until the factory runs agents in this process). */
+  agentHooks?: AgentHookDeps;
 }
 
 export function allRoutes(deps: RouteDeps): Route[] {
@@ -25,6 +28,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...taskRoutes(deps.store),
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
+    ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));
   return routes;

@@ -1,10 +1,10 @@
-// Feeds what agent adapters and hooks observe into the lifecycle manager. Its shape is the agents
-// area's ActivitySink (activity, runtime, agentSession), so a hub of agent evidence can deliver
-// straight into the lifecycle. Calls are fire-and-forget for the producer; the manager's per-session
+// Feeds what agent adapters and hooks observe into the lifecycle manager: the ActivitySink that the
+// agent launcher and the agent-hook route deliver to. Calls are fire-and-forget for the producer; the manager's per-session
 // lock keeps them in arrival order, and `idle()` waits for them (tests, shutdown).
 import type { Observation } from '../domain/observation.js';
 import type { ActivityState } from '../domain/session.js';
 import type { RuntimeFact } from '../domain/lifecycle-rules/runtime.js';
+import type { ActivitySink } from '../ports/agent.js';
 import type { LifecycleManager } from './manager.js';
 
 /** A process report as agent runtimes produce it. */
@@ -15,7 +15,7 @@ export type ProcessReport =
 export const runtimeFact = (v: ProcessReport): RuntimeFact =>
   v.state === 'alive' ? { state: 'alive', pid: v.pid } : { state: 'exited', pid: v.pid, exitCode: v.code, signal: v.signal };
 
-export class LifecycleEvidenceSink {
+export class LifecycleEvidenceSink implements ActivitySink {
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
