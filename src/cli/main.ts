@@ -5,6 +5,7 @@ import { registerUp } from './commands/up.js';
 import { registerInit } from './commands/init.js';
 import { registerTaskCommands } from './commands/tasks.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerSessionCommands } from './commands/sessions.js';
 import { registerAttach } from './commands/attach.js';
 
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerInit(program);
   registerTaskCommands(program);
   registerDoctor(program);
+  registerSessionCommands(program);
   registerAttach(program);
   program.addHelpText('after', '\nStart here:\n  $ gantry up            # coordinator + dashboard on embedded SQLite\n  $ gantry init          # in your repository\n  $ gantry add "title"   # submit a task\n');
   return program;
