@@ -8,11 +8,15 @@ import { taskRoutes } from '../api/routes/tasks.js';
 import { tokenRoutes } from '../api/routes/tokens.js';
 import { uiRoutes } from '../api/routes/ui.js';
 import type { SqlStore } from '../store/sql-store.js';
+import type { LifecycleManager } from '../lifecycle/manager.js';
+import { sessionRoutes } from '../api/routes/sessions.js';
+import { notificationRoutes } from '../api/routes/notifications.js';
 import { VERSION } from './version.js';
 
 export interface RouteDeps {
   store: SqlStore;
   keepAliveMs: number;
+  lifecycle?: LifecycleManager;
   /** Agent activity hooks (absent until the factory runs agents in this process). */
   agentHooks?: AgentHookDeps;
 }
@@ -28,5 +32,6 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...uiRoutes(deps.store),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
+  if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));
   return routes;
 }
