@@ -20,6 +20,7 @@ export interface CompletionCommand {
   arg: { kind: 'task' } | { kind: 'words'; words: readonly string[] } | { kind: 'none' };
 }
 
+
 const TASK_IDS = `gantry ls --json --limit 200 2>/dev/null | grep -o '"id": *"t-[^"]*"' | sed 's/.*"\\(t-[^"]*\\)"/\\1/'`;
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 

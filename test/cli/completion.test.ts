@@ -20,6 +20,8 @@ describe('gantry completion', () => {
     assert.equal(spec.find((c) => c.name === 'logs')!.arg.kind, 'task');
     const stage = spec.find((c) => c.name === 'ls')!.options.find((o) => o.names.includes('--stage'))!;
     assert.ok(stage.values?.includes('blocked'));
+    const notes = spec.find((c) => c.name === 'notifications')!;
+    assert.deepEqual(notes.arg, { kind: 'words', words: ['ls', 'ack', 'resolve'] });
   });
 
   it('bash: the script completes commands, flags, and flag values', async () => {
@@ -37,6 +39,7 @@ describe('gantry completion', () => {
       assert.deepEqual(complete('gantry', 'logs', '--fo'), ['--follow']);
       assert.deepEqual(complete('gantry', 'ls', '--stage', 'dead'), ['dead_letter']);
       assert.deepEqual(complete('gantry', 'completion', 'z'), ['zsh']);
+      assert.deepEqual(complete('gantry', 'notifications', 'a'), ['ack']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -24,7 +24,7 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** A signed-in page: the one-click login link puts the token in the fragment, never in a request. */
-export async function signedIn(browser: Browser, d: Daemon, path = '/', viewport = { width: 1400, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
+export async function signedIn(browser: Browser, d: Pick<Daemon, 'url' | 'token'>, path = '/', viewport = { width: 1400, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
   const page = await context.newPage();
   await page.goto(`${d.url}${path}#token=${encodeURIComponent(d.token)}`);

@@ -15,7 +15,11 @@ export function completionSpec(program: Command): CompletionCommand[] {
     .filter((c) => !(c as Command & { _hidden?: boolean })._hidden)
     .map((c) => {
       const first = c.registeredArguments[0]?.name() ?? null;
-      const options: CompletionOption[] = c.options.map((o: Option) => {
+      // A command with subcommands (notifications ack|resolve, factories list|enroll|drain):
+      // its first word completes to the subcommands, its flags are theirs.
+      const subs = c.commands.filter((s) => !(s as Command & { _hidden?: boolean })._hidden);
+      const all = [...c.options, ...subs.flatMap((s) => s.options)].filter((o, i, arr) => arr.findIndex((x) => x.long === o.long && x.short === o.short) === i);
+      const options: CompletionOption[] = all.map((o: Option) => {
         const names = [o.short, o.long].filter((n): n is string => !!n);
         const long = o.long ?? '';
         const takesValue = o.required || o.optional;
@@ -27,8 +31,13 @@ export function completionSpec(program: Command): CompletionCommand[] {
           ...(takesValue && PATH_FLAGS.test(long) ? { path: true } : {}),
         };
       });
-      const arg: CompletionCommand['arg'] =
-        c.name() === 'completion' ? { kind: 'words', words: SHELLS } : first && /^(id|task)$/.test(first) ? { kind: 'task' } : { kind: 'none' };
+      const arg: CompletionCommand['arg'] = subs.length
+        ? { kind: 'words', words: subs.map((s) => s.name()) }
+        : c.name() === 'completion'
+          ? { kind: 'words', words: SHELLS }
+          : first && /^(id|task)$/.test(first)
+            ? { kind: 'task' }
+            : { kind: 'none' };
       return { name: c.name(), description: c.description(), options, arg };
     });
 }
