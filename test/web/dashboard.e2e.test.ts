@@ -103,6 +103,17 @@ describe('dashboard in a browser', { skip: unavailable ?? false }, () => {
     await context.close();
   });
 
+  it("settings shows each project's effective configuration", async () => {
+    const { context, page } = await signedIn(browser, d, '/settings');
+    const section = page.locator('[data-project="webapp"]');
+    await section.getByText('Effective configuration').waitFor();
+    const shown = JSON.parse((await section.locator('pre.config').textContent()) ?? '{}') as Record<string, unknown>;
+    const { body } = await d.req<{ project: { config: Record<string, unknown> } }>('GET', `/api/projects/${project}`);
+    assert.deepEqual(shown, body.project.config, 'exactly what the coordinator parsed');
+    await page.screenshot({ path: `${SHOTS}settings.png` });
+    await context.close();
+  });
+
   it('works on a phone screen: no sideways scrolling, every column reachable', async () => {
     const { context, page } = await signedIn(browser, d, '/', { width: 375, height: 812 });
     await page.locator('[data-testid="column-queued"] [data-task]').first().waitFor();
