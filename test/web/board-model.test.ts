@@ -55,6 +55,8 @@ describe('web board model', () => {
 
   it('maps engine park reasons, leaving unknown ones to the caller', () => {
     assert.equal(parkKind('needs_input'), 'input');
+    assert.equal(parkKind('awaiting_approval'), 'approval');
+    assert.equal(parkKind('awaiting_decision'), 'question');
     assert.equal(parkKind('whatever'), null);
     assert.equal(parkKind(null), null);
   });

@@ -45,7 +45,8 @@ const need = (kind: NeedKind, detail: string | null = null): Need => ({ kind, la
 
 /** Park reasons as the engine names them (run parked on a person), mapped to what the board shows. */
 export function parkKind(reason: string | null | undefined): NeedKind | null {
-  switch (reason) {
+  // Notifications raised by a parked run are named `awaiting_<waiting kind>`.
+  switch (reason?.replace(/^awaiting_/, '')) {
     case 'decision':
     case 'question':
       return 'question';
