@@ -22,7 +22,7 @@ export function summarize(e: GantryEvent): string {
   const to = str(p.to) ?? str(p.stage);
   if (from && to) parts.push(`${from} → ${to}`);
   else if (to) parts.push(to);
-  for (const k of ['step', 'outcome', 'reason', 'action', 'kind', 'agent', 'state', 'display', 'label', 'name', 'role']) {
+  for (const k of ['step', 'waiting', 'outcome', 'reason', 'action', 'kind', 'agent', 'state', 'display', 'label', 'name', 'role']) {
     const v = str(p[k]);
     if (v && !parts.includes(v)) parts.push(k === 'step' ? `step ${v}` : v);
   }

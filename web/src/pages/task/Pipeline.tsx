@@ -144,7 +144,7 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
   );
 }
 
-const ICON: Record<StepView['state'], string> = { pending: '○', working: '◐', waiting: '⏸', done: '●', skipped: '⊘', failed: '✕' };
+const ICON: Record<StepView['state'], string> = { pending: '○', working: '◐', waiting: '◆', done: '●', skipped: '–', failed: '✕' };
 
 function Step({ step, current }: { step: StepView; current: boolean }) {
   const d = stepDuration(step, Date.now());
