@@ -194,12 +194,13 @@ function useTaskEvents(taskId: string): GantryEvent[] | null {
   return events;
 }
 
+/** Provisioning's per-step bookkeeping: kept in the log, folded away unless asked for. */
+const DETAIL = /^workspace\.step_(started|completed|skipped)$/;
+
 function History({ events }: { events: GantryEvent[] | null }) {
   const [all, setAll] = useState(false);
-  const shown = useMemo(() => {
-    const list = (events ?? []).filter((e) => !e.sessionId);
-    return all ? list : list.slice(-40);
-  }, [events, all]);
+  const list = useMemo(() => (events ?? []).filter((e) => !e.sessionId), [events]);
+  const shown = useMemo(() => (all ? list : list.filter((e) => !DETAIL.test(e.type)).slice(-40)), [list, all]);
   return (
     <section className="panel" aria-labelledby="history-title">
       <h2 id="history-title">History</h2>
@@ -218,9 +219,9 @@ function History({ events }: { events: GantryEvent[] | null }) {
           ))}
         </ol>
       )}
-      {!all && events && events.filter((e) => !e.sessionId).length > 40 && (
+      {!all && shown.length < list.length && (
         <button type="button" className="ghost" onClick={() => setAll(true)}>
-          Show all {events.length} events
+          Show all {list.length} events
         </button>
       )}
     </section>
