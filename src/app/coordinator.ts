@@ -1,6 +1,7 @@
 // `gantry up`: open the store, make sure an admin token exists, serve the API and dashboard,
 // and announce ourselves in daemon.json. Everything it starts, `close()` stops in reverse.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApiServer } from '../api/server.js';
 import type { Logger } from '../api/logger.js';
@@ -34,6 +35,9 @@ export interface Coordinator {
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
+/** Where this process's agents write their session logs (the launcher's `logsDir`). */
+export const sessionLogsDir = (home: HomeLayout): string => join(home.logs, 'sessions');
+
 export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinator> {
   ensureHome(o.home);
   const running = readDaemon(o.home);
@@ -60,7 +64,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     const lifecycle = await startLifecycle({ store, logger: o.logger });
     stack.push(() => lifecycle.close());
     const api = createApiServer({
-      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, lifecycle: lifecycle.manager }),
+      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, lifecycle: lifecycle.manager, sessionLogsDir: sessionLogsDir(o.home) }),
       tokens: store.tokens,
       logger: o.logger,
       ...(existsSync(WEB_DIST) ? { site: { dir: WEB_DIST } } : {}),

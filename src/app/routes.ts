@@ -17,6 +17,8 @@ export interface RouteDeps {
   store: SqlStore;
   keepAliveMs: number;
   lifecycle?: LifecycleManager;
+  /** Where this process's agent launcher writes session logs: enables the dashboard's transcripts. */
+  sessionLogsDir?: string;
   /** Agent activity hooks (absent until the factory runs agents in this process). */
   agentHooks?: AgentHookDeps;
 }
@@ -29,7 +31,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...taskRoutes(deps.store),
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
-    ...uiRoutes(deps.store),
+    ...uiRoutes(deps.store, deps.lifecycle && deps.sessionLogsDir ? { transcripts: { logsDir: deps.sessionLogsDir, sessions: deps.lifecycle } } : {}),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));

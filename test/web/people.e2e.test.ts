@@ -1,7 +1,7 @@
 // What needs a person, in a real browser against the real coordinator (the code `gantry up` runs):
-// an agent reports it waits for input over HTTP, exactly as its hook would; the task lands in
-// "Needs you", the bell counts it, the person messages the agent from the task page and clears the
-// notification from the panel.
+// a real (scripted) agent runs and writes its session log, then reports over HTTP that it waits for
+// input, exactly as its hook would; the task lands in "Needs you", the bell counts it, the task page
+// shows the agent's transcript, the person messages the agent and clears the notification.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,11 @@ import type { Task } from '../../src/domain/task.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { makeRepo } from '../support/git.js';
 import { browserUnavailable, launchBrowser, signedIn } from './browser.js';
+import { ActivityHub } from '../../src/agents/activity/hub.js';
+import { createAgentLauncher } from '../../src/agents/launcher.js';
+import { sessionLogsDir } from '../../src/app/coordinator.js';
+import { resolveHome } from '../../src/app/home.js';
+import { collect, sandbox } from '../agents/support.js';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
@@ -43,6 +48,11 @@ describe('needs-you and notifications in a browser', { skip: unavailable ?? fals
     const m = api.coordinator.lifecycle.manager;
     const s = await m.create({ taskId: task.id, agent: 'scripted' });
     await m.onSpawned(s.id, { launchGeneration: 1 });
+    const box = sandbox('people');
+    t.after(() => box.cleanup());
+    const launcher = createAgentLauncher({ logsDir: sessionLogsDir(resolveHome(api.home)), sink: new ActivityHub(), clock: Date });
+    const script = [{ say: 'Payments v1 is called in three places.' }, { run: 'echo grep -rn v1/payments' }, { ask: { question: 'Keep the v1 fallback for refunds?', options: ['yes', 'no'] } }];
+    await collect(launcher.launch({ agent: 'scripted', sessionId: s.id, launchGeneration: 1, workspace: box.workspace, prompt: 'go', role: 'implementer', agentsConfig: { scripted: { roles: { implementer: script } } } }));
     const posted = await api.req('POST', `/api/sessions/${s.id}/observations`, { kind: 'activity', value: 'waiting_input', source: 'hook', launchGeneration: 1 });
     assert.equal(posted.status, 200, JSON.stringify(posted.body));
 
@@ -55,6 +65,10 @@ describe('needs-you and notifications in a browser', { skip: unavailable ?? fals
     await lane.locator(`[data-task="${task.id}"]`).click();
     const row = page.locator(`[data-session="${s.id}"]`);
     await row.getByText('needs input').waitFor();
+    const transcript = row.getByTestId('transcript');
+    await transcript.getByText('Payments v1 is called in three places.').waitFor();
+    await transcript.getByText('Keep the v1 fallback for refunds? (yes · no)').waitFor();
+    await page.screenshot({ path: `${SHOTS}transcript.png` });
     await row.getByRole('button', { name: 'Message' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Message').fill('Use the v2 endpoints; keep the v1 fallback for refunds.');

@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { STAGES, TERMINAL_STAGES, type Stage, type Task } from '../../domain/task.js';
 import type { Store } from '../../ports/store.js';
 import type { SqlRunner } from '../../ports/sql.js';
+import { notFound } from '../../domain/errors.js';
 import { defineRoute, type Route } from '../route.js';
+import { readTranscript } from '../transcript.js';
 
 const ACTIVE: Stage[] = STAGES.filter((s) => !TERMINAL_STAGES.has(s));
 const TERMINAL: Stage[] = STAGES.filter((s) => TERMINAL_STAGES.has(s));
@@ -34,8 +36,39 @@ async function parksOf(db: SqlRunner, tasks: readonly Task[]): Promise<Record<st
   return out;
 }
 
-export function uiRoutes(store: Store & { db: SqlRunner }): Route[] {
+/** What the transcript route needs to know about a session. */
+export interface SessionLookup {
+  get(id: string): Promise<{ agent: string; launchGeneration: number }>;
+}
+
+export interface UiDeps {
+  /** Where the agent launcher writes session logs (`<logsDir>/<session>/<generation>.log`), with the session records. */
+  transcripts?: { logsDir: string; sessions: SessionLookup };
+}
+
+export function uiRoutes(store: Store & { db: SqlRunner }, deps: UiDeps = {}): Route[] {
+  const t = deps.transcripts;
   return [
+    ...(t
+      ? [
+          defineRoute({
+            method: 'GET',
+            path: '/api/ui/sessions/:id/transcript',
+            access: 'read',
+            tag: 'ui',
+            summary: "An agent session's transcript (tool calls, messages, questions) read from its log on this host",
+            params: z.object({ id: z.string().min(1).max(200) }).strict(),
+            query: z.object({ generation: z.coerce.number().int().min(1).optional() }).strict(),
+            handler: async ({ params, query }) => {
+              const s = await t.sessions.get(params.id);
+              const generation = query.generation ?? s.launchGeneration;
+              const tr = generation > 0 ? readTranscript(t.logsDir, params.id, generation, s.agent) : null;
+              if (!tr) throw notFound('transcript', `${params.id} (launch ${generation})`, 'the log lives on the host that ran the agent; `gantry up` serves the logs of its own factories');
+              return { body: { transcript: tr, agent: s.agent } };
+            },
+          }),
+        ]
+      : []),
     defineRoute({
       method: 'GET',
       path: '/api/ui/board',

@@ -1,7 +1,7 @@
 // Every call the dashboard makes, typed, in one place. The token travels in the Authorization
 // header; only the event stream (EventSource cannot set headers) puts it in the query string.
 import type {
-  BoardSnapshot, Checkpoint, Factory, FleetMetrics, GantryEvent, Notification, OperatorAction, Project, Quarantine, RollbackResult, RunAction, RunsResponse, RunView, Session, Task, TaskPage, WhoAmI, WorkspaceDiff,
+  BoardSnapshot, Checkpoint, Factory, FleetMetrics, GantryEvent, Notification, OperatorAction, Project, Quarantine, RollbackResult, RunAction, RunsResponse, RunView, Session, Task, TaskPage, Transcript, WhoAmI, WorkspaceDiff,
 } from './types.js';
 
 export class ApiError extends Error {
@@ -110,6 +110,8 @@ export class Api {
   resolveNotification = (id: string) => this.post(`/api/notifications/${enc(id)}/resolve`);
   sessions = (taskId: string) => this.get<{ sessions: Session[] }>(`/api/sessions?task=${enc(taskId)}`).then((r) => r.sessions);
   sendInput = (sessionId: string, text: string) => this.post(`/api/sessions/${enc(sessionId)}/input`, { text });
+  transcript = (sessionId: string, generation?: number) =>
+    this.get<{ transcript: Transcript; agent: string }>(`/api/ui/sessions/${enc(sessionId)}/transcript${generation ? `?generation=${generation}` : ''}`).then((r) => r.transcript);
 }
 
 const enc = encodeURIComponent;

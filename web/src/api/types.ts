@@ -185,3 +185,15 @@ export interface RollbackResult {
   written: string[];
   deleted: string[];
 }
+
+export interface TranscriptEntry {
+  kind: 'tool' | 'message' | 'question' | 'turn' | 'error' | 'output';
+  text: string;
+}
+
+export interface Transcript {
+  generation: number;
+  entries: TranscriptEntry[];
+  size: number;
+  truncated: boolean;
+}

@@ -10,6 +10,7 @@ import { ago, clock, stageLabel } from '../ui/format.js';
 import { Link } from '../ui/router.js';
 import { Checkpoints } from './task/Checkpoints.js';
 import { Pipeline } from './task/Pipeline.js';
+import { SessionTranscript } from './task/SessionTranscript.js';
 
 export function TaskPage({ id }: { id: string }) {
   const { api, live } = useSession();
@@ -228,12 +229,13 @@ function History({ events }: { events: GantryEvent[] | null }) {
   );
 }
 
-/** Agent sessions of the task and their live transcript (the session-scoped events). */
+/** Agent sessions of the task, each with its live transcript, and their lifecycle events. */
 function Transcript({ task, events }: { task: Task; events: GantryEvent[] | null }) {
   const { api, live } = useSession();
   const [sessions, setSessions] = useState<Session[] | null>(null);
   const hasSessions = live.has('GET /api/sessions');
   const canMessage = live.has('POST /api/sessions/{id}/input');
+  const canTranscript = live.has('GET /api/ui/sessions/{id}/transcript');
   const [spec, setSpec] = useState<ConfirmSpec | null>(null);
   const reload = useCallback(() => {
     if (hasSessions) api.sessions(task.id).then(setSessions, () => setSessions([]));
@@ -251,41 +253,51 @@ function Transcript({ task, events }: { task: Task; events: GantryEvent[] | null
       <h2 id="transcript-title">Agent sessions</h2>
       {sessions && sessions.length > 0 && (
         <ul className="sessions">
-          {sessions.map((s) => (
+          {sessions.map((s, i) => (
             <li key={s.id} data-session={s.id}>
-              <code>{s.id}</code> <span>{s.agent}</span> <span className={`chip sess-${s.display}`}>{s.display.replace('_', ' ')}</span>
-              <span className="muted"> {ago(s.updatedAt)}</span>
-              {canMessage && s.state !== 'done' && s.state !== 'terminated' && (
-                <button
-                  type="button"
-                  className="small"
-                  onClick={() =>
-                    setSpec({
-                      title: `Message ${s.agent}?`,
-                      body: <p>The message is queued and delivered to the agent between turns (never while a permission prompt is open).</p>,
-                      confirmLabel: 'Send',
-                      input: { label: 'Message', multiline: true },
-                      run: (text) => api.sendInput(s.id, text),
-                    })
-                  }
-                >
-                  Message
-                </button>
+              <div className="session-head">
+                <code>{s.id}</code> <span>{s.agent}</span> <span className={`chip sess-${s.display}`}>{s.display.replace('_', ' ')}</span>
+                <span className="muted"> {ago(s.updatedAt)}</span>
+                {canMessage && s.state !== 'done' && s.state !== 'terminated' && (
+                  <button
+                    type="button"
+                    className="small"
+                    onClick={() =>
+                      setSpec({
+                        title: `Message ${s.agent}?`,
+                        body: <p>The message is queued and delivered to the agent between turns (never while a permission prompt is open).</p>,
+                        confirmLabel: 'Send',
+                        input: { label: 'Message', multiline: true },
+                        run: (text) => api.sendInput(s.id, text),
+                      })
+                    }
+                  >
+                    Message
+                  </button>
+                )}
+              </div>
+              {canTranscript && (
+                <details className="session-log" open={i === 0}>
+                  <summary>Transcript</summary>
+                  <SessionTranscript session={s} />
+                </details>
               )}
             </li>
           ))}
         </ul>
       )}
-      {lines.length === 0 ? (
-        <p className="muted">No agent activity yet. Tool calls and messages stream here while an agent works.</p>
-      ) : (
-        <ol className="transcript" data-testid="transcript">
-          {lines.slice(-200).map((e) => (
-            <li key={e.seq} className={`tone-${eventTone(e.type)}`}>
-              <time>{clock(e.at)}</time> <span className="ev-type">{e.type}</span> <span className="ev-sum">{summarize(e)}</span>
-            </li>
-          ))}
-        </ol>
+      {sessions?.length === 0 && lines.length === 0 && <p className="muted">No agent has worked on this task yet. Its sessions, tool calls and messages appear here live.</p>}
+      {lines.length > 0 && (
+        <details className="session-events">
+          <summary>Session events ({lines.length})</summary>
+          <ol className="timeline">
+            {lines.slice(-200).map((e) => (
+              <li key={e.seq} className={`tone-${eventTone(e.type)}`}>
+                <time>{clock(e.at)}</time> <span className="ev-type">{e.type}</span> <span className="ev-sum">{summarize(e)}</span>
+              </li>
+            ))}
+          </ol>
+        </details>
       )}
       {spec && <ConfirmDialog spec={spec} onClose={() => setSpec(null)} />}
     </section>
