@@ -3,7 +3,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ActivityHub } from '../../src/agents/activity/hub.js';
 import { createAgentLauncher } from '../../src/agents/launcher.js';
 import { sessionLogsDir } from '../../src/app/coordinator.js';
