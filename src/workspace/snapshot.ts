@@ -28,9 +28,9 @@ export async function snapshotTree(t: SnapshotTarget): Promise<string> {
     const own = await gitOut(['rev-parse', '--path-format=absolute', '--git-path', 'index'], { cwd: t.worktree });
     if (existsSync(own)) await copyFile(own, t.indexFile);
   }
-  const pathspec = ['.', ...t.excludes.map((p) => `:(exclude,literal)${p}`)];
-  await git(['add', '-A', '--', ...pathspec], { cwd: t.worktree, env });
-  // An excluded path that was tracked stays as seeded; drop it so secrets never enter a checkpoint.
+  await git(['add', '-A'], { cwd: t.worktree, env });
+  // Placed files (secrets, shared config) never enter a checkpoint. (An exclude pathspec on `add` would
+  // make git refuse when the placed file is also ignored, so they are dropped from the index instead.)
   if (t.excludes.length) await git(['rm', '--cached', '-r', '-q', '--ignore-unmatch', '--', ...t.excludes.map(literal)], { cwd: t.worktree, env });
   return gitOut(['write-tree'], { cwd: t.worktree, env });
 }
