@@ -2,7 +2,7 @@
 // path's kind, size and canonical location), writes into git's own directory, the workspace's size.
 import { execFile } from 'node:child_process';
 import { lstat, readlink, realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import type { ChangedEntry, ChangeStatus, GuardFacts } from '../domain/guard.js';
 import { changedGitMeta, type GitMetaSnapshot } from './git-meta.js';
@@ -28,7 +28,7 @@ async function landsInside(root: string, rel: string): Promise<boolean> {
         if (!st?.isSymbolicLink()) break;
         const target = await readlink(cur);
         const next = isAbsolute(target) ? target : resolve(dirname(cur), target);
-        cur = await realpath(next).catch(() => next);
+        cur = await realpath(next).catch(async () => join(await realpath(dirname(next)).catch(() => dirname(next)), basename(next)));
       }
       return inside(root, cur);
     } catch {
