@@ -8,11 +8,14 @@ import { GantryError } from '../domain/errors.js';
 import type { CheckpointRecord, CheckpointRepo, CheckpointResult, CheckpointSelector } from '../ports/workspace.js';
 import { git, GitError, gitOut } from './git.js';
 import { withKeyLock } from './file-lock.js';
+import { gitDirsOf, headCommitFs } from './git-paths.js';
 import { numstat, snapshotTree, type SnapshotTarget } from './snapshot.js';
 import type { Layout, WorkspaceRecord } from './state-record.js';
 
 export const checkpointRef = (taskId: string, seq: number): string => `refs/gantry/checkpoints/${taskId}/${seq}`;
 const ZERO = '0'.repeat(40);
+/** Tree of each task's latest checkpoint, so the unchanged-worktree test needs no git call. */
+const lastTree = new Map<string, { sha: string; tree: string }>();
 
 export function snapshotTarget(layout: Layout, rec: WorkspaceRecord): SnapshotTarget {
   return { worktree: rec.path, indexFile: layout.privateIndex(rec.projectName, rec.taskId), excludes: rec.placed };
@@ -44,20 +47,25 @@ export const withTaskLock = <T>(taskId: string, fn: () => Promise<T>): Promise<T
 export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRecord, opts: { step?: string | null; reason: string }): Promise<CheckpointResult> {
   const prev = await ctx.repo.latest(rec.taskId);
   const tree = await snapshotRepairing(snapshotTarget(ctx.layout, rec));
-  const [head, prevTree] = (await gitOut(['rev-parse', 'HEAD', ...(prev ? [`${prev.sha}^{tree}`] : [])], { cwd: rec.path })).split('\n');
+  // HEAD and the previous tree come from git's files and a per-task cache when possible: a checkpoint
+  // should cost little more than the snapshot itself.
+  const head = headCommitFs(gitDirsOf(rec.path)) ?? (await gitOut(['rev-parse', 'HEAD'], { cwd: rec.path }));
+  const prevTree = prev ? (lastTree.get(rec.taskId)?.sha === prev.sha ? lastTree.get(rec.taskId)!.tree : await gitOut(['rev-parse', `${prev.sha}^{tree}`], { cwd: rec.path })) : null;
   if (prev && prevTree === tree) return { checkpoint: prev, created: false };
 
   const parent = prev?.sha ?? rec.baseSha;
   const seq = (prev?.seq ?? 0) + 1;
   const ref = checkpointRef(rec.taskId, seq);
   const parents = ['-p', parent];
-  if (head && head !== parent && head !== rec.baseSha) parents.push('-p', head);
+  if (head !== parent && head !== rec.baseSha) parents.push('-p', head);
   const message = `gantry checkpoint ${rec.taskId}#${seq}\n\nstep: ${opts.step ?? '-'}\nreason: ${opts.reason}\nGantry-Head: ${head}\n`;
-  const sha = await gitOut(['commit-tree', tree!, ...parents, '-F', '-'], { cwd: rec.path, input: message });
+  const [sha, stat] = await Promise.all([
+    gitOut(['commit-tree', tree, ...parents, '-F', '-'], { cwd: rec.path, input: message }),
+    numstat(rec.path, parent, tree),
+  ]);
   const created = await git(['update-ref', ref, sha, ZERO], { cwd: rec.path, okCodes: [128] });
   // The ref exists without a row: an earlier process died between ref and row. It is superseded.
   if (created.code !== 0) await git(['update-ref', ref, sha], { cwd: rec.path });
-  const stat = await numstat(rec.path, parent, sha);
   const checkpoint = await ctx.repo.insert({
     taskId: rec.taskId,
     seq,
@@ -70,6 +78,7 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
     linesAdded: stat.added,
     linesRemoved: stat.removed,
   });
+  lastTree.set(rec.taskId, { sha, tree });
   if (ctx.push) await ctx.push(rec, ref);
   return { checkpoint, created: true };
 }

@@ -3,15 +3,12 @@
 // attributes). A copy is kept at provisioning so the guard can detect and revert writes into .git.
 import { readdir, readFile, rm, writeFile, mkdir, chmod, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { gitOut } from './git.js';
+import { gitDirsOf } from './git-paths.js';
 
 /** Display path (".git/hooks/pre-commit") → base64 content and mode. */
 export type GitMetaSnapshot = Record<string, { data: string; mode: number }>;
 
-async function gitDirs(worktree: string): Promise<{ common: string; own: string }> {
-  const [common, own] = (await gitOut(['rev-parse', '--path-format=absolute', '--git-common-dir', '--git-dir'], { cwd: worktree })).split('\n');
-  return { common: common!, own: own! };
-}
+const gitDirs = async (worktree: string) => gitDirsOf(worktree);
 
 async function files(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);

@@ -101,8 +101,9 @@ export function provisionPlan(): StepDef<ProvisionState>[] {
           ctx.registerCleanup('remove worktree', () => removeWorktree(repo, path, s.record.createdBranch ? { deleteBranch: branch } : {}));
           await mkdir(dirname(path), { recursive: true });
           await git(args, { cwd: repo });
+          // A reused branch starts where it is, not at the base.
+          if (exists && !s.resume) s.record.baseSha = await gitOut(['rev-parse', 'HEAD'], { cwd: path });
         });
-        if (!s.resume) s.record.baseSha = await gitOut(['rev-parse', 'HEAD'], { cwd: path });
       },
     },
     {

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { git, gitOut, splitZ } from './git.js';
+import { gitDirsOf } from './git-paths.js';
 
 export interface SnapshotTarget {
   worktree: string;
@@ -25,7 +26,7 @@ const literal = (p: string): string => `:(literal)${p}`;
 export async function snapshotTree(t: SnapshotTarget): Promise<string> {
   const env = { GIT_INDEX_FILE: t.indexFile };
   if (!existsSync(t.indexFile)) {
-    const own = await gitOut(['rev-parse', '--path-format=absolute', '--git-path', 'index'], { cwd: t.worktree });
+    const own = join(gitDirsOf(t.worktree).own, 'index');
     if (existsSync(own)) await copyFile(own, t.indexFile);
   }
   await git(['add', '-A'], { cwd: t.worktree, env });

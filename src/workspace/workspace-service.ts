@@ -16,7 +16,7 @@ import type {
   ProvisionRequest, RollbackResult, TeardownResult, Workspace, WorkspaceDiff, WorkspacePort,
 } from '../ports/workspace.js';
 import type { WorkspaceConfig } from '../config/workspace.js';
-import { checkpointLocked, checkpointRef, resolveSelector, snapshotRepairing, snapshotTarget, withTaskLock, type CheckpointContext } from './checkpointer.js';
+import { checkpointLocked, resolveSelector, snapshotRepairing, snapshotTarget, withTaskLock, type CheckpointContext } from './checkpointer.js';
 import { git, gitOut, splitZ } from './git.js';
 import { restoreGitMeta, type GitMetaSnapshot } from './git-meta.js';
 import { gatherGuardFacts } from './guard-check.js';

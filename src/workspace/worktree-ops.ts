@@ -2,7 +2,8 @@
 // repository across processes, so concurrent provisioning never trips over git's own locks.
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { branchExistsFs } from './git-paths.js';
 import { git, gitOut } from './git.js';
 import { withFileLock } from './file-lock.js';
 
@@ -23,8 +24,7 @@ export async function withRepoLock<T>(repo: string, fn: () => Promise<T>): Promi
 }
 
 export async function branchExists(repo: string, branch: string): Promise<boolean> {
-  const r = await git(['rev-parse', '--verify', '-q', `refs/heads/${branch}`], { cwd: repo, okCodes: [1] });
-  return r.code === 0;
+  return branchExistsFs(dirname(await repoLockPath(repo)), branch);
 }
 
 /**

@@ -1,0 +1,135 @@
+// Workspace benchmark on a generated 10k-file repository. Each Gantry operation is printed beside the
+// raw git operation underneath it, measured in the same run:
+//   provision (no setup commands)      vs  git worktree add            target ≤ 1.15×
+//   full checkpoint (cold private index) vs raw private-index snapshot  target ≤ 1.2×
+//   incremental checkpoint after a 1-file change: absolute and as a fraction of the full checkpoint
+// Run: node --import tsx bench/workspace.ts [--files N] [--rounds N]
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseWorkspaceConfig } from '../src/config/workspace.js';
+import { CheckpointRepoSql } from '../src/store/checkpoint-repo.js';
+import { openStore } from '../src/store/open.js';
+import { WorkspaceService } from '../src/workspace/workspace-service.js';
+import { removeWorktree } from '../src/workspace/worktree-ops.js';
+
+const arg = (name: string, d: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : d;
+};
+const FILES = arg('files', 10_000);
+const ROUNDS = arg('rounds', 5);
+
+const root = mkdtempSync(join(tmpdir(), 'gantry-bench-ws-'));
+const repo = join(root, 'repo');
+const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+const git = (cwd: string, args: string[], extra: Record<string, string> = {}) => execFileSync('git', args, { cwd, env: { ...env, ...extra }, encoding: 'utf8' }).trim();
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function generate(): void {
+  mkdirSync(repo, { recursive: true });
+  git(repo, ['init', '-q', '-b', 'main']);
+  const perDir = 100;
+  for (let d = 0; d < Math.ceil(FILES / perDir); d++) {
+    mkdirSync(join(repo, `pkg${d}`, 'src'), { recursive: true });
+    for (let f = 0; f < perDir && d * perDir + f < FILES; f++) {
+      writeFileSync(join(repo, `pkg${d}`, 'src', `m${f}.ts`), `export const v${f} = ${d};\n`.repeat(6));
+    }
+  }
+  writeFileSync(join(repo, '.gitignore'), 'node_modules/\n');
+  git(repo, ['add', '-A']);
+  git(repo, ['commit', '-q', '-m', 'generated']);
+}
+
+async function main(): Promise<void> {
+  const t0 = process.hrtime.bigint();
+  generate();
+  console.log(`generated ${FILES} files in ${ms(t0).toFixed(0)} ms (${root})`);
+  const store = await openStore(join(root, 'gantry.db'));
+  const project = await store.projects.create({ name: 'bench', path: repo, defaultBranch: 'main', config: {} });
+  const ws = new WorkspaceService({ home: join(root, 'home'), store, checkpoints: new CheckpointRepoSql(store), clock: { now: () => Date.now() } });
+  const config = parseWorkspaceConfig({});
+  const newTask = async () =>
+    (await store.tasks.submit({ projectId: project.id, title: 'b', body: 'b', pipeline: 'standard', agent: null, priority: 0, capabilities: [], after: [], idempotencyKey: null, maxAttempts: 3 })).task.id;
+  const req = (taskId: string) => ({ taskId, project: { id: project.id, name: 'bench', path: repo, defaultBranch: 'main' }, config, resume: false });
+
+  // Warm-up: one of each so the page cache and git's own caches are in the same state for both sides.
+  const warm = await newTask();
+  await ws.provision(req(warm));
+  git(repo, ['worktree', 'add', '-q', '-b', 'warm-raw', join(root, 'warm-raw'), 'main']);
+
+  const raw: number[] = [];
+  const prov: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const path = join(root, `raw${i}`);
+    let t = process.hrtime.bigint();
+    git(repo, ['worktree', 'add', '-q', '-b', `raw${i}`, path, 'main']);
+    raw.push(ms(t));
+    const id = await newTask();
+    t = process.hrtime.bigint();
+    const w = await ws.provision(req(id));
+    prov.push(ms(t));
+    await removeWorktree(repo, path);
+    if (i < ROUNDS - 1) await removeWorktree(repo, w.path);
+  }
+
+  // Checkpoints on the warm workspace. "Full" = no private index yet (first checkpoint of a workspace,
+  // or after a resume on another factory); the raw side does the same work by hand: seed a private
+  // index from the worktree's index, add -A, write-tree, commit-tree.
+  const w = (await ws.get(warm))!;
+  const privateIndex = ws.layout.privateIndex('bench', warm);
+  const ownIndex = git(w.path, ['rev-parse', '--path-format=absolute', '--git-path', 'index']);
+  const rawIndex = join(root, 'raw.index');
+  const full: number[] = [];
+  const rawFull: number[] = [];
+  const incr: number[] = [];
+  const rawIncr: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    writeFileSync(join(w.path, 'pkg1', 'src', 'm1.ts'), `export const changed = ${i};\n`);
+    rmSync(rawIndex, { force: true });
+    let t = process.hrtime.bigint();
+    copyFileSync(ownIndex, rawIndex);
+    git(w.path, ['add', '-A'], { GIT_INDEX_FILE: rawIndex });
+    const tree = git(w.path, ['write-tree'], { GIT_INDEX_FILE: rawIndex });
+    git(w.path, ['commit-tree', tree, '-p', 'HEAD', '-m', 'raw']);
+    rawFull.push(ms(t));
+
+    rmSync(privateIndex, { force: true });
+    t = process.hrtime.bigint();
+    await ws.checkpoint(warm, { reason: 'bench-full' });
+    full.push(ms(t));
+
+    // One file changes; both sides reuse their private index.
+    writeFileSync(join(w.path, 'pkg2', 'src', 'm2.ts'), `export const incr = ${i};\n`);
+    t = process.hrtime.bigint();
+    git(w.path, ['add', '-A'], { GIT_INDEX_FILE: rawIndex });
+    const tree2 = git(w.path, ['write-tree'], { GIT_INDEX_FILE: rawIndex });
+    git(w.path, ['commit-tree', tree2, '-p', 'HEAD', '-m', 'raw']);
+    rawIncr.push(ms(t));
+    t = process.hrtime.bigint();
+    await ws.checkpoint(warm, { reason: 'bench-incremental' });
+    incr.push(ms(t));
+  }
+
+  const rows: [string, number, string, number, string][] = [
+    ['provision (no setup)', median(prov), 'git worktree add', median(raw), '≤ 1.15×'],
+    ['full checkpoint', median(full), 'raw private-index snapshot', median(rawFull), '≤ 1.2×'],
+    ['incremental checkpoint (1 file)', median(incr), 'raw incremental snapshot', median(rawIncr), '—'],
+  ];
+  console.log(`\nworkspace bench: ${FILES} files, median of ${ROUNDS} rounds (ms)\n`);
+  console.log(`${'operation'.padEnd(34)}${'gantry'.padStart(9)}   ${'raw git operation'.padEnd(28)}${'raw'.padStart(9)}${'ratio'.padStart(8)}  target`);
+  for (const [name, g, rawName, r, target] of rows) {
+    console.log(`${name.padEnd(34)}${g.toFixed(1).padStart(9)}   ${rawName.padEnd(28)}${r.toFixed(1).padStart(9)}${(g / r).toFixed(2).padStart(7)}×  ${target}`);
+  }
+  console.log(`\nincremental checkpoint = ${((median(incr) / median(full)) * 100).toFixed(1)}% of a full checkpoint`);
+  await store.close();
+  if (!process.env.KEEP) rmSync(root, { recursive: true, force: true });
+}
+
+main().catch((e) => {
+  console.error(e);
+  rmSync(root, { recursive: true, force: true });
+  process.exit(1);
+});

@@ -1,0 +1,60 @@
+// Git's per-worktree and shared directories, read from the files git itself writes (`.git` in a
+// worktree, `commondir` in its gitdir) instead of spawning `git rev-parse` on hot paths.
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+
+export interface GitDirs {
+  /** This worktree's own gitdir (index, HEAD). */
+  own: string;
+  /** The repository's shared dir (objects, refs, hooks, config). */
+  common: string;
+}
+
+export function gitDirsOf(worktree: string): GitDirs {
+  const dotGit = join(worktree, '.git');
+  let own = dotGit;
+  try {
+    const m = /^gitdir: (.*)$/m.exec(readFileSync(dotGit, 'utf8'));
+    if (m) own = isAbsolute(m[1]!) ? m[1]! : resolve(worktree, m[1]!);
+  } catch {
+    // `.git` is a directory: the main worktree
+  }
+  let common = own;
+  try {
+    const rel = readFileSync(join(own, 'commondir'), 'utf8').trim();
+    common = isAbsolute(rel) ? rel : resolve(own, rel);
+  } catch {
+    // no commondir: own is the common dir
+  }
+  return { own, common };
+}
+
+/** Whether a local branch exists, from the loose ref or packed-refs. */
+export function branchExistsFs(common: string, branch: string): boolean {
+  if (existsSync(join(common, 'refs', 'heads', branch))) return true;
+  try {
+    return readFileSync(join(common, 'packed-refs'), 'utf8').includes(` refs/heads/${branch}\n`);
+  } catch {
+    return false;
+  }
+}
+
+/** The commit HEAD points at, read from git's files; undefined when it cannot be read that way. */
+export function headCommitFs(dirs: GitDirs): string | undefined {
+  try {
+    const head = readFileSync(join(dirs.own, 'HEAD'), 'utf8').trim();
+    if (/^[0-9a-f]{40}$/.test(head)) return head;
+    const m = /^ref: (refs\/.+)$/.exec(head);
+    if (!m) return undefined;
+    try {
+      const sha = readFileSync(join(dirs.common, m[1]!), 'utf8').trim();
+      if (/^[0-9a-f]{40}$/.test(sha)) return sha;
+    } catch {
+      // packed
+    }
+    const line = readFileSync(join(dirs.common, 'packed-refs'), 'utf8').split('\n').find((l) => l.endsWith(` ${m[1]}`));
+    return line?.slice(0, 40);
+  } catch {
+    return undefined;
+  }
+}
