@@ -10,6 +10,7 @@ import type { SqlStore } from '../store/sql-store.js';
 import { newSecret } from '../store/token-repo.js';
 import { ensureHome, isAlive, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
 import { allRoutes } from './routes.js';
+import { workspaceService } from './workspaces.js';
 
 export interface CoordinatorOptions {
   home: HomeLayout;
@@ -56,7 +57,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     await store.tokens.ensure(adminToken, { name: 'local-admin', role: 'admin' });
 
     const api = createApiServer({
-      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000 }),
+      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, workspaces: workspaceService(o.home.dir, store) }),
       tokens: store.tokens,
       logger: o.logger,
       ...(existsSync(WEB_DIST) ? { site: { dir: WEB_DIST } } : {}),

@@ -5,12 +5,16 @@ import { projectRoutes } from '../api/routes/projects.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { taskRoutes } from '../api/routes/tasks.js';
 import { tokenRoutes } from '../api/routes/tokens.js';
+import { checkpointRoutes } from '../api/routes/checkpoints.js';
+import type { WorkspacePort } from '../ports/workspace.js';
 import type { SqlStore } from '../store/sql-store.js';
 import { VERSION } from './version.js';
 
 export interface RouteDeps {
   store: SqlStore;
   keepAliveMs: number;
+  /** Checkpoints, diff and rollback of task workspaces on this host. */
+  workspaces?: WorkspacePort;
 }
 
 export function allRoutes(deps: RouteDeps): Route[] {
@@ -21,6 +25,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...taskRoutes(deps.store),
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
+    ...(deps.workspaces ? checkpointRoutes(deps.workspaces) : []),
   );
   return routes;
 }
