@@ -113,8 +113,20 @@ export interface WorkspacePort {
   diff(taskId: string, from?: CheckpointSelector, to?: CheckpointSelector): Promise<WorkspaceDiff>;
   rollback(taskId: string, to: CheckpointSelector, opts?: { paths?: string[] }): Promise<RollbackResult>;
   guard(taskId: string, req: GuardRequest): Promise<GuardReport>;
+  /**
+   * Debounced checkpoints while an agent works: call poke() on activity (file writes, turn ends);
+   * a checkpoint with reason `debounce` follows once activity is quiet for workspace.checkpoints.debounceMs.
+   */
+  activity(taskId: string, step: string | null): ActivityCheckpoints;
   /** Checkpoint, then remove. Refuses (conflict) when the state cannot be saved, unless `force`. */
   teardown(taskId: string, opts?: { force?: boolean; checkpoint?: boolean }): Promise<TeardownResult>;
+}
+
+export interface ActivityCheckpoints {
+  poke(): void;
+  /** Checkpoint now if activity is pending (at a step boundary). */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /** Durable checkpoint rows (store adapter). Insert commits the row and its event in one transaction. */

@@ -9,10 +9,11 @@ import { canonicalPath, decideGuard, revertablePaths } from '../domain/guard.js'
 import { decideGc, type GcAction } from '../domain/workspace-gc.js';
 import { isTerminal } from '../domain/task.js';
 import { runSteps, type StepDef, type StepEvent } from '../lib/step-runner.js';
+import { Debouncer } from '../lib/debounce.js';
 import type { Clock } from '../ports/clock.js';
 import type { Store } from '../ports/store.js';
 import type {
-  CheckpointRecord, CheckpointRepo, CheckpointResult, CheckpointSelector, FileDiff, GuardReport, GuardRequest,
+  ActivityCheckpoints, CheckpointRecord, CheckpointRepo, CheckpointResult, CheckpointSelector, FileDiff, GuardReport, GuardRequest,
   ProvisionRequest, RollbackResult, TeardownResult, Workspace, WorkspaceDiff, WorkspacePort,
 } from '../ports/workspace.js';
 import type { WorkspaceConfig } from '../config/workspace.js';
@@ -133,6 +134,23 @@ export class WorkspaceService implements WorkspacePort {
   async checkpoint(taskId: string, opts: { step?: string | null; reason: string }): Promise<CheckpointResult> {
     const rec = await this.liveRecord(taskId);
     return withTaskLock(taskId, () => checkpointLocked(this.ctx, rec, opts));
+  }
+
+  activity(taskId: string, step: string | null): ActivityCheckpoints {
+    const opts = {
+      quietMs: 30_000,
+      maxWaitMs: 300_000,
+      onError: (e: unknown) =>
+        void this.emit([{ type: 'checkpoint.failed', taskId, payload: { reason: 'debounce', error: e instanceof Error ? e.message : String(e) } }]).catch(() => undefined),
+    };
+    // The debouncer reads these live: the project's quiet period applies as soon as it is known.
+    void this.record(taskId)
+      .then(async (r) => (r ? await this.opts.configOf?.(r.projectId) : undefined))
+      .then((c) => {
+        if (c) Object.assign(opts, { quietMs: c.checkpoints.debounceMs, maxWaitMs: c.checkpoints.debounceMs * 10 });
+      })
+      .catch(() => undefined);
+    return new Debouncer(() => this.checkpoint(taskId, { step, reason: 'debounce' }), opts);
   }
 
   listCheckpoints(taskId: string): Promise<CheckpointRecord[]> {

@@ -77,6 +77,15 @@ describe('checkpoints, diff and rollback (real git)', () => {
         assert.deepEqual(fromBase.files.map((f) => `${f.status}:${f.path}`).sort(), ['added:new.txt', 'deleted:src/b.ts', 'modified:src/a.ts']);
         await assert.rejects(h.ws.diff(id, 9), /checkpoint 9 .* not found/);
         await assert.rejects(h.ws.diff(id, 'no such thing!'), /is not a checkpoint/);
+
+        // While an agent works: a burst of activity becomes one debounced checkpoint.
+        const act = h.ws.activity(id, 'implement');
+        writeFileSync(join(ws.path, 'burst.txt'), '1');
+        act.poke();
+        act.poke();
+        await act.stop();
+        const last = (await h.ws.listCheckpoints(id)).at(-1)!;
+        assert.deepEqual([last.seq, last.reason, last.step], [3, 'debounce', 'implement']);
       } finally {
         h.dispose();
       }
