@@ -41,6 +41,9 @@ export interface CheckpointContext {
   push?: (rec: WorkspaceRecord, ref: string) => Promise<void>;
 }
 
+/** Drop per-task caches when its workspace goes away. */
+export const forgetTask = (taskId: string): void => void lastTree.delete(taskId);
+
 export const withTaskLock = <T>(taskId: string, fn: () => Promise<T>): Promise<T> => withKeyLock(`workspace:${taskId}`, fn);
 
 /** Caller holds the task lock. */

@@ -17,7 +17,7 @@ import type {
   ProvisionRequest, RollbackResult, TeardownResult, Workspace, WorkspaceDiff, WorkspacePort,
 } from '../ports/workspace.js';
 import type { WorkspaceConfig } from '../config/workspace.js';
-import { checkpointLocked, resolveSelector, snapshotRepairing, snapshotTarget, withTaskLock, type CheckpointContext } from './checkpointer.js';
+import { checkpointLocked, forgetTask, resolveSelector, snapshotRepairing, snapshotTarget, withTaskLock, type CheckpointContext } from './checkpointer.js';
 import { git, gitOut, splitZ } from './git.js';
 import { restoreGitMeta, type GitMetaSnapshot } from './git-meta.js';
 import { gatherGuardFacts } from './guard-check.js';
@@ -302,6 +302,7 @@ export class WorkspaceService implements WorkspacePort {
       }
       await removeWorktree(rec.repoPath, rec.path);
       await rm(this.layout.stateDir(rec.projectName, rec.taskId), { recursive: true, force: true });
+      forgetTask(rec.taskId);
       await this.emit([{ type: 'workspace.removed', taskId: rec.taskId, payload: { path: rec.path, forced: force, finalSeq: final?.seq ?? null } }]);
       return { removed: true, finalCheckpoint: final, forced: force };
     });
