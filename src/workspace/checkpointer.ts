@@ -8,12 +8,11 @@ import { GantryError } from '../domain/errors.js';
 import type { CheckpointRecord, CheckpointRepo, CheckpointResult, CheckpointSelector } from '../ports/workspace.js';
 import { git, GitError, gitOut } from './git.js';
 import { withKeyLock } from './file-lock.js';
-import { gitDirsOf, headCommitFs } from './git-paths.js';
+import { createLooseRef, gitDirsOf, headCommitFs } from './git-paths.js';
 import { numstat, snapshotTree, type SnapshotTarget } from './snapshot.js';
 import type { Layout, WorkspaceRecord } from './state-record.js';
 
 export const checkpointRef = (taskId: string, seq: number): string => `refs/gantry/checkpoints/${taskId}/${seq}`;
-const ZERO = '0'.repeat(40);
 /** Tree of each task's latest checkpoint, so the unchanged-worktree test needs no git call. */
 const lastTree = new Map<string, { sha: string; tree: string }>();
 
@@ -52,7 +51,8 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
   const tree = await snapshotRepairing(snapshotTarget(ctx.layout, rec));
   // HEAD and the previous tree come from git's files and a per-task cache when possible: a checkpoint
   // should cost little more than the snapshot itself.
-  const head = headCommitFs(gitDirsOf(rec.path)) ?? (await gitOut(['rev-parse', 'HEAD'], { cwd: rec.path }));
+  const dirs = gitDirsOf(rec.path);
+  const head = headCommitFs(dirs) ?? (await gitOut(['rev-parse', 'HEAD'], { cwd: rec.path }));
   const prevTree = prev ? (lastTree.get(rec.taskId)?.sha === prev.sha ? lastTree.get(rec.taskId)!.tree : await gitOut(['rev-parse', `${prev.sha}^{tree}`], { cwd: rec.path })) : null;
   if (prev && prevTree === tree) return { checkpoint: prev, created: false };
 
@@ -66,9 +66,9 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
     gitOut(['commit-tree', tree, ...parents, '-F', '-'], { cwd: rec.path, input: message }),
     numstat(rec.path, parent, tree),
   ]);
-  const created = await git(['update-ref', ref, sha, ZERO], { cwd: rec.path, okCodes: [128] });
-  // The ref exists without a row: an earlier process died between ref and row. It is superseded.
-  if (created.code !== 0) await git(['update-ref', ref, sha], { cwd: rec.path });
+  // Create-only. If the ref exists without a row, an earlier process died between ref and row: the new
+  // checkpoint supersedes it (git itself checks and writes that case).
+  if (!(await createLooseRef(dirs.common, ref, sha))) await git(['update-ref', ref, sha], { cwd: rec.path });
   const checkpoint = await ctx.repo.insert({
     taskId: rec.taskId,
     seq,

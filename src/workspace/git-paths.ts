@@ -1,7 +1,9 @@
 // Git's per-worktree and shared directories, read from the files git itself writes (`.git` in a
 // worktree, `commondir` in its gitdir) instead of spawning `git rev-parse` on hot paths.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 
 export interface GitDirs {
   /** This worktree's own gitdir (index, HEAD). */
@@ -56,5 +58,28 @@ export function headCommitFs(dirs: GitDirs): string | undefined {
     return line?.slice(0, 40);
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Create a loose ref only if it does not exist, atomically: the ref file is written aside and hard-linked
+ * into place (link fails if the name exists), which is git's own loose-ref format without spawning
+ * `git update-ref`. Returns false when the ref exists or the repository does not store refs as files.
+ */
+export async function createLooseRef(common: string, ref: string, sha: string): Promise<boolean> {
+  if (existsSync(join(common, 'reftable'))) return false;
+  const path = join(common, ref);
+  await mkdir(dirname(path), { recursive: true });
+  // Aside = outside refs/, so a crash never leaves something git would read as a ref.
+  const tmp = join(common, `gantry-ref-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  await writeFile(tmp, `${sha}\n`);
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
   }
 }
