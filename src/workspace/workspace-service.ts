@@ -287,8 +287,8 @@ export class WorkspaceService implements WorkspacePort {
           // Saved means: what is on disk now is exactly the latest checkpoint.
           const latest = final ?? (await this.opts.checkpoints.latest(rec.taskId)) ?? null;
           const now = await snapshotRepairing(snapshotTarget(this.layout, rec));
-          const saved = latest ? (await gitOut(['rev-parse', `${latest.sha}^{tree}`], { cwd: rec.path })) === now : false;
-          if (!saved) failure = 'the workspace has changes that are in no checkpoint';
+          const saved = (latest ? (await gitOut(['rev-parse', `${latest.sha}^{tree}`], { cwd: rec.path })) === now : false) || (await this.pushed(rec, now));
+          if (!saved) failure = 'the workspace has changes that are in no checkpoint and not pushed';
         } catch (e) {
           failure = `the final checkpoint failed: ${e instanceof Error ? e.message : String(e)}`;
         }
@@ -306,6 +306,12 @@ export class WorkspaceService implements WorkspacePort {
       await this.emit([{ type: 'workspace.removed', taskId: rec.taskId, payload: { path: rec.path, forced: force, finalSeq: final?.seq ?? null } }]);
       return { removed: true, finalCheckpoint: final, forced: force };
     });
+  }
+
+  /** The disk equals HEAD and HEAD is on a remote-tracking branch: the state is pushed. */
+  private async pushed(rec: WorkspaceRecord, tree: string): Promise<boolean> {
+    if ((await gitOut(['rev-parse', 'HEAD^{tree}'], { cwd: rec.path })) !== tree) return false;
+    return (await gitOut(['for-each-ref', '--count=1', '--contains', 'HEAD', '--format=%(refname)', 'refs/remotes/'], { cwd: rec.path })) !== '';
   }
 
   /**
