@@ -21,6 +21,34 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+describe('separate processes', () => {
+  it('three processes provisioning three workspaces each on one repository never race on git locks or ports', async () => {
+    await withStore('sqlite', async (store, db) => {
+      const h = await harness(store);
+      try {
+        const groups = await Promise.all([0, 1, 2].map(async () => (await Promise.all([0, 1, 2].map(() => h.newTaskId()))).join(',')));
+        const results = await Promise.all(
+          groups.map(
+            (ids) =>
+              new Promise<number[]>((resolve, reject) => {
+                const p = child(['provision-many', db.target, h.home, h.repo, h.projectId, ids, '-']);
+                let out = '';
+                p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+                p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(`child exited ${code}`))));
+              }),
+          ),
+        );
+        const ports = results.flat();
+        assert.equal(ports.length, 9);
+        assert.equal(new Set(ports).size, 9, 'ports unique across processes');
+        assert.equal(sh(h.repo, 'worktree', 'list').split('\n').length, 10);
+      } finally {
+        h.dispose();
+      }
+    });
+  });
+});
+
 describe('crash recovery (SIGKILL)', () => {
   it('a factory killed mid-provisioning leaves a workspace that gc cleans and provisioning can redo', async () => {
     await withStore('sqlite', async (store, db) => {
