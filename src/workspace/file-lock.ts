@@ -6,7 +6,7 @@ import { Mutex } from '../lib/mutex.js';
 
 const mutexes = new Map<string, { mutex: Mutex; users: number }>();
 
-const alive = (pid: number): boolean => {
+export const pidAlive = (pid: number): boolean => {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
@@ -30,7 +30,7 @@ async function acquireFile(lockPath: string): Promise<void> {
     }
     const holder = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
     // An empty file is a holder between open and write; only a named dead pid is stale.
-    if (holder && !alive(holder)) {
+    if (holder && !pidAlive(holder)) {
       await unlink(lockPath).catch(() => undefined);
       continue;
     }

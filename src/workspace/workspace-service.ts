@@ -25,6 +25,8 @@ import { provisionPlan, type ProvisionState } from './provision-plan.js';
 import { applyTree, numstat, treeChanges } from './snapshot.js';
 import { allRecords, Layout, loadRecord, safeName, saveRecord, type WorkspaceRecord } from './state-record.js';
 import { listWorktrees, removeWorktree } from './worktree-ops.js';
+import { gitDirsOf } from './git-paths.js';
+import { pidAlive } from './file-lock.js';
 
 export interface WorkspaceServiceOptions {
   /** The gantry home: workspaces live in <home>/workspaces/<project>/<task>. */
@@ -66,9 +68,18 @@ export class WorkspaceService implements WorkspacePort {
     };
   }
 
+  /** Task → project directory of its record, so hot paths (checkpoints) read one file instead of scanning. */
+  private readonly located = new Map<string, string>();
+
   private async record(taskId: string): Promise<WorkspaceRecord | undefined> {
     safeName('task', taskId);
-    return (await allRecords(this.layout)).find((r) => r.taskId === taskId);
+    const known = this.located.get(taskId);
+    const hit = known ? await loadRecord(this.layout, known, taskId) : undefined;
+    if (hit) return hit;
+    const found = (await allRecords(this.layout)).find((r) => r.taskId === taskId);
+    if (found) this.located.set(taskId, found.projectName);
+    else this.located.delete(taskId);
+    return found;
   }
 
   private async liveRecord(taskId: string): Promise<WorkspaceRecord> {
@@ -394,6 +405,12 @@ export class WorkspaceService implements WorkspacePort {
   private async dropUnrecordedRefs(repos: Map<string, string>): Promise<void> {
     for (const repo of new Set(repos.values())) {
       if (!existsSync(repo)) continue;
+      // Ref files written aside by a process killed before linking them in.
+      const common = gitDirsOf(repo).common;
+      for (const f of await readdir(common).catch(() => [])) {
+        const pid = /^gantry-ref-(\d+)-[0-9a-f]+\.tmp$/.exec(f)?.[1];
+        if (pid && Number(pid) !== process.pid && !pidAlive(Number(pid))) await rm(join(common, f), { force: true });
+      }
       const refs = (await gitOut(['for-each-ref', '--format=%(refname)', 'refs/gantry/checkpoints/'], { cwd: repo }).catch(() => '')).split('\n').filter(Boolean);
       for (const ref of refs) {
         const m = /^refs\/gantry\/checkpoints\/([^/]+)\/(\d+)$/.exec(ref);
