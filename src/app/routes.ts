@@ -1,5 +1,6 @@
 // Every API route, assembled in one place. Each area contributes a list; add yours here.
 import type { Route } from '../api/route.js';
+import { agentHookRoutes, type AgentHookDeps } from '../api/routes/agent-hooks.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { projectRoutes } from '../api/routes/projects.js';
 import { systemRoutes } from '../api/routes/system.js';
@@ -15,6 +16,8 @@ export interface RouteDeps {
   keepAliveMs: number;
   /** Checkpoints, diff and rollback of task workspaces on this host. */
   workspaces?: WorkspacePort;
+  /** Agent activity hooks (absent until the factory runs agents in this process). */
+  agentHooks?: AgentHookDeps;
 }
 
 export function allRoutes(deps: RouteDeps): Route[] {
@@ -26,6 +29,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces) : []),
+    ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
   return routes;
 }
