@@ -120,6 +120,17 @@ export interface WorkspacePort {
   activity(taskId: string, step: string | null): ActivityCheckpoints;
   /** Checkpoint, then remove. Refuses (conflict) when the state cannot be saved, unless `force`. */
   teardown(taskId: string, opts?: { force?: boolean; checkpoint?: boolean }): Promise<TeardownResult>;
+  /**
+   * Repair what crashes left and collect what is finished (call at factory start and periodically):
+   * interrupted provisioning undone, interrupted teardowns finished, finished tasks torn down, orphans removed.
+   */
+  gc(): Promise<GcEntry[]>;
+}
+
+export interface GcEntry {
+  taskId: string;
+  action: 'keep' | 'clean_interrupted' | 'teardown' | 'remove_orphan' | 'forget';
+  error?: string;
 }
 
 export interface ActivityCheckpoints {

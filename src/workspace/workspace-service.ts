@@ -13,7 +13,7 @@ import { Debouncer } from '../lib/debounce.js';
 import type { Clock } from '../ports/clock.js';
 import type { Store } from '../ports/store.js';
 import type {
-  ActivityCheckpoints, CheckpointRecord, CheckpointRepo, CheckpointResult, CheckpointSelector, FileDiff, GuardReport, GuardRequest,
+  ActivityCheckpoints, CheckpointRecord, CheckpointRepo, GcEntry, CheckpointResult, CheckpointSelector, FileDiff, GuardReport, GuardRequest,
   ProvisionRequest, RollbackResult, TeardownResult, Workspace, WorkspaceDiff, WorkspacePort,
 } from '../ports/workspace.js';
 import type { WorkspaceConfig } from '../config/workspace.js';
@@ -329,8 +329,8 @@ export class WorkspaceService implements WorkspacePort {
    * Repair and collect: undo provisioning a crash interrupted, finish interrupted teardowns, tear down
    * workspaces of finished tasks (checkpoint first), remove orphans, drop stale checkpoint refs.
    */
-  async gc(): Promise<{ taskId: string; action: GcAction; error?: string }[]> {
-    const out: { taskId: string; action: GcAction; error?: string }[] = [];
+  async gc(): Promise<GcEntry[]> {
+    const out: GcEntry[] = [];
     const records = await allRecords(this.layout);
     const known = new Set(records.map((r) => r.path));
     const repos = new Map<string, string>(); // project dir → repo path

@@ -1,7 +1,7 @@
 // Checkpoints, diff and rollback through the real coordinator: HTTP routes and the CLI as users run it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCoordinator, type Coordinator } from '../../src/app/coordinator.js';
@@ -76,5 +76,17 @@ describe('workspace surfaces: API and CLI', () => {
     assert.equal(nobody.code, 0);
     assert.deepEqual(JSON.parse(nobody.stdout), { checkpoints: [] });
     assert.equal(await coord.store.events.latestSeq(), before);
+  });
+
+  it('gantry gc keeps the live workspace and tears down a finished one', async () => {
+    const live = await gantry(['gc', '--json'], { env });
+    assert.equal(live.code, 0, live.stderr);
+    assert.deepEqual(JSON.parse(live.stdout), { actions: [] });
+    const t = (await coord.store.tasks.get(taskId))!;
+    await coord.store.tasks.setStage(taskId, t.rev, 'cancelled', null, { type: 'task.cancelled', taskId });
+    const done = await gantry(['gc'], { env });
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stdout, new RegExp(`${taskId}\\s+teardown\\s+ok`));
+    assert.equal(existsSync(wsPath), false);
   });
 });

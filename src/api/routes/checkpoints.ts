@@ -43,5 +43,14 @@ export function checkpointRoutes(ws: WorkspacePort): Route[] {
       body: z.object({ to: selector, paths: z.array(z.string().min(1).max(4096)).min(1).max(1000).optional() }).strict(),
       handler: async ({ params, body }) => ({ body: { rollback: await ws.rollback(params.id, body.to, body.paths ? { paths: body.paths } : {}) } }),
     }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/workspaces/gc',
+      access: 'admin',
+      tag: 'workspaces',
+      summary: 'Repair and collect workspaces on this host: undo interrupted provisioning, tear down finished tasks (checkpoint first), remove orphans',
+      body: z.object({}).strict().optional(),
+      handler: async () => ({ body: { actions: await ws.gc() } }),
+    }),
   ];
 }

@@ -1,6 +1,6 @@
-// gantry checkpoints · diff · rollback
+// gantry checkpoints · diff · rollback · gc
 import type { Command } from 'commander';
-import type { CheckpointRecord, RollbackResult, WorkspaceDiff } from '../../ports/workspace.js';
+import type { CheckpointRecord, GcEntry, RollbackResult, WorkspaceDiff } from '../../ports/workspace.js';
 import { action, client, examples, withCommon, type CommonFlags } from '../common.js';
 import { ago, emit, table } from '../output.js';
 
@@ -38,6 +38,20 @@ export function registerCheckpointCommands(program: Command): void {
           if (f.stat) return [head, ...files].join('\n');
           return [head, ...files, '', d.patch, d.truncated ? '(patch truncated; see --json or git)' : ''].join('\n').trimEnd();
         });
+      }),
+    );
+
+  withCommon(program.command('gc'))
+    .description('repair and collect workspaces: undo interrupted provisioning, tear down finished tasks (checkpoint first), remove orphans')
+    .addHelpText('after', examples(['gantry gc', 'gantry gc --json']))
+    .action(
+      action(async (f: CommonFlags) => {
+        const r = await client(f).post<{ actions: GcEntry[] }>('/api/workspaces/gc', {});
+        emit(f, r, () =>
+          r.actions.length === 0
+            ? 'nothing to collect'
+            : table(r.actions.map((a) => [a.taskId, a.action, a.error ?? 'ok']), ['TASK', 'ACTION', 'RESULT']),
+        );
       }),
     );
 
