@@ -41,21 +41,29 @@ export function branchExistsFs(common: string, branch: string): boolean {
   }
 }
 
+/** The sha a full ref name holds (loose file, else packed-refs); undefined when not readable that way. */
+export function refShaFs(common: string, ref: string): string | undefined {
+  try {
+    const sha = readFileSync(join(common, ref), 'utf8').trim();
+    return /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
+  } catch {
+    // not loose
+  }
+  try {
+    const line = readFileSync(join(common, 'packed-refs'), 'utf8').split('\n').find((l) => l.endsWith(` ${ref}`));
+    return line && /^[0-9a-f]{40} /.test(line) ? line.slice(0, 40) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The commit HEAD points at, read from git's files; undefined when it cannot be read that way. */
 export function headCommitFs(dirs: GitDirs): string | undefined {
   try {
     const head = readFileSync(join(dirs.own, 'HEAD'), 'utf8').trim();
     if (/^[0-9a-f]{40}$/.test(head)) return head;
     const m = /^ref: (refs\/.+)$/.exec(head);
-    if (!m) return undefined;
-    try {
-      const sha = readFileSync(join(dirs.common, m[1]!), 'utf8').trim();
-      if (/^[0-9a-f]{40}$/.test(sha)) return sha;
-    } catch {
-      // packed
-    }
-    const line = readFileSync(join(dirs.common, 'packed-refs'), 'utf8').split('\n').find((l) => l.endsWith(` ${m[1]}`));
-    return line?.slice(0, 40);
+    return m ? refShaFs(dirs.common, m[1]!) : undefined;
   } catch {
     return undefined;
   }

@@ -13,6 +13,7 @@ import type { CheckpointRecord, ProvisionRequest } from '../ports/workspace.js';
 import { cacheKey, restoreCache, saveCache } from './dep-cache.js';
 import { git, gitOut } from './git.js';
 import { captureGitMeta } from './git-meta.js';
+import { gitDirsOf, refShaFs } from './git-paths.js';
 import { withFileLock } from './file-lock.js';
 import { runSetupCommand } from './setup-commands.js';
 import { applyTree } from './snapshot.js';
@@ -75,11 +76,16 @@ export function provisionPlan(): StepDef<ProvisionState>[] {
           return { detail: { checkpoint: s.resume.seq, start: s.start } };
         }
         const base = s.req.base ?? s.req.project.defaultBranch;
-        const r = await git(['rev-parse', '--verify', '-q', `${base}^{commit}`], { cwd: repo, okCodes: [1, 128] });
-        if (r.code !== 0) {
-          throw new GantryError('bad_request', `base ${base} does not name a commit in ${repo}`, { hint: 'pass an existing branch, tag or sha as the base' });
+        // A local branch is read from git's files (the common case, no process spawned); anything else asks git.
+        const branchSha = /^[\w./-]+$/.test(base) ? refShaFs(gitDirsOf(repo).common, `refs/heads/${base}`) : undefined;
+        if (branchSha) s.start = branchSha;
+        else {
+          const r = await git(['rev-parse', '--verify', '-q', `${base}^{commit}`], { cwd: repo, okCodes: [1, 128] });
+          if (r.code !== 0) {
+            throw new GantryError('bad_request', `base ${base} does not name a commit in ${repo}`, { hint: 'pass an existing branch, tag or sha as the base' });
+          }
+          s.start = r.stdout.trim();
         }
-        s.start = r.stdout.trim();
         return { detail: { base, start: s.start } };
       },
     },

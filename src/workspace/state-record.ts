@@ -1,7 +1,7 @@
 // Where a factory keeps its workspaces, and the small durable record of each one. Records live
-// outside the worktree (so they are never checkpointed) and are replaced atomically (write, fsync,
+// outside the worktree (so they are never checkpointed) and are replaced atomically (write aside,
 // rename), so a SIGKILL leaves either the old record or the new one.
-import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GantryError } from '../domain/errors.js';
 
@@ -66,15 +66,14 @@ export class Layout {
   }
 }
 
+/**
+ * Replace a file atomically (write aside, rename). Not fsynced: a SIGKILL never loses the page cache, and
+ * after a power loss a missing record is handled like any orphan (gc checkpoints the worktree before
+ * removing it), so the state stays recoverable without paying an fsync on every provisioning step.
+ */
 export async function writeAtomic(file: string, data: string): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeFile(tmp, data);
   await rename(tmp, file);
 }
 

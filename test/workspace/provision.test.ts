@@ -48,6 +48,29 @@ describe('workspace provisioning (real git, SQLite store)', () => {
     });
   });
 
+  it('starts from a given base (branch, sha), and rejects a base that names no commit', async () => {
+    await withStore('sqlite', async (store) => {
+      const h = await harness(store);
+      try {
+        const first = sh(h.repo, 'rev-parse', 'HEAD');
+        writeFileSync(join(h.repo, 'later.txt'), 'later\n');
+        sh(h.repo, 'add', 'later.txt');
+        sh(h.repo, 'commit', '-q', '-m', 'later');
+        sh(h.repo, 'pack-refs', '--all'); // the branch is now only in packed-refs
+        const onMain = await h.ws.provision(h.request(await h.newTaskId()));
+        assert.equal(onMain.baseSha, sh(h.repo, 'rev-parse', 'main'));
+        const onSha = await h.ws.provision(h.request(await h.newTaskId(), {}, { base: first }));
+        assert.equal(onSha.baseSha, first);
+        assert.equal(existsSync(join(onSha.path, 'later.txt')), false);
+        const id = await h.newTaskId();
+        await assert.rejects(h.ws.provision(h.request(id, {}, { base: 'no-such-branch' })), /base no-such-branch does not name a commit/);
+        assert.equal(existsSync(join(h.home, 'workspace-state', 'demo', id)), false);
+      } finally {
+        h.dispose();
+      }
+    });
+  });
+
   it('a missing required file fails provisioning and leaves nothing behind', async () => {
     await withStore('sqlite', async (store) => {
       const h = await harness(store);
