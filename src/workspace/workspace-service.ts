@@ -24,7 +24,7 @@ import { gatherGuardFacts } from './guard-check.js';
 import { provisionPlan, type ProvisionState } from './provision-plan.js';
 import { applyTree, numstat, treeChanges } from './snapshot.js';
 import { allRecords, Layout, loadRecord, safeName, saveRecord, type WorkspaceRecord } from './state-record.js';
-import { listWorktrees, removeWorktree } from './worktree-ops.js';
+import { listWorktrees, removeWorktree, withRepoLock } from './worktree-ops.js';
 import { gitDirsOf } from './git-paths.js';
 import { pidAlive } from './file-lock.js';
 
@@ -189,7 +189,7 @@ export class WorkspaceService implements WorkspacePort {
     const remote = config.checkpoints.pushTo;
     if (!remote) throw new GantryError('not_found', `checkpoint commits of task ${taskId} are not in ${repoPath}`, { hint: 'set workspace.checkpoints.pushTo so factories share checkpoints' });
     const spec = `refs/gantry/checkpoints/${taskId}/*`;
-    await git(['fetch', '--quiet', remote, `+${spec}:${spec}`], { cwd: repoPath });
+    await withRepoLock(repoPath, () => git(['fetch', '--quiet', '--no-write-fetch-head', remote, `+${spec}:${spec}`], { cwd: repoPath }));
   }
 
   /** Push every checkpoint ref of a task to a remote (so another factory can resume it). */
