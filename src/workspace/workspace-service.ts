@@ -1,13 +1,10 @@
 // WorkspacePort over real git: provisioning through the step runner, checkpoints, diff, rollback,
 // guard, teardown that never loses work, and garbage collection that repairs what crashes leave.
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
 import { conflict, GantryError, notFound } from '../domain/errors.js';
 import type { NewEvent } from '../domain/events.js';
 import { canonicalPath, decideGuard, revertablePaths } from '../domain/guard.js';
-import { decideGc, type GcAction } from '../domain/workspace-gc.js';
-import { isTerminal } from '../domain/task.js';
 import { runSteps, type StepDef, type StepEvent } from '../lib/step-runner.js';
 import { Debouncer } from '../lib/debounce.js';
 import type { Clock } from '../ports/clock.js';
@@ -22,11 +19,10 @@ import { git, gitOut, splitZ } from './git.js';
 import { restoreGitMeta, type GitMetaSnapshot } from './git-meta.js';
 import { gatherGuardFacts } from './guard-check.js';
 import { provisionPlan, type ProvisionState } from './provision-plan.js';
-import { applyTree, numstat, treeChanges } from './snapshot.js';
+import { applyTree, treeChanges } from './snapshot.js';
 import { allRecords, Layout, loadRecord, safeName, saveRecord, type WorkspaceRecord } from './state-record.js';
-import { listWorktrees, removeWorktree, withRepoLock } from './worktree-ops.js';
-import { gitDirsOf } from './git-paths.js';
-import { pidAlive } from './file-lock.js';
+import { removeWorktree, withRepoLock } from './worktree-ops.js';
+import { collectGarbage, projectDirName } from './collector.js';
 
 export interface WorkspaceServiceOptions {
   /** The gantry home: workspaces live in <home>/workspaces/<project>/<task>. */
@@ -45,8 +41,7 @@ export interface WorkspaceServiceOptions {
 const PATCH_LIMIT = 512 * 1024;
 const STATUS: Record<string, FileDiff['status']> = { A: 'added', M: 'modified', D: 'deleted', T: 'type_changed' };
 
-/** Project directory name: its name when filesystem-safe, else its id. */
-export const projectDirName = (p: { id: string; name: string }): string => (/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(p.name) ? p.name : p.id);
+export { projectDirName };
 
 export class WorkspaceService implements WorkspacePort {
   readonly layout: Layout;
@@ -327,114 +322,15 @@ export class WorkspaceService implements WorkspacePort {
 
   /**
    * Repair and collect: undo provisioning a crash interrupted, finish interrupted teardowns, tear down
-   * workspaces of finished tasks (checkpoint first), remove orphans, drop stale checkpoint refs.
+   * workspaces of finished tasks (checkpoint first), remove orphans, reconcile checkpoint refs and rows.
    */
-  async gc(): Promise<GcEntry[]> {
-    const out: GcEntry[] = [];
-    const records = await allRecords(this.layout);
-    const known = new Set(records.map((r) => r.path));
-    const repos = new Map<string, string>(); // project dir → repo path
-    for (const r of records) repos.set(r.projectName, r.repoPath);
-    for (const p of await this.opts.store.projects.list()) if (!repos.has(projectDirName(p))) repos.set(projectDirName(p), p.path);
-
-    const registered = new Set<string>();
-    for (const repo of new Set(repos.values())) {
-      if (!existsSync(repo)) continue;
-      for (const w of await listWorktrees(repo).catch(() => [])) registered.add(w);
-    }
-    const stageOf = async (taskId: string): Promise<boolean | null> => {
-      const t = await this.opts.store.tasks.get(taskId).catch(() => undefined);
-      return t ? isTerminal(t.stage) : null;
-    };
-    const act = async (taskId: string, action: GcAction, fn: () => Promise<unknown>) => {
-      try {
-        await fn();
-        out.push({ taskId, action });
-      } catch (e) {
-        out.push({ taskId, action, error: e instanceof Error ? e.message : String(e) });
-      }
-    };
-
-    for (const r of records) {
-      const action = decideGc({ taskId: r.taskId, status: r.status, dirExists: existsSync(r.path), registered: registered.has(r.path), taskTerminal: await stageOf(r.taskId) });
-      if (action === 'keep') continue;
-      await act(r.taskId, action, async () => {
-        if (action === 'clean_interrupted') {
-          await removeWorktree(r.repoPath, r.path, r.createdBranch ? { deleteBranch: r.branch } : {});
-          await rm(this.layout.stateDir(r.projectName, r.taskId), { recursive: true, force: true });
-        } else if (action === 'teardown') await this.teardownRecord(r, {});
-        else if (action === 'forget') {
-          await removeWorktree(r.repoPath, r.path);
-          await rm(this.layout.stateDir(r.projectName, r.taskId), { recursive: true, force: true });
-        }
-      });
-    }
-    // Directories and registrations under our workspaces root that no record explains.
-    const root = join(this.layout.home, 'workspaces');
-    for (const [projectName, repo] of repos) {
-      const dirs = (await readdir(join(root, projectName)).catch(() => [])).map((t) => join(root, projectName, t));
-      const regs = [...registered].filter((w) => w.startsWith(join(root, projectName) + '/'));
-      for (const path of new Set([...dirs, ...regs])) {
-        if (known.has(path)) continue;
-        const taskId = path.slice(join(root, projectName).length + 1);
-        const action = decideGc({ taskId, status: 'none', dirExists: existsSync(path), registered: registered.has(path), taskTerminal: await stageOf(taskId) });
-        if (action === 'keep') continue;
-        await act(taskId, action, async () => {
-          if (action === 'teardown') {
-            // Adopt the unrecorded worktree long enough to save it, then remove it.
-            const base = await gitOut(['rev-parse', 'HEAD'], { cwd: path });
-            const rec: WorkspaceRecord = {
-              taskId, projectId: '', projectName, repoPath: repo, path, branch: `gantry/${taskId}`, baseSha: base,
-              port: null, status: 'ready', createdBranch: false, placed: [], resumedFromSeq: null,
-            };
-            await saveRecord(this.layout, rec);
-            await this.teardownRecord(rec, { force: (await stageOf(taskId)) === null });
-          } else await removeWorktree(repo, path);
-        });
-      }
-    }
-    await this.dropUnrecordedRefs(repos);
-    if (out.length) await this.emit([{ type: 'workspace.gc', payload: { actions: out.map((a) => ({ taskId: a.taskId, action: a.action, error: a.error ?? null })) } }]);
-    return out;
-  }
-
-  /**
-   * A checkpoint ref without a row was written by a process killed between ref and row. If it extends
-   * the task's chain it is adopted (nothing is lost); anything else is dropped.
-   */
-  private async dropUnrecordedRefs(repos: Map<string, string>): Promise<void> {
-    for (const repo of new Set(repos.values())) {
-      if (!existsSync(repo)) continue;
-      // Ref files written aside by a process killed before linking them in.
-      const common = gitDirsOf(repo).common;
-      for (const f of await readdir(common).catch(() => [])) {
-        const pid = /^gantry-ref-(\d+)-[0-9a-f]+\.tmp$/.exec(f)?.[1];
-        if (pid && Number(pid) !== process.pid && !pidAlive(Number(pid))) await rm(join(common, f), { force: true });
-      }
-      const refs = (await gitOut(['for-each-ref', '--format=%(refname)', 'refs/gantry/checkpoints/'], { cwd: repo }).catch(() => '')).split('\n').filter(Boolean);
-      for (const ref of refs) {
-        const m = /^refs\/gantry\/checkpoints\/([^/]+)\/(\d+)$/.exec(ref);
-        if (!m) continue;
-        const [taskId, seq] = [m[1]!, Number(m[2])];
-        await withTaskLock(taskId, async () => {
-          if (await this.opts.checkpoints.get(taskId, seq)) return;
-          const latest = await this.opts.checkpoints.latest(taskId);
-          const [parents, ...body] = (await gitOut(['log', '-1', '--format=%P%n%B', ref], { cwd: repo })).split('\n');
-          const parent = parents!.split(' ')[0]!;
-          const extends_ = seq === (latest?.seq ?? 0) + 1 && (!latest || latest.sha === parent) && (await this.opts.store.tasks.get(taskId));
-          if (!extends_) {
-            await git(['update-ref', '-d', ref], { cwd: repo });
-            return;
-          }
-          const stat = await numstat(repo, parent, ref);
-          const sha = await gitOut(['rev-parse', ref], { cwd: repo });
-          const step = /^step: (.*)$/m.exec(body.join('\n'))?.[1];
-          await this.opts.checkpoints.insert({
-            taskId, seq, ref, sha, parentSha: parent, step: step && step !== '-' ? step : null, reason: 'recovered',
-            filesChanged: stat.files, linesAdded: stat.added, linesRemoved: stat.removed,
-          });
-        });
-      }
-    }
+  gc(): Promise<GcEntry[]> {
+    return collectGarbage({
+      layout: this.layout,
+      store: this.opts.store,
+      checkpoints: this.opts.checkpoints,
+      teardown: (rec, opts) => this.teardownRecord(rec, opts),
+      emit: (events) => this.emit(events),
+    });
   }
 }
