@@ -9,6 +9,9 @@ import { tokenRoutes } from '../api/routes/tokens.js';
 import { checkpointRoutes } from '../api/routes/checkpoints.js';
 import type { WorkspacePort } from '../ports/workspace.js';
 import type { SqlStore } from '../store/sql-store.js';
+import type { LifecycleManager } from '../lifecycle/manager.js';
+import { sessionRoutes } from '../api/routes/sessions.js';
+import { notificationRoutes } from '../api/routes/notifications.js';
 import { VERSION } from './version.js';
 
 export interface RouteDeps {
@@ -16,6 +19,7 @@ export interface RouteDeps {
   keepAliveMs: number;
   /** Checkpoints, diff and rollback of task workspaces on this host. */
   workspaces?: WorkspacePort;
+  lifecycle?: LifecycleManager;
   /** Agent activity hooks (absent until the factory runs agents in this process). */
   agentHooks?: AgentHookDeps;
 }
@@ -31,5 +35,6 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces) : []),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
+  if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));
   return routes;
 }
