@@ -6,6 +6,8 @@ import { projectRoutes } from '../api/routes/projects.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { taskRoutes } from '../api/routes/tasks.js';
 import { tokenRoutes } from '../api/routes/tokens.js';
+import { checkpointRoutes } from '../api/routes/checkpoints.js';
+import type { WorkspacePort } from '../ports/workspace.js';
 import type { SqlStore } from '../store/sql-store.js';
 import type { LifecycleManager } from '../lifecycle/manager.js';
 import { sessionRoutes } from '../api/routes/sessions.js';
@@ -15,6 +17,8 @@ import { VERSION } from './version.js';
 export interface RouteDeps {
   store: SqlStore;
   keepAliveMs: number;
+  /** Checkpoints, diff and rollback of task workspaces on this host. */
+  workspaces?: WorkspacePort;
   lifecycle?: LifecycleManager;
   /** Agent activity hooks (absent until the factory runs agents in this process). */
   agentHooks?: AgentHookDeps;
@@ -28,6 +32,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...taskRoutes(deps.store),
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
+    ...(deps.workspaces ? checkpointRoutes(deps.workspaces) : []),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));

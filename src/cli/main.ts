@@ -5,6 +5,7 @@ import { registerUp } from './commands/up.js';
 import { registerInit } from './commands/init.js';
 import { registerTaskCommands } from './commands/tasks.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerCheckpointCommands } from './commands/checkpoints.js';
 import { registerSessionCommands } from './commands/sessions.js';
 import { registerAttach } from './commands/attach.js';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerInit(program);
   registerTaskCommands(program);
   registerDoctor(program);
+  registerCheckpointCommands(program);
   registerSessionCommands(program);
   registerAttach(program);
   program.addHelpText('after', '\nStart here:\n  $ gantry up            # coordinator + dashboard on embedded SQLite\n  $ gantry init          # in your repository\n  $ gantry add "title"   # submit a task\n');
