@@ -11,6 +11,7 @@ import type { SqlStore } from '../store/sql-store.js';
 import { newSecret } from '../store/token-repo.js';
 import { ensureHome, isAlive, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
 import { allRoutes } from './routes.js';
+import { workspaceService } from './workspaces.js';
 import { startLifecycle, type LifecycleRuntime } from './lifecycle.js';
 
 export interface CoordinatorOptions {
@@ -64,7 +65,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     const lifecycle = await startLifecycle({ store, logger: o.logger });
     stack.push(() => lifecycle.close());
     const api = createApiServer({
-      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, lifecycle: lifecycle.manager, sessionLogsDir: sessionLogsDir(o.home) }),
+      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store), sessionLogsDir: sessionLogsDir(o.home) }),
       tokens: store.tokens,
       logger: o.logger,
       ...(existsSync(WEB_DIST) ? { site: { dir: WEB_DIST } } : {}),

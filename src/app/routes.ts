@@ -7,6 +7,8 @@ import { systemRoutes } from '../api/routes/system.js';
 import { taskRoutes } from '../api/routes/tasks.js';
 import { tokenRoutes } from '../api/routes/tokens.js';
 import { uiRoutes } from '../api/routes/ui.js';
+import { checkpointRoutes } from '../api/routes/checkpoints.js';
+import type { WorkspacePort } from '../ports/workspace.js';
 import type { SqlStore } from '../store/sql-store.js';
 import type { LifecycleManager } from '../lifecycle/manager.js';
 import { sessionRoutes } from '../api/routes/sessions.js';
@@ -16,6 +18,8 @@ import { VERSION } from './version.js';
 export interface RouteDeps {
   store: SqlStore;
   keepAliveMs: number;
+  /** Checkpoints, diff and rollback of task workspaces on this host. */
+  workspaces?: WorkspacePort;
   lifecycle?: LifecycleManager;
   /** Where this process's agent launcher writes session logs: enables the dashboard's transcripts. */
   sessionLogsDir?: string;
@@ -32,6 +36,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
     ...uiRoutes(deps.store, deps.lifecycle && deps.sessionLogsDir ? { transcripts: { logsDir: deps.sessionLogsDir, sessions: deps.lifecycle } } : {}),
+    ...(deps.workspaces ? checkpointRoutes(deps.workspaces) : []),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));

@@ -5,6 +5,7 @@ import { registerUp } from './commands/up.js';
 import { registerInit } from './commands/init.js';
 import { registerTaskCommands } from './commands/tasks.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerCheckpointCommands } from './commands/checkpoints.js';
 import { registerSessionCommands } from './commands/sessions.js';
 import { registerLogs } from './commands/logs.js';
 import { registerCompletion } from './commands/completion.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerInit(program);
   registerTaskCommands(program);
   registerDoctor(program);
+  registerCheckpointCommands(program);
   registerSessionCommands(program);
   registerLogs(program);
   registerWait(program);
