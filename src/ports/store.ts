@@ -73,9 +73,11 @@ export interface EventLog {
   /** Events with seq > after, ascending. */
   list(opts: { after?: number; limit?: number; taskId?: string }): Promise<GantryEvent[]>;
   latestSeq(): Promise<number>;
-  /** Deliver every event with seq > fromSeq exactly once, in order, then follow live. Returns unsubscribe. */
-  follow(fromSeq: number, onEvent: (e: GantryEvent) => void): () => void;
-  /** Resolves once the follower has seen an event matching `pred` (or rejects on timeout). Test/CLI helper. */
+  /**
+   * Deliver every event with seq > fromSeq exactly once, in order, then follow live.
+   * Returns unsubscribe; its `ready` resolves once the replay is done and live delivery has begun.
+   */
+  follow(fromSeq: number, onEvent: (e: GantryEvent) => void): (() => void) & { ready: Promise<void> };
 }
 
 export interface ProjectRepo {

@@ -6,6 +6,9 @@ import { toEvent } from './rows.js';
 
 export const EVENTS_CHANNEL = 'gantry_events';
 
+/** Call to stop; `ready` resolves once the replay is done and live delivery has begun. */
+export type Subscription = (() => void) & { ready: Promise<void> };
+
 interface Sub {
   cursor: number;
   catchingUp: boolean;
@@ -81,10 +84,10 @@ export class EventFeed {
     }
   }
 
-  follow(fromSeq: number, onEvent: (e: GantryEvent) => void): () => void {
+  follow(fromSeq: number, onEvent: (e: GantryEvent) => void): Subscription {
     const sub: Sub = { cursor: fromSeq, catchingUp: true, buffer: [], onEvent };
     this.subs.add(sub);
-    void (async () => {
+    const ready = (async () => {
       try {
         await this.start();
         for (;;) {
@@ -111,9 +114,7 @@ export class EventFeed {
       }
       this.wake();
     })();
-    return () => {
-      this.subs.delete(sub);
-    };
+    return Object.assign(() => void this.subs.delete(sub), { ready });
   }
 
   async close(): Promise<void> {

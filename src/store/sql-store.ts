@@ -2,7 +2,7 @@
 import type { NewEvent, GantryEvent } from '../domain/events.js';
 import type { SqlDatabase, SqlRunner } from '../ports/sql.js';
 import type { EventLog, Store, WriteTx } from '../ports/store.js';
-import { EventFeed, EVENTS_CHANNEL } from './event-feed.js';
+import { EventFeed, EVENTS_CHANNEL, type Subscription } from './event-feed.js';
 import { ProjectRepoSql } from './project-repo.js';
 import { TaskRepoSql } from './task-repo.js';
 import { TokenRepoSql } from './token-repo.js';
@@ -42,7 +42,7 @@ class SqlEventLog implements EventLog {
     return Number(r?.m ?? 0);
   }
 
-  follow(fromSeq: number, onEvent: (e: GantryEvent) => void): () => void {
+  follow(fromSeq: number, onEvent: (e: GantryEvent) => void): Subscription {
     return this.feed.follow(fromSeq, onEvent);
   }
 }

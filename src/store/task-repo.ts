@@ -54,7 +54,7 @@ export class TaskRepoSql implements TaskRepo {
 
   private submitOnce(t: NewTask): Promise<SubmitResult> {
     const hash = payloadHash(t);
-    const id = encodeId('t', randomBytes(5));
+    const id = encodeId('t', randomBytes(8));
     return this.store.write(async (tx) => {
       if (t.idempotencyKey) {
         const prev = await tx.get('SELECT * FROM tasks WHERE idempotency_key = ?', [t.idempotencyKey]);

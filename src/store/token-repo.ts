@@ -19,7 +19,7 @@ export class TokenRepoSql implements TokenRepo {
   }
 
   private insert(secret: string, opts: { name: string; role: Role; factoryId?: string | null }): Promise<TokenRecord> {
-    const id = encodeId('k', randomBytes(6));
+    const id = encodeId('k', randomBytes(8));
     return this.store.write(async (tx) => {
       const row = await tx.get(
         'INSERT INTO tokens (id, name, role, hash, factory_id, created_at) VALUES (?, ?, ?, ?, ?, NOW_MS) RETURNING *',

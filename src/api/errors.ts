@@ -1,0 +1,39 @@
+// Error → HTTP response, with the same shape everywhere: {error: {code, message, hint?, field?, details?}}.
+import type { z } from 'zod';
+import { GantryError, isGantryError } from '../domain/errors.js';
+import { describeIssues, keysAt } from '../config/zod-errors.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; hint?: string; field?: string; details?: Record<string, unknown> };
+}
+
+export function errorBody(e: GantryError): ErrorBody {
+  return {
+    error: {
+      code: e.code,
+      message: e.message,
+      ...(e.hint ? { hint: e.hint } : {}),
+      ...(e.field ? { field: e.field } : {}),
+      ...(e.details ? { details: e.details } : {}),
+    },
+  };
+}
+
+export function toGantryError(e: unknown): GantryError {
+  if (isGantryError(e)) return e;
+  return new GantryError('internal', 'internal error', { hint: 'see the coordinator log; retry, and report it if it persists' });
+}
+
+/** A failed schema parse of `where` (body, query, path) as one validation error naming each field. */
+export function validationError(where: 'body' | 'query' | 'path', error: z.ZodError, schema: z.ZodType): GantryError {
+  const issues = describeIssues(error, (p) => keysAt(schema, p)).map((i) => ({
+    path: i.path === '(root)' ? where : `${where}.${i.path}`,
+    message: i.message,
+  }));
+  const first = issues[0];
+  return new GantryError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
+    ...(first ? { field: first.path } : {}),
+    hint: 'fix the named fields and resend; the full schema is at /api/openapi.json',
+    details: { issues },
+  });
+}

@@ -1,0 +1,75 @@
+// A route is data: method, path, who may call it, schemas for every input, and a handler.
+// The server validates before the handler runs, so handlers only ever see typed, checked input.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import type { Permission } from '../domain/auth.js';
+import type { TokenRecord } from '../ports/store.js';
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+/** `none`: no token needed (health, OpenAPI) or the route authenticates itself (agent hooks). */
+export type Access = Permission | 'none';
+
+export interface Reply {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteContext<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  auth: TokenRecord | null;
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** Aborted when the client disconnects or the server shuts down. */
+  signal: AbortSignal;
+}
+
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType | undefined, P extends z.ZodType | undefined> {
+  method: Method;
+  path: string;
+  access: Access;
+  summary: string;
+  tag: string;
+  body?: B;
+  query?: Q;
+  params?: P;
+  /** For OpenAPI only. */
+  responseDescription?: string;
+  /** Return a reply, or `'streaming'` when the handler owns `res` (SSE). */
+  handler(ctx: RouteContext<Out<B>, Out<Q>, Out<P>>): Promise<Reply | 'streaming'>;
+}
+
+export interface Route {
+  method: Method;
+  path: string;
+  access: Access;
+  summary: string;
+  tag: string;
+  body: z.ZodType | undefined;
+  query: z.ZodType | undefined;
+  params: z.ZodType | undefined;
+  responseDescription: string | undefined;
+  handler(ctx: RouteContext<unknown, unknown, unknown>): Promise<Reply | 'streaming'>;
+}
+
+export function defineRoute<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(
+  spec: RouteSpec<B, Q, P>,
+): Route {
+  return {
+    method: spec.method,
+    path: spec.path,
+    access: spec.access,
+    summary: spec.summary,
+    tag: spec.tag,
+    body: spec.body,
+    query: spec.query,
+    params: spec.params,
+    responseDescription: spec.responseDescription,
+    handler: spec.handler as Route['handler'],
+  };
+}

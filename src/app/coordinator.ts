@@ -1,0 +1,74 @@
+// `gantry up`: open the store, make sure an admin token exists, serve the API and dashboard,
+// and announce ourselves in daemon.json. Everything it starts, `close()` stops in reverse.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createApiServer } from '../api/server.js';
+import type { Logger } from '../api/logger.js';
+import { GantryError } from '../domain/errors.js';
+import { openStore, isPostgresUrl } from '../store/open.js';
+import type { SqlStore } from '../store/sql-store.js';
+import { newSecret } from '../store/token-repo.js';
+import { ensureHome, isAlive, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
+import { allRoutes } from './routes.js';
+
+export interface CoordinatorOptions {
+  home: HomeLayout;
+  port: number;
+  host: string;
+  database?: string | undefined;
+  factories: number;
+  logger: Logger;
+  keepAliveMs?: number;
+  /** Seconds between event-feed polls (backstop for other processes' commits). */
+  pollMs?: number;
+}
+
+export interface Coordinator {
+  url: string;
+  adminToken: string;
+  store: SqlStore;
+  close(): Promise<void>;
+}
+
+const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinator> {
+  ensureHome(o.home);
+  const running = readDaemon(o.home);
+  if (running && running.pid !== process.pid && isAlive(running.pid)) {
+    throw new GantryError('conflict', `gantry up is already running for ${o.home.dir} at ${running.url} (pid ${running.pid})`, {
+      hint: 'stop it first, or pass another --home',
+    });
+  }
+  const target = o.database ?? o.home.database;
+  const store = await openStore(target, o.pollMs !== undefined ? { pollMs: o.pollMs } : {});
+  const stack: Array<() => Promise<void>> = [() => store.close()];
+  const unwind = async () => {
+    for (const f of stack.reverse()) await f().catch((e) => o.logger.error('shutdown step failed', { err: String(e) }));
+    stack.length = 0;
+  };
+  try {
+    let adminToken = readAdminToken(o.home);
+    if (!adminToken) {
+      adminToken = newSecret('admin');
+      writeFileAtomic(o.home.adminToken, `${adminToken}\n`, 0o600);
+    }
+    await store.tokens.ensure(adminToken, { name: 'local-admin', role: 'admin' });
+
+    const api = createApiServer({
+      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000 }),
+      tokens: store.tokens,
+      logger: o.logger,
+      ...(existsSync(WEB_DIST) ? { site: { dir: WEB_DIST } } : {}),
+    });
+    const { url } = await api.listen(o.port, o.host);
+    stack.push(() => api.close());
+    writeDaemon(o.home, { url, pid: process.pid, startedAt: new Date().toISOString(), store: isPostgresUrl(target) ? 'postgres' : 'sqlite' });
+    stack.push(async () => removeDaemon(o.home, process.pid));
+    o.logger.info('coordinator up', { url, store: store.db.dialect });
+    return { url, adminToken, store, close: unwind };
+  } catch (e) {
+    await unwind();
+    throw e;
+  }
+}

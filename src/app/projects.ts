@@ -1,0 +1,41 @@
+// Registering a project: a local git repository plus its parsed gantry.yaml.
+import { readFile } from 'node:fs/promises';
+import { basename, isAbsolute, join } from 'node:path';
+import { GantryError } from '../domain/errors.js';
+import { CONFIG_FILE, parseConfig, type ProjectConfig } from '../config/project-config.js';
+import type { Project, Store } from '../ports/store.js';
+import { currentBranch, repoRoot } from '../scm/git.js';
+
+export async function readProjectConfig(root: string): Promise<ProjectConfig> {
+  const file = join(root, CONFIG_FILE);
+  let text = '';
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  return parseConfig(text, file);
+}
+
+export async function registerProject(store: Store, input: { path: string; name?: string | undefined; defaultBranch?: string | undefined }): Promise<{ project: Project; created: boolean }> {
+  if (!isAbsolute(input.path)) {
+    throw new GantryError('validation', `path: ${input.path} is not absolute`, { field: 'path', hint: 'pass the absolute path of the repository' });
+  }
+  const root = await repoRoot(input.path);
+  if (!root) {
+    throw new GantryError('validation', `path: ${input.path} is not inside a git repository`, { field: 'path', hint: 'run `git init` there first, or pass a repository path' });
+  }
+  const existing = (await store.projects.list()).find((p) => p.path === root);
+  if (existing) return { project: existing, created: false };
+  const config = await readProjectConfig(root);
+  const name = input.name ?? config.project.name ?? basename(root);
+  const defaultBranch = input.defaultBranch ?? config.project.defaultBranch ?? (await currentBranch(root)) ?? 'main';
+  const project = await store.projects.create({ name, path: root, defaultBranch, config: config as unknown as Record<string, unknown> });
+  return { project, created: true };
+}
+
+/** Re-reads gantry.yaml; a broken file is an error and leaves the stored config untouched. */
+export async function reloadProjectConfig(store: Store, project: Project): Promise<Project> {
+  const config = await readProjectConfig(project.path);
+  return store.projects.updateConfig(project.id, config as unknown as Record<string, unknown>, project.rev);
+}

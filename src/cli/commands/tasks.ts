@@ -1,0 +1,126 @@
+// gantry add · ls · show
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { GantryError } from '../../domain/errors.js';
+import { STAGES, type Task } from '../../domain/task.js';
+import type { GantryEvent } from '../../domain/events.js';
+import type { Project } from '../../ports/store.js';
+import { repoRoot } from '../../scm/git.js';
+import type { ApiClient } from '../client.js';
+import { action, client, examples, intArg, withCommon, type CommonFlags } from '../common.js';
+import { ago, emit, table, truncate } from '../output.js';
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+/** --project, else the project whose repository contains the current directory, else the only project. */
+async function pickProject(api: ApiClient, flag?: string): Promise<string> {
+  if (flag) return flag;
+  const { projects } = await api.get<{ projects: Project[] }>('/api/projects');
+  const root = await repoRoot(process.cwd());
+  const here = root ? projects.find((p) => resolve(p.path) === resolve(root)) : undefined;
+  if (here) return here.id;
+  if (projects.length === 1) return projects[0]!.id;
+  throw new GantryError('bad_request', projects.length ? 'which project? this directory is not a registered project' : 'no project registered', {
+    hint: projects.length ? `pass --project (one of ${projects.map((p) => p.name).join(', ')})` : 'run `gantry init` in your repository',
+  });
+}
+
+interface AddFlags extends CommonFlags {
+  body?: string;
+  bodyFile?: string;
+  project?: string;
+  pipeline?: string;
+  agent?: string;
+  priority?: number;
+  after?: string[];
+  cap?: string[];
+  key?: string;
+}
+
+export function registerTaskCommands(program: Command): void {
+  withCommon(program.command('add <title>'))
+    .description('submit a task')
+    .option('--body <text>', 'what to do, in detail')
+    .option('--body-file <file>', 'read the body from a file (- for stdin)')
+    .option('--project <p>', 'project id or name (default: the repository you are in)')
+    .option('--pipeline <name>', 'pipeline (default: the project default)')
+    .option('--agent <id>', 'agent for every agent step: claude-code, codex, gemini, opencode, aider, command, scripted')
+    .option('--priority <n>', 'priority, -100..100 (higher runs first)', intArg('--priority', -100, 100))
+    .option('--after <ids>', 'wait for these tasks to ship (repeatable, comma-separated)', collect)
+    .option('--cap <capabilities>', 'required factory capabilities (repeatable, comma-separated)', collect)
+    .option('--key <idempotencyKey>', 'idempotency key: the same key returns the same task')
+    .addHelpText('after', examples(['gantry add "Fix the flaky login test"', 'gantry add "Add dark mode" --body-file spec.md --agent claude-code --after t-1a2b3c4d']))
+    .action(
+      action(async (title: string, f: AddFlags) => {
+        if (f.body !== undefined && f.bodyFile) throw new GantryError('bad_request', 'pass --body or --body-file, not both');
+        const body = f.bodyFile ? readFileSync(f.bodyFile === '-' ? 0 : f.bodyFile, 'utf8') : (f.body ?? '');
+        const api = client(f);
+        const project = await pickProject(api, f.project);
+        const r = await api.post<{ task: Task; created: boolean }>('/api/tasks', {
+          title,
+          body,
+          project,
+          ...(f.pipeline ? { pipeline: f.pipeline } : {}),
+          ...(f.agent ? { agent: f.agent } : {}),
+          ...(f.priority !== undefined ? { priority: f.priority } : {}),
+          ...(f.after ? { after: f.after } : {}),
+          ...(f.cap ? { capabilities: f.cap } : {}),
+          ...(f.key ? { idempotencyKey: f.key } : {}),
+        });
+        emit(f, r, () => `${r.created ? 'submitted' : 'already submitted'} ${r.task.id} (${r.task.stage}${r.task.blockedReason ? `: ${r.task.blockedReason}` : ''}) ${r.task.title}`);
+      }),
+    );
+
+  withCommon(program.command('ls'))
+    .description('list tasks, newest first')
+    .option('--project <p>', 'only this project')
+    .option('--stage <stages>', `only these stages (comma-separated: ${STAGES.join(', ')})`)
+    .option('--limit <n>', 'how many', intArg('--limit', 1, 500), 50)
+    .option('--cursor <c>', 'continue after a previous page (nextCursor)')
+    .addHelpText('after', examples(['gantry ls', 'gantry ls --stage blocked,failed --json']))
+    .action(
+      action(async (f: CommonFlags & { project?: string; stage?: string; limit: number; cursor?: string }) => {
+        const q = new URLSearchParams({ limit: String(f.limit) });
+        if (f.project) q.set('project', f.project);
+        if (f.stage) q.set('stage', f.stage);
+        if (f.cursor) q.set('cursor', f.cursor);
+        const page = await client(f).get<{ tasks: Task[]; nextCursor: string | null }>(`/api/tasks?${q}`);
+        emit(f, page, () => {
+          if (page.tasks.length === 0) return 'no tasks (submit one with `gantry add "title"`)';
+          const rows = page.tasks.map((t) => [t.id, t.stage + (t.blockedReason ? `(${t.blockedReason})` : ''), String(t.priority), t.pipeline, ago(t.updatedAt), truncate(t.title, 60)]);
+          return table(rows, ['ID', 'STAGE', 'PRI', 'PIPELINE', 'UPDATED', 'TITLE']) + (page.nextCursor ? `\nmore: gantry ls --cursor ${page.nextCursor}` : '');
+        });
+      }),
+    );
+
+  withCommon(program.command('show <id>'))
+    .description('show a task: stage, lease, dependencies and recent events')
+    .option('--events <n>', 'how many recent events', intArg('--events', 0, 1000), 15)
+    .addHelpText('after', examples(['gantry show t-1a2b3c4d', 'gantry show t-1a2b3c4d --json']))
+    .action(
+      action(async (id: string, f: CommonFlags & { events: number }) => {
+        const api = client(f);
+        const { task } = await api.get<{ task: Task }>(`/api/tasks/${encodeURIComponent(id)}`);
+        const { events } = await api.get<{ events: GantryEvent[] }>(`/api/tasks/${encodeURIComponent(id)}/events?limit=1000`);
+        const recent = f.events ? events.slice(-f.events) : [];
+        emit(f, { task, events: recent }, () => {
+          const lines = [
+            `${task.id}  ${task.title}`,
+            `  stage      ${task.stage}${task.blockedReason ? ` (${task.blockedReason})` : ''}${task.quarantined ? '  [quarantined]' : ''}`,
+            `  pipeline   ${task.pipeline}${task.agent ? `  agent ${task.agent}` : ''}  priority ${task.priority}`,
+            `  attempts   ${task.attempts}/${task.maxAttempts}`,
+            `  lease      epoch ${task.leaseEpoch}${task.leaseFactoryId ? ` held by ${task.leaseFactoryId}${task.leaseExpiresAt ? ` until ${new Date(task.leaseExpiresAt).toISOString()}` : ''}` : ' (not held)'}`,
+          ];
+          if (task.after.length) lines.push(`  after      ${task.after.join(', ')}`);
+          if (task.checkpoint) lines.push(`  checkpoint ${task.checkpoint.ref} ${task.checkpoint.sha.slice(0, 12)}`);
+          if (task.failureKind) lines.push(`  failure    ${task.failureKind}: ${task.failureMessage ?? ''}`);
+          if (recent.length) {
+            lines.push('  events');
+            for (const e of recent) lines.push(`    #${e.seq}  ${new Date(e.at).toISOString().slice(11, 19)}  ${e.type}`);
+          }
+          return lines.join('\n');
+        });
+      }),
+    );
+}

@@ -1,0 +1,55 @@
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { startCoordinator } from '../../app/coordinator.js';
+import { ensureHome, resolveHome } from '../../app/home.js';
+import { jsonLogger } from '../../api/logger.js';
+import { action, examples, intArg } from '../common.js';
+import { emit } from '../output.js';
+
+interface UpFlags {
+  port: number;
+  host: string;
+  home?: string;
+  database?: string;
+  factories: number;
+  json?: boolean;
+}
+
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('run the coordinator (API + dashboard) with an in-process factory, on embedded SQLite unless --database')
+    .option('--port <n>', 'port (GANTRY_PORT)', intArg('--port', 0, 65535), Number(process.env.GANTRY_PORT ?? 4700))
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--home <dir>', 'Gantry home directory (GANTRY_HOME, default ~/.gantry)')
+    .option('--database <url>', 'postgres://… for a fleet (GANTRY_DATABASE_URL); default embedded SQLite in the home directory')
+    .option('--factories <n>', 'in-process factories', intArg('--factories', 0, 64), 1)
+    .option('--json', 'print {url, pid, home} as JSON once serving')
+    .addHelpText('after', examples(['gantry up', 'gantry up --port 4800 --home ./.gantry', 'gantry up --database postgres://gantry@db:5432/gantry --factories 0']))
+    .action(
+      action(async (f: UpFlags) => {
+        const home = resolveHome(f.home);
+        const database = f.database ?? process.env.GANTRY_DATABASE_URL;
+        ensureHome(home);
+        const log = createWriteStream(join(home.logs, 'coordinator.log'), { flags: 'a' });
+        const c = await startCoordinator({ home, port: f.port, host: f.host, database, factories: f.factories, logger: jsonLogger((l) => log.write(l)) });
+        emit(f, { url: c.url, pid: process.pid, home: home.dir, store: c.store.db.dialect }, () =>
+          [`Gantry is up on ${c.store.db.dialect === 'sqlite' ? 'embedded SQLite' : 'PostgreSQL'}.`, `  dashboard  ${c.url}/`, `  token      ${home.adminToken}`, `  stop       Ctrl-C`].join('\n'),
+        );
+        await new Promise<void>((resolve) => {
+          let stopping = false;
+          const stop = () => {
+            if (stopping) return;
+            stopping = true;
+            void c.close().finally(() => {
+              log.end();
+              resolve();
+            });
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      }),
+    );
+}
