@@ -5,6 +5,7 @@ import { storeCases, withStore } from '../support/db.js';
 import { newTask, project } from '../support/fixtures.js';
 import { admin, coordinator, register } from './support.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
+import type { Grant } from '../../src/ports/fleet.js';
 
 const F1 = { factoryId: 'f-one' };
 const F2 = { factoryId: 'f-two' };
@@ -95,7 +96,7 @@ for (const sc of storeCases()) {
     it('operator actions bump the epoch and fence the holder', async () => {
       await withStore(sc.kind, async (s) => {
         const { c, ids } = await setup(s, 4);
-        const gs = [];
+        const gs: Grant[] = [];
         for (let i = 0; i < 4; i++) gs.push((await c.claim({ factoryId: F1.factoryId }, F1))!);
         const results = [];
         for (const [i, action] of (['requeue', 'reject', 'cancel', 'ship'] as const).entries()) {
