@@ -10,6 +10,8 @@ import type { SqlStore } from '../store/sql-store.js';
 import { newSecret } from '../store/token-repo.js';
 import { ensureHome, isAlive, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
 import { allRoutes } from './routes.js';
+import { createFleet, fleetConfigFromEnv, startLocalFactories } from './fleet.js';
+import type { FleetConfig, FleetCoordinator } from '../fleet/coordinator.js';
 
 export interface CoordinatorOptions {
   home: HomeLayout;
@@ -21,12 +23,17 @@ export interface CoordinatorOptions {
   keepAliveMs?: number;
   /** Seconds between event-feed polls (backstop for other processes' commits). */
   pollMs?: number;
+  /** Fleet timings (default: DESIGN §5 values, overridable with GANTRY_* variables). */
+  fleet?: Partial<FleetConfig>;
+  /** Executor of the in-process factories (`steps[:ms]` until the pipeline engine registers `pipeline`). */
+  executor?: string | undefined;
 }
 
 export interface Coordinator {
   url: string;
   adminToken: string;
   store: SqlStore;
+  fleet: FleetCoordinator;
   close(): Promise<void>;
 }
 
@@ -55,18 +62,28 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     }
     await store.tokens.ensure(adminToken, { name: 'local-admin', role: 'admin' });
 
+    const fleet = createFleet(store, o.logger, { ...fleetConfigFromEnv(), ...o.fleet });
+    fleet.start(); // the reaper runs on every coordinator; its statements are safe to race
+    stack.push(() => fleet.stop());
+
     const api = createApiServer({
-      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000 }),
+      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet }),
       tokens: store.tokens,
       logger: o.logger,
       ...(existsSync(WEB_DIST) ? { site: { dir: WEB_DIST } } : {}),
     });
     const { url } = await api.listen(o.port, o.host);
     stack.push(() => api.close());
+    if (o.factories > 0 && o.executor) {
+      const local = await startLocalFactories({ fleet, count: o.factories, executor: o.executor, home: o.home.dir, logger: o.logger });
+      stack.push(() => local.close());
+    } else if (o.factories > 0) {
+      o.logger.warn('no executor configured: in-process factories not started', { hint: 'pass --executor (e.g. steps) until the pipeline engine is registered' });
+    }
     writeDaemon(o.home, { url, pid: process.pid, startedAt: new Date().toISOString(), store: isPostgresUrl(target) ? 'postgres' : 'sqlite' });
     stack.push(async () => removeDaemon(o.home, process.pid));
     o.logger.info('coordinator up', { url, store: store.db.dialect });
-    return { url, adminToken, store, close: unwind };
+    return { url, adminToken, store, fleet, close: unwind };
   } catch (e) {
     await unwind();
     throw e;

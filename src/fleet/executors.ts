@@ -4,6 +4,7 @@
 // and demo executor: it does no real work.
 import type { Stage, Task } from '../domain/task.js';
 import type { ExecutionResult, LeaseHandle, TaskExecutor } from '../ports/fleet.js';
+import { GantryError } from '../domain/errors.js';
 import { sleep } from './backoff.js';
 
 export interface StepsOptions {
@@ -40,4 +41,22 @@ export class StepsExecutor implements TaskExecutor {
       },
     };
   }
+}
+
+/**
+ * Executors by name (`--executor NAME[:ARG]`). A new executor is one entry here; the pipeline
+ * engine registers itself as `pipeline`.
+ */
+export const EXECUTORS: Record<string, (arg: string | undefined) => TaskExecutor> = {
+  steps: (arg) => new StepsExecutor({ stepMs: arg === undefined ? 200 : Number(arg) }),
+};
+
+export function executorFrom(spec: string): TaskExecutor {
+  const [name, arg] = spec.split(':', 2) as [string, string | undefined];
+  const make = EXECUTORS[name];
+  if (!make) {
+    throw new GantryError('validation', `unknown executor ${name}`, { field: 'executor', hint: `one of: ${Object.keys(EXECUTORS).join(', ')}` });
+  }
+  if (arg !== undefined && !/^\d+$/.test(arg)) throw new GantryError('validation', `executor ${name}: argument must be a number of milliseconds`, { field: 'executor' });
+  return make(arg);
 }
