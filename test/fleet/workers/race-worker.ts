@@ -10,7 +10,8 @@ import { coordinator, register } from '../support.js';
 export type Command =
   | { op: 'claimLoop'; factoryId: string; abandonEvery: number }
   | { op: 'renew'; factoryId: string; calls: Array<{ taskId: string; epoch: number }>; startAt: number }
-  | { op: 'reap'; passes: number; startAt: number };
+  | { op: 'reap'; passes: number; startAt: number }
+  | { op: 'hold'; factoryIds: string[] };
 
 export interface Claim {
   taskId: string;
@@ -56,6 +57,21 @@ export async function run(store: SqlStore, cmd: Command): Promise<unknown> {
         }
       }),
     );
+  }
+  if (cmd.op === 'hold') {
+    // Claims without releasing, printing each grant the moment it is returned (the parent SIGKILLs us mid-way).
+    const c = coordinator(store, { leaseTtlMs: 600_000, staleMs: 600_000 });
+    for (const f of cmd.factoryIds) await register(c, f);
+    await Promise.all(
+      cmd.factoryIds.map(async (f) => {
+        for (;;) {
+          const g = await c.claim({ factoryId: f, capabilities: [] }, { factoryId: f });
+          if (!g) return;
+          process.stdout.write(`${JSON.stringify({ taskId: g.task.id, epoch: g.leaseEpoch, factoryId: f })}\n`);
+        }
+      }),
+    );
+    return [];
   }
   const c = coordinator(store);
   await waitUntil(cmd.startAt);
