@@ -19,6 +19,7 @@ import type {
 import { json, toTask } from './rows.js';
 import { unblockDependents } from './task-repo.js';
 import { LEASED_SQL, REQUEUE_SET_SQL, UNMET_DEPS_SQL } from './fleet-rows.js';
+import { WriteCombiner } from './fleet-batch.js';
 
 const WINDOW = 32;
 
@@ -62,16 +63,22 @@ const toCandidate = (r: Row): Candidate => ({
 const CANDIDATE_COLS = 'id, project_id, priority, queued_at, attempts, capabilities, affinity_factory_id';
 
 export class FleetLeases {
-  constructor(private readonly store: Store) {}
+  private readonly combiner: WriteCombiner;
+
+  constructor(private readonly store: Store) {
+    this.combiner = new WriteCombiner(store, store.db.dialect === 'postgres' ? 4 : 1);
+  }
 
   async claim(req: ClaimRequest): Promise<Grant | null> {
-    const granted = await this.store.write(async (tx) => {
+    const granted = await this.combiner.run(async (tx) => {
       // Lock the factory row first: seat accounting for one factory is serialized, and the
       // statements after it see every grant that committed before.
+      // (`busy` is a fast path only: the claim UPDATE re-checks seats after the lock, in its own snapshot.)
       const f = await tx.get(
         `UPDATE factories SET last_claim_at = NOW_MS WHERE id = ? AND last_heartbeat_at IS NOT NULL
-         RETURNING slots, drain, last_heartbeat_at, NOW_MS AS now`,
-        [req.factoryId],
+         RETURNING slots, drain, last_heartbeat_at, NOW_MS AS now,
+           (SELECT COUNT(*) FROM tasks WHERE lease_factory_id = ? AND stage IN ${LEASED_SQL}) AS busy`,
+        [req.factoryId, req.factoryId],
       );
       if (!f) {
         throw new GantryError('conflict', `factory ${req.factoryId} has not registered`, {
@@ -81,8 +88,7 @@ export class FleetLeases {
       const now = Number(f.now);
       if (Number(f.drain) === 1 || Number(f.last_heartbeat_at) < now - req.staleMs) return null;
       const slots = Number(f.slots);
-      const busy = await tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM tasks WHERE lease_factory_id = ? AND stage IN ${LEASED_SQL}`, [req.factoryId]);
-      if (Number(busy?.n ?? 0) >= slots) return null;
+      if (Number(f.busy) >= slots) return null;
 
       const tried = new Set<string>();
       const attempt = async (rows: Row[]): Promise<Row | null> => {
@@ -105,9 +111,14 @@ export class FleetLeases {
         return null;
       };
 
-      const window = await tx.all(`SELECT ${CANDIDATE_COLS} FROM tasks WHERE stage = 'queued' ORDER BY priority DESC, queued_at, id LIMIT ?`, [WINDOW]);
-      const affine = await tx.all(`SELECT ${CANDIDATE_COLS} FROM tasks WHERE stage = 'queued' AND affinity_factory_id = ? LIMIT 8`, [req.factoryId]);
-      let row = await attempt([...affine, ...window]);
+      const both = await tx.all(
+        `SELECT * FROM (SELECT ${CANDIDATE_COLS}, 0 AS affine FROM tasks WHERE stage = 'queued' ORDER BY priority DESC, queued_at, id LIMIT ?) w
+         UNION ALL
+         SELECT * FROM (SELECT ${CANDIDATE_COLS}, 1 AS affine FROM tasks WHERE stage = 'queued' AND affinity_factory_id = ? LIMIT 8) a`,
+        [WINDOW, req.factoryId],
+      );
+      const window = both.filter((r) => Number(r.affine) === 0);
+      let row = await attempt(both);
       if (!row && window.length === WINDOW) {
         // The window held nothing this factory can take; look past it so capability-bound work cannot starve others.
         const generic = await tx.all(
@@ -146,7 +157,7 @@ export class FleetLeases {
 
   async patch(ref: LeaseRef, change: { stage: Stage; checkpoint: CheckpointPointer | null }): Promise<Task> {
     const f = fenceSql(ref);
-    const row = await this.store.write(async (tx) => {
+    const row = await this.combiner.run(async (tx) => {
       const r = await tx.get(
         `UPDATE tasks SET stage = ?, checkpoint = COALESCE(?, checkpoint), updated_at = NOW_MS, rev = rev + 1 WHERE ${f.sql} RETURNING *`,
         [change.stage, change.checkpoint ? JSON.stringify(change.checkpoint) : null, ...f.params],
@@ -164,7 +175,7 @@ export class FleetLeases {
 
   async renew(ref: LeaseRef, ttlMs: number): Promise<{ leaseEpoch: number; leaseExpiresAt: number }> {
     const f = fenceSql(ref);
-    return this.store.write(async (tx) => {
+    return this.combiner.run(async (tx) => {
       const r = await tx.get(
         `UPDATE tasks SET lease_expires_at = NOW_MS + ?, updated_at = NOW_MS, rev = rev + 1 WHERE ${f.sql} RETURNING lease_epoch, lease_expires_at`,
         [ttlMs, ...f.params],
@@ -187,7 +198,7 @@ export class FleetLeases {
       failed: "stage = 'failed', lease_factory_id = NULL, lease_expires_at = NULL, updated_at = NOW_MS, rev = rev + 1",
       abandoned: `affinity_factory_id = lease_factory_id, ${REQUEUE_SET_SQL}`,
     };
-    const out = await this.store.write(async (tx) => {
+    const out = await this.combiner.run(async (tx) => {
       const r = await tx.get(`UPDATE tasks SET checkpoint = COALESCE(?, checkpoint), ${set[outcome]} WHERE ${f.sql} RETURNING *`, [
         req.checkpoint ? JSON.stringify(req.checkpoint) : null,
         ...f.params,

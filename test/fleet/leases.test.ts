@@ -179,3 +179,26 @@ for (const sc of storeCases()) {
     });
   });
 }
+
+for (const sc of storeCases()) {
+  describe(`fleet group commit: ${sc.kind}`, { skip: sc.skip }, () => {
+    it('concurrent units share a transaction yet fail alone: a fenced unit changes nothing and emits nothing', async () => {
+      await withStore(sc.kind, async (s) => {
+        const { c, ids } = await setup(s, 12);
+        const grants = await Promise.all(ids.slice(0, 8).map(() => c.claim({ factoryId: F1.factoryId }, F1)));
+        assert.equal(new Set(grants.map((g) => g!.task.id)).size, 8, 'eight distinct grants');
+        const before = await s.events.latestSeq();
+        const results = await Promise.allSettled([
+          ...grants.map((g) => c.patch(g!.task.id, { leaseEpoch: g!.leaseEpoch, stage: 'building' }, F1)),
+          ...grants.slice(0, 4).map((g) => c.renew(g!.task.id, { leaseEpoch: g!.leaseEpoch + 7 }, F1)),
+          ...grants.slice(4).map((g) => c.patch(g!.task.id, { leaseEpoch: g!.leaseEpoch, stage: 'testing' }, F2)),
+        ]);
+        assert.deepEqual(results.map((r) => r.status), [...Array(8).fill('fulfilled'), ...Array(8).fill('rejected')]);
+        const evs = await s.events.list({ after: before });
+        assert.equal(evs.length, 8, 'only the successful units wrote events');
+        assert.ok(evs.every((e) => e.type === 'task.stage_changed' && e.payload.stage === 'building'));
+        for (const g of grants) assert.equal((await s.tasks.get(g!.task.id))?.stage, 'building');
+      });
+    });
+  });
+}

@@ -6,6 +6,7 @@ ALTER TABLE factories ADD COLUMN last_claim_at BIGINT;
 ALTER TABLE leases ADD COLUMN report TEXT;
 ALTER TABLE leases ADD COLUMN renewed_at BIGINT;
 CREATE INDEX tasks_lease_expiry_idx ON tasks (lease_expires_at);
+CREATE INDEX tasks_queue_idx ON tasks (stage, priority DESC, queued_at, id);
 CREATE INDEX tasks_affinity_idx ON tasks (affinity_factory_id);
 CREATE INDEX leases_factory_idx ON leases (factory_id, released_at);
 CREATE TABLE fleet_quarantines (
