@@ -104,7 +104,7 @@ for (const sc of storeCases()) {
       const e = await env(sc.kind, {});
       const c0 = await openStore(e.target);
       const p = await project(c0);
-      for (let i = 0; i < 300; i++) await c0.tasks.submit(newTask(p, { title: `k${i}` }));
+      for (let i = 0; i < 150; i++) await c0.tasks.submit(newTask(p, { title: `k${i}` }));
       await c0.close();
       const child = spawn(process.execPath, ['--import', 'tsx', WORKER, e.target, JSON.stringify({ op: 'hold', factoryIds: ['f-k1', 'f-k2', 'f-k3', 'f-k4'] })], { stdio: ['ignore', 'pipe', 'pipe'] });
       const printed: Array<{ taskId: string; epoch: number; factoryId: string }> = [];
