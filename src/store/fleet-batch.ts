@@ -4,10 +4,13 @@
 // fails rolls back alone (its events discarded). One commit, one event-order lock, one fsync for the
 // batch — that lock is held through commit, so without batching every fleet write waits in single file.
 import type { NewEvent } from '../domain/events.js';
+import { isGantryError } from '../domain/errors.js';
 import type { Store, WriteTx } from '../ports/store.js';
 
 interface Unit {
   fn: (tx: WriteTx) => Promise<unknown>;
+  /** The unit throws a GantryError only before its first write, so it needs no SAVEPOINT. */
+  atomicOnThrow: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -28,9 +31,9 @@ export class WriteCombiner {
     private readonly maxBatch = 32,
   ) {}
 
-  run<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+  run<T>(fn: (tx: WriteTx) => Promise<T>, opts: { atomicOnThrow?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ fn, atomicOnThrow: opts.atomicOnThrow ?? false, resolve: resolve as (v: unknown) => void, reject });
       if (this.running < this.lanes) void this.drain();
     });
   }
@@ -64,15 +67,20 @@ export class WriteCombiner {
         for (const [i, u] of batch.entries()) {
           const events: NewEvent[] = [];
           const utx: WriteTx = { all: (s, p) => tx.all(s, p), get: (s, p) => tx.get(s, p), run: (s, p) => tx.run(s, p), emit: (e) => void events.push(e) };
-          await tx.run(`SAVEPOINT fleet_u${i}`);
+          if (!u.atomicOnThrow) await tx.run(`SAVEPOINT fleet_u${i}`);
           try {
             const value = await u.fn(utx);
-            await tx.run(`RELEASE SAVEPOINT fleet_u${i}`);
+            if (!u.atomicOnThrow) await tx.run(`RELEASE SAVEPOINT fleet_u${i}`);
             for (const e of events) tx.emit(e);
             outcomes.push({ ok: true, value });
           } catch (error) {
-            await tx.run(`ROLLBACK TO SAVEPOINT fleet_u${i}`);
-            await tx.run(`RELEASE SAVEPOINT fleet_u${i}`);
+            // Without a savepoint only a decided refusal (GantryError, nothing written) may fail alone;
+            // anything else (an SQL error) fails the batch, and every unit is retried on its own.
+            if (u.atomicOnThrow && !isGantryError(error)) throw error;
+            if (!u.atomicOnThrow) {
+              await tx.run(`ROLLBACK TO SAVEPOINT fleet_u${i}`);
+              await tx.run(`RELEASE SAVEPOINT fleet_u${i}`);
+            }
             outcomes.push({ ok: false, error });
           }
         }

@@ -22,6 +22,11 @@ import { LEASED_SQL, REQUEUE_SET_SQL, UNMET_DEPS_SQL } from './fleet-rows.js';
 import { WriteCombiner } from './fleet-batch.js';
 
 const WINDOW = 32;
+/** Ranked candidates offered to one claim statement. */
+const GROUP = 16;
+
+/** These units refuse (throw a GantryError) only from their first, deciding statement — before any write. */
+const ATOMIC = { atomicOnThrow: true };
 
 function fenceSql(ref: LeaseRef): { sql: string; params: Array<string | number> } {
   const holder = ref.factoryId === null ? '' : ' AND lease_factory_id = ?';
@@ -92,19 +97,24 @@ export class FleetLeases {
 
       const tried = new Set<string>();
       const attempt = async (rows: Row[]): Promise<Row | null> => {
-        const cands = rows.map(toCandidate).filter((c) => !tried.has(c.id));
-        for (const id of req.rank(cands, now)) {
-          tried.add(id);
-          // The arbiter (invariant 1): one conditional UPDATE; PostgreSQL skips a row another claimer is
-          // deciding right now instead of queueing behind it.
+        const ranked = req.rank(rows.map(toCandidate).filter((c) => !tried.has(c.id)), now);
+        for (let i = 0; i < ranked.length; i += GROUP) {
+          const group = ranked.slice(i, i + GROUP);
+          for (const id of group) tried.add(id);
+          // The arbiter (invariant 1): one conditional UPDATE takes the best-ranked task of the group that is
+          // still queued and, on PostgreSQL, not being decided by another claimer right now (SKIP LOCKED),
+          // so concurrent claimers walk past each other instead of queueing or retrying row by row.
+          const marks = group.map(() => '?').join(', ');
+          const order = `CASE id ${group.map((_, k) => `WHEN ? THEN ${k}`).join(' ')} END`;
           const row = await tx.get(
             `UPDATE tasks SET stage = 'assigned', blocked_reason = NULL, lease_epoch = lease_epoch + 1, lease_factory_id = ?,
                lease_expires_at = NOW_MS + ?, updated_at = NOW_MS, rev = rev + 1
-             WHERE id = ? AND stage = 'queued' AND NOT ${UNMET_DEPS_SQL}
-               AND id IN (SELECT id FROM tasks WHERE id = ? SKIP_LOCKED)
+             WHERE id = (SELECT id FROM tasks WHERE id IN (${marks}) AND stage = 'queued' AND NOT ${UNMET_DEPS_SQL}
+                         ORDER BY ${order} LIMIT 1 SKIP_LOCKED)
+               AND stage = 'queued'
                AND (SELECT COUNT(*) FROM tasks h WHERE h.lease_factory_id = ? AND h.stage IN ${LEASED_SQL}) < ?
              RETURNING *`,
-            [req.factoryId, req.ttlMs, id, id, req.factoryId, slots],
+            [req.factoryId, req.ttlMs, ...group, ...group, req.factoryId, slots],
           );
           if (row) return row;
         }
@@ -149,7 +159,7 @@ export class FleetLeases {
         payload: { factoryId: req.factoryId, epoch, expiresAt, stage: 'assigned', attempts: Number(row.attempts) },
       });
       return row;
-    });
+    }, ATOMIC);
     if (!granted) return null;
     const task = toTask(granted, await this.deps(String(granted.id)));
     return { task, leaseEpoch: task.leaseEpoch, leaseExpiresAt: task.leaseExpiresAt ?? 0 };
@@ -169,7 +179,7 @@ export class FleetLeases {
         payload: { stage: change.stage, epoch: ref.epoch, factoryId: r.lease_factory_id, ...(change.checkpoint ? { checkpoint: change.checkpoint } : {}) },
       });
       return r;
-    });
+    }, ATOMIC);
     return toTask(row, await this.deps(ref.taskId));
   }
 
@@ -185,7 +195,7 @@ export class FleetLeases {
       await tx.run('UPDATE leases SET expires_at = ?, renewed_at = NOW_MS WHERE task_id = ? AND epoch = ?', [expiresAt, ref.taskId, ref.epoch]);
       tx.emit({ type: 'lease.renewed', taskId: ref.taskId, payload: { epoch: ref.epoch, expiresAt } });
       return { leaseEpoch: Number(r.lease_epoch), leaseExpiresAt: expiresAt };
-    });
+    }, ATOMIC);
   }
 
   async release(ref: LeaseRef, req: ReleaseRequest): Promise<ReleaseResult> {
@@ -235,7 +245,7 @@ export class FleetLeases {
         payload: { factoryId: ref.factoryId ?? r.affinity_factory_id ?? null, epoch: ref.epoch, outcome, stage: task.stage, report },
       });
       return { row: r, outcome, replayed: false };
-    });
+    }, ATOMIC);
     const fresh = out.replayed ? out.row : ((await this.store.db.get('SELECT * FROM tasks WHERE id = ?', [ref.taskId])) ?? out.row);
     return { task: toTask(fresh, await this.deps(ref.taskId)), outcome: out.outcome, replayed: out.replayed };
   }
