@@ -6,6 +6,7 @@ import { storeCases } from '../support/db.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { newTask, project } from '../support/fixtures.js';
 import { gantry } from '../support/cli.js';
+import { connectSse } from '../../src/lib/sse-client.js';
 
 for (const sc of storeCases()) {
   describe(`fleet http: ${sc.kind}`, { skip: sc.skip }, () => {
@@ -55,6 +56,24 @@ for (const sc of storeCases()) {
       const m = await api.req('GET', '/api/fleet/metrics');
       assert.equal(m.status, 200);
       assert.equal((m.body.factories as { live: number }).live, 1);
+    });
+
+    it('the fleet event stream serves factories, resumes from Last-Event-ID and never carries bodies', async () => {
+      const e = await api.req('POST', '/api/fleet/factories/enroll', { name: 'sse' });
+      const token = e.body.token as string;
+      const from = await api.coordinator.store.events.latestSeq();
+      const t = (await api.coordinator.store.tasks.submit(newTask(pid, { body: 'SENTINEL-5ee body text that must stay home' }))).task;
+      await api.coordinator.fleet.act(t.id, 'cancel', {});
+      const ac = new AbortController();
+      const stream = await connectSse({ url: `${api.url}/api/fleet/events/stream`, token, lastEventId: String(from), signal: ac.signal });
+      const got: Array<{ type: string; taskId: string }> = [];
+      for await (const m of stream) {
+        assert.ok(!m.data.includes('SENTINEL-5ee'));
+        got.push(JSON.parse(m.data) as { type: string; taskId: string });
+        if (got.length === 2) break;
+      }
+      ac.abort();
+      assert.deepEqual(got.map((g) => [g.type, g.taskId]), [['task.submitted', t.id], ['task.action', t.id]]);
     });
 
     it('refuses what a token may not do, and bad bodies, changing nothing', async () => {
