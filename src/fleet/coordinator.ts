@@ -85,6 +85,7 @@ export class FleetCoordinator {
   private readonly signal: QueueSignal;
   private reaper: NodeJS.Timeout | null = null;
   private reaping: Promise<unknown> | null = null;
+  private startedAt: number | null = null;
 
   constructor(private readonly d: CoordinatorDeps) {
     this.config = { ...DEFAULT_FLEET_CONFIG, ...d.config, weights: mergeWeights(d.config?.weights ?? {}) };
@@ -258,7 +259,10 @@ export class FleetCoordinator {
   /** Reclaims expired leases and every lease of a stale factory. Safe on every coordinator at once. */
   async reapOnce(): Promise<Reclaimed[]> {
     const expired = await this.d.fleet.reapExpired();
-    const stale = await this.d.fleet.reapStaleFactories(this.config.staleMs);
+    // Just after this coordinator started (perhaps after an outage), factories have had no chance to
+    // heartbeat: give them one stale window before calling them stale. Waiting never makes a reclaim unsafe.
+    const settling = this.startedAt !== null && Date.now() - this.startedAt < this.config.staleMs;
+    const stale = settling ? [] : await this.d.fleet.reapStaleFactories(this.config.staleMs);
     for (const r of [...expired, ...stale]) {
       this.log(`task ${r.taskId}: lease of ${r.factoryId ?? '?'} reclaimed (${r.reason}), epoch ${r.epoch} → ${r.stage}`);
     }
@@ -268,6 +272,7 @@ export class FleetCoordinator {
   start(): void {
     this.signal.start();
     if (this.reaper) return;
+    this.startedAt = Date.now();
     const tick = (): void => {
       if (this.reaping) return;
       this.reaping = this.reapOnce()

@@ -155,7 +155,7 @@ for (const sc of storeCases()) {
     });
 
     it('coordinator down while a factory works: it finishes, its outbox drains after restart, a task reclaimed meanwhile is quarantined and shipped once', async () => {
-      const e = await env(sc.kind, { staleMs: 60_000, reapIntervalMs: 200, leaseTtlMs: 120_000 });
+      const e = await env(sc.kind, { staleMs: 4000, reapIntervalMs: 200, leaseTtlMs: 120_000 });
       let c = await e.start();
       const port = Number(new URL(c.url).port);
       const p = await project(c.store);
