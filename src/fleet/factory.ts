@@ -46,6 +46,7 @@ export class Factory {
   private coordinatorDrain = false;
   private clockOffset = 0;
   private loops: Promise<void>[] = [];
+  private claiming: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: FactoryOptions) {
@@ -85,7 +86,8 @@ export class Factory {
     this.log(`factory ${this.o.factoryId} registered with ${this.o.slots} slot(s)`);
     // Reports left by a previous run (crash, outage) go first; a stale epoch among them is quarantined.
     await this.sender.flush();
-    this.loops = [this.heartbeatLoop(), this.claimLoop(), this.outboxLoop()];
+    this.claiming = this.claimLoop();
+    this.loops = [this.heartbeatLoop(), this.claiming, this.outboxLoop()];
   }
 
   /** Graceful: stop claiming, let work finish (up to the grace), interrupt the rest, release, flush. */
@@ -94,6 +96,8 @@ export class Factory {
     this.draining = true;
     this.log(`factory ${this.o.factoryId} draining (${this.active.size} in flight)`);
     this.wake.abort();
+    // A claim in flight when the drain began may still bring a task: wait for the loop to stop first.
+    await this.claiming;
     const all = Promise.all([...this.active.values()].map((a) => a.done));
     const timer = sleep(graceMs, this.stopAc.signal).then(() => 'timeout' as const);
     if ((await Promise.race([all.then(() => 'done' as const), timer])) === 'timeout') {
