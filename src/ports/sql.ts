@@ -24,7 +24,5 @@ export interface SqlDatabase extends SqlRunner {
   notify(tx: SqlRunner, channel: string, payload: string): Promise<void>;
   /** Listen for `notify` from any process (PostgreSQL LISTEN). SQLite only hears its own process. */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
-  /** Serialize event appends so commit order equals `seq` order (PostgreSQL advisory lock; no-op on SQLite). */
-  lockEventOrder(tx: SqlRunner): Promise<void>;
   close(): Promise<void>;
 }

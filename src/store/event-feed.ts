@@ -3,8 +3,8 @@
 import type { GantryEvent } from '../domain/events.js';
 import type { SqlDatabase } from '../ports/sql.js';
 import { toEvent } from './rows.js';
+import { EVENTS_CHANNEL } from './event-append.js';
 
-export const EVENTS_CHANNEL = 'gantry_events';
 
 /** Call to stop; `ready` resolves once the replay is done and live delivery has begun. */
 export type Subscription = (() => void) & { ready: Promise<void> };

@@ -15,9 +15,10 @@ export function dialectSql(sql: string, dialect: Dialect): string {
   return sql.replaceAll('SERIAL_PK', dialect === 'postgres' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT');
 }
 
-/** Split a script into statements (our migrations contain no semicolons inside literals). */
+/** Split a script into statements (our migrations contain no semicolons inside literals or comments). */
 const statements = (sql: string): string[] =>
   sql
+    .replace(/--[^\n]*/g, '')
     .split(';')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);

@@ -23,5 +23,12 @@ export async function openStore(target: string, opts: { poolSize?: number; pollM
     await db.close();
     throw e;
   }
-  return new SqlStore(db, opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {});
+  const store = new SqlStore(db, opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {});
+  try {
+    await store.start(opts.pollMs ?? 1000);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return store;
 }

@@ -21,10 +21,6 @@ export function translatePg(sql: string): string {
   return out;
 }
 
-// Every coordinator takes this lock right before appending events, so a follower reading
-// `seq > cursor` can never see seq N+1 committed while N is still in flight.
-const EVENT_ORDER_LOCK = 7_460_001;
-
 class PgRunner implements SqlRunner {
   constructor(private readonly c: pg.Pool | pg.PoolClient) {}
   async all<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
@@ -85,10 +81,6 @@ export class PostgresDatabase implements SqlDatabase {
 
   async notify(tx: SqlRunner, channel: string, payload: string): Promise<void> {
     await tx.run('SELECT pg_notify(?, ?)', [channel, payload]);
-  }
-
-  async lockEventOrder(tx: SqlRunner): Promise<void> {
-    await tx.run('SELECT pg_advisory_xact_lock(?)', [EVENT_ORDER_LOCK]);
   }
 
   private connectListener(): Promise<pg.Client> {

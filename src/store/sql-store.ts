@@ -1,35 +1,25 @@
 // The Store, written once over the SQL port; SQLite and PostgreSQL differ only in their drivers.
 import type { NewEvent, GantryEvent } from '../domain/events.js';
-import type { SqlDatabase, SqlRunner } from '../ports/sql.js';
+import type { SqlDatabase } from '../ports/sql.js';
 import type { EventLog, Store, WriteTx } from '../ports/store.js';
-import { EventFeed, EVENTS_CHANNEL, type Subscription } from './event-feed.js';
+import { EventFeed, type Subscription } from './event-feed.js';
+import { appendEvents } from './event-append.js';
+import { PgSequencer } from './pg-sequencer.js';
+import { PostgresDatabase } from './postgres-driver.js';
 import { ProjectRepoSql } from './project-repo.js';
 import { TaskRepoSql } from './task-repo.js';
 import { TokenRepoSql } from './token-repo.js';
 import { toEvent } from './rows.js';
 
-export async function appendEvents(db: SqlDatabase, tx: SqlRunner, events: readonly NewEvent[]): Promise<number> {
-  if (events.length === 0) return 0;
-  await db.lockEventOrder(tx);
-  let seq = 0;
-  for (const e of events) {
-    const row = await tx.get<{ seq: number }>(
-      'INSERT INTO events (type, task_id, run_id, session_id, payload, at) VALUES (?, ?, ?, ?, ?, NOW_MS) RETURNING seq',
-      [e.type, e.taskId ?? null, e.runId ?? null, e.sessionId ?? null, JSON.stringify(e.payload ?? {})],
-    );
-    seq = Number(row?.seq ?? 0);
-  }
-  await db.notify(tx, EVENTS_CHANNEL, String(seq));
-  return seq;
-}
-
 class SqlEventLog implements EventLog {
   constructor(
     private readonly db: SqlDatabase,
     private readonly feed: EventFeed,
+    private readonly sequencer: PgSequencer | null,
   ) {}
 
   async list(opts: { after?: number; limit?: number; taskId?: string }): Promise<GantryEvent[]> {
+    await this.sequencer?.caughtUp();
     const limit = Math.min(Math.max(opts.limit ?? 100, 1), 1000);
     const rows = opts.taskId
       ? await this.db.all('SELECT * FROM events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?', [opts.taskId, opts.after ?? 0, limit])
@@ -38,6 +28,7 @@ class SqlEventLog implements EventLog {
   }
 
   async latestSeq(): Promise<number> {
+    await this.sequencer?.caughtUp();
     const r = await this.db.get<{ m: number | null }>('SELECT MAX(seq) AS m FROM events');
     return Number(r?.m ?? 0);
   }
@@ -53,13 +44,20 @@ export class SqlStore implements Store {
   readonly tokens: TokenRepoSql;
   readonly events: EventLog;
   private readonly feed: EventFeed;
+  private readonly sequencer: PgSequencer | null;
 
   constructor(readonly db: SqlDatabase, opts: { pollMs?: number } = {}) {
     this.feed = new EventFeed(db, opts.pollMs ?? 1000);
-    this.events = new SqlEventLog(db, this.feed);
+    this.sequencer = db instanceof PostgresDatabase ? new PgSequencer(db.pool) : null;
+    this.events = new SqlEventLog(db, this.feed, this.sequencer);
     this.projects = new ProjectRepoSql(this);
     this.tasks = new TaskRepoSql(this);
     this.tokens = new TokenRepoSql(this);
+  }
+
+  /** Starts background work (the PostgreSQL sequencer); called once by openStore. */
+  async start(pollMs = 1000): Promise<void> {
+    await this.sequencer?.start(pollMs);
   }
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
@@ -77,7 +75,12 @@ export class SqlStore implements Store {
       emitted = events.length;
       return result;
     });
-    if (emitted > 0) this.feed.wake();
+    if (emitted > 0) {
+      // The events are durable with their state; sequencing (their delivery position) follows in the
+      // background, batched across concurrent writers. Log reads below wait for it (read-your-writes).
+      if (this.sequencer) this.sequencer.soon();
+      else this.feed.wake();
+    }
     return out;
   }
 
@@ -87,6 +90,7 @@ export class SqlStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.sequencer?.close();
     await this.feed.close();
     await this.db.close();
   }

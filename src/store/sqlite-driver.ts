@@ -123,10 +123,6 @@ export class SqliteDatabase implements SqlDatabase {
     };
   }
 
-  async lockEventOrder(): Promise<void> {
-    // BEGIN IMMEDIATE already makes SQLite writers serial, so commit order is seq order.
-  }
-
   async close(): Promise<void> {
     await this.lock.run(async () => {
       if (this.reader !== this.writer) this.reader.close();

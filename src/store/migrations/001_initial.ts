@@ -152,8 +152,12 @@ CREATE TABLE checkpoints (
   UNIQUE (task_id, seq)
 );
 
+-- id: insertion order (nextval, taken before commit, so causally ordered).
+-- seq: the global delivery order; assigned when the event is committed and sequenced
+-- (inline on SQLite, by the sequencer on PostgreSQL). NULL = committed, not yet sequenced.
 CREATE TABLE events (
-  seq SERIAL_PK,
+  id SERIAL_PK,
+  seq BIGINT UNIQUE,
   type TEXT NOT NULL,
   task_id TEXT,
   run_id TEXT,
@@ -162,6 +166,7 @@ CREATE TABLE events (
   at BIGINT NOT NULL
 );
 CREATE INDEX events_task_idx ON events (task_id, seq);
+CREATE INDEX events_unsequenced_idx ON events (id) WHERE seq IS NULL;
 
 CREATE TABLE notifications (
   id TEXT PRIMARY KEY,

@@ -1,0 +1,132 @@
+// Gives committed PostgreSQL events their global seq, in batches, one sequencer at a time across
+// every coordinator (advisory transaction lock). Each process sequences its own writes a few ms
+// after they commit (batching concurrent writers into one pass); a slow poll picks up events left
+// by a process that died before sequencing them. A pass is two round trips.
+import type pg from 'pg';
+import { EVENTS_CHANNEL } from './event-append.js';
+
+const SEQUENCER_LOCK = 7_460_001;
+const BATCH = 5000;
+
+const PASS_SQL = `
+WITH base AS (SELECT COALESCE(MAX(seq), 0) AS b FROM events),
+     pending AS (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM events WHERE seq IS NULL ORDER BY id LIMIT ${BATCH}),
+     upd AS (UPDATE events e SET seq = base.b + pending.rn FROM pending, base WHERE e.id = pending.id RETURNING e.seq),
+     n AS (SELECT COUNT(*) AS c FROM upd)
+SELECT c, CASE WHEN c > 0 THEN pg_notify('${EVENTS_CHANNEL}', '') END AS notified FROM n;
+COMMIT`;
+
+interface Waiter {
+  gen: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+export class PgSequencer {
+  private requested = 0;
+  private completed = 0;
+  private looping = false;
+  private waiters: Waiter[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private debounce: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly delayMs = 3,
+  ) {}
+
+  async start(pollMs: number): Promise<void> {
+    this.timer = setInterval(() => void this.flush().catch(() => undefined), pollMs);
+    this.timer.unref();
+    await this.flush();
+  }
+
+  /** After a local commit: sequence soon, batched with other writers committing meanwhile. */
+  soon(): void {
+    if (this.closed || this.debounce) return;
+    this.debounce = setTimeout(() => {
+      this.debounce = null;
+      void this.flush().catch(() => undefined);
+    }, this.delayMs);
+  }
+
+  /** Resolves after a sequencing pass that began after this call has finished. */
+  flush(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const gen = ++this.requested;
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ gen, resolve, reject }));
+    if (!this.looping) void this.loop();
+    return done;
+  }
+
+  /** Read-your-writes: resolves once everything this process committed so far is sequenced. */
+  caughtUp(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.debounce) {
+      clearTimeout(this.debounce);
+      this.debounce = null;
+      return this.flush();
+    }
+    if (this.completed >= this.requested) return Promise.resolve();
+    const gen = this.requested;
+    return new Promise<void>((resolve, reject) => this.waiters.push({ gen, resolve, reject }));
+  }
+
+  private async loop(): Promise<void> {
+    this.looping = true;
+    try {
+      while (this.completed < this.requested && !this.closed) {
+        const target = this.requested;
+        let error: unknown = null;
+        try {
+          while ((await this.pass()) === BATCH);
+        } catch (e) {
+          error = e;
+        }
+        this.completed = target;
+        this.settle(target, error);
+      }
+    } finally {
+      this.looping = false;
+      this.settle(Infinity, null);
+    }
+  }
+
+  private settle(upTo: number, error: unknown): void {
+    const keep: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.gen > upTo) keep.push(w);
+      else if (error) w.reject(error);
+      else w.resolve();
+    }
+    this.waiters = keep;
+  }
+
+  /** Simple-protocol multi-statement queries: lock in the first round trip, assign + commit in the second. */
+  private async pass(): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${SEQUENCER_LOCK})`);
+      const results = (await client.query(PASS_SQL)) as unknown as pg.QueryResult[];
+      return Number(results[0]?.rows[0]?.c ?? 0);
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.debounce) {
+      clearTimeout(this.debounce);
+      this.debounce = null;
+      // Sequence what this process wrote before going away.
+      await this.flush().catch(() => undefined);
+    }
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.settle(Infinity, null);
+  }
+}
