@@ -227,8 +227,11 @@ export class Factory {
       return;
     }
     if (e.kind === 'quarantine') return;
+    // The finished work's own report (its release) is the result worth keeping, if it is still queued.
+    const release = (await this.o.outbox.pending()).find((p) => p.taskId === e.taskId && p.epoch === e.epoch && p.kind === 'release');
+    const result = release?.body ?? e.body;
     await this.o.outbox.dropLease(e.taskId, e.epoch);
-    await this.o.outbox.quarantine({ taskId: e.taskId, epoch: e.epoch, reason: `fenced: ${e.kind} refused after the lease was lost`, result: e.body });
+    await this.o.outbox.quarantine({ taskId: e.taskId, epoch: e.epoch, reason: `fenced: ${e.kind} refused after the lease was lost`, result });
     await this.o.outbox.add({ taskId: e.taskId, epoch: e.epoch, kind: 'quarantine', body: { factoryId: this.o.factoryId, reason: `${e.kind} refused: stale epoch` } });
     this.log(`task ${e.taskId}@${e.epoch}: result quarantined (its lease was reclaimed meanwhile)`);
   }

@@ -97,7 +97,8 @@ export class FleetLeases {
 
       const tried = new Set<string>();
       const attempt = async (rows: Row[]): Promise<Row | null> => {
-        const ranked = req.rank(rows.map(toCandidate).filter((c) => !tried.has(c.id)), now);
+        const fresh = new Map(rows.map(toCandidate).filter((c) => !tried.has(c.id)).map((c) => [c.id, c]));
+        const ranked = req.rank([...fresh.values()], now);
         for (let i = 0; i < ranked.length; i += GROUP) {
           const group = ranked.slice(i, i + GROUP);
           for (const id of group) tried.add(id);

@@ -207,6 +207,7 @@ for (const sc of storeCases()) {
         const ob = new SqliteOutbox(outboxPath);
         const q = await ob.quarantined();
         assert.deepEqual(q.map((x) => [x.taskId, x.epoch]), [[t2.id, 1]], 'the stale result stays quarantined on the factory');
+        assert.equal(q[0]!.result.outcome, 'done', 'what is kept is the finished work, not a stage report');
         assert.deepEqual(await ob.pending(), []);
         await ob.close();
         const events = await c.store.events.list({ limit: 1000 });
