@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { freshDb, storeCases, type TestDb } from '../support/db.js';
 import { newTask, project } from '../support/fixtures.js';
 import { GANTRY_BIN } from '../support/cli.js';
-import { coordinator as fleetOver, register, until } from './support.js';
+import { coordinator as fleetOver, register, seedTasks, until } from './support.js';
 import { startCoordinator, type Coordinator } from '../../src/app/coordinator.js';
 import { resolveHome } from '../../src/app/home.js';
 import { jsonLogger } from '../../src/api/logger.js';
@@ -104,7 +104,7 @@ for (const sc of storeCases()) {
       const e = await env(sc.kind, {});
       const c0 = await openStore(e.target);
       const p = await project(c0);
-      for (let i = 0; i < 150; i++) await c0.tasks.submit(newTask(p, { title: `k${i}` }));
+      await seedTasks(c0, p, 150);
       await c0.close();
       const child = spawn(process.execPath, ['--import', 'tsx', WORKER, e.target, JSON.stringify({ op: 'hold', factoryIds: ['f-k1', 'f-k2', 'f-k3', 'f-k4'] })], { stdio: ['ignore', 'pipe', 'pipe'] });
       const printed: Array<{ taskId: string; epoch: number; factoryId: string }> = [];

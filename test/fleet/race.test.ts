@@ -8,7 +8,7 @@ import { storeCases, withStore } from '../support/db.js';
 import { newTask, project } from '../support/fixtures.js';
 import { openStore } from '../../src/store/open.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
-import { coordinator, register } from './support.js';
+import { coordinator, register, seedTasks } from './support.js';
 import { run, type Claim, type Command } from './workers/race-worker.js';
 
 const WORKER = fileURLToPath(new URL('./workers/race-worker.ts', import.meta.url));
@@ -40,8 +40,7 @@ for (const sc of storeCases()) {
     it('16 claimers over 500 tasks: every task claimed exactly once per epoch, none lost', async () => {
       await withStore(sc.kind, async (s, db) => {
         const p = await project(s);
-        const ids: string[] = [];
-        for (let i = 0; i < 500; i++) ids.push((await s.tasks.submit(newTask(p, { title: `t${i}`, maxAttempts: 100 }))).task.id);
+        await seedTasks(s, p, 500, { maxAttempts: 100 });
         const cmds: Command[] = Array.from({ length: 16 }, (_, i) => ({ op: 'claimLoop', factoryId: `f-${i}`, abandonEvery: 4 }));
         const claims = (await race(sc.kind, db.target, cmds)).flat() as Claim[];
         const seen = new Set<string>();

@@ -31,3 +31,18 @@ export async function until<T>(check: () => Promise<T | undefined | false> | T |
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Many queued tasks in one transaction (race and crash fixtures; no submit events needed). */
+export async function seedTasks(store: SqlStore, projectId: string, n: number, opts: { maxAttempts?: number } = {}): Promise<string[]> {
+  const ids = Array.from({ length: n }, (_, i) => `t-seed${String(i).padStart(5, '0')}`);
+  await store.db.transaction(async (tx) => {
+    for (const id of ids) {
+      await tx.run(
+        `INSERT INTO tasks (id, project_id, title, body, pipeline, priority, capabilities, stage, payload_hash, max_attempts, created_at, updated_at, queued_at)
+         VALUES (?, ?, 'seeded', 'body', 'standard', 0, '[]', 'queued', 'x', ?, NOW_MS, NOW_MS, NOW_MS)`,
+        [id, projectId, opts.maxAttempts ?? 3],
+      );
+    }
+  });
+  return ids;
+}
