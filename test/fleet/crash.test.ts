@@ -154,6 +154,45 @@ for (const sc of storeCases()) {
       }
     });
 
+    it('a factory SIGKILLed while offline delivers its durable outbox when it restarts', async () => {
+      const e = await env(sc.kind, { staleMs: 4000, reapIntervalMs: 200, leaseTtlMs: 120_000 });
+      let c = await e.start();
+      const port = Number(new URL(c.url).port);
+      const p = await project(c.store);
+      const t = (await c.store.tasks.submit(newTask(p))).task;
+      const { factoryId, token } = await c.fleet.enroll({ name: 'phoenix' });
+      const fhome = join(e.dir, 'phoenix');
+      const first = spawnFactory(c.url, token, 'phoenix', fhome, 'steps:300');
+      let second: FactoryProc | null = null;
+      try {
+        await until(async () => (await c.store.tasks.get(t.id))?.stage === 'building', 'phoenix building');
+        await c.close();
+        const outboxPath = join(fhome, 'factories', 'phoenix', 'outbox.db');
+        await until(async () => {
+          const ob = new SqliteOutbox(outboxPath);
+          try {
+            return (await ob.pending()).some((x) => x.kind === 'release');
+          } finally {
+            await ob.close();
+          }
+        }, 'release kept in the outbox', 30_000);
+        first.child.kill('SIGKILL');
+        await first.exited;
+        c = await e.start(port);
+        second = spawnFactory(c.url, token, 'phoenix', fhome, 'steps:300');
+        await until(async () => (await c.store.tasks.get(t.id))?.stage === 'shipped', 'shipped from the outbox after the restart', 30_000);
+        const leases = (await c.fleet.runs(t.id)).leases;
+        assert.deepEqual(leases.map((l) => [l.epoch, l.factoryId, l.outcome]), [[1, factoryId, 'done']], 'the original lease, released once');
+        second.child.kill('SIGTERM');
+        assert.equal(await second.exited, 0);
+      } finally {
+        first.child.kill('SIGKILL');
+        second?.child.kill('SIGKILL');
+        await c.close().catch(() => undefined);
+        await e.dispose();
+      }
+    });
+
     it('coordinator down while a factory works: it finishes, its outbox drains after restart, a task reclaimed meanwhile is quarantined and shipped once', async () => {
       const e = await env(sc.kind, { staleMs: 4000, reapIntervalMs: 200, leaseTtlMs: 120_000 });
       let c = await e.start();
