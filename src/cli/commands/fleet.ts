@@ -9,7 +9,7 @@ import type { FactoryView, QuarantineRecord } from '../../ports/fleet.js';
 import { resolveHome } from '../../app/home.js';
 import { Factory } from '../../fleet/factory.js';
 import { HttpCoordinatorClient } from '../../fleet/http-client.js';
-import { executorFrom } from '../../fleet/executors.js';
+import { EXECUTORS, executorFrom } from '../../fleet/executors.js';
 import { SqliteOutbox } from '../../store/fleet-outbox.js';
 import { CoordinatorUnreachable } from '../../ports/fleet.js';
 import { resolveTarget } from '../client.js';
@@ -22,8 +22,17 @@ interface FactoryFlags extends CommonFlags {
   name?: string;
   capabilities?: string[];
   slots: number;
-  executor: string;
+  executor?: string;
   drainGrace: number;
+}
+
+/** The pipeline engine once it is registered; until then a factory must be told what to run. */
+function defaultExecutor(): string {
+  if (EXECUTORS.pipeline) return 'pipeline';
+  throw new GantryError('validation', 'no executor: the pipeline engine is not registered in this build', {
+    field: 'executor',
+    hint: 'pass --executor steps for a demo factory that walks the stages without doing any work',
+  });
 }
 
 /** The factory id: the one its token was enrolled as, else the one remembered in its home. */
@@ -59,7 +68,7 @@ export function registerFleetCommands(program: Command): void {
     .option('--name <name>', 'factory name (default: this host name)')
     .option('--capabilities <list>', 'capabilities this factory offers (comma-separated, repeatable)', csv)
     .option('--slots <n>', 'tasks run at once', intArg('--slots', 1, 64), 1)
-    .option('--executor <spec>', 'what runs a task: steps[:ms] (demo/test) until the pipeline engine registers itself', 'steps')
+    .option('--executor <spec>', 'what runs a task (default: the pipeline engine; `steps[:ms]` is a demo that does no work)')
     .option('--drain-grace <ms>', 'on SIGTERM, how long in-flight work may finish before it is handed back', intArg('--drain-grace', 0, 3_600_000), 60_000)
     .addHelpText('after', examples(['gantry factory --url http://coord:4700 --token gnt_factory_… --capabilities linux,node --slots 2']))
     .action(
@@ -68,7 +77,7 @@ export function registerFleetCommands(program: Command): void {
         const name = f.name ?? hostname();
         const home = resolveHome(f.home);
         const dir = join(home.dir, 'factories', name.replace(/[^A-Za-z0-9_.-]/g, '-'));
-        const executor = executorFrom(f.executor);
+        const executor = executorFrom(f.executor ?? defaultExecutor());
         const http = new HttpCoordinatorClient(target);
         const factoryId = await factoryIdFor(http, dir, name);
         const outbox = new SqliteOutbox(join(dir, 'outbox.db'));
