@@ -46,6 +46,19 @@ for (const sc of storeCases()) {
       });
     });
 
+    it('older clients: PATCH to shipped is a done release, and their bare release afterwards replays', async () => {
+      await withStore(sc.kind, async (s) => {
+        const { c, ids } = await setup(s);
+        const g = (await c.claim({ factoryId: F1.factoryId }, F1))!;
+        const t = await c.patch(ids[0]!, { leaseEpoch: g.leaseEpoch, stage: 'shipped' }, F1);
+        assert.equal(t.stage, 'shipped');
+        const again = await c.release(ids[0]!, { leaseEpoch: g.leaseEpoch }, F1);
+        assert.equal(again.replayed, true);
+        assert.equal(again.outcome, 'done');
+        await assert.rejects(c.release(ids[0]!, { leaseEpoch: g.leaseEpoch, outcome: 'failed' }, F1), /stale lease/, 'a different outcome is not a replay');
+      });
+    });
+
     it('fences stale epochs and other holders: 409 and no change', async () => {
       await withStore(sc.kind, async (s) => {
         const { c, ids } = await setup(s);
