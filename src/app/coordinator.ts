@@ -12,6 +12,7 @@ import { ensureHome, isAlive, readAdminToken, readDaemon, removeDaemon, writeDae
 import { allRoutes } from './routes.js';
 import { createFleet, fleetConfigFromEnv, startLocalFactories } from './fleet.js';
 import type { FleetConfig, FleetCoordinator } from '../fleet/coordinator.js';
+import { startLifecycle, type LifecycleRuntime } from './lifecycle.js';
 
 export interface CoordinatorOptions {
   home: HomeLayout;
@@ -34,6 +35,7 @@ export interface Coordinator {
   adminToken: string;
   store: SqlStore;
   fleet: FleetCoordinator;
+  lifecycle: LifecycleRuntime;
   close(): Promise<void>;
 }
 
@@ -65,9 +67,10 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     const fleet = createFleet(store, o.logger, { ...fleetConfigFromEnv(), ...o.fleet });
     fleet.start(); // the reaper runs on every coordinator; its statements are safe to race
     stack.push(() => fleet.stop());
-
+    const lifecycle = await startLifecycle({ store, logger: o.logger });
+    stack.push(() => lifecycle.close());
     const api = createApiServer({
-      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet }),
+      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager }),
       tokens: store.tokens,
       logger: o.logger,
       ...(existsSync(WEB_DIST) ? { site: { dir: WEB_DIST } } : {}),
@@ -83,7 +86,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     writeDaemon(o.home, { url, pid: process.pid, startedAt: new Date().toISOString(), store: isPostgresUrl(target) ? 'postgres' : 'sqlite' });
     stack.push(async () => removeDaemon(o.home, process.pid));
     o.logger.info('coordinator up', { url, store: store.db.dialect });
-    return { url, adminToken, store, fleet, close: unwind };
+    return { url, adminToken, store, fleet, lifecycle, close: unwind };
   } catch (e) {
     await unwind();
     throw e;

@@ -9,12 +9,16 @@ import { systemRoutes } from '../api/routes/system.js';
 import { taskRoutes } from '../api/routes/tasks.js';
 import { tokenRoutes } from '../api/routes/tokens.js';
 import type { SqlStore } from '../store/sql-store.js';
+import type { LifecycleManager } from '../lifecycle/manager.js';
+import { sessionRoutes } from '../api/routes/sessions.js';
+import { notificationRoutes } from '../api/routes/notifications.js';
 import { VERSION } from './version.js';
 
 export interface RouteDeps {
   store: SqlStore;
   keepAliveMs: number;
   fleet: FleetCoordinator;
+  lifecycle?: LifecycleManager;
   /** Agent activity hooks (absent until the factory runs agents in this process). */
   agentHooks?: AgentHookDeps;
 }
@@ -30,5 +34,6 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
+  if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));
   return routes;
 }
