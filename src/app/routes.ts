@@ -2,6 +2,8 @@
 import type { Route } from '../api/route.js';
 import { agentHookRoutes, type AgentHookDeps } from '../api/routes/agent-hooks.js';
 import { eventRoutes } from '../api/routes/events.js';
+import { fleetRoutes } from '../api/routes/fleet.js';
+import type { FleetCoordinator } from '../fleet/coordinator.js';
 import { projectRoutes } from '../api/routes/projects.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { taskRoutes } from '../api/routes/tasks.js';
@@ -20,6 +22,7 @@ export interface RouteDeps {
   keepAliveMs: number;
   /** Checkpoints, diff and rollback of task workspaces on this host. */
   workspaces?: WorkspacePort;
+  fleet: FleetCoordinator;
   lifecycle?: LifecycleManager;
   /** Where this process's agent launcher writes session logs: enables the dashboard's transcripts. */
   sessionLogsDir?: string;
@@ -37,6 +40,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...tokenRoutes(deps.store),
     ...uiRoutes(deps.store, deps.lifecycle && deps.sessionLogsDir ? { transcripts: { logsDir: deps.sessionLogsDir, sessions: deps.lifecycle } } : {}),
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces) : []),
+    ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));

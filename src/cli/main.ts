@@ -6,6 +6,7 @@ import { registerInit } from './commands/init.js';
 import { registerTaskCommands } from './commands/tasks.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerCheckpointCommands } from './commands/checkpoints.js';
+import { registerFleetCommands } from './commands/fleet.js';
 import { registerSessionCommands } from './commands/sessions.js';
 import { registerLogs } from './commands/logs.js';
 import { registerCompletion } from './commands/completion.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerTaskCommands(program);
   registerDoctor(program);
   registerCheckpointCommands(program);
+  registerFleetCommands(program);
   registerSessionCommands(program);
   registerLogs(program);
   registerWait(program);

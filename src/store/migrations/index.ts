@@ -1,5 +1,6 @@
 // The migration lineage, in order. Append only: never edit a migration that has shipped.
 import * as m001 from './001_initial.js';
+import * as m002 from './002_fleet.js';
 import * as m005 from './005_lifecycle.js';
 
 export interface Migration {
@@ -8,4 +9,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, ...m001 }, { version: 5, ...m005 }];
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, ...m001 }, { version: 2, ...m002 }, { version: 5, ...m005 }];
