@@ -81,7 +81,6 @@ describe('dashboard in a browser', { skip: unavailable ?? false }, () => {
     assert.equal(await card(page, dark.id, 'queued').count(), 0);
     await submit('Speed up the CI cache', { after: [docs.id] });
     await page.locator('[data-testid="column-blocked"] [data-task]').nth(1).waitFor();
-    await page.screenshot({ path: `${SHOTS}board.png` });
     await context.close();
   });
 
@@ -100,6 +99,47 @@ describe('dashboard in a browser', { skip: unavailable ?? false }, () => {
     // Back to the board through the breadcrumb: client-side navigation, same live stream.
     await page.getByRole('link', { name: 'Board', exact: true }).first().click();
     await card(page, base.id, 'blocked').waitFor();
+    await context.close();
+  });
+
+  it('operator actions from the task page, each behind a confirmation, move the board live', async () => {
+    const schema = await d.req<{ paths: Record<string, unknown> }>('GET', '/api/openapi.json');
+    assert.ok(schema.body.paths['/api/fleet/jobs/{id}/actions/{action}'], 'the fleet API serves operator actions');
+    const base = await submit('Extract the pricing module');
+    const dependent = await submit('Add volume discounts', { after: [base.id] });
+    const { context, page } = await signedIn(browser, d, `/tasks/${dependent.id}`);
+    await page.locator('[data-testid="task-page"][data-stage="blocked"]').waitFor();
+    const dialog = page.getByRole('dialog');
+
+    // Reject: asks first (Cancel changes nothing), then dead-letters with the reason on record.
+    await page.getByRole('button', { name: 'Reject' }).click();
+    await dialog.getByText('dead-letter stage').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(((await d.req<{ task: Task }>('GET', `/api/tasks/${dependent.id}`)).body.task).stage, 'blocked');
+    await page.getByRole('button', { name: 'Reject' }).click();
+    await dialog.getByLabel('Reason (recorded in the event log)').fill('superseded by the pricing rewrite');
+    await dialog.getByRole('button', { name: 'Reject' }).click();
+    await page.locator('[data-testid="task-page"][data-stage="dead_letter"]').waitFor();
+    await page.getByText('Needs you: Failed').waitFor();
+
+    // Requeue: back to waiting for its dependency.
+    await page.getByRole('button', { name: 'Requeue' }).click();
+    await dialog.getByRole('button', { name: 'Requeue' }).click();
+    await page.locator('[data-testid="task-page"][data-stage="blocked"]').waitFor();
+
+    // Shipping the dependency (from its own page) unblocks this task live on the board.
+    await page.goto(`${d.url}/tasks/${base.id}`);
+    await page.getByRole('button', { name: 'Mark shipped' }).click();
+    await dialog.getByRole('button', { name: 'Mark shipped' }).click();
+    await page.locator('[data-testid="task-page"][data-stage="shipped"]').waitFor();
+    await page.getByRole('link', { name: 'Board', exact: true }).first().click();
+    await card(page, base.id, 'shipped').waitFor();
+    await card(page, dependent.id, 'queued').waitFor();
+    // A rejected task lands first in line, in "Needs you".
+    const sdk = await submit('Upgrade the payment SDK');
+    assert.equal((await d.req('POST', `/api/fleet/jobs/${sdk.id}/actions/reject`, { reason: 'vendor deprecated this SDK' })).status, 200);
+    await page.getByTestId('needs-you').locator(`[data-task="${sdk.id}"]`).waitFor();
+    await page.screenshot({ path: `${SHOTS}board.png` });
     await context.close();
   });
 

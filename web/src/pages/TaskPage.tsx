@@ -120,9 +120,9 @@ function Facts({ task }: { task: Task }) {
 
 const OPERATOR: Array<{ action: OperatorAction; label: string; when(t: Task): boolean; danger?: boolean; explain: string }> = [
   { action: 'requeue', label: 'Requeue', when: (t) => t.stage !== 'shipped' && t.stage !== 'queued', explain: 'Puts the task back in the queue. A factory holding it is fenced off; its checkpoint is kept so the next run resumes.' },
-  { action: 'ship', label: 'Mark shipped', when: (t) => t.stage !== 'shipped', explain: 'Records the task as shipped without running the rest of its pipeline. Dependents are unblocked.' },
-  { action: 'reject', label: 'Reject', danger: true, when: (t) => !['shipped', 'failed', 'cancelled', 'dead_letter'].includes(t.stage), explain: 'Fails the task as rejected. It will not run again unless requeued.' },
-  { action: 'cancel', label: 'Cancel', danger: true, when: (t) => !['shipped', 'cancelled'].includes(t.stage), explain: 'Stops the task. A running agent is fenced off and its work is checkpointed.' },
+  { action: 'ship', label: 'Mark shipped', when: (t) => t.stage !== 'shipped' && t.stage !== 'cancelled', explain: 'Records the task as shipped without running the rest of its pipeline. Tasks waiting on it are unblocked.' },
+  { action: 'reject', label: 'Reject', danger: true, when: (t) => !['shipped', 'dead_letter', 'cancelled'].includes(t.stage), explain: 'Moves the task to the dead-letter stage. It will not run again unless requeued.' },
+  { action: 'cancel', label: 'Cancel', danger: true, when: (t) => !['shipped', 'failed', 'cancelled', 'dead_letter'].includes(t.stage), explain: 'Stops the task. A factory holding it is fenced off and its work is checkpointed.' },
 ];
 
 function Actions({ task }: { task: Task }) {
