@@ -38,7 +38,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...taskRoutes(deps.store),
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
-    ...uiRoutes(deps.store, deps.lifecycle && deps.sessionLogsDir ? { transcripts: { logsDir: deps.sessionLogsDir, sessions: deps.lifecycle } } : {}),
+    ...uiRoutes(deps.store, deps.sessionLogsDir ? { transcripts: { logsDir: deps.sessionLogsDir, ...(deps.lifecycle ? { sessions: deps.lifecycle } : {}) } } : {}),
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces) : []),
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),

@@ -71,5 +71,18 @@ describe('agent transcripts', () => {
       assert.equal((await api.req('GET', '/api/ui/sessions/s-nope/transcript')).status, 404);
       assert.equal((await api.req('GET', `/api/ui/sessions/${s.id}/transcript`, undefined, { token: null })).status, 401);
     });
+
+    it('finds a session the pipeline engine dispatched through its session.dispatched event', async () => {
+      const project = ((await api.req('POST', '/api/projects', { path: makeRepo(), name: 't2' })).body.project as { id: string }).id;
+      const task = (await api.req('POST', '/api/tasks', { title: 'engine run', project })).body.task as Task;
+      const id = 'r-abc:2:k1:1'; // the engine's session id; the launcher names the log directory without colons
+      await api.coordinator.store.write(async (tx) => tx.emit({ type: 'session.dispatched', taskId: task.id, sessionId: id, payload: { step: 'implement', idx: 2, role: 'implementer', agent: 'scripted', launch: 1 } }));
+      const launcher = createAgentLauncher({ logsDir: sessionLogsDir(resolveHome(api.home)), sink: new ActivityHub(), clock: Date });
+      const agentsConfig = { scripted: { roles: { implementer: [{ say: 'Engine-dispatched hello' }] } } };
+      await collect(launcher.launch({ agent: 'scripted', sessionId: id.replace(/[^\w.-]/g, '_'), launchGeneration: 1, workspace: box.workspace, prompt: 'go', role: 'implementer', agentsConfig }));
+      const r = await api.req('GET', `/api/ui/sessions/${encodeURIComponent(id)}/transcript`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.ok((r.body.transcript as Transcript).entries.some((e) => e.text.includes('Engine-dispatched hello')));
+    });
   });
 });

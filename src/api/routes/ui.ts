@@ -36,14 +36,32 @@ async function parksOf(db: SqlRunner, tasks: readonly Task[]): Promise<Record<st
   return out;
 }
 
-/** What the transcript route needs to know about a session. */
+/** What the transcript route needs to know about a lifecycle session. */
 export interface SessionLookup {
   get(id: string): Promise<{ agent: string; launchGeneration: number }>;
 }
 
 export interface UiDeps {
-  /** Where the agent launcher writes session logs (`<logsDir>/<session>/<generation>.log`), with the session records. */
-  transcripts?: { logsDir: string; sessions: SessionLookup };
+  /**
+   * Where the agent launcher writes session logs (`<logsDir>/<session>/<generation>.log`), and the
+   * lifecycle's session records when there are any. Sessions the pipeline engine dispatched are
+   * found through their `session.dispatched` event (agent named there, one launch each).
+   */
+  transcripts?: { logsDir: string; sessions?: SessionLookup };
+}
+
+/** The directory name a session id gets under logsDir (the launcher's own rule). */
+export const logDirName = (id: string): string => id.replace(/[^\w.-]/g, '_');
+
+async function sessionAgent(db: SqlRunner, lookup: SessionLookup | undefined, id: string): Promise<{ agent: string; launchGeneration: number } | null> {
+  if (lookup) {
+    const s = await lookup.get(id).catch(() => null);
+    if (s) return s;
+  }
+  const row = await db.get<{ payload: string }>("SELECT payload FROM events WHERE session_id = ? AND type = 'session.dispatched' AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1", [id]);
+  if (!row) return null;
+  const agent = (JSON.parse(row.payload) as { agent?: unknown }).agent;
+  return typeof agent === 'string' ? { agent, launchGeneration: 1 } : null;
 }
 
 export function uiRoutes(store: Store & { db: SqlRunner }, deps: UiDeps = {}): Route[] {
@@ -60,9 +78,10 @@ export function uiRoutes(store: Store & { db: SqlRunner }, deps: UiDeps = {}): R
             params: z.object({ id: z.string().min(1).max(200) }).strict(),
             query: z.object({ generation: z.coerce.number().int().min(1).optional() }).strict(),
             handler: async ({ params, query }) => {
-              const s = await t.sessions.get(params.id);
+              const s = await sessionAgent(store.db, t.sessions, params.id);
+              if (!s) throw notFound('session', params.id);
               const generation = query.generation ?? s.launchGeneration;
-              const tr = generation > 0 ? readTranscript(t.logsDir, params.id, generation, s.agent) : null;
+              const tr = generation > 0 ? readTranscript(t.logsDir, logDirName(params.id), generation, s.agent) : null;
               if (!tr) throw notFound('transcript', `${params.id} (launch ${generation})`, 'the log lives on the host that ran the agent; `gantry up` serves the logs of its own factories');
               return { body: { transcript: tr, agent: s.agent } };
             },

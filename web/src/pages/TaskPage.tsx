@@ -196,7 +196,7 @@ function useTaskEvents(taskId: string): GantryEvent[] | null {
 }
 
 /** Provisioning's per-step bookkeeping: kept in the log, folded away unless asked for. */
-const DETAIL = /^workspace\.step_(started|completed|skipped)$/;
+const DETAIL = /^(workspace\.step_(started|completed|skipped)|lease\.renewed)$/;
 
 function History({ events }: { events: GantryEvent[] | null }) {
   const [all, setAll] = useState(false);
@@ -229,10 +229,39 @@ function History({ events }: { events: GantryEvent[] | null }) {
   );
 }
 
+/** A session shown on the task page: a lifecycle record, or one the engine dispatched (from its event). */
+interface SessionRow {
+  id: string;
+  agent: string;
+  label: string | null;
+  display: string;
+  running: boolean;
+  messageable: boolean;
+  at: number;
+}
+
+const LEASED = new Set(['assigned', 'building', 'review', 'testing']);
+
+/** Pure: lifecycle sessions plus the engine's dispatched sessions, newest first, each once. */
+export function sessionRows(task: Task, sessions: readonly Session[], events: readonly GantryEvent[]): SessionRow[] {
+  const rows = new Map<string, SessionRow>();
+  const dispatched = events.filter((e) => e.type === 'session.dispatched' && e.sessionId);
+  dispatched.forEach((e, i) => {
+    const p = e.payload as { agent?: string; step?: string; role?: string };
+    const running = i === dispatched.length - 1 && LEASED.has(task.stage);
+    rows.set(e.sessionId!, { id: e.sessionId!, agent: p.agent ?? 'agent', label: [p.step, p.role].filter(Boolean).join(' · ') || null, display: running ? 'working' : 'finished', running, messageable: false, at: e.at });
+  });
+  for (const s of sessions) {
+    const running = s.state !== 'done' && s.state !== 'terminated';
+    rows.set(s.id, { id: s.id, agent: s.agent, label: rows.get(s.id)?.label ?? null, display: s.display, running, messageable: running, at: s.updatedAt });
+  }
+  return [...rows.values()].sort((a, b) => b.at - a.at);
+}
+
 /** Agent sessions of the task, each with its live transcript, and their lifecycle events. */
 function Transcript({ task, events }: { task: Task; events: GantryEvent[] | null }) {
   const { api, live } = useSession();
-  const [sessions, setSessions] = useState<Session[] | null>(null);
+  const [sessions, setSessions] = useState<Session[]>([]);
   const hasSessions = live.has('GET /api/sessions');
   const canMessage = live.has('POST /api/sessions/{id}/input');
   const canTranscript = live.has('GET /api/ui/sessions/{id}/transcript');
@@ -247,18 +276,24 @@ function Transcript({ task, events }: { task: Task; events: GantryEvent[] | null
     });
   }, [live, reload, task.id]);
   const lines = (events ?? []).filter((e) => e.sessionId);
-  if (!hasSessions && lines.length === 0) return null;
+  const rows = useMemo(() => sessionRows(task, sessions, events ?? []), [task, sessions, events]);
   return (
-    <section className="panel" aria-labelledby="transcript-title">
+    <section className="panel" aria-labelledby="transcript-title" data-testid="sessions">
       <h2 id="transcript-title">Agent sessions</h2>
-      {sessions && sessions.length > 0 && (
+      {rows.length === 0 && <p className="muted">No agent has worked on this task yet. Its sessions, tool calls and messages appear here live.</p>}
+      {rows.length > 0 && (
         <ul className="sessions">
-          {sessions.map((s, i) => (
+          {rows.map((s, i) => (
             <li key={s.id} data-session={s.id}>
               <div className="session-head">
-                <code>{s.id}</code> <span>{s.agent}</span> <span className={`chip sess-${s.display}`}>{s.display.replace('_', ' ')}</span>
-                <span className="muted"> {ago(s.updatedAt)}</span>
-                {canMessage && s.state !== 'done' && s.state !== 'terminated' && (
+                <span>{s.agent}</span>
+                {s.label && <span className="muted">{s.label}</span>}
+                <span className={`chip sess-${s.display}`}>{s.display.replace('_', ' ')}</span>
+                <code className="muted" title="session id">
+                  {s.id}
+                </code>
+                <span className="muted"> {ago(s.at)}</span>
+                {canMessage && s.messageable && (
                   <button
                     type="button"
                     className="small"
@@ -279,14 +314,13 @@ function Transcript({ task, events }: { task: Task; events: GantryEvent[] | null
               {canTranscript && (
                 <details className="session-log" open={i === 0}>
                   <summary>Transcript</summary>
-                  <SessionTranscript session={s} />
+                  <SessionTranscript sessionId={s.id} running={s.running} />
                 </details>
               )}
             </li>
           ))}
         </ul>
       )}
-      {sessions?.length === 0 && lines.length === 0 && <p className="muted">No agent has worked on this task yet. Its sessions, tool calls and messages appear here live.</p>}
       {lines.length > 0 && (
         <details className="session-events">
           <summary>Session events ({lines.length})</summary>

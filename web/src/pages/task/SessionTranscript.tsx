@@ -2,18 +2,18 @@
 // while the session runs (the log grows without events) and on its lifecycle events.
 import { useEffect, useRef, useState } from 'react';
 import { ApiError } from '../../api/client.js';
-import type { Session, Transcript } from '../../api/types.js';
+import type { Transcript } from '../../api/types.js';
 import { useSession } from '../../live/context.js';
 
 const POLL_MS = 1500;
 const ICON = { tool: '⚙', message: '»', question: '?', turn: '—', error: '✕', output: '·' } as const;
 
-export function SessionTranscript({ session }: { session: Session }) {
+export function SessionTranscript({ sessionId, running }: { sessionId: string; running: boolean }) {
   const { api, live } = useSession();
   const [tr, setTr] = useState<Transcript | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const box = useRef<HTMLOListElement>(null);
-  const running = session.state !== 'done' && session.state !== 'terminated';
+  const session = { id: sessionId };
 
   useEffect(() => {
     let cancelled = false;
