@@ -12,6 +12,12 @@ export function Board() {
   const [projects, setProjects] = useState<Project[]>([]);
   const [project, setProject] = useState<string>('');
   const [text, setText] = useState('');
+  // Ages ("4m ago") refresh twice a minute; otherwise a card re-renders only when its task changes.
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const t = setInterval(() => setTick((n) => n + 1), 30_000);
+    return () => clearInterval(t);
+  }, []);
   useEffect(() => {
     api.projects().then(setProjects, () => setProjects([]));
   }, [api]);
@@ -59,7 +65,7 @@ export function Board() {
               <ul className="needs-list">
                 {view.needs.map((c) => (
                   <li key={c.task.id}>
-                    <Card card={c} project={projectName.get(c.task.projectId)} />
+                    <Card card={c} project={projectName.get(c.task.projectId)} tick={tick} />
                   </li>
                 ))}
               </ul>
@@ -74,7 +80,7 @@ export function Board() {
                 <ul>
                   {view.columns[col.id].map((c) => (
                     <li key={c.task.id}>
-                      <Card card={c} project={projectName.get(c.task.projectId)} />
+                      <Card card={c} project={projectName.get(c.task.projectId)} tick={tick} />
                     </li>
                   ))}
                 </ul>
@@ -87,7 +93,17 @@ export function Board() {
   );
 }
 
-const Card = memo(function Card({ card, project }: { card: BoardCard; project: string | undefined }) {
+/** Re-renders only when its task row or its need changes: a board event touches one card, not 200. */
+interface CardProps {
+  card: BoardCard;
+  project: string | undefined;
+  tick: number;
+}
+
+const sameCard = (a: CardProps, b: CardProps): boolean =>
+  a.card.task === b.card.task && a.card.need?.kind === b.card.need?.kind && a.card.need?.detail === b.card.need?.detail && a.project === b.project && a.tick === b.tick;
+
+const Card = memo(function Card({ card, project }: CardProps) {
   const t: Task = card.task;
   return (
     <Link href={`/tasks/${encodeURIComponent(t.id)}`} className={`card stage-${t.stage}${card.need ? ` need need-${card.need.kind}` : ''}`} data-task={t.id} data-stage={t.stage}>
@@ -107,7 +123,7 @@ const Card = memo(function Card({ card, project }: { card: BoardCard; project: s
       {card.need?.detail && <span className="card-detail">{card.need.detail}</span>}
     </Link>
   );
-});
+}, sameCard);
 
 function Empty({ hasProjects }: { hasProjects: boolean }) {
   return (

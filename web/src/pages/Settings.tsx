@@ -16,7 +16,7 @@ export function Settings() {
     return live.onEvent((e) => {
       if (e.type.startsWith('project.')) void load();
     });
-  }, [api, live]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [api, live]);
   return (
     <div className="settings-page">
       <div className="toolbar">

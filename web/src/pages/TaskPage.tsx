@@ -28,7 +28,7 @@ export function TaskPage({ id }: { id: string }) {
     return live.onEvent((e) => {
       if (e.taskId === id) void api.task(id).then(setFetched, () => {});
     });
-  }, [api, live, id, tasks.has(id)]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [api, live, id, tasks.has(id)]);
 
   if (missing) {
     return (
