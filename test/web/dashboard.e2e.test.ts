@@ -161,6 +161,11 @@ describe('dashboard in a browser', { skip: unavailable ?? false }, () => {
     assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px at 375px`);
     for (const col of ['queued', 'blocked', 'shipped']) assert.ok(await page.getByTestId(`column-${col}`).isVisible() || (await page.getByTestId(`column-${col}`).count()) === 1);
     await page.screenshot({ path: `${SHOTS}phone.png`, fullPage: true });
+    // The task page too: facts, actions and history fit the width.
+    await page.locator('[data-testid="column-blocked"] [data-task]').first().click();
+    await page.getByTestId('timeline').waitFor();
+    const taskOverflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(taskOverflow <= 0, `the task page scrolls sideways by ${taskOverflow}px at 375px`);
     await context.close();
   });
 
