@@ -8,6 +8,7 @@ import { useLive, useSession } from '../live/context.js';
 import { ConfirmDialog, type ConfirmSpec } from '../ui/Confirm.js';
 import { ago, duration } from '../ui/format.js';
 import { Link } from '../ui/router.js';
+import { factoryState } from '../model/fleet.js';
 
 interface FleetData {
   factories: Factory[];
@@ -18,13 +19,6 @@ interface FleetData {
   skew: number;
 }
 
-/** A factory's state now: live only while its last heartbeat is inside the stale window. */
-export function factoryState(f: Factory, staleMs: number, serverNow: number): 'live' | 'stale' | 'draining' | 'enrolled' {
-  if (f.state === 'enrolled' && f.lastHeartbeatAt === null) return 'enrolled';
-  const live = f.lastHeartbeatAt !== null && serverNow - f.lastHeartbeatAt <= staleMs;
-  if (!live) return 'stale';
-  return f.drain ? 'draining' : 'live';
-}
 
 export function Fleet() {
   const { api, live, who } = useSession();
