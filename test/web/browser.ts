@@ -1,6 +1,8 @@
 // Test support for the dashboard: Debian's Chromium driven by playwright-core. Nothing here
 // sleeps: callers wait on page conditions.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Daemon } from './daemon.js';
 export { startDaemon, type Daemon } from './daemon.js';
@@ -30,4 +32,16 @@ export async function signedIn(browser: Browser, d: Pick<Daemon, 'url' | 'token'
   await page.goto(`${d.url}${path}#token=${encodeURIComponent(d.token)}`);
   await page.locator('[data-testid="conn"].conn-live').waitFor();
   return { context, page };
+}
+
+/**
+ * Screenshots for the README and docs: docs/screenshots/<name>.png, rewritten by every run so they
+ * always show the current dashboard. GANTRY_SCREENSHOTS_DIR sends them elsewhere (e.g. a temp dir,
+ * to keep a working tree clean).
+ */
+export const SHOTS_DIR = process.env.GANTRY_SCREENSHOTS_DIR || fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+export async function shot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
+  mkdirSync(SHOTS_DIR, { recursive: true });
+  await page.screenshot({ path: join(SHOTS_DIR, `${name}.png`), ...(opts.fullPage ? { fullPage: true } : {}) });
 }

@@ -3,15 +3,13 @@
 // docs/screenshots are written by these tests, so they always show the current dashboard.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { openStore } from '../../src/store/open.js';
 import type { Task } from '../../src/domain/task.js';
 import { makeRepo } from '../support/git.js';
-import { browserUnavailable, launchBrowser, signedIn, startDaemon, type Daemon } from './browser.js';
+import { browserUnavailable, launchBrowser, signedIn, shot, startDaemon, type Daemon } from './browser.js';
 
-const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
 const unavailable = browserUnavailable();
 if (unavailable && inCI) throw new Error(`CI=true but ${unavailable}: browser tests are mandatory in CI`);
@@ -30,7 +28,6 @@ describe('dashboard in a browser', { skip: unavailable ?? false }, () => {
   };
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     [d, browser] = await Promise.all([startDaemon({ args: ['--factories', '0'] }), launchBrowser()]);
     repo = makeRepo();
     const r = await d.req<{ project: { id: string } }>('POST', '/api/projects', { path: repo, name: 'webapp' });
@@ -52,7 +49,7 @@ describe('dashboard in a browser', { skip: unavailable ?? false }, () => {
     await page.goto(`${d.url}/`);
     await page.getByLabel('Token').waitFor();
     assert.equal(apiCalls.length, 0, `the login screen reads no data: ${apiCalls.join(', ')}`);
-    await page.screenshot({ path: `${SHOTS}login.png` });
+    await shot(page, 'login');
     await page.getByLabel('Token').fill('gantry_admin_wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'not accepted' }).waitFor();
@@ -95,7 +92,7 @@ describe('dashboard in a browser', { skip: unavailable ?? false }, () => {
     await page.locator('[data-testid="timeline"] li', { hasText: 'task.dependencies_changed' }).waitFor();
     await page.locator('[data-testid="task-page"][data-stage="blocked"]').waitFor();
     await page.getByRole('link', { name: dep.id }).waitFor();
-    await page.screenshot({ path: `${SHOTS}task.png` });
+    await shot(page, 'task');
     // Back to the board through the breadcrumb: client-side navigation, same live stream.
     await page.getByRole('link', { name: 'Board', exact: true }).first().click();
     await card(page, base.id, 'blocked').waitFor();
@@ -139,7 +136,7 @@ describe('dashboard in a browser', { skip: unavailable ?? false }, () => {
     const sdk = await submit('Upgrade the payment SDK');
     assert.equal((await d.req('POST', `/api/fleet/jobs/${sdk.id}/actions/reject`, { reason: 'vendor deprecated this SDK' })).status, 200);
     await page.getByTestId('needs-you').locator(`[data-task="${sdk.id}"]`).waitFor();
-    await page.screenshot({ path: `${SHOTS}board.png` });
+    await shot(page, 'board');
     await context.close();
   });
 
@@ -150,7 +147,7 @@ describe('dashboard in a browser', { skip: unavailable ?? false }, () => {
     const shown = JSON.parse((await section.locator('pre.config').textContent()) ?? '{}') as Record<string, unknown>;
     const { body } = await d.req<{ project: { config: Record<string, unknown> } }>('GET', `/api/projects/${project}`);
     assert.deepEqual(shown, body.project.config, 'exactly what the coordinator parsed');
-    await page.screenshot({ path: `${SHOTS}settings.png` });
+    await shot(page, 'settings');
     await context.close();
   });
 
@@ -160,7 +157,7 @@ describe('dashboard in a browser', { skip: unavailable ?? false }, () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px at 375px`);
     for (const col of ['queued', 'blocked', 'shipped']) assert.ok(await page.getByTestId(`column-${col}`).isVisible() || (await page.getByTestId(`column-${col}`).count()) === 1);
-    await page.screenshot({ path: `${SHOTS}phone.png`, fullPage: true });
+    await shot(page, 'phone', { fullPage: true });
     // The task page too: facts, actions and history fit the width.
     await page.locator('[data-testid="column-blocked"] [data-task]').first().click();
     await page.getByTestId('timeline').waitFor();

@@ -6,14 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import type { Task } from '../../src/domain/task.js';
 import { GANTRY_BIN } from '../support/cli.js';
 import { makeRepo } from '../support/git.js';
-import { browserUnavailable, launchBrowser, signedIn, startDaemon, type Daemon } from './browser.js';
+import { browserUnavailable, launchBrowser, signedIn, shot, startDaemon, type Daemon } from './browser.js';
 
-const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
 const unavailable = browserUnavailable();
 if (unavailable && inCI) throw new Error(`CI=true but ${unavailable}: browser tests are mandatory in CI`);
@@ -68,7 +66,7 @@ describe('fleet page in a browser', { skip: unavailable ?? false }, () => {
     } catch (e) {
       throw new Error(`${(e as Error).message}\nfactory stderr: ${ferr}`);
     }
-    await page.screenshot({ path: `${SHOTS}fleet.png` });
+    await shot(page, 'fleet');
 
     // SIGKILL: no goodbye. Its heartbeat falls out of the stale window and the page says so.
     factory.kill('SIGKILL');

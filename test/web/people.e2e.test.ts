@@ -4,19 +4,17 @@
 // shows the agent's transcript, the person messages the agent and clears the notification.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import type { Task } from '../../src/domain/task.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { makeRepo } from '../support/git.js';
-import { browserUnavailable, launchBrowser, signedIn } from './browser.js';
+import { browserUnavailable, launchBrowser, signedIn, shot } from './browser.js';
 import { ActivityHub } from '../../src/agents/activity/hub.js';
 import { createAgentLauncher } from '../../src/agents/launcher.js';
 import { sessionLogsDir } from '../../src/app/coordinator.js';
 import { resolveHome } from '../../src/app/home.js';
 import { collect, sandbox } from '../agents/support.js';
 
-const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
 const unavailable = browserUnavailable();
 if (unavailable && inCI) throw new Error(`CI=true but ${unavailable}: browser tests are mandatory in CI`);
@@ -59,7 +57,7 @@ describe('needs-you and notifications in a browser', { skip: unavailable ?? fals
     const lane = page.getByTestId('needs-you');
     await lane.locator(`[data-task="${task.id}"]`).getByText('Needs input', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Notifications (1 open)' }).waitFor();
-    await page.screenshot({ path: `${SHOTS}needs-you.png` });
+    await shot(page, 'needs-you');
 
     // Message the agent from the task page, through the confirmation dialog.
     await lane.locator(`[data-task="${task.id}"]`).click();
@@ -68,7 +66,7 @@ describe('needs-you and notifications in a browser', { skip: unavailable ?? fals
     const transcript = row.getByTestId('transcript');
     await transcript.getByText('Payments v1 is called in three places.').waitFor();
     await transcript.getByText('Keep the v1 fallback for refunds? (yes · no)').waitFor();
-    await page.screenshot({ path: `${SHOTS}transcript.png` });
+    await shot(page, 'transcript');
     await row.getByRole('button', { name: 'Message' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Message').fill('Use the v2 endpoints; keep the v1 fallback for refunds.');
@@ -81,7 +79,7 @@ describe('needs-you and notifications in a browser', { skip: unavailable ?? fals
     await page.getByTestId('bell').click();
     const panel = page.getByTestId('notifications');
     await panel.getByText('Agent needs input').waitFor();
-    await page.screenshot({ path: `${SHOTS}notifications.png` });
+    await shot(page, 'notifications');
     await panel.getByRole('button', { name: 'Acknowledge' }).click();
     await panel.getByText('acknowledged').waitFor();
     await panel.getByRole('button', { name: 'Resolve' }).click();

@@ -5,16 +5,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import type { Task } from '../../src/domain/task.js';
 import { workspaceService } from '../../src/app/workspaces.js';
 import { parseWorkspaceConfig } from '../../src/config/workspace.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { makeRepo } from '../support/git.js';
-import { browserUnavailable, launchBrowser, signedIn } from './browser.js';
+import { browserUnavailable, launchBrowser, signedIn, shot } from './browser.js';
 
-const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
 const unavailable = browserUnavailable();
 if (unavailable && inCI) throw new Error(`CI=true but ${unavailable}: browser tests are mandatory in CI`);
@@ -61,7 +59,7 @@ describe('checkpoints, diff and rollback in a browser', { skip: unavailable ?? f
     const diff = page.getByTestId('diff');
     await diff.locator('.diff-files').getByText('coupon.ts', { exact: true }).waitFor();
     await diff.getByText('+export const total = () => 0; // broken').waitFor();
-    await page.screenshot({ path: `${SHOTS}checkpoints.png`, fullPage: true });
+    await shot(page, 'checkpoints', { fullPage: true });
 
     // Roll back to #1 through the confirmation dialog.
     await cps.locator('tr[data-checkpoint="1"]').getByRole('button', { name: 'Roll back' }).click();
