@@ -4,6 +4,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { GantryError } from '../domain/errors.js';
 import { describeIssues, keysAt, type ConfigIssue } from './zod-errors.js';
+import { PipelinesSchema } from './pipeline.js';
 
 export const CONFIG_FILE = 'gantry.yaml';
 
@@ -34,7 +35,7 @@ export const ProjectConfigSchema = z
       .default({ pipeline: 'standard', agent: 'scripted', maxAttempts: 3 }),
     checks: z.array(CheckSchema).default([]),
     workspace: section.default({}),
-    pipelines: z.record(z.string().regex(/^[\w-]+$/), section).default({}),
+    pipelines: PipelinesSchema.default({}),
     agents: z.record(z.string(), section).default({}),
     guard: section.default({}),
     budgets: BudgetsSchema.default({}),
