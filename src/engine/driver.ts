@@ -87,17 +87,27 @@ export class PipelineExecutor {
       snap = await this.engine.start(job, fence);
     }
     let last: CheckpointPointer | null = null;
-    const out = await drive(this.engine, snap.run.id, fence, lease.signal, {
-      sleep: this.opts.sleep,
-      ...(this.opts.maxAdvances ? { maxAdvances: this.opts.maxAdvances } : {}),
-      onProgress: async (stage, cp) => {
-        if (cp) last = cp;
-        await lease.report(stage, cp).catch(() => undefined); // a 409 aborts lease.signal; the next advance is fenced
-      },
-    });
+    let out: FinalOutcome;
+    for (;;) {
+      out = await drive(this.engine, snap.run.id, fence, lease.signal, {
+        sleep: this.opts.sleep,
+        ...(this.opts.maxAdvances ? { maxAdvances: this.opts.maxAdvances } : {}),
+        onProgress: async (stage, cp) => {
+          if (cp) last = cp;
+          await lease.report(stage, cp).catch(() => undefined); // a 409 aborts lease.signal; the next advance is fenced
+        },
+      });
+      if (out.type !== 'parked') break;
+      // Answered in the meantime? Keep driving instead of releasing (reconcile covers the rest of the window).
+      const again = await this.runs.load(snap.run.id);
+      if (again?.run.state !== 'running') break;
+    }
+    if (out.type === 'parked' || out.type === 'paused' || out.type === 'cancelled') {
+      const cp = await this.engine.deps.workspace.checkpoint(job.id, out.type, out.type).catch(() => null);
+      if (cp) last = cp;
+    }
     if (out.type === 'parked' || out.type === 'paused') {
-      const cp = await this.engine.deps.workspace.checkpoint(job.id, 'park', out.type).catch(() => null);
-      return { outcome: 'parked', report: { summary: out.reason, waiting: out.type }, checkpoint: cp ?? last };
+      return { outcome: 'parked', report: { summary: out.reason, waiting: out.type }, checkpoint: last };
     }
     return { ...this.finalResult(out), checkpoint: last };
   }

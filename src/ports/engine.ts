@@ -98,8 +98,8 @@ export interface TaskPatch {
   stage: Stage;
   blockedReason?: 'awaiting_human' | 'budget' | null;
   failure?: { kind: string; message: string };
-  /** Only when the task is in one of these stages (e.g. parked = blocked). */
-  fromStages: Stage[];
+  /** Applied only when the task is in one of these stages (e.g. parked = blocked); otherwise skipped. */
+  onlyFrom: Stage[];
 }
 
 export interface RunChange {
@@ -114,7 +114,18 @@ export interface RunChange {
 
 export interface RunRepo {
   /** Starts run n+1 of a task; steps before `keepUntil` copy their finished state and output from `from`. */
-  create(opts: { taskId: string; pipeline: PipelineDef; from?: RunSnapshot; keepUntil?: number; fence: Fence | null; event: NewEvent }): Promise<RunSnapshot>;
+  create(opts: {
+    taskId: string;
+    pipeline: PipelineDef;
+    from?: RunSnapshot;
+    keepUntil?: number;
+    fence: Fence | null;
+    event: NewEvent;
+    /** Retry/restart: the previous run is closed (cancelled unless already final) in the same transaction. */
+    supersede?: string;
+    /** Retry/restart: put the task back in the queue; refused (conflict) unless it is in one of these stages. */
+    requeueFrom?: Stage[];
+  }): Promise<RunSnapshot>;
   load(runId: string): Promise<RunSnapshot | undefined>;
   /** The task's current run (tasks.current_run_id). */
   current(taskId: string): Promise<RunSnapshot | undefined>;

@@ -103,8 +103,22 @@ export class RunRepoSql implements RunRepo {
             carried ? old.startedAt : null, carried ? old.finishedAt : null],
         );
       }
-      const upd = await tx.run('UPDATE tasks SET current_run_id = ?, updated_at = NOW_MS, rev = rev + 1 WHERE id = ?', [runId, o.taskId]);
-      if (upd === 0) throw notFound('task', o.taskId);
+      if (o.supersede) {
+        await tx.run(
+          `UPDATE runs SET state = CASE WHEN state IN ('done', 'failed', 'cancelled') THEN state ELSE 'cancelled' END,
+             waiting = NULL, finished_at = COALESCE(finished_at, NOW_MS), updated_at = NOW_MS, rev = rev + 1 WHERE id = ?`,
+          [o.supersede],
+        );
+      }
+      const requeue = o.requeueFrom
+        ? `, stage = 'queued', blocked_reason = NULL, failure_kind = NULL, failure_message = NULL, queued_at = NOW_MS WHERE id = ? AND stage IN (${o.requeueFrom.map(() => '?').join(',')})`
+        : ' WHERE id = ?';
+      const upd = await tx.run(`UPDATE tasks SET current_run_id = ?, updated_at = NOW_MS, rev = rev + 1${requeue}`, [runId, o.taskId, ...(o.requeueFrom ?? [])]);
+      if (upd === 0) {
+        const cur = await tx.get<{ stage: string }>('SELECT stage FROM tasks WHERE id = ?', [o.taskId]);
+        if (!cur) throw notFound('task', o.taskId);
+        throw conflict(`task ${o.taskId} is ${cur.stage}; a new run can start only from ${o.requeueFrom!.join(', ')}`, 'cancel the task first, or wait for it to stop');
+      }
       tx.emit({ ...o.event, taskId: o.taskId, runId, payload: { ...(o.event.payload ?? {}), number, pipeline: o.pipeline.name, keptSteps: keep } });
       return (await snapshot(tx, runId))!;
     });
@@ -229,11 +243,8 @@ async function applyTask(tx: WriteTx, taskId: string, t: NonNullable<RunChange['
     p.push(t.failure.kind, t.failure.message);
   }
   const changed = await tx.run(
-    `UPDATE tasks SET ${set.join(', ')} WHERE id = ? AND current_run_id = ? AND stage IN (${t.fromStages.map(() => '?').join(',')})`,
-    [...p, taskId, runId, ...t.fromStages],
+    `UPDATE tasks SET ${set.join(', ')} WHERE id = ? AND current_run_id = ? AND stage IN (${t.onlyFrom.map(() => '?').join(',')})`,
+    [...p, taskId, runId, ...t.onlyFrom],
   );
-  if (changed === 0) {
-    const cur = await tx.get<{ stage: string }>('SELECT stage FROM tasks WHERE id = ?', [taskId]);
-    throw conflict(`task ${taskId} is ${String(cur?.stage)}, expected ${t.fromStages.join(' or ')}`, 'reload the task; someone acted on it first');
-  }
+  if (changed === 1) tx.emit({ type: 'task.stage', taskId, runId, payload: { stage: t.stage, blockedReason: t.blockedReason ?? null } });
 }
