@@ -5,6 +5,9 @@ import { projectRoutes } from '../api/routes/projects.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { taskRoutes } from '../api/routes/tasks.js';
 import { tokenRoutes } from '../api/routes/tokens.js';
+import { runRoutes } from '../api/routes/runs.js';
+import { HumanActions } from '../engine/human-actions.js';
+import { RunRepoSql } from '../store/run-repo.js';
 import type { SqlStore } from '../store/sql-store.js';
 import { VERSION } from './version.js';
 
@@ -21,6 +24,12 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...taskRoutes(deps.store),
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
+    ...engineRoutes(deps.store),
   );
   return routes;
+}
+
+function engineRoutes(store: SqlStore): Route[] {
+  const runs = new RunRepoSql(store);
+  return runRoutes(store, runs, new HumanActions({ store, runs }));
 }

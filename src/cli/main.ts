@@ -5,6 +5,7 @@ import { registerUp } from './commands/up.js';
 import { registerInit } from './commands/init.js';
 import { registerTaskCommands } from './commands/tasks.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerRunCommands } from './commands/runs.js';
 
 export function buildProgram(): Command {
   const program = new Command('gantry')
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerInit(program);
   registerTaskCommands(program);
   registerDoctor(program);
+  registerRunCommands(program);
   program.addHelpText('after', '\nStart here:\n  $ gantry up            # coordinator + dashboard on embedded SQLite\n  $ gantry init          # in your repository\n  $ gantry add "title"   # submit a task\n');
   return program;
 }

@@ -1,0 +1,60 @@
+// gantry approve · changes · reject · answer · reply · review · merge · hold · retry · restart --from · cancel
+// Each is one POST /api/tasks/:id/run/:action; a run not waiting for it is refused with the reason.
+import type { Command } from 'commander';
+import type { Task } from '../../domain/task.js';
+import { action, client, examples, withCommon, type CommonFlags } from '../common.js';
+import { emit } from '../output.js';
+
+interface RunView {
+  state: string;
+  currentStep: string | null;
+  waiting: { kind: string; question: string; options: string[] } | null;
+  failure: { kind: string; message: string; remedy: string } | null;
+}
+
+async function post(f: CommonFlags, id: string, act: string, body: Record<string, string> = {}): Promise<void> {
+  const r = await client(f).post<{ run: RunView; task: Task }>(`/api/tasks/${encodeURIComponent(id)}/run/${act}`, body);
+  emit(f, r, () => {
+    const w = r.run.waiting ? ` — waiting: ${r.run.waiting.question} (${r.run.waiting.options.join(' · ')})` : '';
+    const fail = r.run.failure ? ` — ${r.run.failure.kind}: ${r.run.failure.message}\n  remedy: ${r.run.failure.remedy}` : '';
+    return `${id}: ${act} → run ${r.run.state}${r.run.currentStep ? ` at ${r.run.currentStep}` : ''}, task ${r.task.stage}${w}${fail}`;
+  });
+}
+
+export function registerRunCommands(program: Command): void {
+  const simple: [string, string, string][] = [
+    ['approve', 'approve', 'approve the output a run waits on'],
+    ['retry', 'retry', 'resume a failed, cancelled or budget-paused run from the step that stopped it'],
+    ['merge', 'merge', 'merge a change waiting in merge review'],
+    ['hold', 'hold', 'keep a change in merge review (do not merge yet)'],
+  ];
+  for (const [name, act, desc] of simple) {
+    withCommon(program.command(`${name} <task>`))
+      .description(desc)
+      .action(action(async (id: string, f: CommonFlags) => post(f, id, act)));
+  }
+  withCommon(program.command('changes <task> <feedback>'))
+    .description('request changes: the producer re-runs with your feedback')
+    .addHelpText('after', examples(['gantry changes t-1a2b3c4d "add a test for the empty list"']))
+    .action(action(async (id: string, text: string, f: CommonFlags) => post(f, id, 'changes', { text })));
+  withCommon(program.command('reject <task> [reason]'))
+    .description('reject the work: the run fails')
+    .action(action(async (id: string, text: string | undefined, f: CommonFlags) => post(f, id, 'reject', text ? { text } : {})));
+  withCommon(program.command('answer <task> <option>'))
+    .description("answer an agent's decision with one of its options")
+    .action(action(async (id: string, text: string, f: CommonFlags) => post(f, id, 'answer', { text })));
+  withCommon(program.command('reply <task> <text>'))
+    .description('reply to an agent that needs input')
+    .action(action(async (id: string, text: string, f: CommonFlags) => post(f, id, 'reply', { text })));
+  withCommon(program.command('review <task> <choice>'))
+    .description('resolve a review cap: more-round · proceed · stop (stop and reset)')
+    .action(action(async (id: string, choice: string, f: CommonFlags) => post(f, id, choice.replace('-', '_'))));
+  withCommon(program.command('restart <task>'))
+    .description('start a new run from a step, keeping the steps before it')
+    .requiredOption('--from <step>', 'the step id to restart from')
+    .addHelpText('after', examples(['gantry restart t-1a2b3c4d --from implement']))
+    .action(action(async (id: string, f: CommonFlags & { from: string }) => post(f, id, 'restart', { from: f.from })));
+  withCommon(program.command('cancel <task> [reason]'))
+    .description('cancel the run: stop sessions, checkpoint, release')
+    .action(action(async (id: string, text: string | undefined, f: CommonFlags) => post(f, id, 'cancel', text ? { text } : {})));
+}
