@@ -19,9 +19,9 @@ describe('run actions API and CLI', () => {
     const store = api.coordinator.store;
     const runs = new RunRepoSql(store);
     const { task } = await store.tasks.submit(newTask(await project(store, `p${Math.random().toString(36).slice(2, 8)}`)));
-    let snap = await runs.create({ taskId: task.id, pipeline: BUILTIN_PIPELINES.standard!, fence: null, event: { type: 'run.started' } });
+    const snap = await runs.create({ taskId: task.id, pipeline: BUILTIN_PIPELINES.standard!, fence: null, event: { type: 'run.started' } });
     const idx = kind === 'approval' ? 0 : 2;
-    snap = await runs.commit(
+    await runs.commit(
       {
         runId: snap.run.id, expectedRev: snap.run.rev,
         run: { state: 'parked', currentStep: idx, waiting: { kind, stepIdx: idx, stepId: snap.steps[idx]!.stepId, question: 'q?', options: kind === 'approval' ? ['approve', 'changes', 'reject'] : ['more_round', 'proceed', 'stop'] } },
