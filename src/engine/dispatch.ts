@@ -60,6 +60,8 @@ export class SessionTable {
       .then((o) => {
         entry.outcome = o;
         parent.removeEventListener('abort', onAbort);
+        // A stopped session's outcome means nothing to the run (cancelled or fenced): forget it.
+        if (abort.signal.aborted) this.live.delete(req.sessionId);
         return o;
       });
     this.live.set(req.sessionId, entry);
@@ -82,7 +84,8 @@ export class SessionTable {
     return n;
   }
 
-  get size(): number {
-    return this.live.size;
+  /** Sessions this process is running right now. */
+  get running(): number {
+    return [...this.live.values()].filter((l) => !l.outcome).length;
   }
 }

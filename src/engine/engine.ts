@@ -43,7 +43,8 @@ export interface EngineDeps {
   registry: StepKindRegistry;
   sessions: SessionTable;
   workspace: EngineWorkspace;
-  scm: Scm;
+  /** The SCM adapter for a project (local git over its repository, or a hosted one). */
+  scmFor(project: Project): Scm;
   checks: Checks;
   settings(project: Project): ProjectSettings;
   /** Directory for check logs: <logRoot>/<task>/<run>/<step>. */
@@ -150,7 +151,7 @@ export class PipelineEngine {
     const settings = this.deps.settings(project);
     const ctx: StepContext = {
       task, project, run, pipeline: run.pipeline, def, step: row, steps, kinds, fence,
-      workspace: this.deps.workspace, scm: this.deps.scm, checks: this.deps.checks, merges: this.deps.merges,
+      workspace: this.deps.workspace, scm: this.deps.scmFor(project), checks: this.deps.checks, merges: this.deps.merges,
       checkSpecs: settings.checks, logDir: `${this.deps.logRoot}/${task.id}/${run.number}/${def.id}`, signal,
       pollDispatch: (d) => this.deps.sessions.poll(d),
     };
