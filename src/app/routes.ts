@@ -1,5 +1,6 @@
 // Every API route, assembled in one place. Each area contributes a list; add yours here.
 import type { Route } from '../api/route.js';
+import { agentHookRoutes, type AgentHookDeps } from '../api/routes/agent-hooks.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { projectRoutes } from '../api/routes/projects.js';
 import { systemRoutes } from '../api/routes/system.js';
@@ -14,6 +15,8 @@ import { VERSION } from './version.js';
 export interface RouteDeps {
   store: SqlStore;
   keepAliveMs: number;
+  /** Agent activity hooks (absent until the factory runs agents in this process). */
+  agentHooks?: AgentHookDeps;
 }
 
 export function allRoutes(deps: RouteDeps): Route[] {
@@ -25,6 +28,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
     ...engineRoutes(deps.store),
+    ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
   return routes;
 }

@@ -4,6 +4,7 @@ import { GantryError } from '../domain/errors.js';
 import { closest } from '../config/suggest.js';
 import type { Store, SubmitResult } from '../ports/store.js';
 import { validateConfig } from '../config/project-config.js';
+import { getAgent } from '../agents/registry.js';
 
 export const BUILTIN_PIPELINES = ['standard', 'quick', 'review-only'] as const;
 
@@ -43,6 +44,7 @@ export async function submitTask(store: Store, input: SubmitInput): Promise<Subm
       hint: `known pipelines: ${known.join(', ')}`,
     });
   }
+  if (input.agent) getAgent(input.agent); // unknown agent → validation error naming the choices
   return store.tasks.submit({
     projectId: project.id,
     title: input.title,

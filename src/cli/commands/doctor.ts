@@ -7,6 +7,7 @@ import { resolveHome, readDaemon } from '../../app/home.js';
 import { openDatabase, isPostgresUrl } from '../../store/open.js';
 import { MIGRATIONS } from '../../store/migrations/index.js';
 import { gitVersion } from '../../scm/git.js';
+import { detectAll } from '../../agents/registry.js';
 import { action, examples, withCommon, type CommonFlags } from '../common.js';
 import { emit, table } from '../output.js';
 
@@ -56,14 +57,6 @@ async function checkStore(target: string): Promise<CheckResult> {
   }
 }
 
-const AGENT_CLIS: Array<{ id: string; bin: string; install: string }> = [
-  { id: 'claude-code', bin: 'claude', install: 'npm install -g @anthropic-ai/claude-code' },
-  { id: 'codex', bin: 'codex', install: 'npm install -g @openai/codex' },
-  { id: 'gemini', bin: 'gemini', install: 'npm install -g @google/gemini-cli' },
-  { id: 'opencode', bin: 'opencode', install: 'npm install -g opencode-ai' },
-  { id: 'aider', bin: 'aider', install: 'pipx install aider-chat' },
-];
-
 export async function runChecks(opts: { home?: string; database?: string }): Promise<CheckResult[]> {
   const home = resolveHome(opts.home);
   const results: CheckResult[] = [];
@@ -75,11 +68,10 @@ export async function runChecks(opts: { home?: string; database?: string }): Pro
   results.push(d ? { name: 'coordinator', status: 'ok', detail: `${d.url} (pid ${d.pid})` } : { name: 'coordinator', status: 'warn', detail: 'not running', fix: 'start it with `gantry up`' });
   const tmux = await versionOf('tmux', ['-V']);
   results.push(tmux ? { name: 'tmux', status: 'ok', detail: tmux } : { name: 'tmux', status: 'warn', detail: 'not found (only needed for `gantry attach`)', fix: 'apt-get install tmux' });
-  for (const a of AGENT_CLIS) {
-    const v = await versionOf(a.bin);
-    results.push(v ? { name: `agent ${a.id}`, status: 'ok', detail: v } : { name: `agent ${a.id}`, status: 'warn', detail: `${a.bin} not on PATH`, fix: a.install });
+  for (const a of await detectAll()) {
+    const detail = a.installed ? `${a.version ?? 'installed'}${a.path ? ` (${a.path})` : ''}` : 'not installed';
+    results.push({ name: `agent ${a.id}`, status: a.ready ? 'ok' : 'warn', detail, ...(a.ready || !a.hint ? {} : { fix: a.hint }) });
   }
-  results.push({ name: 'agent scripted', status: 'ok', detail: 'built in (no model, deterministic)' });
   return results;
 }
 
