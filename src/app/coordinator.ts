@@ -10,6 +10,7 @@ import type { SqlStore } from '../store/sql-store.js';
 import { newSecret } from '../store/token-repo.js';
 import { ensureHome, isAlive, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
 import { allRoutes } from './routes.js';
+import { startLifecycle, type LifecycleRuntime } from './lifecycle.js';
 
 export interface CoordinatorOptions {
   home: HomeLayout;
@@ -27,6 +28,7 @@ export interface Coordinator {
   url: string;
   adminToken: string;
   store: SqlStore;
+  lifecycle: LifecycleRuntime;
   close(): Promise<void>;
 }
 
@@ -55,8 +57,10 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     }
     await store.tokens.ensure(adminToken, { name: 'local-admin', role: 'admin' });
 
+    const lifecycle = await startLifecycle({ store, logger: o.logger });
+    stack.push(() => lifecycle.close());
     const api = createApiServer({
-      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000 }),
+      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, lifecycle: lifecycle.manager }),
       tokens: store.tokens,
       logger: o.logger,
       ...(existsSync(WEB_DIST) ? { site: { dir: WEB_DIST } } : {}),
@@ -66,7 +70,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     writeDaemon(o.home, { url, pid: process.pid, startedAt: new Date().toISOString(), store: isPostgresUrl(target) ? 'postgres' : 'sqlite' });
     stack.push(async () => removeDaemon(o.home, process.pid));
     o.logger.info('coordinator up', { url, store: store.db.dialect });
-    return { url, adminToken, store, close: unwind };
+    return { url, adminToken, store, lifecycle, close: unwind };
   } catch (e) {
     await unwind();
     throw e;

@@ -10,11 +10,15 @@ import { runRoutes } from '../api/routes/runs.js';
 import { HumanActions } from '../engine/human-actions.js';
 import { RunRepoSql } from '../store/run-repo.js';
 import type { SqlStore } from '../store/sql-store.js';
+import type { LifecycleManager } from '../lifecycle/manager.js';
+import { sessionRoutes } from '../api/routes/sessions.js';
+import { notificationRoutes } from '../api/routes/notifications.js';
 import { VERSION } from './version.js';
 
 export interface RouteDeps {
   store: SqlStore;
   keepAliveMs: number;
+  lifecycle?: LifecycleManager;
   /** Agent activity hooks (absent until the factory runs agents in this process). */
   agentHooks?: AgentHookDeps;
 }
@@ -30,6 +34,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...engineRoutes(deps.store),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
+  if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));
   return routes;
 }
 

@@ -6,6 +6,7 @@ import { registerInit } from './commands/init.js';
 import { registerTaskCommands } from './commands/tasks.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerRunCommands } from './commands/runs.js';
+import { registerSessionCommands } from './commands/sessions.js';
 import { registerAttach } from './commands/attach.js';
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerTaskCommands(program);
   registerDoctor(program);
   registerRunCommands(program);
+  registerSessionCommands(program);
   registerAttach(program);
   program.addHelpText('after', '\nStart here:\n  $ gantry up            # coordinator + dashboard on embedded SQLite\n  $ gantry init          # in your repository\n  $ gantry add "title"   # submit a task\n');
   return program;

@@ -36,9 +36,9 @@ describe('run actions API and CLI', () => {
 
   it('approve moves a parked approval; a second approve is refused with the reason', async () => {
     const { task, runs } = await parkedTask('approval');
-    const wrong = await gantry(['reply', task.id, 'hello', '--url', api.url, '--token', api.token]);
+    const wrong = await gantry(['answer', task.id, 'hello', '--url', api.url, '--token', api.token]);
     assert.notEqual(wrong.code, 0);
-    assert.match(wrong.stderr, /waits for an approval \(approve · changes · reject\), not reply/);
+    assert.match(wrong.stderr, /waits for an approval \(approve · changes · reject\), not answer/);
     assert.equal((await runs.current(task.id))!.run.state, 'parked');
     const ok = await gantry(['approve', task.id, '--url', api.url, '--token', api.token, '--json']);
     assert.equal(ok.code, 0, ok.stderr);

@@ -1,4 +1,4 @@
-// gantry approve · changes · reject · answer · reply · review · merge · hold · retry · restart --from · cancel
+// gantry approve · changes · reject · answer · review · merge · hold · retry · restart --from · cancel
 // Each is one POST /api/tasks/:id/run/:action; a run not waiting for it is refused with the reason.
 import type { Command } from 'commander';
 import type { Task } from '../../domain/task.js';
@@ -40,12 +40,16 @@ export function registerRunCommands(program: Command): void {
   withCommon(program.command('reject <task> [reason]'))
     .description('reject the work: the run fails')
     .action(action(async (id: string, text: string | undefined, f: CommonFlags) => post(f, id, 'reject', text ? { text } : {})));
-  withCommon(program.command('answer <task> <option>'))
-    .description("answer an agent's decision with one of its options")
-    .action(action(async (id: string, text: string, f: CommonFlags) => post(f, id, 'answer', { text })));
-  withCommon(program.command('reply <task> <text>'))
-    .description('reply to an agent that needs input')
-    .action(action(async (id: string, text: string, f: CommonFlags) => post(f, id, 'reply', { text })));
+  // `gantry reply <session>` (lifecycle) sends input to a running agent; a parked run is answered here.
+  withCommon(program.command('answer <task> <text>'))
+    .description("answer a parked run: an agent's decision (one of its options) or its needs-input question")
+    .addHelpText('after', examples(['gantry answer t-1a2b3c4d "use v2"']))
+    .action(
+      action(async (id: string, text: string, f: CommonFlags) => {
+        const { current } = await client(f).get<{ current: RunView | null }>(`/api/tasks/${encodeURIComponent(id)}/runs`);
+        return post(f, id, current?.waiting?.kind === 'needs_input' ? 'reply' : 'answer', { text });
+      }),
+    );
   withCommon(program.command('review <task> <choice>'))
     .description('resolve a review cap: more-round · proceed · stop (stop and reset)')
     .action(action(async (id: string, choice: string, f: CommonFlags) => post(f, id, choice.replace('-', '_'))));
