@@ -94,7 +94,10 @@ export class PipelineEngine {
       return await this.step(snap, fence, signal);
     } catch (e) {
       if (isGantryError(e) && e.code === 'stale_epoch') return { type: 'fenced', message: e.message };
-      if (isGantryError(e) && e.code === 'conflict' && e.details?.rev !== undefined) return { type: 'continue', stage: 'building' }; // lost a CAS: reload
+      // Lost a compare-and-set (a person answered, a replay raced): reload and go on.
+      if (isGantryError(e) && e.code === 'conflict' && e.details?.rev !== undefined) {
+        return { type: 'continue', stage: stageOfStep(run.pipeline.steps[run.currentStep]?.kind ?? 'agent', this.deps.registry.specs()) };
+      }
       if (signal.aborted) return { type: 'cancelled' };
       const failure = classifyError({ code: isGantryError(e) ? e.code : (e as { code?: string }).code, name: (e as Error).name, message: (e as Error).message ?? String(e) });
       const cur = (await this.deps.runs.load(runId))!;
@@ -199,7 +202,11 @@ export class PipelineEngine {
         const sessionId = `${snap.run.id}:${idx}:${t.dispatch.key}:${launches}`;
         const d: DispatchState = { ...t.dispatch, sessionId, launches };
         const amount = { tokens: def.reserve?.tokens ?? this.deps.defaultReserve?.tokens ?? DEFAULT_RESERVE.tokens, costUsd: def.reserve?.costUsd ?? this.deps.defaultReserve?.costUsd ?? DEFAULT_RESERVE.costUsd };
-        const r = await this.deps.budgets.reserve({ id: sessionId, taskId: ctx.task.id, projectId: ctx.project.id, runId: snap.run.id, stepRowId: step.id, amount, limits: settings.budgets });
+        // No limits anywhere: nothing to reserve against (and no hot ledger row for every step of the fleet).
+        const limited = Object.values(settings.budgets).some((l) => l && (l.tokens !== undefined || l.costUsd !== undefined));
+        const r = limited
+          ? await this.deps.budgets.reserve({ id: sessionId, taskId: ctx.task.id, projectId: ctx.project.id, runId: snap.run.id, stepRowId: step.id, amount, limits: settings.budgets })
+          : ({ ok: true, id: sessionId } as const);
         if (!r.ok) {
           await this.commit(snap, fence, {
             run: { state: 'paused', markPaused: true, failure: undefined },

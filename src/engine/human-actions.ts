@@ -164,4 +164,23 @@ export class HumanActions {
       return rows.map((r) => r.id);
     });
   }
+
+  /**
+   * "Resumes when the budget allows": budget-paused runs go back to the queue; the next advance
+   * reserves again and, if the budget is still spent, pauses again (its notification is not repeated).
+   * The coordinator calls this periodically (and after budgets change).
+   */
+  async resumeBudgetPaused(): Promise<string[]> {
+    const rows = await this.d.store.db.all<{ task_id: string }>("SELECT task_id FROM runs WHERE state = 'paused'");
+    const out: string[] = [];
+    for (const r of rows) {
+      try {
+        await this.retry(r.task_id);
+        out.push(r.task_id);
+      } catch {
+        // Someone acted on it meanwhile (answered, cancelled): nothing to resume.
+      }
+    }
+    return out;
+  }
 }

@@ -76,7 +76,7 @@ for (const c of storeCases()) {
           await actions.retry(paused[0]!);
           const fence = await grantLease(store, paused[0]!, 'f');
           const resumed = drive(engine, (await runs.current(paused[0]!))!.run.id, fence, new AbortController().signal, { sleep: async () => undefined });
-          for (let i = 0; i < 400 && g.waiting.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+          for (let i = 0; i < 400 && (g.waiting as unknown[]).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
           g.waiting.splice(0).forEach((r) => r());
           assert.equal((await resumed).type, 'done');
         } finally {
