@@ -7,7 +7,7 @@ import { BUILTIN_KINDS } from '../../domain/pipeline/kinds.js';
 import type { KindState } from '../../ports/engine.js';
 import type { StepContext, StepKind, Transition } from '../step-kind.js';
 
-const MAX_BASE_RACES = 5;
+const MAX_BASE_RACES = 20;
 
 async function mergeOnce(ctx: StepContext, ks: KindState): Promise<KindState> {
   const fence = ctx.fence!;
