@@ -235,6 +235,8 @@ export interface EngineWorkspace {
   diff(taskId: string): Promise<string>;
   /** Stop using the workspace (cancel): checkpoint then remove. */
   release?(taskId: string): Promise<void>;
+  /** Changes outside the step's allow/deny globs (and the project's guard): blocked, reverted or warned. */
+  guard?(taskId: string, step: string, rules: { allow?: string[]; deny?: string[] }): Promise<{ blocked: boolean; violations: string[] }>;
 }
 
 // ---------------------------------------------------------------- SCM (DESIGN §9)

@@ -34,11 +34,15 @@ function advance(ctx: StepContext): Transition | Promise<Transition> {
   const spec: DispatchSpec = resume
     ? answerSpec(Number(ks.answers ?? 1), resume)
     : { ...base, key: `main-${Number(ks.reworks ?? 0)}`, prompt: `${taskBrief(ctx)}${earlierOutputs(ctx)}${feedback}` };
-  return driveDispatch(ctx, ks, spec, (o) => {
+  return driveDispatch(ctx, ks, spec, async (o) => {
     if (o.status === 'needs_input') return parkOnQuestion(o, ks);
     if (o.status !== 'completed') return agentFailure(ctx, o, ks);
     const output = outcomeOutput(o);
     const next: KindState = { ...ks, dispatch: undefined, asked: undefined, answer: undefined, resume: undefined };
+    const g = await ctx.workspace.guard?.(ctx.task.id, ctx.def.id, { ...(ctx.def.allow ? { allow: ctx.def.allow } : {}), ...(ctx.def.deny ? { deny: ctx.def.deny } : {}) });
+    if (g?.blocked) {
+      return { type: 'fail', failure: { kind: 'agent', message: `step ${ctx.def.id}: changes outside what the step may touch: ${g.violations.slice(0, 5).join('; ')}` }, kindState: next };
+    }
     if (ctx.def.approval) return approvalPark(ctx, { ...next, phase: 'approval', result: output });
     return { type: 'done', output, kindState: next };
   });
