@@ -10,6 +10,7 @@ import type { SqlStore } from '../store/sql-store.js';
 import { newSecret } from '../store/token-repo.js';
 import { ensureHome, isAlive, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
 import { allRoutes } from './routes.js';
+import { workspaceService } from './workspaces.js';
 import { startLifecycle, type LifecycleRuntime } from './lifecycle.js';
 
 export interface CoordinatorOptions {
@@ -60,7 +61,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     const lifecycle = await startLifecycle({ store, logger: o.logger });
     stack.push(() => lifecycle.close());
     const api = createApiServer({
-      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, lifecycle: lifecycle.manager }),
+      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store) }),
       tokens: store.tokens,
       logger: o.logger,
       ...(existsSync(WEB_DIST) ? { site: { dir: WEB_DIST } } : {}),

@@ -9,6 +9,8 @@ import { tokenRoutes } from '../api/routes/tokens.js';
 import { runRoutes } from '../api/routes/runs.js';
 import { HumanActions } from '../engine/human-actions.js';
 import { RunRepoSql } from '../store/run-repo.js';
+import { checkpointRoutes } from '../api/routes/checkpoints.js';
+import type { WorkspacePort } from '../ports/workspace.js';
 import type { SqlStore } from '../store/sql-store.js';
 import type { LifecycleManager } from '../lifecycle/manager.js';
 import { sessionRoutes } from '../api/routes/sessions.js';
@@ -18,6 +20,8 @@ import { VERSION } from './version.js';
 export interface RouteDeps {
   store: SqlStore;
   keepAliveMs: number;
+  /** Checkpoints, diff and rollback of task workspaces on this host. */
+  workspaces?: WorkspacePort;
   lifecycle?: LifecycleManager;
   /** Agent activity hooks (absent until the factory runs agents in this process). */
   agentHooks?: AgentHookDeps;
@@ -32,6 +36,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
     ...engineRoutes(deps.store),
+    ...(deps.workspaces ? checkpointRoutes(deps.workspaces) : []),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));

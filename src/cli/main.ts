@@ -6,6 +6,7 @@ import { registerInit } from './commands/init.js';
 import { registerTaskCommands } from './commands/tasks.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerRunCommands } from './commands/runs.js';
+import { registerCheckpointCommands } from './commands/checkpoints.js';
 import { registerSessionCommands } from './commands/sessions.js';
 import { registerAttach } from './commands/attach.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerTaskCommands(program);
   registerDoctor(program);
   registerRunCommands(program);
+  registerCheckpointCommands(program);
   registerSessionCommands(program);
   registerAttach(program);
   program.addHelpText('after', '\nStart here:\n  $ gantry up            # coordinator + dashboard on embedded SQLite\n  $ gantry init          # in your repository\n  $ gantry add "title"   # submit a task\n');

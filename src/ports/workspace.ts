@@ -1,0 +1,149 @@
+// The workspace port: what the pipeline engine, the factory and the API ask of a task's isolated
+// worktree (DESIGN §8). One implementation over real git lives in src/workspace.
+import type { WorkspaceConfig, GuardResponse } from '../config/workspace.js';
+import type { GuardViolation } from '../domain/guard.js';
+
+export interface Workspace {
+  taskId: string;
+  projectId: string;
+  /** Absolute worktree path: <home>/workspaces/<project>/<task>. */
+  path: string;
+  /** gantry/<task>. */
+  branch: string;
+  /** The commit the workspace started from (base branch tip, or the resumed checkpoint's head). */
+  baseSha: string;
+  port: number | null;
+  /** Directory outside the worktree holding agent settings/hook files written at provisioning. */
+  agentDir: string;
+  /** The checkpoint the worktree was restored from, when resuming. */
+  resumedFrom: CheckpointRecord | null;
+}
+
+export interface ProvisionRequest {
+  taskId: string;
+  project: { id: string; name: string; path: string; defaultBranch: string };
+  config: WorkspaceConfig;
+  /** Branch, tag or sha to start from; default the project's default branch. */
+  base?: string;
+  /** Restore the task's latest checkpoint when one exists (default true). */
+  resume?: boolean;
+  /** Skip setup steps (setup commands and their cache). */
+  lightweight?: boolean;
+  /** Files (relative to agentDir) the agent adapter needs: settings, hook scripts. */
+  agentFiles?: { path: string; content: string; mode?: number }[];
+}
+
+export interface CheckpointRecord {
+  id: string;
+  taskId: string;
+  seq: number;
+  ref: string;
+  sha: string;
+  parentSha: string | null;
+  step: string | null;
+  reason: string;
+  filesChanged: number;
+  linesAdded: number;
+  linesRemoved: number;
+  createdAt: number;
+}
+
+export interface CheckpointResult {
+  checkpoint: CheckpointRecord;
+  /** false when the worktree equalled the latest checkpoint, which is returned instead of a duplicate. */
+  created: boolean;
+}
+
+/** A checkpoint seq, `base`, `latest`, or a commit sha. */
+export type CheckpointSelector = number | 'base' | 'latest' | string;
+
+export interface FileDiff {
+  path: string;
+  status: 'added' | 'modified' | 'deleted' | 'type_changed';
+  added: number | null;
+  removed: number | null;
+}
+
+export interface WorkspaceDiff {
+  from: string;
+  to: string;
+  files: FileDiff[];
+  patch: string;
+  truncated: boolean;
+}
+
+export interface RollbackResult {
+  /** The checkpoint of the state before rolling back (so the rollback itself can be undone). */
+  safety: CheckpointRecord;
+  restoredTo: CheckpointRecord | { sha: string };
+  written: string[];
+  deleted: string[];
+}
+
+export interface GuardRequest {
+  /** Changes are judged relative to this checkpoint (default: latest, else base). */
+  since?: CheckpointSelector;
+  step?: string;
+  /** The step's own globs, on top of the project's guard config. */
+  allow?: string[];
+  deny?: string[];
+  response?: GuardResponse;
+}
+
+export interface GuardReport {
+  violations: GuardViolation[];
+  response: GuardResponse;
+  /** What was done: nothing (clean), warned, blocked (the caller fails the step), or reverted paths. */
+  applied: 'none' | 'warned' | 'blocked' | 'reverted';
+  reverted: string[];
+}
+
+export interface TeardownResult {
+  removed: boolean;
+  finalCheckpoint: CheckpointRecord | null;
+  forced: boolean;
+}
+
+export interface WorkspacePort {
+  provision(req: ProvisionRequest): Promise<Workspace>;
+  /** The live workspace of a task on this host. */
+  get(taskId: string): Promise<Workspace | undefined>;
+  checkpoint(taskId: string, opts: { step?: string | null; reason: string }): Promise<CheckpointResult>;
+  listCheckpoints(taskId: string): Promise<CheckpointRecord[]>;
+  diff(taskId: string, from?: CheckpointSelector, to?: CheckpointSelector): Promise<WorkspaceDiff>;
+  rollback(taskId: string, to: CheckpointSelector, opts?: { paths?: string[] }): Promise<RollbackResult>;
+  guard(taskId: string, req: GuardRequest): Promise<GuardReport>;
+  /**
+   * Debounced checkpoints while an agent works: call poke() on activity (file writes, turn ends);
+   * a checkpoint with reason `debounce` follows once activity is quiet for workspace.checkpoints.debounceMs.
+   */
+  activity(taskId: string, step: string | null): ActivityCheckpoints;
+  /** Checkpoint, then remove. Refuses (conflict) when the state cannot be saved, unless `force`. */
+  teardown(taskId: string, opts?: { force?: boolean; checkpoint?: boolean }): Promise<TeardownResult>;
+  /**
+   * Repair what crashes left and collect what is finished (call at factory start and periodically):
+   * interrupted provisioning undone, interrupted teardowns finished, finished tasks torn down, orphans removed.
+   */
+  gc(): Promise<GcEntry[]>;
+}
+
+export interface GcEntry {
+  taskId: string;
+  action: 'keep' | 'clean_interrupted' | 'teardown' | 'remove_orphan' | 'forget';
+  error?: string;
+}
+
+export interface ActivityCheckpoints {
+  poke(): void;
+  /** Checkpoint now if activity is pending (at a step boundary). */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Durable checkpoint rows (store adapter). Insert commits the row and its event in one transaction. */
+export interface CheckpointRepo {
+  insert(c: Omit<CheckpointRecord, 'id' | 'createdAt'>): Promise<CheckpointRecord>;
+  list(taskId: string): Promise<CheckpointRecord[]>;
+  latest(taskId: string): Promise<CheckpointRecord | undefined>;
+  get(taskId: string, seq: number): Promise<CheckpointRecord | undefined>;
+}

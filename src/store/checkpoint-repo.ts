@@ -1,0 +1,63 @@
+// Checkpoint rows: one per snapshot commit, inserted with its `checkpoint.created` event.
+import { randomBytes } from 'node:crypto';
+import { conflict } from '../domain/errors.js';
+import { encodeId } from '../domain/ids.js';
+import type { Row } from '../ports/sql.js';
+import type { Store } from '../ports/store.js';
+import type { CheckpointRecord, CheckpointRepo } from '../ports/workspace.js';
+
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export function toCheckpoint(r: Row): CheckpointRecord {
+  return {
+    id: String(r.id),
+    taskId: String(r.task_id),
+    seq: Number(r.seq),
+    ref: String(r.ref),
+    sha: String(r.commit_sha),
+    parentSha: strOrNull(r.parent_sha),
+    step: strOrNull(r.step),
+    reason: String(r.reason),
+    filesChanged: Number(r.files_changed),
+    linesAdded: Number(r.lines_added),
+    linesRemoved: Number(r.lines_removed),
+    createdAt: Number(r.created_at),
+  };
+}
+
+export class CheckpointRepoSql implements CheckpointRepo {
+  constructor(private readonly store: Store) {}
+
+  async insert(c: Omit<CheckpointRecord, 'id' | 'createdAt'>): Promise<CheckpointRecord> {
+    const id = encodeId('c', randomBytes(6));
+    return this.store.write(async (tx) => {
+      const clash = await tx.get('SELECT commit_sha FROM checkpoints WHERE task_id = ? AND seq = ?', [c.taskId, c.seq]);
+      if (clash) throw conflict(`checkpoint ${c.seq} of task ${c.taskId} already exists`, 'another process checkpointed this task; retry');
+      const row = await tx.get(
+        `INSERT INTO checkpoints (id, task_id, seq, ref, commit_sha, parent_sha, step, reason, files_changed, lines_added, lines_removed, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW_MS) RETURNING *`,
+        [id, c.taskId, c.seq, c.ref, c.sha, c.parentSha, c.step, c.reason, c.filesChanged, c.linesAdded, c.linesRemoved],
+      );
+      tx.emit({
+        type: 'checkpoint.created',
+        taskId: c.taskId,
+        payload: { checkpointId: id, seq: c.seq, sha: c.sha, step: c.step, reason: c.reason, filesChanged: c.filesChanged, linesAdded: c.linesAdded, linesRemoved: c.linesRemoved },
+      });
+      return toCheckpoint(row!);
+    });
+  }
+
+  async list(taskId: string): Promise<CheckpointRecord[]> {
+    return (await this.store.db.all('SELECT * FROM checkpoints WHERE task_id = ? ORDER BY seq', [taskId])).map(toCheckpoint);
+  }
+
+  async latest(taskId: string): Promise<CheckpointRecord | undefined> {
+    const row = await this.store.db.get('SELECT * FROM checkpoints WHERE task_id = ? ORDER BY seq DESC LIMIT 1', [taskId]);
+    return row ? toCheckpoint(row) : undefined;
+  }
+
+  async get(taskId: string, seq: number): Promise<CheckpointRecord | undefined> {
+    const row = await this.store.db.get('SELECT * FROM checkpoints WHERE task_id = ? AND seq = ?', [taskId, seq]);
+    return row ? toCheckpoint(row) : undefined;
+  }
+}

@@ -1,0 +1,124 @@
+// Checkpoints (DESIGN §8): a commit of the full worktree built through the private index, at
+// refs/gantry/checkpoints/<task>/<seq>, parent = the previous checkpoint (or the base), with the agent's
+// HEAD as a second parent and trailer so resuming restores both. Git objects and the ref are written
+// before the row: a crash in between leaves an unrecorded ref that the next checkpoint replaces.
+import { existsSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { GantryError } from '../domain/errors.js';
+import type { CheckpointRecord, CheckpointRepo, CheckpointResult, CheckpointSelector } from '../ports/workspace.js';
+import { git, GitError, gitOut } from './git.js';
+import { withKeyLock } from './file-lock.js';
+import { createLooseRef, gitDirsOf, headCommitFs } from './git-paths.js';
+import { numstat, snapshotTree, type SnapshotTarget } from './snapshot.js';
+import type { Layout, WorkspaceRecord } from './state-record.js';
+
+export const checkpointRef = (taskId: string, seq: number): string => `refs/gantry/checkpoints/${taskId}/${seq}`;
+/** Tree of each task's latest checkpoint, so the unchanged-worktree test needs no git call. */
+const lastTree = new Map<string, { sha: string; tree: string }>();
+
+export function snapshotTarget(layout: Layout, rec: WorkspaceRecord): SnapshotTarget {
+  return { worktree: rec.path, indexFile: layout.privateIndex(rec.projectName, rec.taskId), excludes: rec.placed };
+}
+
+/** Snapshot, repairing a private-index lock left by a process killed mid-snapshot. */
+export async function snapshotRepairing(t: SnapshotTarget): Promise<string> {
+  try {
+    return await snapshotTree(t);
+  } catch (e) {
+    const lock = `${t.indexFile}.lock`;
+    if (!(e instanceof GitError) || !existsSync(lock)) throw e;
+    // Every snapshot of this task runs under its in-process key lock, so an existing lock file is stale.
+    await unlink(lock).catch(() => undefined);
+    return snapshotTree(t);
+  }
+}
+
+export interface CheckpointContext {
+  layout: Layout;
+  repo: CheckpointRepo;
+  /** Best-effort push of a new checkpoint ref (configured remote); failures are reported, never fatal. */
+  push?: (rec: WorkspaceRecord, ref: string) => Promise<void>;
+}
+
+/** Drop per-task caches when its workspace goes away. */
+export const forgetTask = (taskId: string): void => void lastTree.delete(taskId);
+
+export const withTaskLock = <T>(taskId: string, fn: () => Promise<T>): Promise<T> => withKeyLock(`workspace:${taskId}`, fn);
+
+/** Caller holds the task lock. */
+export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRecord, opts: { step?: string | null; reason: string }): Promise<CheckpointResult> {
+  const prev = await ctx.repo.latest(rec.taskId);
+  const tree = await snapshotRepairing(snapshotTarget(ctx.layout, rec));
+  // HEAD and the previous tree come from git's files and a per-task cache when possible: a checkpoint
+  // should cost little more than the snapshot itself.
+  const dirs = gitDirsOf(rec.path);
+  const head = headCommitFs(dirs) ?? (await gitOut(['rev-parse', 'HEAD'], { cwd: rec.path }));
+  const prevTree = prev ? (lastTree.get(rec.taskId)?.sha === prev.sha ? lastTree.get(rec.taskId)!.tree : await gitOut(['rev-parse', `${prev.sha}^{tree}`], { cwd: rec.path })) : null;
+  if (prev && prevTree === tree) return { checkpoint: prev, created: false };
+
+  const parent = prev?.sha ?? rec.baseSha;
+  const seq = (prev?.seq ?? 0) + 1;
+  const ref = checkpointRef(rec.taskId, seq);
+  const parents = ['-p', parent];
+  if (head !== parent && head !== rec.baseSha) parents.push('-p', head);
+  const message = `gantry checkpoint ${rec.taskId}#${seq}\n\nstep: ${opts.step ?? '-'}\nreason: ${opts.reason}\nGantry-Head: ${head}\n`;
+  const [sha, stat] = await Promise.all([
+    gitOut(['commit-tree', tree, ...parents, '-F', '-'], { cwd: rec.path, input: message }),
+    numstat(rec.path, parent, tree),
+  ]);
+  // Create-only. If the ref exists without a row, an earlier process died between ref and row: the new
+  // checkpoint supersedes it (git itself checks and writes that case).
+  if (!(await createLooseRef(dirs.common, ref, sha))) await git(['update-ref', ref, sha], { cwd: rec.path });
+  const checkpoint = await ctx.repo.insert({
+    taskId: rec.taskId,
+    seq,
+    ref,
+    sha,
+    parentSha: parent,
+    step: opts.step ?? null,
+    reason: opts.reason,
+    filesChanged: stat.files,
+    linesAdded: stat.added,
+    linesRemoved: stat.removed,
+  });
+  lastTree.set(rec.taskId, { sha, tree });
+  if (ctx.push) await ctx.push(rec, ref);
+  return { checkpoint, created: true };
+}
+
+export function takeCheckpoint(ctx: CheckpointContext, rec: WorkspaceRecord, opts: { step?: string | null; reason: string }): Promise<CheckpointResult> {
+  return withTaskLock(rec.taskId, () => checkpointLocked(ctx, rec, opts));
+}
+
+export interface Resolved {
+  sha: string;
+  label: string;
+  checkpoint: CheckpointRecord | null;
+}
+
+/** A selector to a commit: checkpoint seq, `latest`, `base`, or a sha present in the repository. */
+export async function resolveSelector(repoPath: string, repo: CheckpointRepo, taskId: string, sel: CheckpointSelector, baseSha: string | null): Promise<Resolved> {
+  const hint = `list them with \`gantry checkpoints ${taskId}\``;
+  if (sel === 'latest') {
+    const c = await repo.latest(taskId);
+    if (!c) throw new GantryError('not_found', `task ${taskId} has no checkpoints yet`, { hint: 'checkpoints are taken at step boundaries; wait for one' });
+    return { sha: c.sha, label: `#${c.seq}`, checkpoint: c };
+  }
+  if (sel === 'base') {
+    const first = await repo.get(taskId, 1);
+    const sha = first?.parentSha ?? baseSha;
+    if (!sha) throw new GantryError('not_found', `the base of task ${taskId} is unknown`, { hint });
+    return { sha, label: 'base', checkpoint: null };
+  }
+  if (typeof sel === 'number' || /^\d{1,9}$/.test(sel)) {
+    const c = await repo.get(taskId, Number(sel));
+    if (!c) throw new GantryError('not_found', `checkpoint ${sel} of task ${taskId} not found`, { hint });
+    return { sha: c.sha, label: `#${c.seq}`, checkpoint: c };
+  }
+  if (/^[0-9a-f]{7,40}$/.test(sel)) {
+    const r = await git(['rev-parse', '--verify', '-q', `${sel}^{commit}`], { cwd: repoPath, okCodes: [1, 128] });
+    if (r.code !== 0) throw new GantryError('not_found', `commit ${sel} not found`, { hint });
+    return { sha: r.stdout.trim(), label: sel.slice(0, 12), checkpoint: null };
+  }
+  throw new GantryError('validation', `${JSON.stringify(sel)} is not a checkpoint`, { hint: `use a checkpoint number, \`latest\`, \`base\` or a commit sha; ${hint}` });
+}

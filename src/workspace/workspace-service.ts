@@ -1,0 +1,336 @@
+// WorkspacePort over real git: provisioning through the step runner, checkpoints, diff, rollback,
+// guard, teardown that never loses work, and garbage collection that repairs what crashes leave.
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { conflict, GantryError, notFound } from '../domain/errors.js';
+import type { NewEvent } from '../domain/events.js';
+import { canonicalPath, decideGuard, revertablePaths } from '../domain/guard.js';
+import { runSteps, type StepDef, type StepEvent } from '../lib/step-runner.js';
+import { Debouncer } from '../lib/debounce.js';
+import type { Clock } from '../ports/clock.js';
+import type { Store } from '../ports/store.js';
+import type {
+  ActivityCheckpoints, CheckpointRecord, CheckpointRepo, GcEntry, CheckpointResult, CheckpointSelector, FileDiff, GuardReport, GuardRequest,
+  ProvisionRequest, RollbackResult, TeardownResult, Workspace, WorkspaceDiff, WorkspacePort,
+} from '../ports/workspace.js';
+import type { WorkspaceConfig } from '../config/workspace.js';
+import { checkpointLocked, forgetTask, resolveSelector, snapshotRepairing, snapshotTarget, withTaskLock, type CheckpointContext } from './checkpointer.js';
+import { git, gitOut, splitZ } from './git.js';
+import { restoreGitMeta, type GitMetaSnapshot } from './git-meta.js';
+import { gatherGuardFacts } from './guard-check.js';
+import { provisionPlan, type ProvisionState } from './provision-plan.js';
+import { applyTree, treeChanges } from './snapshot.js';
+import { allRecords, Layout, loadRecord, safeName, saveRecord, type WorkspaceRecord } from './state-record.js';
+import { removeWorktree, withRepoLock } from './worktree-ops.js';
+import { collectGarbage, projectDirName } from './collector.js';
+
+export interface WorkspaceServiceOptions {
+  /** The gantry home: workspaces live in <home>/workspaces/<project>/<task>. */
+  home: string;
+  store: Store;
+  checkpoints: CheckpointRepo;
+  clock: Clock;
+  /** Environment for setup commands (the composition root passes process.env). */
+  env?: Record<string, string>;
+  /** Project config lookup for operations that need it after provisioning (push remote, guard limits). */
+  configOf?: (projectId: string) => Promise<WorkspaceConfig | undefined>;
+  /** Seam to extend or instrument the provisioning plan (tests inject failures at every step with it). */
+  planDecorator?: (plan: StepDef<ProvisionState>[]) => StepDef<ProvisionState>[];
+}
+
+const PATCH_LIMIT = 512 * 1024;
+const STATUS: Record<string, FileDiff['status']> = { A: 'added', M: 'modified', D: 'deleted', T: 'type_changed' };
+
+export { projectDirName };
+
+export class WorkspaceService implements WorkspacePort {
+  readonly layout: Layout;
+  private readonly ctx: CheckpointContext;
+
+  constructor(private readonly opts: WorkspaceServiceOptions) {
+    this.layout = new Layout(opts.home);
+    this.ctx = { layout: this.layout, repo: opts.checkpoints, push: (rec, ref) => this.pushRef(rec, ref) };
+  }
+
+  private async emit(events: NewEvent[]): Promise<void> {
+    if (events.length) await this.opts.store.write(async (tx) => events.forEach((e) => tx.emit(e)));
+  }
+
+  private toWorkspace(r: WorkspaceRecord, resumedFrom: CheckpointRecord | null): Workspace {
+    return {
+      taskId: r.taskId, projectId: r.projectId, path: r.path, branch: r.branch, baseSha: r.baseSha, port: r.port,
+      agentDir: this.layout.agentDir(r.projectName, r.taskId), resumedFrom,
+    };
+  }
+
+  /** Task → project directory of its record, so hot paths (checkpoints) read one file instead of scanning. */
+  private readonly located = new Map<string, string>();
+
+  private async record(taskId: string): Promise<WorkspaceRecord | undefined> {
+    safeName('task', taskId);
+    const known = this.located.get(taskId);
+    const hit = known ? await loadRecord(this.layout, known, taskId) : undefined;
+    if (hit) return hit;
+    const found = (await allRecords(this.layout)).find((r) => r.taskId === taskId);
+    if (found) this.located.set(taskId, found.projectName);
+    else this.located.delete(taskId);
+    return found;
+  }
+
+  private async liveRecord(taskId: string): Promise<WorkspaceRecord> {
+    const r = await this.record(taskId);
+    if (!r || r.status !== 'ready' || !existsSync(r.path)) {
+      throw notFound('workspace of task', taskId, 'the task has no live workspace on this host; it is provisioned when a factory runs the task');
+    }
+    return r;
+  }
+
+  // ---- provisioning -------------------------------------------------------------------------
+
+  async provision(req: ProvisionRequest): Promise<Workspace> {
+    const projectName = projectDirName(req.project);
+    const path = this.layout.worktree(projectName, req.taskId);
+    const existing = await loadRecord(this.layout, projectName, req.taskId);
+    if (existing?.status === 'ready' && existsSync(existing.path)) return this.toWorkspace(existing, null); // idempotent
+    if (existing) {
+      throw conflict(`workspace of task ${req.taskId} is ${existing.status} after an interrupted run`, 'run `gantry gc` (or restart the factory) to repair it, then retry');
+    }
+    const resume = req.resume === false ? null : ((await this.opts.checkpoints.latest(req.taskId)) ?? null);
+    const state: ProvisionState = {
+      req,
+      layout: this.layout,
+      resume,
+      start: '',
+      env: this.opts.env ?? {},
+      fetchCheckpoints: (taskId) => this.fetchCheckpoints(req.project.path, req.config, taskId),
+      record: {
+        taskId: req.taskId, projectId: req.project.id, projectName, repoPath: req.project.path, path,
+        branch: `gantry/${req.taskId}`, baseSha: '', port: null, status: 'provisioning', createdBranch: false, placed: [], resumedFromSeq: null,
+      },
+    };
+    const events: NewEvent[] = [];
+    const sink = (e: StepEvent) => {
+      const { type, ...rest } = e;
+      const name = { StepStarted: 'step_started', StepCompleted: 'step_completed', StepSkipped: 'step_skipped', StepFailed: 'step_failed', CleanupFailed: 'cleanup_failed' }[type];
+      events.push({ type: `workspace.${name}`, taskId: req.taskId, payload: { ...rest } });
+    };
+    const result = await runSteps((this.opts.planDecorator ?? ((p) => p))(provisionPlan()), state, { clock: this.opts.clock, sink, lightweight: req.lightweight ?? false });
+    if (!result.ok) {
+      events.push({ type: 'workspace.provision_failed', taskId: req.taskId, payload: { step: result.failedStep, cleanupErrors: result.cleanupErrors } });
+      await this.emit(events);
+      throw result.error instanceof GantryError
+        ? result.error
+        : new GantryError('internal', `provisioning failed at ${result.failedStep}: ${result.error instanceof Error ? result.error.message : String(result.error)}`, {
+            hint: 'see the workspace.step_failed event for details',
+          });
+    }
+    const r = state.record;
+    events.push({ type: 'workspace.provisioned', taskId: req.taskId, payload: { path: r.path, branch: r.branch, baseSha: r.baseSha, port: r.port, resumedFromSeq: r.resumedFromSeq } });
+    await this.emit(events);
+    return this.toWorkspace(r, resume);
+  }
+
+  async get(taskId: string): Promise<Workspace | undefined> {
+    const r = await this.record(taskId);
+    return r && r.status === 'ready' ? this.toWorkspace(r, null) : undefined;
+  }
+
+  // ---- checkpoints ----------------------------------------------------------------------------
+
+  async checkpoint(taskId: string, opts: { step?: string | null; reason: string }): Promise<CheckpointResult> {
+    const rec = await this.liveRecord(taskId);
+    return withTaskLock(taskId, () => checkpointLocked(this.ctx, rec, opts));
+  }
+
+  activity(taskId: string, step: string | null): ActivityCheckpoints {
+    const opts = {
+      quietMs: 30_000,
+      maxWaitMs: 300_000,
+      onError: (e: unknown) =>
+        void this.emit([{ type: 'checkpoint.failed', taskId, payload: { reason: 'debounce', error: e instanceof Error ? e.message : String(e) } }]).catch(() => undefined),
+    };
+    // The debouncer reads these live: the project's quiet period applies as soon as it is known.
+    void this.record(taskId)
+      .then(async (r) => (r ? await this.opts.configOf?.(r.projectId) : undefined))
+      .then((c) => {
+        if (c) Object.assign(opts, { quietMs: c.checkpoints.debounceMs, maxWaitMs: c.checkpoints.debounceMs * 10 });
+      })
+      .catch(() => undefined);
+    return new Debouncer(() => this.checkpoint(taskId, { step, reason: 'debounce' }), opts);
+  }
+
+  listCheckpoints(taskId: string): Promise<CheckpointRecord[]> {
+    return this.opts.checkpoints.list(taskId);
+  }
+
+  private async repoPathOf(taskId: string): Promise<{ repoPath: string; rec: WorkspaceRecord | undefined }> {
+    const rec = await this.record(taskId);
+    if (rec) return { repoPath: rec.repoPath, rec };
+    const task = await this.opts.store.tasks.get(taskId);
+    if (!task) throw notFound('task', taskId);
+    const project = await this.opts.store.projects.get(task.projectId);
+    if (!project) throw notFound('project', task.projectId);
+    return { repoPath: project.path, rec: undefined };
+  }
+
+  private async pushRef(rec: WorkspaceRecord, ref: string): Promise<void> {
+    const remote = (await this.opts.configOf?.(rec.projectId))?.checkpoints.pushTo;
+    if (!remote) return;
+    const r = await git(['push', '--quiet', remote, `${ref}:${ref}`], { cwd: rec.repoPath, okCodes: [1, 128] });
+    if (r.code !== 0) await this.emit([{ type: 'checkpoint.push_failed', taskId: rec.taskId, payload: { ref, remote, error: r.stderr.trim().slice(0, 500) } }]);
+  }
+
+  private async fetchCheckpoints(repoPath: string, config: WorkspaceConfig, taskId: string): Promise<void> {
+    const remote = config.checkpoints.pushTo;
+    if (!remote) throw new GantryError('not_found', `checkpoint commits of task ${taskId} are not in ${repoPath}`, { hint: 'set workspace.checkpoints.pushTo so factories share checkpoints' });
+    const spec = `refs/gantry/checkpoints/${taskId}/*`;
+    await withRepoLock(repoPath, () => git(['fetch', '--quiet', '--no-write-fetch-head', remote, `+${spec}:${spec}`], { cwd: repoPath }));
+  }
+
+  /** Push every checkpoint ref of a task to a remote (so another factory can resume it). */
+  async pushCheckpoints(taskId: string, remote: string): Promise<void> {
+    const { repoPath } = await this.repoPathOf(taskId);
+    const spec = `refs/gantry/checkpoints/${taskId}/*`;
+    await git(['push', '--quiet', remote, `${spec}:${spec}`], { cwd: repoPath });
+  }
+
+  // ---- diff and rollback -----------------------------------------------------------------------
+
+  async diff(taskId: string, from: CheckpointSelector = 'base', to?: CheckpointSelector): Promise<WorkspaceDiff> {
+    const { repoPath, rec } = await this.repoPathOf(taskId);
+    const base = rec?.baseSha ?? null;
+    const a = await resolveSelector(repoPath, this.opts.checkpoints, taskId, from, base);
+    const toSel = to ?? ((await this.opts.checkpoints.latest(taskId)) ? 'latest' : 'base');
+    const b = await resolveSelector(repoPath, this.opts.checkpoints, taskId, toSel, base);
+    const counts = new Map<string, [number | null, number | null]>();
+    for (const line of splitZ(await gitOut(['diff-tree', '-r', '-z', '--no-renames', '--numstat', a.sha, b.sha], { cwd: repoPath }))) {
+      const [x, y, p] = line.split('\t');
+      counts.set(p!, [x === '-' ? null : Number(x), y === '-' ? null : Number(y)]);
+    }
+    const files = (await treeChanges(repoPath, a.sha, b.sha)).map((c) => ({
+      path: c.path, status: STATUS[c.status] ?? 'modified', added: counts.get(c.path)?.[0] ?? null, removed: counts.get(c.path)?.[1] ?? null,
+    }));
+    const patch = await gitOut(['diff', '--no-color', '--no-renames', '--no-ext-diff', a.sha, b.sha], { cwd: repoPath });
+    return { from: a.label, to: b.label, files, patch: patch.slice(0, PATCH_LIMIT), truncated: patch.length > PATCH_LIMIT };
+  }
+
+  async rollback(taskId: string, to: CheckpointSelector, opts: { paths?: string[] } = {}): Promise<RollbackResult> {
+    const rec = await this.liveRecord(taskId);
+    const paths = opts.paths?.map((p) => {
+      const c = canonicalPath(p);
+      if (c === null || c === '.') throw new GantryError('validation', `path ${p} is not inside the workspace`, { field: 'paths', hint: 'give paths relative to the workspace root' });
+      return c;
+    });
+    const target = await resolveSelector(rec.repoPath, this.opts.checkpoints, taskId, to, rec.baseSha);
+    return withTaskLock(taskId, async () => {
+      // The current state is saved first, so a rollback can itself be rolled back.
+      const safety = (await checkpointLocked(this.ctx, rec, { step: null, reason: 'before_rollback' })).checkpoint;
+      const r = await applyTree(rec.path, safety.sha, target.sha, paths);
+      await this.emit([{
+        type: 'workspace.rolled_back', taskId,
+        payload: { to: target.label, sha: target.sha, safetySeq: safety.seq, paths: paths ?? null, written: r.written.length, deleted: r.deleted.length },
+      }]);
+      return { safety, restoredTo: target.checkpoint ?? { sha: target.sha }, ...r };
+    });
+  }
+
+  // ---- guard ---------------------------------------------------------------------------------
+
+  async guard(taskId: string, req: GuardRequest): Promise<GuardReport> {
+    const rec = await this.liveRecord(taskId);
+    const config = (await this.opts.configOf?.(rec.projectId))?.guard;
+    const rules = {
+      allow: config?.allow ?? [], stepAllow: req.allow ?? [], deny: [...(config?.deny ?? []), ...(req.deny ?? [])],
+      maxFileBytes: config?.maxFileBytes ?? 50 * 1024 * 1024, quotaBytes: config?.quotaBytes ?? 5 * 1024 ** 3,
+    };
+    const response = req.response ?? config?.response ?? 'block';
+    const since = await resolveSelector(rec.repoPath, this.opts.checkpoints, taskId, req.since ?? ((await this.opts.checkpoints.latest(taskId)) ? 'latest' : 'base'), rec.baseSha);
+    const gitMeta = JSON.parse(await readFile(this.layout.gitMeta(rec.projectName, rec.taskId), 'utf8').catch(() => '{}')) as GitMetaSnapshot;
+    return withTaskLock(taskId, async () => {
+      const now = await snapshotRepairing(snapshotTarget(this.layout, rec));
+      const facts = await gatherGuardFacts({ worktree: rec.path, since: since.sha, now, gitMeta, exempt: rec.placed, measureDisk: true });
+      const violations = decideGuard(facts, rules);
+      if (violations.length === 0) return { violations, response, applied: 'none', reverted: [] };
+      let applied: GuardReport['applied'] = response === 'warn' ? 'warned' : 'blocked';
+      let reverted: string[] = [];
+      if (response === 'revert') {
+        const paths = revertablePaths(violations);
+        const meta = paths.filter((p) => facts.gitMetaChanged.includes(p));
+        const files = paths.filter((p) => !facts.gitMetaChanged.includes(p));
+        if (meta.length) await restoreGitMeta(rec.path, gitMeta, meta);
+        if (files.length) await applyTree(rec.path, now, since.sha, files);
+        reverted = paths;
+        // A quota overrun cannot be reverted path by path: it still blocks.
+        applied = violations.some((v) => v.kind === 'quota') ? 'blocked' : 'reverted';
+      }
+      await this.emit(violations.map((v) => ({
+        type: 'workspace.guard_violation', taskId,
+        payload: { kind: v.kind, paths: v.paths.slice(0, 200), pathCount: v.paths.length, detail: v.detail, step: req.step ?? null, response, applied },
+      })));
+      return { violations, response, applied, reverted };
+    });
+  }
+
+  // ---- teardown and gc -------------------------------------------------------------------------
+
+  async teardown(taskId: string, opts: { force?: boolean; checkpoint?: boolean } = {}): Promise<TeardownResult> {
+    const rec = await this.record(taskId);
+    if (!rec) throw notFound('workspace of task', taskId, 'nothing to tear down on this host');
+    return this.teardownRecord(rec, opts);
+  }
+
+  private async teardownRecord(rec: WorkspaceRecord, opts: { force?: boolean; checkpoint?: boolean }): Promise<TeardownResult> {
+    const force = opts.force ?? false;
+    return withTaskLock(rec.taskId, async () => {
+      let final: CheckpointRecord | null = null;
+      if (existsSync(rec.path)) {
+        const previous = rec.status;
+        rec.status = 'removing';
+        await saveRecord(this.layout, rec);
+        let failure: string | null = null;
+        try {
+          if (opts.checkpoint !== false || force) final = (await checkpointLocked(this.ctx, rec, { step: null, reason: 'teardown' })).checkpoint;
+          // Saved means: what is on disk now is exactly the latest checkpoint.
+          const latest = final ?? (await this.opts.checkpoints.latest(rec.taskId)) ?? null;
+          const now = await snapshotRepairing(snapshotTarget(this.layout, rec));
+          const saved = (latest ? (await gitOut(['rev-parse', `${latest.sha}^{tree}`], { cwd: rec.path })) === now : false) || (await this.pushed(rec, now));
+          if (!saved) failure = 'the workspace has changes that are in no checkpoint and not pushed';
+        } catch (e) {
+          failure = `the final checkpoint failed: ${e instanceof Error ? e.message : String(e)}`;
+        }
+        if (failure && !force) {
+          rec.status = previous === 'removing' ? 'ready' : previous;
+          await saveRecord(this.layout, rec);
+          await this.emit([{ type: 'workspace.teardown_refused', taskId: rec.taskId, payload: { reason: failure } }]);
+          throw conflict(`refusing to remove the workspace of ${rec.taskId}: ${failure}`, `fix the cause and retry, or pass --force to remove it anyway (work since checkpoint ${final?.seq ?? 'none'} is lost)`);
+        }
+        if (failure) await this.emit([{ type: 'workspace.teardown_forced', taskId: rec.taskId, payload: { reason: failure } }]);
+      }
+      await removeWorktree(rec.repoPath, rec.path);
+      await rm(this.layout.stateDir(rec.projectName, rec.taskId), { recursive: true, force: true });
+      forgetTask(rec.taskId);
+      await this.emit([{ type: 'workspace.removed', taskId: rec.taskId, payload: { path: rec.path, forced: force, finalSeq: final?.seq ?? null } }]);
+      return { removed: true, finalCheckpoint: final, forced: force };
+    });
+  }
+
+  /** The disk equals HEAD and HEAD is on a remote-tracking branch: the state is pushed. */
+  private async pushed(rec: WorkspaceRecord, tree: string): Promise<boolean> {
+    if ((await gitOut(['rev-parse', 'HEAD^{tree}'], { cwd: rec.path })) !== tree) return false;
+    return (await gitOut(['for-each-ref', '--count=1', '--contains', 'HEAD', '--format=%(refname)', 'refs/remotes/'], { cwd: rec.path })) !== '';
+  }
+
+  /**
+   * Repair and collect: undo provisioning a crash interrupted, finish interrupted teardowns, tear down
+   * workspaces of finished tasks (checkpoint first), remove orphans, reconcile checkpoint refs and rows.
+   */
+  gc(): Promise<GcEntry[]> {
+    return collectGarbage({
+      layout: this.layout,
+      store: this.opts.store,
+      checkpoints: this.opts.checkpoints,
+      teardown: (rec, opts) => this.teardownRecord(rec, opts),
+      emit: (events) => this.emit(events),
+    });
+  }
+}

@@ -1,0 +1,51 @@
+// Repository-wide git operations (worktree add/remove/prune, branch deletion) serialized per
+// repository across processes, so concurrent provisioning never trips over git's own locks.
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { branchExistsFs } from './git-paths.js';
+import { git, gitOut } from './git.js';
+import { withFileLock } from './file-lock.js';
+
+const lockPaths = new Map<string, string>();
+
+/** The lock file for a repository: in its common git dir, so every worktree and process agrees. */
+export async function repoLockPath(repo: string): Promise<string> {
+  let p = lockPaths.get(repo);
+  if (!p) {
+    p = join(await gitOut(['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: repo }), 'gantry-repo.lock');
+    lockPaths.set(repo, p);
+  }
+  return p;
+}
+
+export async function withRepoLock<T>(repo: string, fn: () => Promise<T>): Promise<T> {
+  return withFileLock(await repoLockPath(repo), fn);
+}
+
+export async function branchExists(repo: string, branch: string): Promise<boolean> {
+  return branchExistsFs(dirname(await repoLockPath(repo)), branch);
+}
+
+/**
+ * Remove a worktree whatever state a crash left it in: locked mid-creation, directory gone, or
+ * directory present but unregistered. Idempotent.
+ */
+export async function removeWorktree(repo: string, path: string, opts: { deleteBranch?: string } = {}): Promise<void> {
+  await withRepoLock(repo, async () => {
+    await git(['worktree', 'unlock', path], { cwd: repo, okCodes: [128] });
+    if (existsSync(path)) await git(['worktree', 'remove', '--force', '--force', path], { cwd: repo, okCodes: [128] });
+    await rm(path, { recursive: true, force: true });
+    await git(['worktree', 'prune'], { cwd: repo });
+    if (opts.deleteBranch) await git(['branch', '-D', opts.deleteBranch], { cwd: repo, okCodes: [1] });
+  });
+}
+
+/** Worktree paths git has registered for the repository. */
+export async function listWorktrees(repo: string): Promise<string[]> {
+  const out = await gitOut(['worktree', 'list', '--porcelain', '-z'], { cwd: repo });
+  return out
+    .split('\0')
+    .filter((l) => l.startsWith('worktree '))
+    .map((l) => l.slice('worktree '.length));
+}

@@ -1,0 +1,81 @@
+// Checkpoints travel through the project remote: one factory pushes them, another resumes from them.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseWorkspaceConfig } from '../../src/config/workspace.js';
+import type { SqlStore } from '../../src/store/sql-store.js';
+import { CheckpointRepoSql } from '../../src/store/checkpoint-repo.js';
+import { WorkspaceService } from '../../src/workspace/workspace-service.js';
+import { withStore } from '../support/db.js';
+import { newTask } from '../support/fixtures.js';
+import { listing, makeRepo, sh } from './support.js';
+
+async function twoFactories(store: SqlStore, root: string) {
+  const origin = join(root, 'origin.git');
+  sh(root, 'clone', '-q', '--bare', makeRepo(root), origin);
+  const clones = { a: join(root, 'a'), b: join(root, 'b') };
+  sh(root, 'clone', '-q', origin, clones.a);
+  sh(root, 'clone', '-q', origin, clones.b);
+  const project = await store.projects.create({ name: 'demo', path: clones.a, defaultBranch: 'main', config: {} });
+  const config = parseWorkspaceConfig({ checkpoints: { pushTo: 'origin' } });
+  const factory = (name: 'a' | 'b') => {
+    const ws = new WorkspaceService({ home: join(root, `home-${name}`), store, checkpoints: new CheckpointRepoSql(store), clock: { now: () => Date.now() }, configOf: async () => config });
+    const req = (taskId: string) => ({ taskId, project: { id: project.id, name: 'demo', path: clones[name], defaultBranch: 'main' }, config });
+    return { ws, req };
+  };
+  const newTaskId = async () => (await store.tasks.submit(newTask(project.id))).task.id;
+  return { origin, clones, a: factory('a'), b: factory('b'), newTaskId };
+}
+
+describe('checkpoints through the project remote', () => {
+  it('factory A pushes its checkpoints; factory B, with its own clone, resumes the task from them', async () => {
+    await withStore('sqlite', async (store) => {
+      const root = mkdtempSync(join(tmpdir(), 'gantry-remote-'));
+      try {
+        const f = await twoFactories(store, root);
+        const id = await f.newTaskId();
+        const wa = await f.a.ws.provision(f.a.req(id));
+        writeFileSync(join(wa.path, 'progress.txt'), 'half done\n');
+        const cp1 = (await f.a.ws.checkpoint(id, { step: 'implement', reason: 'step_end' })).checkpoint;
+        assert.equal(sh(f.origin, 'rev-parse', cp1.ref), cp1.sha, 'pushed after the checkpoint');
+        writeFileSync(join(wa.path, 'more.txt'), 'more\n');
+        const state = listing(wa.path);
+        const t = await f.a.ws.teardown(id);
+        assert.equal(sh(f.origin, 'rev-parse', t.finalCheckpoint!.ref), t.finalCheckpoint!.sha);
+        assert.equal(sh(f.clones.b, 'for-each-ref', 'refs/gantry/'), '', 'B starts without the checkpoints');
+
+        const wb = await f.b.ws.provision(f.b.req(id));
+        assert.equal(wb.resumedFrom?.seq, t.finalCheckpoint!.seq);
+        assert.deepEqual(listing(wb.path), state);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it('teardown accepts a state that is pushed even without a checkpoint, and refuses when it is not', async () => {
+    await withStore('sqlite', async (store) => {
+      const root = mkdtempSync(join(tmpdir(), 'gantry-remote-'));
+      try {
+        const f = await twoFactories(store, root);
+        const id = await f.newTaskId();
+        const w = await f.a.ws.provision(f.a.req(id));
+        writeFileSync(join(w.path, 'feature.txt'), 'f\n');
+        sh(w.path, 'add', 'feature.txt');
+        sh(w.path, 'commit', '-q', '-m', 'feature');
+        writeFileSync(join(w.path, 'scratch.txt'), 'not pushed\n');
+        await assert.rejects(f.a.ws.teardown(id, { checkpoint: false }), /not pushed/);
+        rmSync(join(w.path, 'scratch.txt'));
+        await assert.rejects(f.a.ws.teardown(id, { checkpoint: false }), /not pushed/, 'committed but not pushed');
+        sh(w.path, 'push', '-q', 'origin', `gantry/${id}`);
+        const t = await f.a.ws.teardown(id, { checkpoint: false });
+        assert.equal(t.removed, true);
+        assert.equal(t.finalCheckpoint, null);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+  });
+});
