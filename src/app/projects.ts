@@ -5,6 +5,8 @@ import { GantryError } from '../domain/errors.js';
 import { CONFIG_FILE, parseConfig, type ProjectConfig } from '../config/project-config.js';
 import type { Project, Store } from '../ports/store.js';
 import { currentBranch, repoRoot } from '../scm/git.js';
+import { agentSettings } from '../agents/config.js';
+import { getAgent } from '../agents/registry.js';
 
 export async function readProjectConfig(root: string): Promise<ProjectConfig> {
   const file = join(root, CONFIG_FILE);
@@ -14,7 +16,17 @@ export async function readProjectConfig(root: string): Promise<ProjectConfig> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  return parseConfig(text, file);
+  const config = parseConfig(text, file);
+  for (const [id, section] of Object.entries(config.agents)) {
+    try {
+      getAgent(id);
+      agentSettings(config.agents, id);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new GantryError('validation', `${file}: agents.${id}: ${msg}`, { hint: `fix ${file} (see docs/agents.md), then retry`, details: { section } });
+    }
+  }
+  return config;
 }
 
 export async function registerProject(store: Store, input: { path: string; name?: string | undefined; defaultBranch?: string | undefined }): Promise<{ project: Project; created: boolean }> {

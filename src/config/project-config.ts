@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { GantryError } from '../domain/errors.js';
 import { describeIssues, keysAt, type ConfigIssue } from './zod-errors.js';
 import { PipelinesSchema } from './pipeline.js';
+import { workspaceConfigSchema } from './workspace.js';
+import { reactionsSchema } from './reactions.js';
+import { notificationsSchema } from './notifications.js';
 
 export const CONFIG_FILE = 'gantry.yaml';
 
@@ -34,13 +37,13 @@ export const ProjectConfigSchema = z
       .strict()
       .default({ pipeline: 'standard', agent: 'scripted', maxAttempts: 3 }),
     checks: z.array(CheckSchema).default([]),
-    workspace: section.default({}),
+    workspace: workspaceConfigSchema.prefault({}),
     pipelines: PipelinesSchema.default({}),
+    /** Per-agent settings; each adapter validates its own entry when the project is loaded. */
     agents: z.record(z.string(), section).default({}),
-    guard: section.default({}),
     budgets: BudgetsSchema.default({}),
-    reactions: section.default({}),
-    notifications: section.default({}),
+    reactions: reactionsSchema.prefault({}),
+    notifications: notificationsSchema.prefault({}),
   })
   .strict();
 
@@ -87,12 +90,16 @@ defaults:
 checks: []
 #  - { name: test, run: "npm test", timeout: 600 }
 
-# Workspace setup: files to link or copy into every worktree, setup commands, ports.
+# Workspace: files to place in every worktree, setup commands with a dependency cache,
+# a port range, guard rules for agent writes, checkpoint pushing (see docs/architecture.md#workspaces).
 workspace: {}
-#  files: [{ path: .env, mode: copy, optional: true }]
-#  setup: ["npm ci"]
-#  cacheKeyFiles: [package-lock.json]
-#  ports: { from: 4800, to: 4899 }
+#  files: [".env"]
+#  setup:
+#    commands: ["npm ci"]
+#    cache: { lockfiles: [package-lock.json], paths: [node_modules] }
+#  ports: { from: 4800, to: 4999 }
+#  guard: { deny: ["secrets/**"], response: block }
+#  checkpoints: { pushTo: origin }
 
 # Custom pipelines (steps are objects; see docs/config.md).
 pipelines: {}
