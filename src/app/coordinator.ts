@@ -11,6 +11,8 @@ import { newSecret } from '../store/token-repo.js';
 import { ensureHome, isAlive, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
 import { allRoutes } from './routes.js';
 import { workspaceService } from './workspaces.js';
+import { createFleet, fleetConfigFromEnv, startLocalFactories } from './fleet.js';
+import type { FleetConfig, FleetCoordinator } from '../fleet/coordinator.js';
 import { startLifecycle, type LifecycleRuntime } from './lifecycle.js';
 
 export interface CoordinatorOptions {
@@ -23,12 +25,17 @@ export interface CoordinatorOptions {
   keepAliveMs?: number;
   /** Seconds between event-feed polls (backstop for other processes' commits). */
   pollMs?: number;
+  /** Fleet timings (default: DESIGN §5 values, overridable with GANTRY_* variables). */
+  fleet?: Partial<FleetConfig>;
+  /** Executor of the in-process factories (`steps[:ms]` until the pipeline engine registers `pipeline`). */
+  executor?: string | undefined;
 }
 
 export interface Coordinator {
   url: string;
   adminToken: string;
   store: SqlStore;
+  fleet: FleetCoordinator;
   lifecycle: LifecycleRuntime;
   close(): Promise<void>;
 }
@@ -58,20 +65,29 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     }
     await store.tokens.ensure(adminToken, { name: 'local-admin', role: 'admin' });
 
+    const fleet = createFleet(store, o.logger, { ...fleetConfigFromEnv(), ...o.fleet });
+    fleet.start(); // the reaper runs on every coordinator; its statements are safe to race
+    stack.push(() => fleet.stop());
     const lifecycle = await startLifecycle({ store, logger: o.logger });
     stack.push(() => lifecycle.close());
     const api = createApiServer({
-      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store) }),
+      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store) }),
       tokens: store.tokens,
       logger: o.logger,
       ...(existsSync(WEB_DIST) ? { site: { dir: WEB_DIST } } : {}),
     });
     const { url } = await api.listen(o.port, o.host);
     stack.push(() => api.close());
+    if (o.factories > 0 && o.executor) {
+      const local = await startLocalFactories({ fleet, count: o.factories, executor: o.executor, home: o.home.dir, logger: o.logger });
+      stack.push(() => local.close());
+    } else if (o.factories > 0) {
+      o.logger.warn('no executor configured: in-process factories not started', { hint: 'pass --executor (e.g. steps) until the pipeline engine is registered' });
+    }
     writeDaemon(o.home, { url, pid: process.pid, startedAt: new Date().toISOString(), store: isPostgresUrl(target) ? 'postgres' : 'sqlite' });
     stack.push(async () => removeDaemon(o.home, process.pid));
     o.logger.info('coordinator up', { url, store: store.db.dialect });
-    return { url, adminToken, store, lifecycle, close: unwind };
+    return { url, adminToken, store, fleet, lifecycle, close: unwind };
   } catch (e) {
     await unwind();
     throw e;

@@ -2,6 +2,8 @@
 import type { Route } from '../api/route.js';
 import { agentHookRoutes, type AgentHookDeps } from '../api/routes/agent-hooks.js';
 import { eventRoutes } from '../api/routes/events.js';
+import { fleetRoutes } from '../api/routes/fleet.js';
+import type { FleetCoordinator } from '../fleet/coordinator.js';
 import { projectRoutes } from '../api/routes/projects.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { taskRoutes } from '../api/routes/tasks.js';
@@ -22,6 +24,7 @@ export interface RouteDeps {
   keepAliveMs: number;
   /** Checkpoints, diff and rollback of task workspaces on this host. */
   workspaces?: WorkspacePort;
+  fleet: FleetCoordinator;
   lifecycle?: LifecycleManager;
   /** Agent activity hooks (absent until the factory runs agents in this process). */
   agentHooks?: AgentHookDeps;
@@ -37,6 +40,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...tokenRoutes(deps.store),
     ...engineRoutes(deps.store),
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces) : []),
+    ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));

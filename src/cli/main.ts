@@ -7,6 +7,7 @@ import { registerTaskCommands } from './commands/tasks.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerCheckpointCommands } from './commands/checkpoints.js';
+import { registerFleetCommands } from './commands/fleet.js';
 import { registerSessionCommands } from './commands/sessions.js';
 import { registerAttach } from './commands/attach.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerRunCommands(program);
   registerCheckpointCommands(program);
+  registerFleetCommands(program);
   registerSessionCommands(program);
   registerAttach(program);
   program.addHelpText('after', '\nStart here:\n  $ gantry up            # coordinator + dashboard on embedded SQLite\n  $ gantry init          # in your repository\n  $ gantry add "title"   # submit a task\n');

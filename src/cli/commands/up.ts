@@ -13,6 +13,7 @@ interface UpFlags {
   home?: string;
   database?: string;
   factories: number;
+  executor?: string;
   json?: boolean;
 }
 
@@ -25,6 +26,7 @@ export function registerUp(program: Command): void {
     .option('--home <dir>', 'Gantry home directory (GANTRY_HOME, default ~/.gantry)')
     .option('--database <url>', 'postgres://… for a fleet (GANTRY_DATABASE_URL); default embedded SQLite in the home directory')
     .option('--factories <n>', 'in-process factories', intArg('--factories', 0, 64), 1)
+    .option('--executor <spec>', 'what the in-process factories run: steps[:ms] (demo) until the pipeline engine registers itself')
     .option('--json', 'print {url, pid, home} as JSON once serving')
     .addHelpText('after', examples(['gantry up', 'gantry up --port 4800 --home ./.gantry', 'gantry up --database postgres://gantry@db:5432/gantry --factories 0']))
     .action(
@@ -33,7 +35,7 @@ export function registerUp(program: Command): void {
         const database = f.database ?? process.env.GANTRY_DATABASE_URL;
         ensureHome(home);
         const log = createWriteStream(join(home.logs, 'coordinator.log'), { flags: 'a' });
-        const c = await startCoordinator({ home, port: f.port, host: f.host, database, factories: f.factories, logger: jsonLogger((l) => log.write(l)) });
+        const c = await startCoordinator({ home, port: f.port, host: f.host, database, factories: f.factories, executor: f.executor, logger: jsonLogger((l) => log.write(l)) });
         emit(f, { url: c.url, pid: process.pid, home: home.dir, store: c.store.db.dialect }, () =>
           [`Gantry is up on ${c.store.db.dialect === 'sqlite' ? 'embedded SQLite' : 'PostgreSQL'}.`, `  dashboard  ${c.url}/`, `  token      ${home.adminToken}`, `  stop       Ctrl-C`].join('\n'),
         );

@@ -1,0 +1,181 @@
+// gantry factory · factories [enroll|drain] · requeue · reject · cancel · ship
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { GantryError } from '../../domain/errors.js';
+import type { Task } from '../../domain/task.js';
+import type { FactoryView, QuarantineRecord } from '../../ports/fleet.js';
+import { resolveHome } from '../../app/home.js';
+import { Factory } from '../../fleet/factory.js';
+import { HttpCoordinatorClient } from '../../fleet/http-client.js';
+import { EXECUTORS, executorFrom } from '../../fleet/executors.js';
+import { SqliteOutbox } from '../../store/fleet-outbox.js';
+import { CoordinatorUnreachable } from '../../ports/fleet.js';
+import { resolveTarget } from '../client.js';
+import { action, client, examples, intArg, withCommon, type CommonFlags } from '../common.js';
+import { ago, emit, table } from '../output.js';
+
+const csv = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+interface FactoryFlags extends CommonFlags {
+  name?: string;
+  capabilities?: string[];
+  slots: number;
+  executor?: string;
+  drainGrace: number;
+}
+
+/** The pipeline engine once it is registered; until then a factory must be told what to run. */
+function defaultExecutor(): string {
+  if (EXECUTORS.pipeline) return 'pipeline';
+  throw new GantryError('validation', 'no executor: the pipeline engine is not registered in this build', {
+    field: 'executor',
+    hint: 'pass --executor steps for a demo factory that walks the stages without doing any work',
+  });
+}
+
+/** The factory id: the one its token was enrolled as, else the one remembered in its home. */
+async function factoryIdFor(c: HttpCoordinatorClient, dir: string, name: string): Promise<string> {
+  const file = join(dir, 'factory.json');
+  let remembered: string | undefined;
+  try {
+    remembered = (JSON.parse(readFileSync(file, 'utf8')) as { factoryId?: string }).factoryId;
+  } catch {
+    remembered = undefined;
+  }
+  let id: string | null = null;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      id = await c.self();
+      break;
+    } catch (e) {
+      // Offline at start: a factory that knows who it is still drains its outbox when the coordinator returns.
+      if (e instanceof CoordinatorUnreachable && remembered) break;
+      if (!(e instanceof CoordinatorUnreachable) || attempt >= 20) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+    }
+  }
+  const factoryId = id ?? remembered ?? `f-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ factoryId, name })}\n`);
+  return factoryId;
+}
+
+export function registerFleetCommands(program: Command): void {
+  withCommon(program.command('factory'))
+    .description('run a factory: claim tasks from a coordinator and execute them (SIGTERM drains gracefully)')
+    .option('--name <name>', 'factory name (default: this host name)')
+    .option('--capabilities <list>', 'capabilities this factory offers (comma-separated, repeatable)', csv)
+    .option('--slots <n>', 'tasks run at once', intArg('--slots', 1, 64), 1)
+    .option('--executor <spec>', 'what runs a task (default: the pipeline engine; `steps[:ms]` is a demo that does no work)')
+    .option('--drain-grace <ms>', 'on SIGTERM, how long in-flight work may finish before it is handed back', intArg('--drain-grace', 0, 3_600_000), 60_000)
+    .addHelpText('after', examples(['gantry factory --url http://coord:4700 --token gnt_factory_… --capabilities linux,node --slots 2']))
+    .action(
+      action(async (f: FactoryFlags) => {
+        const target = resolveTarget(f);
+        const name = f.name ?? hostname();
+        const home = resolveHome(f.home);
+        const dir = join(home.dir, 'factories', name.replace(/[^A-Za-z0-9_.-]/g, '-'));
+        const executor = executorFrom(f.executor ?? defaultExecutor());
+        const http = new HttpCoordinatorClient(target);
+        const factoryId = await factoryIdFor(http, dir, name);
+        const outbox = new SqliteOutbox(join(dir, 'outbox.db'));
+        const log = (m: string): void => void process.stderr.write(`${new Date().toISOString()} ${m}\n`);
+        const factory = new Factory({
+          factoryId,
+          name,
+          capabilities: f.capabilities ?? [],
+          slots: f.slots,
+          client: http,
+          executor,
+          outbox,
+          drainGraceMs: f.drainGrace,
+          secrets: [target.token],
+          log,
+          ...(process.env.GANTRY_HEARTBEAT_MS ? { heartbeatMs: Number(process.env.GANTRY_HEARTBEAT_MS) } : {}),
+          ...(process.env.GANTRY_RENEW_MS ? { renewEveryMs: Number(process.env.GANTRY_RENEW_MS) } : {}),
+          ...(process.env.GANTRY_POLL_MS ? { pollMs: Number(process.env.GANTRY_POLL_MS) } : {}),
+        });
+        const stopped = new Promise<void>((resolve) => {
+          let stopping = false;
+          const stop = (): void => {
+            if (stopping) return;
+            stopping = true;
+            void factory.drain().finally(() => resolve());
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        await factory.start();
+        emit(f, { factoryId, name, url: target.url, slots: f.slots }, () => `factory ${factoryId} (${name}) serving ${target.url} with ${f.slots} slot(s); SIGTERM drains`);
+        await stopped;
+        const quarantined = await outbox.quarantined();
+        if (quarantined.length) log(`${quarantined.length} quarantined result(s) kept in ${join(dir, 'outbox.db')}`);
+        await outbox.close();
+      }),
+    );
+
+  const factories = program.command('factories').description('the fleet: factories, their health, load and leases');
+  withCommon(factories.command('list', { isDefault: true }))
+    .description('list factories with health, load and leases, and recently quarantined results')
+    .action(
+      action(async (f: CommonFlags) => {
+        const r = await client(f).get<{ factories: FactoryView[]; quarantined: QuarantineRecord[] }>('/api/fleet/factories');
+        emit(f, r, () => {
+          if (r.factories.length === 0) return 'no factories yet (start one with `gantry factory`, or `gantry up`)';
+          const rows = r.factories.map((x) => [
+            x.id,
+            x.name,
+            x.drain ? 'draining' : x.live ? 'live' : x.state === 'enrolled' ? 'enrolled' : 'stale',
+            `${x.leases.length}/${x.slots}`,
+            x.lastHeartbeatAt ? ago(x.lastHeartbeatAt) : '-',
+            x.leases.map((l) => `${l.taskId}@${l.epoch}(${l.stage})`).join(' ') || '-',
+          ]);
+          const out = [table(rows, ['ID', 'NAME', 'STATE', 'LOAD', 'HEARTBEAT', 'LEASES'])];
+          if (r.quarantined.length) {
+            out.push('', 'quarantined results (a fenced factory kept them; never shipped):');
+            out.push(table(r.quarantined.map((q) => [q.taskId, String(q.epoch), q.factoryId, ago(q.reportedAt), q.reason]), ['TASK', 'EPOCH', 'FACTORY', 'WHEN', 'REASON']));
+          }
+          return out.join('\n');
+        });
+      }),
+    );
+  withCommon(factories.command('enroll <name>'))
+    .description('enroll a factory: prints its id and a token (shown once; pass it to `gantry factory --token`)')
+    .option('--capabilities <list>', 'capabilities (comma-separated)', csv)
+    .action(
+      action(async (name: string, f: CommonFlags & { capabilities?: string[] }) => {
+        const r = await client(f).post<{ factoryId: string; token: string }>('/api/fleet/factories/enroll', { name, capabilities: f.capabilities ?? [] });
+        emit(f, { factoryId: r.factoryId, token: r.token }, () => `enrolled ${r.factoryId}\ntoken ${r.token}\nrun: gantry factory --url <coordinator> --token <token> --name ${name}`);
+      }),
+    );
+  withCommon(factories.command('drain <id>'))
+    .description('ask a factory to stop claiming (it finishes what it holds); --resume lifts it')
+    .option('--resume', 'lift the drain')
+    .action(
+      action(async (id: string, f: CommonFlags & { resume?: boolean }) => {
+        const r = await client(f).post<{ factory: FactoryView }>(`/api/fleet/factories/${encodeURIComponent(id)}/drain`, { drain: !f.resume });
+        emit(f, r, () => `${r.factory.id} ${r.factory.drain ? 'draining' : 'claiming again'}`);
+      }),
+    );
+
+  const actions: Array<[string, string]> = [
+    ['requeue', 'put a task back in the queue (fences its current holder; keeps the checkpoint)'],
+    ['reject', 'give up on a task for good (dead letter; fences its holder)'],
+    ['cancel', 'cancel a task (fences its holder, which stops and quarantines its work)'],
+    ['ship', 'mark a task shipped by hand (fences its holder; unblocks dependents)'],
+  ];
+  for (const [name, what] of actions) {
+    withCommon(program.command(`${name} <id>`))
+      .description(what)
+      .option('--reason <text>', 'why (recorded in the event log)')
+      .action(
+        action(async (id: string, f: CommonFlags & { reason?: string }) => {
+          if (!/^[\w-]+$/.test(id)) throw new GantryError('validation', `not a task id: ${id}`, { hint: 'task ids look like t-1a2b3c4d; list them with `gantry ls`' });
+          const r = await client(f).post<{ job: Task }>(`/api/fleet/jobs/${encodeURIComponent(id)}/actions/${name}`, f.reason ? { reason: f.reason } : {});
+          emit(f, { task: r.job }, () => `${r.job.id} → ${r.job.stage} (lease epoch ${r.job.leaseEpoch})`);
+        }),
+      );
+  }
+}

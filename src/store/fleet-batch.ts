@@ -1,0 +1,100 @@
+// Group commit for the fleet's hot writes. Concurrent claims, reports, renewals and releases that
+// arrive while a transaction is committing are run together in the next one, each inside its own
+// SAVEPOINT: every unit still decides ownership with its own conditional statement, and a unit that
+// fails rolls back alone (its events discarded). One commit, one event-order lock, one fsync for the
+// batch — that lock is held through commit, so without batching every fleet write waits in single file.
+import type { NewEvent } from '../domain/events.js';
+import { isGantryError } from '../domain/errors.js';
+import type { Store, WriteTx } from '../ports/store.js';
+
+interface Unit {
+  fn: (tx: WriteTx) => Promise<unknown>;
+  /** The unit throws a GantryError only before its first write, so it needs no SAVEPOINT. */
+  atomicOnThrow: boolean;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export class WriteCombiner {
+  private readonly queue: Unit[] = [];
+  private running = 0;
+
+  /**
+   * `lanes` transactions may be open at once (PostgreSQL overlaps their statements and serializes only
+   * their event append and commit; SQLite has one writer, so one lane).
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly lanes = 1,
+    private readonly maxBatch = 32,
+  ) {}
+
+  run<T>(fn: (tx: WriteTx) => Promise<T>, opts: { atomicOnThrow?: boolean } = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, atomicOnThrow: opts.atomicOnThrow ?? false, resolve: resolve as (v: unknown) => void, reject });
+      if (this.running < this.lanes) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running++;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        if (batch.length === 1) await this.single(batch[0]!);
+        else await this.together(batch);
+      }
+    } finally {
+      this.running--;
+    }
+  }
+
+  private async single(u: Unit): Promise<void> {
+    try {
+      u.resolve(await this.store.write(u.fn));
+    } catch (e) {
+      u.reject(e);
+    }
+  }
+
+  private async together(batch: Unit[]): Promise<void> {
+    let outcomes: Outcome[] = [];
+    try {
+      await this.store.write(async (tx) => {
+        outcomes = [];
+        for (const [i, u] of batch.entries()) {
+          const events: NewEvent[] = [];
+          const utx: WriteTx = { all: (s, p) => tx.all(s, p), get: (s, p) => tx.get(s, p), run: (s, p) => tx.run(s, p), emit: (e) => void events.push(e) };
+          if (!u.atomicOnThrow) await tx.run(`SAVEPOINT fleet_u${i}`);
+          try {
+            const value = await u.fn(utx);
+            if (!u.atomicOnThrow) await tx.run(`RELEASE SAVEPOINT fleet_u${i}`);
+            for (const e of events) tx.emit(e);
+            outcomes.push({ ok: true, value });
+          } catch (error) {
+            // Without a savepoint only a decided refusal (GantryError, nothing written) may fail alone;
+            // anything else (an SQL error) fails the batch, and every unit is retried on its own.
+            if (u.atomicOnThrow && !isGantryError(error)) throw error;
+            if (!u.atomicOnThrow) {
+              await tx.run(`ROLLBACK TO SAVEPOINT fleet_u${i}`);
+              await tx.run(`RELEASE SAVEPOINT fleet_u${i}`);
+            }
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch {
+      // The shared transaction failed (deadlock with another coordinator, lost connection):
+      // nothing of it committed, so each unit gets its own transaction and its own answer.
+      for (const u of batch) await this.single(u);
+      return;
+    }
+    batch.forEach((u, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) u.resolve(o.value);
+      else u.reject(o.error);
+    });
+  }
+}

@@ -1,0 +1,217 @@
+// Lease protocol on both stores: claim, fenced PATCH/renew/release, operator actions, reaper.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { storeCases, withStore } from '../support/db.js';
+import { newTask, project } from '../support/fixtures.js';
+import { admin, coordinator, register } from './support.js';
+import type { SqlStore } from '../../src/store/sql-store.js';
+import type { Grant } from '../../src/ports/fleet.js';
+
+const F1 = { factoryId: 'f-one' };
+const F2 = { factoryId: 'f-two' };
+
+async function setup(s: SqlStore, n = 1, over: Parameters<typeof newTask>[1] = {}) {
+  const c = coordinator(s, { leaseTtlMs: 60_000, staleMs: 90_000 });
+  const p = await project(s);
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push((await s.tasks.submit(newTask(p, { title: `t${i}`, ...over }))).task.id);
+  await register(c, F1.factoryId);
+  await register(c, F2.factoryId);
+  return { c, p, ids };
+}
+
+for (const sc of storeCases()) {
+  describe(`fleet leases: ${sc.kind}`, { skip: sc.skip }, () => {
+    it('claims once, reports stages under the epoch, renews, releases done → shipped', async () => {
+      await withStore(sc.kind, async (s) => {
+        const { c, ids } = await setup(s);
+        const g = await c.claim({ factoryId: F1.factoryId, capabilities: [] }, F1);
+        assert.ok(g);
+        assert.equal(g.task.id, ids[0]);
+        assert.equal(g.leaseEpoch, 1);
+        assert.equal(g.task.stage, 'assigned');
+        assert.equal(await c.claim({ factoryId: F2.factoryId }, F2), null, 'nothing left for the second factory');
+        const t = await c.patch(ids[0]!, { leaseEpoch: 1, stage: 'building', checkpoint: { ref: 'refs/gantry/checkpoints/x/1', sha: 'abcdef1' } }, F1);
+        assert.equal(t.stage, 'building');
+        assert.deepEqual(t.checkpoint, { ref: 'refs/gantry/checkpoints/x/1', sha: 'abcdef1' });
+        const r = await c.renew(ids[0]!, { leaseEpoch: 1 }, F1);
+        assert.ok(r.leaseExpiresAt >= g.leaseExpiresAt);
+        const rel = await c.release(ids[0]!, { leaseEpoch: 1, outcome: 'done', report: { summary: 'ok' } }, F1);
+        assert.equal(rel.task.stage, 'shipped');
+        assert.equal(rel.task.leaseFactoryId, null);
+        const again = await c.release(ids[0]!, { leaseEpoch: 1, outcome: 'done', report: {} }, F1);
+        assert.equal(again.replayed, true, 'a retried release is idempotent');
+        const leases = (await c.runs(ids[0]!)).leases;
+        assert.deepEqual(leases.map((l) => [l.epoch, l.factoryId, l.outcome]), [[1, 'f-one', 'done']]);
+      });
+    });
+
+    it('older clients: PATCH to shipped is a done release, and their bare release afterwards replays', async () => {
+      await withStore(sc.kind, async (s) => {
+        const { c, ids } = await setup(s);
+        const g = (await c.claim({ factoryId: F1.factoryId }, F1))!;
+        const t = await c.patch(ids[0]!, { leaseEpoch: g.leaseEpoch, stage: 'shipped' }, F1);
+        assert.equal(t.stage, 'shipped');
+        const again = await c.release(ids[0]!, { leaseEpoch: g.leaseEpoch }, F1);
+        assert.equal(again.replayed, true);
+        assert.equal(again.outcome, 'done');
+        await assert.rejects(c.release(ids[0]!, { leaseEpoch: g.leaseEpoch, outcome: 'failed' }, F1), /stale lease/, 'a different outcome is not a replay');
+      });
+    });
+
+    it('fences stale epochs and other holders: 409 and no change', async () => {
+      await withStore(sc.kind, async (s) => {
+        const { c, ids } = await setup(s);
+        const id = ids[0]!;
+        await c.claim({ factoryId: F1.factoryId }, F1);
+        await c.act(id, 'requeue', {});
+        const g2 = await c.claim({ factoryId: F2.factoryId }, F2);
+        assert.equal(g2?.leaseEpoch, 3, 'claim 1, requeue 2, claim 3');
+        const before = await s.tasks.get(id);
+        const stale = [
+          () => c.patch(id, { leaseEpoch: 1, stage: 'review' }, F1),
+          () => c.renew(id, { leaseEpoch: 1 }, F1),
+          () => c.release(id, { leaseEpoch: 1, outcome: 'done' }, F1),
+          () => c.patch(id, { leaseEpoch: 3, stage: 'review' }, F1),
+          () => c.release(id, { leaseEpoch: 3, outcome: 'done', factoryId: 'f-one' }, admin),
+        ];
+        for (const p of stale) await assert.rejects(p(), (e: { code?: string; status?: number }) => e.code === 'stale_epoch' && e.status === 409);
+        const after = await s.tasks.get(id);
+        assert.equal(after?.rev, before?.rev, 'no write happened');
+        assert.equal(after?.stage, 'assigned');
+        await assert.rejects(c.patch(id, { leaseEpoch: 3, stage: 'shipping' }, F2), /stage/);
+      });
+    });
+
+    it('parks on a human (blocked, affinity kept), failed records the kind, abandoned requeues with attempts+1', async () => {
+      await withStore(sc.kind, async (s) => {
+        const { c, ids } = await setup(s, 3, { maxAttempts: 2 });
+        const grants = [];
+        for (let i = 0; i < 3; i++) grants.push((await c.claim({ factoryId: F1.factoryId }, F1))!);
+        const [a, b, d] = grants;
+        const parked = await c.release(a!.task.id, { leaseEpoch: a!.leaseEpoch, outcome: 'parked', report: {} }, F1);
+        assert.equal(parked.task.stage, 'blocked');
+        assert.equal(parked.task.blockedReason, 'awaiting_human');
+        assert.equal(parked.task.affinityFactoryId, 'f-one');
+        const failed = await c.release(b!.task.id, { leaseEpoch: b!.leaseEpoch, outcome: 'failed', report: { failureKind: 'checks_exhausted', failureMessage: 'red' } }, F1);
+        assert.equal(failed.task.stage, 'failed');
+        assert.equal(failed.task.failureKind, 'checks_exhausted');
+        const ab = await c.release(d!.task.id, { leaseEpoch: d!.leaseEpoch, outcome: 'abandoned', report: {} }, F1);
+        assert.equal(ab.task.stage, 'queued');
+        assert.equal(ab.task.attempts, 1);
+        const g = await c.claim({ factoryId: F1.factoryId }, F1);
+        const ab2 = await c.release(g!.task.id, { leaseEpoch: g!.leaseEpoch, outcome: 'abandoned', report: {} }, F1);
+        assert.equal(ab2.task.stage, 'dead_letter', 'past maxAttempts');
+        assert.ok(ids.length === 3);
+      });
+    });
+
+    it('operator actions bump the epoch and fence the holder', async () => {
+      await withStore(sc.kind, async (s) => {
+        const { c, ids } = await setup(s, 4);
+        const gs: Grant[] = [];
+        for (let i = 0; i < 4; i++) gs.push((await c.claim({ factoryId: F1.factoryId }, F1))!);
+        const results = [];
+        for (const [i, action] of (['requeue', 'reject', 'cancel', 'ship'] as const).entries()) {
+          const g = gs[i]!;
+          const t = await c.act(g.task.id, action, { reason: 'operator says so' });
+          assert.equal(t.leaseEpoch, g.leaseEpoch + 1);
+          assert.equal(t.leaseFactoryId, null);
+          await assert.rejects(c.patch(g.task.id, { leaseEpoch: g.leaseEpoch, stage: 'building' }, F1), /stale lease/);
+          results.push(t.stage);
+        }
+        assert.deepEqual(results, ['queued', 'dead_letter', 'cancelled', 'shipped']);
+        await assert.rejects(c.act(gs[3]!.task.id, 'cancel', {}), /cannot cancel/);
+        await assert.rejects(c.act('t-nope', 'ship', {}), /not found/);
+        await assert.rejects(c.act(ids[0]!, 'explode', {}), /unknown action/);
+      });
+    });
+
+    it('ships unblock dependents; claims respect dependencies, capabilities and seats', async () => {
+      await withStore(sc.kind, async (s) => {
+        const c = coordinator(s);
+        const p = await project(s);
+        const first = (await s.tasks.submit(newTask(p, { title: 'first' }))).task;
+        const second = (await s.tasks.submit(newTask(p, { title: 'second', after: [first.id] }))).task;
+        const gpu = (await s.tasks.submit(newTask(p, { title: 'gpu', capabilities: ['gpu'] }))).task;
+        assert.equal(second.stage, 'blocked');
+        await register(c, 'f-small', { slots: 1 });
+        await register(c, 'f-gpu', { slots: 5, capabilities: ['gpu'] });
+        const g1 = await c.claim({ factoryId: 'f-small', capabilities: [] }, admin);
+        assert.equal(g1?.task.id, first.id, 'the gpu task needs a capability f-small lacks');
+        assert.equal(await c.claim({ factoryId: 'f-small', capabilities: [] }, admin), null, 'one seat');
+        const g2 = await c.claim({ factoryId: 'f-gpu', capabilities: ['gpu'] }, admin);
+        assert.equal(g2?.task.id, gpu.id, 'capability match scores higher');
+        assert.equal(await c.claim({ factoryId: 'f-gpu', capabilities: ['gpu'] }, admin), null, 'second is blocked');
+        await c.release(first.id, { leaseEpoch: g1!.leaseEpoch, outcome: 'done' }, { factoryId: 'f-small' });
+        assert.equal((await s.tasks.get(second.id))?.stage, 'queued');
+        const g3 = await c.claim({ factoryId: 'f-gpu', capabilities: ['gpu'] }, admin);
+        assert.equal(g3?.task.id, second.id);
+        await c.setDrain('f-gpu', true);
+        await c.act(second.id, 'requeue', {});
+        assert.equal(await c.claim({ factoryId: 'f-gpu', capabilities: ['gpu'] }, admin), null, 'a draining factory gets no work');
+        await assert.rejects(c.claim({ factoryId: 'f-unknown' }, admin), /has not registered/);
+      });
+    });
+
+    it('reaper reclaims expired leases and stale factories in one pass, keeping the checkpoint', async () => {
+      await withStore(sc.kind, async (s) => {
+        const c = coordinator(s, { leaseTtlMs: 60_000, staleMs: 90_000 });
+        const p = await project(s);
+        const a = (await s.tasks.submit(newTask(p, { title: 'a', priority: 2 }))).task;
+        const b = (await s.tasks.submit(newTask(p, { title: 'b', maxAttempts: 1 }))).task;
+        await register(c, 'f-a');
+        await register(c, 'f-b');
+        const ga = (await c.claim({ factoryId: 'f-a' }, admin))!;
+        const gb = (await c.claim({ factoryId: 'f-b' }, admin))!;
+        await c.patch(ga.task.id, { leaseEpoch: ga.leaseEpoch, stage: 'building', checkpoint: { ref: 'refs/gantry/checkpoints/a/1', sha: 'abc1234' } }, { factoryId: 'f-a' });
+        assert.deepEqual(await c.reapOnce(), [], 'nothing expired yet');
+        // Age the world on the store clock: a's lease expires, b's factory goes silent.
+        await s.db.run('UPDATE tasks SET lease_expires_at = NOW_MS - 1 WHERE id = ?', [ga.task.id]);
+        await s.db.run("UPDATE factories SET last_heartbeat_at = NOW_MS - 100000 WHERE id = 'f-b'");
+        const reclaimed = await c.reapOnce();
+        assert.deepEqual(reclaimed.map((r) => [r.taskId, r.reason, r.epoch, r.stage]).sort(), [
+          [a.id, 'expired', ga.leaseEpoch + 1, 'queued'],
+          [b.id, 'factory_stale', gb.leaseEpoch + 1, 'dead_letter'],
+        ].sort());
+        const ta = (await s.tasks.get(a.id))!;
+        assert.deepEqual(ta.checkpoint, { ref: 'refs/gantry/checkpoints/a/1', sha: 'abc1234' });
+        assert.equal(ta.attempts, 1);
+        assert.deepEqual(await c.reapOnce(), [], 'idempotent');
+        await assert.rejects(c.renew(a.id, { leaseEpoch: ga.leaseEpoch }, { factoryId: 'f-a' }), /stale lease/);
+        const fs = await c.factories();
+        assert.equal(fs.find((f) => f.id === 'f-b')?.state, 'stale');
+        const m = await c.metrics();
+        assert.equal(m.queueDepth, 1);
+        assert.ok(m.alerts.some((x) => x.kind === 'stale_factories'));
+        // The fenced factory reports its quarantined result; accepted once, only for a lease it lost.
+        assert.deepEqual(await c.quarantine(a.id, { factoryId: 'f-a', leaseEpoch: ga.leaseEpoch, reason: 'fenced' }, { factoryId: 'f-a' }), { recorded: true, currentEpoch: ga.leaseEpoch + 1 });
+        assert.equal((await c.quarantine(a.id, { factoryId: 'f-b', leaseEpoch: ga.leaseEpoch, reason: 'x' }, { factoryId: 'f-b' })).recorded, false);
+        assert.equal((await s.tasks.get(a.id))?.quarantined, true);
+      });
+    });
+  });
+}
+
+for (const sc of storeCases()) {
+  describe(`fleet group commit: ${sc.kind}`, { skip: sc.skip }, () => {
+    it('concurrent units share a transaction yet fail alone: a fenced unit changes nothing and emits nothing', async () => {
+      await withStore(sc.kind, async (s) => {
+        const { c, ids } = await setup(s, 12);
+        const grants = await Promise.all(ids.slice(0, 8).map(() => c.claim({ factoryId: F1.factoryId }, F1)));
+        assert.equal(new Set(grants.map((g) => g!.task.id)).size, 8, 'eight distinct grants');
+        const before = await s.events.latestSeq();
+        const results = await Promise.allSettled([
+          ...grants.map((g) => c.patch(g!.task.id, { leaseEpoch: g!.leaseEpoch, stage: 'building' }, F1)),
+          ...grants.slice(0, 4).map((g) => c.renew(g!.task.id, { leaseEpoch: g!.leaseEpoch + 7 }, F1)),
+          ...grants.slice(4).map((g) => c.patch(g!.task.id, { leaseEpoch: g!.leaseEpoch, stage: 'testing' }, F2)),
+        ]);
+        assert.deepEqual(results.map((r) => r.status), [...Array(8).fill('fulfilled'), ...Array(8).fill('rejected')]);
+        const evs = await s.events.list({ after: before });
+        assert.equal(evs.length, 8, 'only the successful units wrote events');
+        assert.ok(evs.every((e) => e.type === 'task.stage_changed' && e.payload.stage === 'building'));
+        for (const g of grants) assert.equal((await s.tasks.get(g!.task.id))?.stage, 'building');
+      });
+    });
+  });
+}

@@ -1,0 +1,110 @@
+// Pure deciders of the fleet: scheduling, metrics/alerts, redaction, backoff.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { rank, score, weights, DEFAULT_WEIGHTS, type ScheduleFacts } from '../../src/fleet/schedule.js';
+import { fleetMetrics } from '../../src/fleet/metrics.js';
+import { redact, secretsOf, REDACTED } from '../../src/fleet/redact.js';
+import { backoffMs } from '../../src/fleet/backoff.js';
+import { makesWork } from '../../src/fleet/queue-signal.js';
+import type { Candidate, FactoryView, FleetSnapshot } from '../../src/ports/fleet.js';
+
+const cand = (over: Partial<Candidate> & { id: string }): Candidate => ({
+  projectId: 'p',
+  priority: 0,
+  queuedAt: 0,
+  attempts: 0,
+  capabilities: [],
+  affinityFactoryId: null,
+  ...over,
+});
+const facts = (over: Partial<ScheduleFacts> = {}): ScheduleFacts => ({ now: 10 * 60_000, factoryId: 'f', capabilities: new Set(), exhaustedProjects: new Set(), ...over });
+
+describe('scheduler', () => {
+  const table: Array<[string, Candidate[], Partial<ScheduleFacts>, string[]]> = [
+    ['older first at equal priority', [cand({ id: 'b', queuedAt: 5 }), cand({ id: 'a', queuedAt: 1 })], {}, ['a', 'b']],
+    ['priority beats age', [cand({ id: 'old', queuedAt: 0 }), cand({ id: 'hi', priority: 2, queuedAt: 9 * 60_000 })], {}, ['hi', 'old']],
+    ['missing capability filters out', [cand({ id: 'gpu', capabilities: ['gpu'] }), cand({ id: 'any' })], {}, ['any']],
+    ['capability match scores up', [cand({ id: 'any' }), cand({ id: 'gpu', capabilities: ['gpu'] })], { capabilities: new Set(['gpu']) }, ['gpu', 'any']],
+    ['prior attempts score down', [cand({ id: 'retry', attempts: 2 }), cand({ id: 'fresh' })], {}, ['fresh', 'retry']],
+    ['workspace affinity scores up', [cand({ id: 'x' }), cand({ id: 'mine', affinityFactoryId: 'f' })], {}, ['mine', 'x']],
+    ['exhausted budget filters out', [cand({ id: 'broke', projectId: 'poor' }), cand({ id: 'ok' })], { exhaustedProjects: new Set(['poor']) }, ['ok']],
+    ['ties break by id', [cand({ id: 'b' }), cand({ id: 'a' })], {}, ['a', 'b']],
+  ];
+  for (const [name, cands, f, want] of table) it(name, () => assert.deepEqual(rank(cands, facts(f)), want));
+
+  it('weights are configurable and validated', () => {
+    const w = weights({ priority: 0, age: 100 });
+    assert.deepEqual(rank([cand({ id: 'hi', priority: 5, queuedAt: 9 * 60_000 }), cand({ id: 'old', queuedAt: 0 })], facts(), w), ['old', 'hi']);
+    assert.throws(() => weights({ age: Number.NaN }), /finite/);
+    assert.equal(score(cand({ id: 'a', priority: 1 }), facts({ now: 0 })), DEFAULT_WEIGHTS.priority);
+  });
+});
+
+const fv = (over: Partial<FactoryView> & { id: string }): FactoryView => ({
+  name: over.id,
+  capabilities: [],
+  health: {},
+  load: {},
+  slots: 1,
+  drain: false,
+  state: 'live',
+  lastHeartbeatAt: 0,
+  lastClaimAt: null,
+  createdAt: 0,
+  live: true,
+  leases: [],
+  ...over,
+});
+const snap = (over: Partial<FleetSnapshot>): FleetSnapshot => ({ now: 1_000_000, stages: {}, oldestQueuedAt: null, factories: [], version: 1, ...over });
+const lease = { taskId: 't', epoch: 1, stage: 'building' as const, expiresAt: 0 };
+
+describe('metrics and alerts', () => {
+  const kinds = (s: FleetSnapshot) => fleetMetrics(s, { starvationMs: 60_000 }).alerts.map((a) => a.kind).sort();
+  it('no live capacity, all down, stale', () => {
+    assert.deepEqual(kinds(snap({ stages: { queued: 2 }, oldestQueuedAt: 999_000, factories: [fv({ id: 'a', live: false })] })), ['all_factories_down', 'no_live_capacity', 'stale_factories']);
+  });
+  it('saturated when every seat is busy with work waiting', () => {
+    assert.deepEqual(kinds(snap({ stages: { queued: 1 }, oldestQueuedAt: 999_000, factories: [fv({ id: 'a', leases: [lease] })] })), ['saturated']);
+  });
+  it('starvation: old work while seats are free', () => {
+    assert.deepEqual(kinds(snap({ stages: { queued: 1 }, oldestQueuedAt: 0, factories: [fv({ id: 'a', slots: 2 })] })), ['queue_starvation']);
+  });
+  it('quiet when healthy; counts seats of serving factories only', () => {
+    const m = fleetMetrics(snap({ stages: { queued: 0, building: 1 }, factories: [fv({ id: 'a', slots: 2, leases: [lease] }), fv({ id: 'b', drain: true, slots: 4 })] }), { starvationMs: 60_000 });
+    assert.deepEqual(m.alerts, []);
+    assert.deepEqual(m.seats, { total: 2, used: 1 });
+    assert.equal(m.factories.draining, 1);
+  });
+});
+
+describe('redaction', () => {
+  it('strips the body, its lines and token shapes from nested values', () => {
+    const body = 'Implement the secret feature\nuse the password hunter2hunter2 here\nok';
+    const out = redact({ summary: `did: ${body}`, nested: [{ note: 'quoting: use the password hunter2hunter2 here.' }], auth: 'Bearer abcdefghijklmnopqrstuvwxyz', t: 'gnt_factory_AAAAAAAAAAAAAAAAAAAAAAAA' }, secretsOf(body));
+    const text = JSON.stringify(out);
+    assert.ok(!text.includes('hunter2hunter2'));
+    assert.ok(!text.includes('Implement the secret'));
+    assert.ok(!text.includes('gnt_factory_A'));
+    assert.ok(!text.includes('abcdefghijklmnop'));
+    assert.ok(text.includes(REDACTED));
+  });
+  it('leaves short, harmless text alone', () => {
+    assert.deepEqual(redact({ summary: 'ok', n: 3 }, secretsOf('ok')), { summary: 'ok', n: 3 });
+  });
+});
+
+describe('backoff and wake-ups', () => {
+  it('grows exponentially to a cap, jitter only shortens', () => {
+    assert.deepEqual([0, 1, 2, 3, 10].map((a) => backoffMs(a, { baseMs: 100, maxMs: 500 })), [100, 200, 400, 500, 500]);
+    assert.equal(backoffMs(2, { baseMs: 100, maxMs: 500, jitter: 0 }), 200);
+  });
+  it('wakes claimers only for events that can make work', () => {
+    const e = (type: string, payload: Record<string, unknown> = {}) => ({ seq: 1, type, taskId: null, runId: null, sessionId: null, payload, at: 0 });
+    assert.equal(makesWork(e('task.submitted', { stage: 'queued' })), true);
+    assert.equal(makesWork(e('task.submitted', { stage: 'blocked' })), false);
+    assert.equal(makesWork(e('lease.reclaimed', { stage: 'queued' })), true);
+    assert.equal(makesWork(e('task.unblocked')), true);
+    assert.equal(makesWork(e('lease.renewed', { epoch: 1 })), false);
+    assert.equal(makesWork(e('task.stage_changed', { stage: 'building' })), false);
+  });
+});
