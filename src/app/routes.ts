@@ -38,7 +38,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...taskRoutes(deps.store),
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
-    ...engineRoutes(deps.store),
+    ...engineRoutes(deps.store, deps.fleet),
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces) : []),
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
@@ -47,7 +47,9 @@ export function allRoutes(deps: RouteDeps): Route[] {
   return routes;
 }
 
-function engineRoutes(store: SqlStore): Route[] {
+function engineRoutes(store: SqlStore, fleet: FleetCoordinator): Route[] {
   const runs = new RunRepoSql(store);
-  return runRoutes(store, runs, new HumanActions({ store, runs }));
+  // Cancelling a run a factory drives goes through the fleet: the holder is fenced and stops its sessions.
+  const stopHolder = async (taskId: string): Promise<void> => void (await fleet.act(taskId, 'cancel', { reason: 'run cancelled' }).catch(() => undefined));
+  return runRoutes(store, runs, new HumanActions({ store, runs, stopHolder }));
 }

@@ -1,6 +1,7 @@
 // gantry approve · changes · reject · answer · review · merge · hold · retry · restart --from · cancel
 // Each is one POST /api/tasks/:id/run/:action; a run not waiting for it is refused with the reason.
 import type { Command } from 'commander';
+import { GantryError } from '../../domain/errors.js';
 import type { Task } from '../../domain/task.js';
 import { action, client, examples, withCommon, type CommonFlags } from '../common.js';
 import { emit } from '../output.js';
@@ -37,9 +38,6 @@ export function registerRunCommands(program: Command): void {
     .description('request changes: the producer re-runs with your feedback')
     .addHelpText('after', examples(['gantry changes t-1a2b3c4d "add a test for the empty list"']))
     .action(action(async (id: string, text: string, f: CommonFlags) => post(f, id, 'changes', { text })));
-  withCommon(program.command('reject <task> [reason]'))
-    .description('reject the work: the run fails')
-    .action(action(async (id: string, text: string | undefined, f: CommonFlags) => post(f, id, 'reject', text ? { text } : {})));
   // `gantry reply <session>` (lifecycle) sends input to a running agent; a parked run is answered here.
   withCommon(program.command('answer <task> <text>'))
     .description("answer a parked run: an agent's decision (one of its options) or its needs-input question")
@@ -58,7 +56,26 @@ export function registerRunCommands(program: Command): void {
     .requiredOption('--from <step>', 'the step id to restart from')
     .addHelpText('after', examples(['gantry restart t-1a2b3c4d --from implement']))
     .action(action(async (id: string, f: CommonFlags & { from: string }) => post(f, id, 'restart', { from: f.from })));
-  withCommon(program.command('cancel <task> [reason]'))
-    .description('cancel the run: stop sessions, checkpoint, release')
-    .action(action(async (id: string, text: string | undefined, f: CommonFlags) => post(f, id, 'cancel', text ? { text } : {})));
+  // reject and cancel: a pipeline answer when the run waits for a person (reject) or is live (cancel);
+  // otherwise the fleet's operator action (reject = dead letter, cancel = stop and fence the holder).
+  const fallback: [string, string, (run: RunView | null) => boolean][] = [
+    ['reject', 'reject the work waiting at a gate (the run fails); for a task not waiting, give it up for good (dead letter)', (r) => r?.state === 'parked'],
+    ['cancel', 'cancel the task: stop its sessions, checkpoint, release (fences the factory holding it)', (r) => r !== null && ['running', 'parked', 'paused'].includes(r.state)],
+  ];
+  for (const [name, what, pipelineOwns] of fallback) {
+    withCommon(program.command(`${name} <task> [reason]`))
+      .description(what)
+      .option('--reason <text>', 'why (recorded in the event log)')
+      .action(
+        action(async (id: string, reason: string | undefined, f: CommonFlags & { reason?: string }) => {
+          if (!/^[\w-]+$/.test(id)) throw new GantryError('validation', `not a task id: ${id}`, { hint: 'task ids look like t-1a2b3c4d; list them with `gantry ls`' });
+          const text = f.reason ?? reason;
+          const api = client(f);
+          const { current } = await api.get<{ current: RunView | null }>(`/api/tasks/${encodeURIComponent(id)}/runs`);
+          if (pipelineOwns(current)) return post(f, id, name, text ? { text } : {});
+          const r = await api.post<{ job: Task }>(`/api/fleet/jobs/${encodeURIComponent(id)}/actions/${name}`, text ? { reason: text } : {});
+          emit(f, { task: r.job }, () => `${r.job.id} → ${r.job.stage} (lease epoch ${r.job.leaseEpoch})`);
+        }),
+      );
+  }
 }
