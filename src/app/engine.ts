@@ -101,3 +101,21 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
     executor: new PipelineExecutor(engine, runs, w.factoryId, { sleep }),
   };
 }
+
+/**
+ * Periodic engine housekeeping on the coordinator: requeue tasks answered while their factory was
+ * releasing them, and give budget-paused runs another try (they pause again if still over budget).
+ */
+export function startEngineSweeps(store: Store, log: { warn(msg: string, f?: Record<string, unknown>): void }, everyMs = 30_000): { stop(): void } {
+  const actions = new HumanActions({ store, runs: new RunRepoSql(store) });
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void Promise.all([actions.reconcile(), actions.resumeBudgetPaused()])
+      .catch((e: unknown) => log.warn('engine sweep failed', { err: String(e) }))
+      .finally(() => (busy = false));
+  }, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
