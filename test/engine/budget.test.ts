@@ -20,12 +20,14 @@ for (const c of storeCases()) {
         );
         assert.equal(results.filter((r) => r.ok).length, 3);
         const denied = results.find((r) => !r.ok);
-        assert.ok(denied && !denied.ok && denied.scope === 'project' && denied.reason.includes('cost budget $3'));
+        assert.ok(denied && !denied.ok && denied.scope === 'project' && denied.reason.includes('cost budget $3'), JSON.stringify(denied));
         assert.equal(await budgets.held(), 3);
-        // A replayed reservation (same id) is not a second one.
-        const again = await budgets.reserve({ id: 'r0', taskId: tasks[0]!.task.id, projectId: pid, runId: 'run', stepRowId: 's0', amount: { tokens: 1000, costUsd: 1 }, limits: { project: { costUsd: 3 } } });
-        assert.ok(again.ok);
         const winners = results.flatMap((r) => (r.ok ? [r.id] : []));
+        // A replayed reservation (a winner's id) is not a second one.
+        const w = Number(winners[0]!.slice(1));
+        const again = await budgets.reserve({ id: winners[0]!, taskId: tasks[w]!.task.id, projectId: pid, runId: 'run', stepRowId: `s${w}`, amount: { tokens: 1000, costUsd: 1 }, limits: { project: { costUsd: 3 } } });
+        assert.ok(again.ok);
+        assert.equal(await budgets.held(), 3);
         // Settling for less frees room: two steps that used $0.25 each leave $1.5 for another.
         await budgets.settle(winners[0]!, { tokens: 10, costUsd: 0.25 });
         await budgets.settle(winners[0]!, { tokens: 10, costUsd: 0.25 }); // idempotent

@@ -16,7 +16,7 @@ import { RunRepoSql } from '../../../src/store/run-repo.js';
 import { MergeIntentRepoSql } from '../../../src/store/merge-intent-repo.js';
 import { HumanActions } from '../../../src/engine/human-actions.js';
 import type { GantryEvent } from '../../../src/domain/events.js';
-import { addProject, until } from './rig.js';
+import { addProject, until as untilRaw } from './rig.js';
 import { BASE_FILES, projectYaml } from './scripts.js';
 
 const WORKER = fileURLToPath(new URL('./factory-worker.ts', import.meta.url));
@@ -36,7 +36,7 @@ describe('crash recovery end to end (sqlite, real processes)', () => {
   const cleanup: (() => void)[] = [];
   after(() => cleanup.reverse().forEach((f) => f()));
 
-  it('(b) SIGKILL in every step kind: another factory resumes; ships exactly once', { timeout: 180_000 }, async () => {
+  it('(b) SIGKILL in every step kind: another factory resumes; ships exactly once', { timeout: 400_000 }, async () => {
     const db = await freshDb('sqlite');
     const store = await openStore(db.target, { pollMs: 100 });
     const repo = makeRepo(BASE_FILES);
@@ -68,6 +68,18 @@ describe('crash recovery end to end (sqlite, real processes)', () => {
         }
       }
       rmSync(c.home, { recursive: true, force: true });
+      // Its worktrees die with it (one shared repository stands in for per-host clones here): a
+      // worktree killed mid-creation is still locked ("initializing"), which prune alone would keep.
+      for (const line of git(repo, 'worktree', 'list', '--porcelain').split('\n')) {
+        const path = line.startsWith('worktree ') ? line.slice(9) : '';
+        if (path.startsWith(c.home)) {
+          try {
+            git(repo, 'worktree', 'unlock', path);
+          } catch {
+            /* not locked */
+          }
+        }
+      }
       git(repo, 'worktree', 'prune');
       current = null;
     };
@@ -75,37 +87,44 @@ describe('crash recovery end to end (sqlite, real processes)', () => {
     const seen = async (taskId: string, type: string, step?: string, after = 0): Promise<GantryEvent | undefined> =>
       (await events(taskId)).find((e) => e.seq > after && e.type === type && (step === undefined || e.payload.step === step));
     const stage = async (id: string) => (await store.tasks.get(id))!.stage;
+    let watched = '';
+    /** Waits like `until`, and on timeout prints what the task was doing (steps, last events, task row). */
+    const until = <T,>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, ms?: number): Promise<T> =>
+      untilRaw(check, what, ms).then((v) => (process.env.GANTRY_TEST_TRACE && console.error(`${new Date().toISOString().slice(11, 23)} ${what}`), v)).catch(async (err: unknown) => {
+        if (watched) {
+          console.error(JSON.stringify((await runs.current(watched))?.steps.map((x) => [x.stepId, x.state, x.kindState.phase, x.failureMessage])));
+          console.error((await events(watched)).slice(-25).map((x) => `${x.type} ${JSON.stringify(x.payload).slice(0, 300)}`).join('\n'));
+          console.error(JSON.stringify(await store.tasks.get(watched)));
+        }
+        throw err;
+      });
 
     await start();
     const a = (await store.tasks.submit(newTask(projectId, { title: 'A', pipeline: 'full', agent: 'scripted', maxAttempts: 20 }))).task;
+    watched = a.id;
 
     const killAt = async (what: string, type: string, step?: string): Promise<void> => {
-      const e = await until(() => seen(a.id, type, step), what, 60_000).catch(async (err) => {
-        console.error(JSON.stringify((await runs.current(a.id))?.steps.map((s) => [s.stepId, s.state, s.kindState.phase, s.failureMessage])));
-        console.error((await events(a.id)).slice(-25).map((x) => `${x.type} ${JSON.stringify(x.payload).slice(0, 300)}`).join('\n'));
-        console.error(JSON.stringify(await store.tasks.get(a.id)));
-        throw err;
-      });
+      const e = await until(() => seen(a.id, type, step), what, 120_000);
       killCurrent();
       await start();
       return void e;
     };
     await killAt('plan agent running', 'session.dispatched', 'plan');
-    await until(async () => (await stage(a.id)) === 'blocked', 'A parks at the gate', 60_000);
+    await until(async () => (await stage(a.id)) === 'blocked', 'A parks at the gate', 120_000);
     // Another task merges first, so A will conflict with base later.
     const b = (await store.tasks.submit(newTask(projectId, { title: 'B', pipeline: 'other', agent: 'scripted' }))).task;
-    await until(async () => (await stage(b.id)) === 'shipped', 'B ships', 60_000);
+    await until(async () => (await stage(b.id)) === 'shipped', 'B ships', 120_000);
     const before = (await store.events.latestSeq());
     await actions.act(a.id, { action: 'approve' });
     // approval: the factory that resumes the gate dies as it takes the lease back.
-    await until(async () => (await events(a.id)).find((e) => e.seq > before && e.type === 'lease.granted'), 'gate resumed', 60_000);
+    await until(async () => (await events(a.id)).find((e) => e.seq > before && e.type === 'lease.granted'), 'gate resumed', 120_000);
     killCurrent();
     await start();
     await killAt('implementer running', 'session.dispatched', 'implement');
     await killAt('reviewer running', 'session.dispatched', 'review');
     await killAt('checks running', 'step.started', 'checks');
     await killAt('script running', 'step.started', 'lint');
-    await until(() => seen(a.id, 'session.dispatched', 'conflicts'), 'resolver running', 60_000).catch(async (e) => {
+    await until(() => seen(a.id, 'session.dispatched', 'conflicts'), 'resolver running', 120_000).catch(async (e) => {
       console.error(JSON.stringify((await runs.current(a.id))?.steps.map((s) => [s.stepId, s.state, s.kindState.phase, s.failureMessage]), null, 0));
       console.error((await events(a.id)).slice(-15).map((x) => `${x.type} ${JSON.stringify(x.payload)}`).join('\n'));
       console.error(await stage(a.id));
@@ -113,8 +132,8 @@ describe('crash recovery end to end (sqlite, real processes)', () => {
     });
     killCurrent();
     await start({ GANTRY_TEST_CRASH_AFTER_MERGE: '1' });
-    await until(() => seen(a.id, 'merge.intent'), 'merge intent recorded', 60_000);
-    await until(async () => current!.child.exitCode !== null || current!.child.signalCode !== null || undefined, 'the merging factory died after update-ref', 60_000);
+    await until(() => seen(a.id, 'merge.intent'), 'merge intent recorded', 120_000);
+    await until(async () => current!.child.exitCode !== null || current!.child.signalCode !== null || undefined, 'the merging factory died after update-ref', 120_000);
     killCurrent();
     await start();
     await until(async () => ['shipped', 'failed', 'dead_letter'].includes(await stage(a.id)), 'A finishes', 90_000);
