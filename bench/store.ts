@@ -1,9 +1,9 @@
 // bench/store: task submit (task row + dependency check + event, one transaction) per second,
-// beside a raw single-row INSERT with the same durability, measured in the same run.
+// beside a raw single-row INSERT with the same durability, measured in the same run in alternating rounds.
 //   node --import tsx bench/store.ts        (PostgreSQL rows need GANTRY_TEST_DATABASE_URL)
 import { freshDb } from '../test/support/db.js';
 import { openStore } from '../src/store/open.js';
-import { opsPerSec, pgUrl, printTable, ratio } from './lib.js';
+import { pairedOpsPerSec, pgUrl, printTable, ratio } from './lib.js';
 
 const N = Number(process.env.BENCH_N ?? 1500);
 
@@ -18,11 +18,11 @@ async function run(kind: 'sqlite' | 'postgres', concurrency: number): Promise<(s
       await store.db.run('INSERT INTO raw_bench (id, title, body, at) VALUES (?, ?, ?, NOW_MS)', [`w${i}`, 't', 'b']);
       await store.tasks.submit({ projectId: p.id, title: 'w', body: 'b', pipeline: 'standard', agent: null, priority: 0, capabilities: [], after: [], idempotencyKey: null, maxAttempts: 3 });
     }
-    const raw = await opsPerSec(N, (i) => store.db.run('INSERT INTO raw_bench (id, title, body, at) VALUES (?, ?, ?, NOW_MS)', [`r${i}`, 'title', 'body']), concurrency);
-    const submit = await opsPerSec(
+    const [raw, submit] = await pairedOpsPerSec(
       N,
+      (i) => store.db.run('INSERT INTO raw_bench (id, title, body, at) VALUES (?, ?, ?, NOW_MS)', [`r${i}`, 'title', 'body']),
       (i) => store.tasks.submit({ projectId: p.id, title: `t${i}`, body: 'body', pipeline: 'standard', agent: null, priority: 0, capabilities: [], after: [], idempotencyKey: null, maxAttempts: 3 }),
-      concurrency,
+      { concurrency },
     );
     return [`${kind} ×${concurrency}`, raw, submit, ratio(submit, raw)];
   } finally {

@@ -16,7 +16,7 @@ export async function appendEvents(db: SqlDatabase, tx: SqlRunner, events: reado
       await tx.run(
         `INSERT INTO events (seq, type, task_id, run_id, session_id, payload, at)
          VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM events), ?, ?, ?, ?, ?, NOW_MS)`,
-        row(e),
+        eventParams(e),
       );
     }
     await db.notify(tx, EVENTS_CHANNEL, '');
@@ -25,7 +25,7 @@ export async function appendEvents(db: SqlDatabase, tx: SqlRunner, events: reado
   // One round trip, rows in emission order (ids follow VALUES order). No NOTIFY here: it would take
   // PostgreSQL's global notify lock at every commit; this process's sequencer runs right after.
   const values = events.map(() => '(?, ?, ?, ?, ?, NOW_MS)').join(', ');
-  await tx.run(`INSERT INTO events (type, task_id, run_id, session_id, payload, at) VALUES ${values}`, events.flatMap(row));
+  await tx.run(`INSERT INTO events (type, task_id, run_id, session_id, payload, at) VALUES ${values}`, events.flatMap(eventParams));
 }
 
-const row = (e: NewEvent): SqlValue[] => [e.type, e.taskId ?? null, e.runId ?? null, e.sessionId ?? null, JSON.stringify(e.payload ?? {})];
+export const eventParams = (e: NewEvent): SqlValue[] => [e.type, e.taskId ?? null, e.runId ?? null, e.sessionId ?? null, JSON.stringify(e.payload ?? {})];

@@ -1,9 +1,9 @@
 // The Store, written once over the SQL port; SQLite and PostgreSQL differ only in their drivers.
 import type { NewEvent, GantryEvent } from '../domain/events.js';
-import type { SqlDatabase } from '../ports/sql.js';
+import type { Row, SqlDatabase, SqlValue } from '../ports/sql.js';
 import type { EventLog, Store, WriteTx } from '../ports/store.js';
 import { EventFeed, type Subscription } from './event-feed.js';
-import { appendEvents } from './event-append.js';
+import { appendEvents, eventParams } from './event-append.js';
 import { PgSequencer } from './pg-sequencer.js';
 import { PostgresDatabase } from './postgres-driver.js';
 import { ProjectRepoSql } from './project-repo.js';
@@ -82,6 +82,33 @@ export class SqlStore implements Store {
       else this.feed.wake();
     }
     return out;
+  }
+
+  /**
+   * One statement that returns the rows it changed, with `events` committed only if it returned any.
+   * PostgreSQL: a single autocommit round trip — the events ride along in a data-modifying CTE.
+   * SQLite: the ordinary transaction (its writers are serial anyway).
+   */
+  async writeStatement<T extends Row = Row>(sql: string, params: readonly SqlValue[], events: readonly NewEvent[]): Promise<T[]> {
+    if (this.db.dialect !== 'postgres' || events.length === 0) {
+      return this.write(async (tx) => {
+        const rows = await tx.all<T>(sql, params);
+        if (rows.length > 0) for (const e of events) tx.emit(e);
+        return rows;
+      });
+    }
+    const values = events.map(() => '(?::text, ?::text, ?::text, ?::text, ?::text)').join(', ');
+    const rows = await this.db.all<T>(
+      `WITH main AS (${sql}),
+            ev AS (INSERT INTO events (type, task_id, run_id, session_id, payload, at)
+                   SELECT v.type, v.task_id, v.run_id, v.session_id, v.payload, NOW_MS
+                   FROM (VALUES ${values}) AS v(type, task_id, run_id, session_id, payload)
+                   WHERE EXISTS (SELECT 1 FROM main))
+       SELECT * FROM main`,
+      [...params, ...events.flatMap(eventParams)],
+    );
+    if (rows.length > 0) this.sequencer?.soon();
+    return rows;
   }
 
   async now(): Promise<number> {

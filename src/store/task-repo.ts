@@ -7,6 +7,12 @@ import type { NewEvent } from '../domain/events.js';
 import type { SqlRunner } from '../ports/sql.js';
 import type { NewTask, Store, SubmitResult, TaskFilter, TaskPage, TaskRepo, WriteTx } from '../ports/store.js';
 import { toTask } from './rows.js';
+import type { Row, SqlValue } from '../ports/sql.js';
+
+/** The store plus its single-statement write (see SqlStore.writeStatement). */
+export interface SqlStoreLike extends Store {
+  writeStatement<T extends Row = Row>(sql: string, params: readonly SqlValue[], events: readonly NewEvent[]): Promise<T[]>;
+}
 
 export function payloadHash(t: NewTask): string {
   const canonical = JSON.stringify([
@@ -40,7 +46,7 @@ async function depsOf(db: SqlRunner, ids: readonly string[]): Promise<Map<string
 }
 
 export class TaskRepoSql implements TaskRepo {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: SqlStoreLike) {}
 
   async submit(t: NewTask): Promise<SubmitResult> {
     try {
@@ -52,9 +58,10 @@ export class TaskRepoSql implements TaskRepo {
     }
   }
 
-  private submitOnce(t: NewTask): Promise<SubmitResult> {
+  private async submitOnce(t: NewTask): Promise<SubmitResult> {
     const hash = payloadHash(t);
     const id = encodeId('t', randomBytes(8));
+    if (t.after.length === 0) return this.submitIndependent(t, id, hash);
     return this.store.write(async (tx) => {
       if (t.idempotencyKey) {
         const prev = await tx.get('SELECT * FROM tasks WHERE idempotency_key = ?', [t.idempotencyKey]);
@@ -97,6 +104,31 @@ export class TaskRepoSql implements TaskRepo {
       tx.emit({ type: 'task.submitted', taskId: id, payload: { stage, projectId: t.projectId, pipeline: t.pipeline, priority: t.priority, after } });
       return { task: toTask(row!, after), created: true };
     });
+  }
+
+  /**
+   * A task with no dependencies is one statement (one round trip on PostgreSQL): insert unless the
+   * idempotency key exists, the event riding along only when the row was inserted.
+   */
+  private async submitIndependent(t: NewTask, id: string, hash: string): Promise<SubmitResult> {
+    const [row] = await this.store.writeStatement(
+      `INSERT INTO tasks (id, project_id, title, body, pipeline, agent, priority, capabilities, stage, blocked_reason,
+         idempotency_key, payload_hash, max_attempts, created_at, updated_at, queued_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, NOW_MS, NOW_MS, NOW_MS)
+       ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
+      [id, t.projectId, t.title, t.body, t.pipeline, t.agent, t.priority, JSON.stringify(t.capabilities), t.idempotencyKey, hash, t.maxAttempts],
+      [{ type: 'task.submitted', taskId: id, payload: { stage: 'queued', projectId: t.projectId, pipeline: t.pipeline, priority: t.priority, after: [] } }],
+    );
+    if (row) return { task: toTask(row, []), created: true };
+    // The key exists (committed: ON CONFLICT waited for any concurrent insert of it).
+    const prev = await this.store.db.get('SELECT * FROM tasks WHERE idempotency_key = ?', [t.idempotencyKey]);
+    if (!prev) throw new GantryError('internal', 'task insert changed nothing');
+    if (prev.payload_hash !== hash) {
+      throw conflict(`idempotency key ${t.idempotencyKey} was already used for a different task (${String(prev.id)})`,
+        'send the same payload to get the same task back, or use a new idempotencyKey');
+    }
+    const id0 = String(prev.id);
+    return { task: toTask(prev, (await depsOf(this.store.db, [id0])).get(id0)), created: false };
   }
 
   async get(id: string): Promise<Task | undefined> {
