@@ -90,7 +90,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
         spec === 'pipeline'
           ? (factoryId: string) =>
               pipelineEngine({
-                dir: join(o.home.dir, 'factories', factoryId), store, workspaces, sink: lifecycle.evidence, factoryId,
+                dir: join(o.home.dir, 'factories', factoryId), store, workspaces, sink: lifecycle.evidence, sessions: lifecycle.manager, factoryId,
                 stopHolder: async (taskId) => void (await fleet.act(taskId, 'cancel', { reason: 'run cancelled' }).catch(() => undefined)),
               }).executor
           : spec;

@@ -7,7 +7,7 @@ import { validateConfig } from '../config/project-config.js';
 import { resolvePipelines } from '../config/pipeline.js';
 import { parseWorkspaceConfig } from '../config/workspace.js';
 import type { Amount } from '../domain/pipeline/budget.js';
-import { LauncherAgentRunner } from '../engine/agent-runner.js';
+import { LauncherAgentRunner, type SessionRecords } from '../engine/agent-runner.js';
 import { SessionTable } from '../engine/dispatch.js';
 import { PipelineExecutor } from '../engine/driver.js';
 import { PipelineEngine, type ProjectSettings } from '../engine/engine.js';
@@ -31,6 +31,8 @@ export interface EngineWiring {
   workspaces: WorkspacePort;
   /** Where agent evidence goes (the lifecycle's evidence sink). */
   sink: ActivitySink;
+  /** The lifecycle's session records (the manager): every agent launch is registered there. */
+  sessions?: SessionRecords;
   factoryId: string;
   /** Replace the SCM adapter (hosted SCM, or crash injection in tests). */
   scm?: (project: Project) => Scm;
@@ -72,6 +74,7 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
   const launcher = createAgentLauncher({ logsDir: join(w.dir, 'logs', 'sessions'), sink: w.sink, clock: { now: () => Date.now() } });
   const runner = new LauncherAgentRunner({
     launcher,
+    ...(w.sessions ? { sessions: w.sessions } : {}),
     agentsConfig: async (taskId) => {
       const t = await store.tasks.get(taskId);
       const p = t ? await store.projects.get(t.projectId) : undefined;

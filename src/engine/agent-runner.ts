@@ -2,10 +2,19 @@
 // normalized events, and boil them down to the one outcome a step needs (text, question, review,
 // usage). Stops the agent when the step's signal aborts (cancel, lost lease) or its timeout passes.
 import type { AgentLauncher } from '../ports/agent.js';
+import type { NewSession } from '../ports/lifecycle.js';
 import type { AgentOutcome, AgentRequest, AgentRunner } from '../ports/engine.js';
+
+/** The lifecycle's session records: each launch gets one, so evidence, `gantry sessions` and reactions see it. */
+export interface SessionRecords {
+  create(s: NewSession): Promise<unknown>;
+  onSpawned(sessionId: string, f: { launchGeneration: number; pid?: number | null }): Promise<unknown>;
+}
 
 export interface LauncherRunnerDeps {
   launcher: AgentLauncher;
+  sessions?: SessionRecords;
+  factoryId?: string;
   /** The project's gantry.yaml `agents:` section for the task (binary, model, permissions, scripts). */
   agentsConfig(taskId: string): Promise<Record<string, unknown> | undefined>;
 }
@@ -32,9 +41,11 @@ export class LauncherAgentRunner implements AgentRunner {
 
   async run(req: AgentRequest): Promise<AgentOutcome> {
     const agentsConfig = await this.d.agentsConfig(req.taskId);
+    const sid = launchSessionId(req.sessionId);
+    await this.d.sessions?.create({ id: sid, taskId: req.taskId, runId: req.runId, stepRowId: req.stepRowId, agent: req.agent, workspace: req.workspace, factoryId: this.d.factoryId ?? null });
     const handle = this.d.launcher.launch({
       agent: req.agent,
-      sessionId: launchSessionId(req.sessionId),
+      sessionId: sid,
       launchGeneration: 1,
       workspace: req.workspace,
       prompt: req.prompt,
@@ -43,6 +54,7 @@ export class LauncherAgentRunner implements AgentRunner {
       ...(req.resumeAgentSessionId ? { resumeAgentSessionId: req.resumeAgentSessionId } : {}),
       ...(agentsConfig ? { agentsConfig } : {}),
     });
+    await this.d.sessions?.onSpawned(sid, { launchGeneration: 1, pid: handle.pid }).catch(() => undefined);
     let timedOut = false;
     const stop = (): void => void handle.stop('stopped').catch(() => undefined);
     const timer = req.timeoutMs
