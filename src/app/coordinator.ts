@@ -12,6 +12,7 @@ import { newSecret } from '../store/token-repo.js';
 import { ensureHome, isAlive, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
 import { allRoutes } from './routes.js';
 import { workspaceService } from './workspaces.js';
+import { pipelineEngine, startEngineSweeps } from './engine.js';
 import { createFleet, fleetConfigFromEnv, startLocalFactories } from './fleet.js';
 import type { FleetConfig, FleetCoordinator } from '../fleet/coordinator.js';
 import { startLifecycle, type LifecycleRuntime } from './lifecycle.js';
@@ -82,11 +83,22 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     });
     const { url } = await api.listen(o.port, o.host);
     stack.push(() => api.close());
-    if (o.factories > 0 && o.executor) {
-      const local = await startLocalFactories({ fleet, count: o.factories, executor: o.executor, home: o.home.dir, logger: o.logger });
+    // The pipeline engine runs each task unless --executor names a demo executor (steps[:ms]).
+    const sweeps = startEngineSweeps(store, o.logger);
+    stack.push(async () => sweeps.stop());
+    if (o.factories > 0) {
+      const spec = o.executor ?? 'pipeline';
+      const workspaces = workspaceService(o.home.dir, store);
+      const executor =
+        spec === 'pipeline'
+          ? (factoryId: string) =>
+              pipelineEngine({
+                dir: join(o.home.dir, 'factories', factoryId), store, workspaces, sink: lifecycle.evidence, sessions: lifecycle.manager, factoryId,
+                stopHolder: async (taskId) => void (await fleet.act(taskId, 'cancel', { reason: 'run cancelled' }).catch(() => undefined)),
+              }).executor
+          : spec;
+      const local = await startLocalFactories({ fleet, count: o.factories, executor, home: o.home.dir, logger: o.logger });
       stack.push(() => local.close());
-    } else if (o.factories > 0) {
-      o.logger.warn('no executor configured: in-process factories not started', { hint: 'pass --executor (e.g. steps) until the pipeline engine is registered' });
     }
     writeDaemon(o.home, { url, pid: process.pid, startedAt: new Date().toISOString(), store: isPostgresUrl(target) ? 'postgres' : 'sqlite' });
     stack.push(async () => removeDaemon(o.home, process.pid));

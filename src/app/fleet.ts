@@ -9,6 +9,7 @@ import { LocalClient } from '../fleet/local-client.js';
 import { executorFrom } from '../fleet/executors.js';
 import { FleetStoreSql } from '../store/fleet-repo.js';
 import { SqliteOutbox } from '../store/fleet-outbox.js';
+import type { TaskExecutor } from '../ports/fleet.js';
 import type { SqlStore } from '../store/sql-store.js';
 
 const ENV_KNOBS: Array<[keyof Omit<FleetConfig, 'weights'>, string]> = [
@@ -54,8 +55,15 @@ export interface LocalFactories {
 }
 
 /** The in-process factories of `gantry up`: stable ids per home, so a restart reconciles their outboxes. */
-export async function startLocalFactories(o: { fleet: FleetCoordinator; count: number; executor: string; home: string; logger: Logger }): Promise<LocalFactories> {
-  const executor = executorFrom(o.executor);
+export async function startLocalFactories(o: {
+  fleet: FleetCoordinator;
+  count: number;
+  /** A named executor (`steps[:ms]`), or one built per factory (the pipeline engine). */
+  executor: string | ((factoryId: string) => TaskExecutor);
+  home: string;
+  logger: Logger;
+}): Promise<LocalFactories> {
+  const named = typeof o.executor === 'string' ? executorFrom(o.executor) : null;
   const factories: Factory[] = [];
   const outboxes: SqliteOutbox[] = [];
   for (let i = 1; i <= o.count; i++) {
@@ -68,7 +76,7 @@ export async function startLocalFactories(o: { fleet: FleetCoordinator; count: n
       capabilities: [],
       slots: 1,
       client: new LocalClient(o.fleet, id),
-      executor,
+      executor: named ?? (o.executor as (factoryId: string) => TaskExecutor)(id),
       outbox,
       heartbeatMs: o.fleet.config.heartbeatMs,
       renewEveryMs: Math.floor(o.fleet.config.leaseTtlMs / 3),

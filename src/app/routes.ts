@@ -9,6 +9,9 @@ import { systemRoutes } from '../api/routes/system.js';
 import { taskRoutes } from '../api/routes/tasks.js';
 import { tokenRoutes } from '../api/routes/tokens.js';
 import { uiRoutes } from '../api/routes/ui.js';
+import { runRoutes } from '../api/routes/runs.js';
+import { HumanActions } from '../engine/human-actions.js';
+import { RunRepoSql } from '../store/run-repo.js';
 import { checkpointRoutes } from '../api/routes/checkpoints.js';
 import type { WorkspacePort } from '../ports/workspace.js';
 import type { SqlStore } from '../store/sql-store.js';
@@ -39,10 +42,18 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
     ...uiRoutes(deps.store, deps.sessionLogsDir ? { transcripts: { logsDir: deps.sessionLogsDir, ...(deps.lifecycle ? { sessions: deps.lifecycle } : {}) } } : {}),
+    ...engineRoutes(deps.store, deps.fleet),
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces) : []),
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));
   return routes;
+}
+
+function engineRoutes(store: SqlStore, fleet: FleetCoordinator): Route[] {
+  const runs = new RunRepoSql(store);
+  // Cancelling a run a factory drives goes through the fleet: the holder is fenced and stops its sessions.
+  const stopHolder = async (taskId: string): Promise<void> => void (await fleet.act(taskId, 'cancel', { reason: 'run cancelled' }).catch(() => undefined));
+  return runRoutes(store, runs, new HumanActions({ store, runs, stopHolder }));
 }

@@ -5,6 +5,7 @@ import { registerUp } from './commands/up.js';
 import { registerInit } from './commands/init.js';
 import { registerTaskCommands } from './commands/tasks.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerRunCommands } from './commands/runs.js';
 import { registerCheckpointCommands } from './commands/checkpoints.js';
 import { registerFleetCommands } from './commands/fleet.js';
 import { registerSessionCommands } from './commands/sessions.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerInit(program);
   registerTaskCommands(program);
   registerDoctor(program);
+  registerRunCommands(program);
   registerCheckpointCommands(program);
   registerFleetCommands(program);
   registerSessionCommands(program);

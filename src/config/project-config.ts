@@ -4,6 +4,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { GantryError } from '../domain/errors.js';
 import { describeIssues, keysAt, type ConfigIssue } from './zod-errors.js';
+import { PipelinesSchema } from './pipeline.js';
 import { workspaceConfigSchema } from './workspace.js';
 import { reactionsSchema } from './reactions.js';
 import { notificationsSchema } from './notifications.js';
@@ -37,7 +38,7 @@ export const ProjectConfigSchema = z
       .default({ pipeline: 'standard', agent: 'scripted', maxAttempts: 3 }),
     checks: z.array(CheckSchema).default([]),
     workspace: workspaceConfigSchema.prefault({}),
-    pipelines: z.record(z.string().regex(/^[\w-]+$/), section).default({}),
+    pipelines: PipelinesSchema.default({}),
     /** Per-agent settings; each adapter validates its own entry when the project is loaded. */
     agents: z.record(z.string(), section).default({}),
     budgets: BudgetsSchema.default({}),

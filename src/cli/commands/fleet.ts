@@ -162,8 +162,7 @@ export function registerFleetCommands(program: Command): void {
 
   const actions: Array<[string, string]> = [
     ['requeue', 'put a task back in the queue (fences its current holder; keeps the checkpoint)'],
-    ['reject', 'give up on a task for good (dead letter; fences its holder)'],
-    ['cancel', 'cancel a task (fences its holder, which stops and quarantines its work)'],
+    // reject and cancel are in commands/runs.ts: they answer a parked run, else fall back to these operator actions.
     ['ship', 'mark a task shipped by hand (fences its holder; unblocks dependents)'],
   ];
   for (const [name, what] of actions) {

@@ -26,7 +26,7 @@ export function registerUp(program: Command): void {
     .option('--home <dir>', 'Gantry home directory (GANTRY_HOME, default ~/.gantry)')
     .option('--database <url>', 'postgres://… for a fleet (GANTRY_DATABASE_URL); default embedded SQLite in the home directory')
     .option('--factories <n>', 'in-process factories', intArg('--factories', 0, 64), 1)
-    .option('--executor <spec>', 'what the in-process factories run: steps[:ms] (demo) until the pipeline engine registers itself')
+    .option('--executor <spec>', 'what the in-process factories run: pipeline (default) or steps[:ms] (a demo that does no work)')
     .option('--json', 'print {url, pid, home} as JSON once serving')
     .addHelpText('after', examples(['gantry up', 'gantry up --port 4800 --home ./.gantry', 'gantry up --database postgres://gantry@db:5432/gantry --factories 0']))
     .action(

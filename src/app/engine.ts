@@ -1,0 +1,124 @@
+// Builds the pipeline engine for this process: run/budget/merge-intent repositories over the store,
+// the built-in step kinds, agents through the AgentLauncher, workspaces through the workspace port,
+// local-git SCM per project and the checks runner. `executor` is what a factory runs per task.
+import { join } from 'node:path';
+import { createAgentLauncher } from '../agents/launcher.js';
+import { validateConfig } from '../config/project-config.js';
+import { resolvePipelines } from '../config/pipeline.js';
+import { parseWorkspaceConfig } from '../config/workspace.js';
+import type { Amount } from '../domain/pipeline/budget.js';
+import { LauncherAgentRunner, type SessionRecords } from '../engine/agent-runner.js';
+import { SessionTable } from '../engine/dispatch.js';
+import { PipelineExecutor } from '../engine/driver.js';
+import { PipelineEngine, type ProjectSettings } from '../engine/engine.js';
+import { HumanActions } from '../engine/human-actions.js';
+import { builtinRegistry, type StepKindRegistry } from '../engine/registry.js';
+import { WorkspaceBridge } from '../engine/workspace-bridge.js';
+import type { ActivitySink } from '../ports/agent.js';
+import type { Scm } from '../ports/engine.js';
+import type { Project, Store } from '../ports/store.js';
+import type { WorkspacePort } from '../ports/workspace.js';
+import { ChecksRunner } from '../scm/checks-runner.js';
+import { LocalGitScm } from '../scm/local-git.js';
+import { BudgetRepoSql } from '../store/budget-repo.js';
+import { MergeIntentRepoSql } from '../store/merge-intent-repo.js';
+import { RunRepoSql } from '../store/run-repo.js';
+
+export interface EngineWiring {
+  /** The Gantry home (or a factory's own directory): logs go under <dir>/logs. */
+  dir: string;
+  store: Store;
+  workspaces: WorkspacePort;
+  /** Where agent evidence goes (the lifecycle's evidence sink). */
+  sink: ActivitySink;
+  /** The lifecycle's session records (the manager): every agent launch is registered there. */
+  sessions?: SessionRecords;
+  factoryId: string;
+  /** Replace the SCM adapter (hosted SCM, or crash injection in tests). */
+  scm?: (project: Project) => Scm;
+  /** What an agent step reserves against budgets when it does not say. */
+  reserve?: Amount;
+  /** Skip workspace setup commands (tests, benchmarks). */
+  lightweight?: boolean;
+  /** Stop the factory holding a task (the fleet's operator cancel). */
+  stopHolder?: (taskId: string) => Promise<void>;
+  registry?: StepKindRegistry;
+}
+
+export interface EngineParts {
+  engine: PipelineEngine;
+  executor: PipelineExecutor;
+  runs: RunRepoSql;
+  actions: HumanActions;
+  sessions: SessionTable;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+/** Pipelines (built-ins + the project's, validated against the registry), checks and budgets of a project. */
+export function projectSettings(registry: StepKindRegistry): (p: Project) => ProjectSettings {
+  return (p) => {
+    const cfg = validateConfig(p.config);
+    return { pipelines: resolvePipelines(cfg.pipelines, registry.specs()), checks: cfg.checks, budgets: cfg.budgets };
+  };
+}
+
+export function pipelineEngine(w: EngineWiring): EngineParts {
+  const { store } = w;
+  const runs = new RunRepoSql(store);
+  const registry = w.registry ?? builtinRegistry();
+  const launcher = createAgentLauncher({ logsDir: join(w.dir, 'logs', 'sessions'), sink: w.sink, clock: { now: () => Date.now() } });
+  const runner = new LauncherAgentRunner({
+    launcher,
+    ...(w.sessions ? { sessions: w.sessions } : {}),
+    agentsConfig: async (taskId) => {
+      const t = await store.tasks.get(taskId);
+      const p = t ? await store.projects.get(t.projectId) : undefined;
+      return p ? validateConfig(p.config).agents : undefined;
+    },
+  });
+  const sessions = new SessionTable(runner);
+  const engine = new PipelineEngine({
+    store,
+    runs,
+    budgets: new BudgetRepoSql(store),
+    merges: new MergeIntentRepoSql(store),
+    registry,
+    sessions,
+    workspace: new WorkspaceBridge(w.workspaces, store, (c) => parseWorkspaceConfig((c as { workspace?: unknown }).workspace ?? {}), w.lightweight ? { lightweight: true } : {}),
+    scmFor: w.scm ?? ((p) => new LocalGitScm(p.path)),
+    checks: new ChecksRunner(),
+    settings: projectSettings(registry),
+    logRoot: join(w.dir, 'logs', 'checks'),
+    ...(w.reserve ? { defaultReserve: w.reserve } : {}),
+  });
+  return {
+    engine,
+    runs,
+    sessions,
+    actions: new HumanActions({ store, runs, ...(w.stopHolder ? { stopHolder: w.stopHolder } : {}) }),
+    executor: new PipelineExecutor(engine, runs, w.factoryId, { sleep }),
+  };
+}
+
+/**
+ * Periodic engine housekeeping on the coordinator: requeue tasks answered while their factory was
+ * releasing them, and give budget-paused runs another try (they pause again if still over budget).
+ */
+export function startEngineSweeps(store: Store, log: { warn(msg: string, f?: Record<string, unknown>): void }, everyMs = 30_000): { stop(): void } {
+  const actions = new HumanActions({ store, runs: new RunRepoSql(store) });
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void Promise.all([actions.reconcile(), actions.resumeBudgetPaused()])
+      .catch((e: unknown) => log.warn('engine sweep failed', { err: String(e) }))
+      .finally(() => (busy = false));
+  }, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

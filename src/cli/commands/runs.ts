@@ -1,0 +1,81 @@
+// gantry approve · changes · reject · answer · review · merge · hold · retry · restart --from · cancel
+// Each is one POST /api/tasks/:id/run/:action; a run not waiting for it is refused with the reason.
+import type { Command } from 'commander';
+import { GantryError } from '../../domain/errors.js';
+import type { Task } from '../../domain/task.js';
+import { action, client, examples, withCommon, type CommonFlags } from '../common.js';
+import { emit } from '../output.js';
+
+interface RunView {
+  state: string;
+  currentStep: string | null;
+  waiting: { kind: string; question: string; options: string[] } | null;
+  failure: { kind: string; message: string; remedy: string } | null;
+}
+
+async function post(f: CommonFlags, id: string, act: string, body: Record<string, string> = {}): Promise<void> {
+  const r = await client(f).post<{ run: RunView; task: Task }>(`/api/tasks/${encodeURIComponent(id)}/run/${act}`, body);
+  emit(f, r, () => {
+    const w = r.run.waiting ? ` — waiting: ${r.run.waiting.question} (${r.run.waiting.options.join(' · ')})` : '';
+    const fail = r.run.failure ? ` — ${r.run.failure.kind}: ${r.run.failure.message}\n  remedy: ${r.run.failure.remedy}` : '';
+    return `${id}: ${act} → run ${r.run.state}${r.run.currentStep ? ` at ${r.run.currentStep}` : ''}, task ${r.task.stage}${w}${fail}`;
+  });
+}
+
+export function registerRunCommands(program: Command): void {
+  const simple: [string, string, string][] = [
+    ['approve', 'approve', 'approve the output a run waits on'],
+    ['retry', 'retry', 'resume a failed, cancelled or budget-paused run from the step that stopped it'],
+    ['merge', 'merge', 'merge a change waiting in merge review'],
+    ['hold', 'hold', 'keep a change in merge review (do not merge yet)'],
+  ];
+  for (const [name, act, desc] of simple) {
+    withCommon(program.command(`${name} <task>`))
+      .description(desc)
+      .action(action(async (id: string, f: CommonFlags) => post(f, id, act)));
+  }
+  withCommon(program.command('changes <task> <feedback>'))
+    .description('request changes: the producer re-runs with your feedback')
+    .addHelpText('after', examples(['gantry changes t-1a2b3c4d "add a test for the empty list"']))
+    .action(action(async (id: string, text: string, f: CommonFlags) => post(f, id, 'changes', { text })));
+  // `gantry reply <session>` (lifecycle) sends input to a running agent; a parked run is answered here.
+  withCommon(program.command('answer <task> <text>'))
+    .description("answer a parked run: an agent's decision (one of its options) or its needs-input question")
+    .addHelpText('after', examples(['gantry answer t-1a2b3c4d "use v2"']))
+    .action(
+      action(async (id: string, text: string, f: CommonFlags) => {
+        const { current } = await client(f).get<{ current: RunView | null }>(`/api/tasks/${encodeURIComponent(id)}/runs`);
+        return post(f, id, current?.waiting?.kind === 'needs_input' ? 'reply' : 'answer', { text });
+      }),
+    );
+  withCommon(program.command('review <task> <choice>'))
+    .description('resolve a review cap: more-round · proceed · stop (stop and reset)')
+    .action(action(async (id: string, choice: string, f: CommonFlags) => post(f, id, choice.replace('-', '_'))));
+  withCommon(program.command('restart <task>'))
+    .description('start a new run from a step, keeping the steps before it')
+    .requiredOption('--from <step>', 'the step id to restart from')
+    .addHelpText('after', examples(['gantry restart t-1a2b3c4d --from implement']))
+    .action(action(async (id: string, f: CommonFlags & { from: string }) => post(f, id, 'restart', { from: f.from })));
+  // reject and cancel: a pipeline answer when the run waits for a person (reject) or is live (cancel);
+  // otherwise the fleet's operator action (reject = dead letter, cancel = stop and fence the holder).
+  const fallback: [string, string, (run: RunView | null) => boolean][] = [
+    ['reject', 'reject the work waiting at a gate (the run fails); for a task not waiting, give it up for good (dead letter)', (r) => r?.state === 'parked'],
+    ['cancel', 'cancel the task: stop its sessions, checkpoint, release (fences the factory holding it)', (r) => r !== null && ['running', 'parked', 'paused'].includes(r.state)],
+  ];
+  for (const [name, what, pipelineOwns] of fallback) {
+    withCommon(program.command(`${name} <task> [reason]`))
+      .description(what)
+      .option('--reason <text>', 'why (recorded in the event log)')
+      .action(
+        action(async (id: string, reason: string | undefined, f: CommonFlags & { reason?: string }) => {
+          if (!/^[\w-]+$/.test(id)) throw new GantryError('validation', `not a task id: ${id}`, { hint: 'task ids look like t-1a2b3c4d; list them with `gantry ls`' });
+          const text = f.reason ?? reason;
+          const api = client(f);
+          const { current } = await api.get<{ current: RunView | null }>(`/api/tasks/${encodeURIComponent(id)}/runs`);
+          if (pipelineOwns(current)) return post(f, id, name, text ? { text } : {});
+          const r = await api.post<{ job: Task }>(`/api/fleet/jobs/${encodeURIComponent(id)}/actions/${name}`, text ? { reason: text } : {});
+          emit(f, { task: r.job }, () => `${r.job.id} → ${r.job.stage} (lease epoch ${r.job.leaseEpoch})`);
+        }),
+      );
+  }
+}

@@ -1,0 +1,99 @@
+// AgentRunner over the AgentLauncher port: launch the role's agent in the workspace, consume its
+// normalized events, and boil them down to the one outcome a step needs (text, question, review,
+// usage). Stops the agent when the step's signal aborts (cancel, lost lease) or its timeout passes.
+import type { AgentLauncher } from '../ports/agent.js';
+import type { NewSession } from '../ports/lifecycle.js';
+import type { AgentOutcome, AgentRequest, AgentRunner } from '../ports/engine.js';
+
+/** The lifecycle's session records: each launch gets one, so evidence, `gantry sessions` and reactions see it. */
+export interface SessionRecords {
+  create(s: NewSession): Promise<unknown>;
+  onSpawned(sessionId: string, f: { launchGeneration: number; pid?: number | null }): Promise<unknown>;
+}
+
+export interface LauncherRunnerDeps {
+  launcher: AgentLauncher;
+  sessions?: SessionRecords;
+  factoryId?: string;
+  /** The project's gantry.yaml `agents:` section for the task (binary, model, permissions, scripts). */
+  agentsConfig(taskId: string): Promise<Record<string, unknown> | undefined>;
+}
+
+const REVIEW = /```gantry-review\s*\n([\s\S]*?)\n?```/;
+
+/** A reviewer ends its reply with a fenced `gantry-review` JSON block (see REVIEW_CONVENTION). */
+export function parseReviewBlock(text: string): AgentOutcome['review'] | undefined {
+  const m = REVIEW.exec(text);
+  if (!m?.[1]) return undefined;
+  try {
+    const raw = JSON.parse(m[1]) as Record<string, unknown>;
+    return { score: raw.score, findings: raw.findings, summary: raw.summary };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Gantry session ids are `<run>:<idx>:<key>:<launch>`; agents get a filesystem-safe form. */
+export const launchSessionId = (id: string): string => id.replace(/[^\w.-]/g, '_');
+
+export class LauncherAgentRunner implements AgentRunner {
+  constructor(private readonly d: LauncherRunnerDeps) {}
+
+  async run(req: AgentRequest): Promise<AgentOutcome> {
+    const agentsConfig = await this.d.agentsConfig(req.taskId);
+    const sid = launchSessionId(req.sessionId);
+    await this.d.sessions?.create({ id: sid, taskId: req.taskId, runId: req.runId, stepRowId: req.stepRowId, agent: req.agent, workspace: req.workspace, factoryId: this.d.factoryId ?? null });
+    const handle = this.d.launcher.launch({
+      agent: req.agent,
+      sessionId: sid,
+      launchGeneration: 1,
+      workspace: req.workspace,
+      prompt: req.prompt,
+      role: req.role,
+      attempt: req.attempt,
+      ...(req.resumeAgentSessionId ? { resumeAgentSessionId: req.resumeAgentSessionId } : {}),
+      ...(agentsConfig ? { agentsConfig } : {}),
+    });
+    await this.d.sessions?.onSpawned(sid, { launchGeneration: 1, pid: handle.pid }).catch(() => undefined);
+    let timedOut = false;
+    const stop = (): void => void handle.stop('stopped').catch(() => undefined);
+    const timer = req.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          void handle.stop('timeout').catch(() => undefined);
+        }, req.timeoutMs)
+      : null;
+    if (req.signal.aborted) stop();
+    req.signal.addEventListener('abort', stop, { once: true });
+    let agentSessionId: string | null = req.resumeAgentSessionId ?? null;
+    const texts: string[] = [];
+    let question: AgentOutcome['question'];
+    let review: AgentOutcome['review'];
+    let tokens = 0;
+    let cost = 0;
+    let fatal: string | undefined;
+    let exit: { code: number | null; reason: string } = { code: null, reason: 'exited' };
+    try {
+      for await (const e of handle.events) {
+        if (e.type === 'session_started') agentSessionId = e.agentSessionId;
+        else if (e.type === 'message') {
+          texts.push(e.text);
+          review = parseReviewBlock(e.text) ?? review;
+        } else if (e.type === 'needs_input') question = { question: e.question, options: e.options ?? [] };
+        else if (e.type === 'turn_completed') {
+          tokens += (e.usage?.inputTokens ?? 0) + (e.usage?.outputTokens ?? 0);
+          cost += e.costUsd ?? 0;
+        } else if (e.type === 'error' && e.fatal) fatal = e.message;
+        else if (e.type === 'exited') exit = { code: e.code, reason: e.reason };
+      }
+    } finally {
+      req.signal.removeEventListener('abort', stop);
+      if (timer) clearTimeout(timer);
+    }
+    const base = { agentSessionId, text: texts.join('\n\n'), usage: { tokens, costUsd: cost }, ...(review ? { review } : {}) };
+    if (timedOut || exit.reason === 'timeout') return { ...base, status: 'failed', timedOut: true, error: 'the agent ran past its timeout' };
+    if (question && !fatal) return { ...base, status: 'needs_input', question };
+    if (fatal || exit.code !== 0 || exit.reason !== 'exited') return { ...base, status: 'failed', error: fatal ?? `the agent ended (${exit.reason}, exit ${String(exit.code)})` };
+    return { ...base, status: 'completed' };
+  }
+}

@@ -1,0 +1,51 @@
+// `checks`: runs the project's checks in the workspace. Red → a fixer agent gets the failing output
+// (log tails), then the checks run again, up to maxFixes; then the run fails with the evidence.
+import { BUILTIN_KINDS } from '../../domain/pipeline/kinds.js';
+import { STEP_DEFAULTS } from '../../domain/pipeline/builtins.js';
+import { fixLoop } from '../../domain/pipeline/fix-loop.js';
+import type { CheckResult } from '../../ports/engine.js';
+import type { StepContext, StepKind, Transition } from '../step-kind.js';
+import { agentOf, driveDispatch, taskBrief, timeoutMs } from './common.js';
+
+const summary = (rs: readonly CheckResult[]): Record<string, unknown>[] =>
+  rs.map((r) => ({ name: r.name, ok: r.ok, exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs, logFile: r.logFile, tail: r.tail }));
+
+async function advance(ctx: StepContext): Promise<Transition> {
+  const ks = ctx.step.kindState;
+  const fixes = Number(ks.fixes ?? 0);
+  const maxFixes = ctx.def.maxFixes ?? STEP_DEFAULTS.checksMaxFixes;
+  if (ks.phase === 'fixing') {
+    const spec = {
+      key: `fix-${fixes}`,
+      agent: agentOf(ctx),
+      role: ctx.def.role ?? 'fixer',
+      attempt: fixes,
+      prompt: `${taskBrief(ctx)}\n\n## Failing checks\n${(ks.results as Record<string, unknown>[]).filter((r) => !r.ok).map((r) => `### ${String(r.name)} (exit ${String(r.exitCode)}${r.timedOut ? ', timed out' : ''})\n\`\`\`\n${String(r.tail)}\n\`\`\``).join('\n\n')}\n\nMake these checks pass, then commit.`,
+      ...(timeoutMs(ctx.def) ? { timeoutMs: timeoutMs(ctx.def)! } : {}),
+    };
+    // Whatever the fixer did (even failing), the checks decide: run them again.
+    return driveDispatch(ctx, ks, spec, (o) => ({ type: 'update', kindState: { ...ks, dispatch: undefined, phase: 'check', lastFixer: o.status } }));
+  }
+  if (ks.phase !== 'checked') {
+    return {
+      type: 'work',
+      work: async () => {
+        const ws = await ctx.workspace.prepare(ctx.task.id);
+        const results = await ctx.checks.run(ws.path, ctx.checkSpecs, { logDir: `${ctx.logDir}/round-${fixes}`, signal: ctx.signal });
+        return { ...ks, phase: 'checked', results: summary(results), ok: results.every((r) => r.ok) };
+      },
+    };
+  }
+  const decision = fixLoop(ks.ok === true, fixes, maxFixes);
+  if (decision.type === 'pass') return { type: 'done', output: { checks: ks.results, fixes }, kindState: ks };
+  if (decision.type === 'fix') return { type: 'update', kindState: { ...ks, phase: 'fixing', fixes: decision.attempt } };
+  const failing = (ks.results as Record<string, unknown>[]).filter((r) => !r.ok);
+  return {
+    type: 'fail',
+    failure: { kind: 'checks_exhausted', message: `checks still failing after ${fixes} fix(es): ${failing.map((r) => String(r.name)).join(', ')}` },
+    kindState: ks,
+    notification: { kind: 'checks_exhausted', priority: 'high', title: `Checks still red on "${ctx.task.title}" after ${fixes} fix(es)`, detail: { step: ctx.def.id, failing } },
+  };
+}
+
+export const checksKind: StepKind = { spec: BUILTIN_KINDS.find((k) => k.kind === 'checks')!, advance };

@@ -1,0 +1,54 @@
+// EngineWorkspace over the workspace port: provision (or resume from the latest checkpoint) on first
+// use, checkpoint at step boundaries, and the diff a reviewer reads.
+import type { WorkspaceConfig } from '../config/workspace.js';
+import { notFound } from '../domain/errors.js';
+import type { EngineWorkspace } from '../ports/engine.js';
+import type { Store } from '../ports/store.js';
+import type { WorkspacePort } from '../ports/workspace.js';
+
+export class WorkspaceBridge implements EngineWorkspace {
+  constructor(
+    private readonly ws: WorkspacePort,
+    private readonly store: Store,
+    private readonly configOf: (projectConfig: Record<string, unknown>) => WorkspaceConfig,
+    private readonly opts: { lightweight?: boolean } = {},
+  ) {}
+
+  async prepare(taskId: string): Promise<{ path: string; branch: string; baseSha: string }> {
+    const live = await this.ws.get(taskId);
+    if (live) return live;
+    const task = await this.store.tasks.get(taskId);
+    if (!task) throw notFound('task', taskId);
+    const p = await this.store.projects.get(task.projectId);
+    if (!p) throw notFound('project', task.projectId);
+    return this.ws.provision({
+      taskId,
+      project: { id: p.id, name: p.name, path: p.path, defaultBranch: p.defaultBranch },
+      config: this.configOf(p.config),
+      resume: true,
+      ...(this.opts.lightweight ? { lightweight: true } : {}),
+    });
+  }
+
+  async checkpoint(taskId: string, step: string, reason: string): Promise<{ ref: string; sha: string; seq?: number } | null> {
+    if (!(await this.ws.get(taskId))) return null;
+    const r = await this.ws.checkpoint(taskId, { step, reason });
+    return { ref: r.checkpoint.ref, sha: r.checkpoint.sha, seq: r.checkpoint.seq };
+  }
+
+  async diff(taskId: string): Promise<string> {
+    await this.prepare(taskId);
+    await this.ws.checkpoint(taskId, { step: null, reason: 'review' });
+    return (await this.ws.diff(taskId, 'base', 'latest')).patch;
+  }
+
+  async release(taskId: string): Promise<void> {
+    if (await this.ws.get(taskId)) await this.ws.teardown(taskId, { checkpoint: true });
+  }
+
+  async guard(taskId: string, step: string, rules: { allow?: string[]; deny?: string[] }): Promise<{ blocked: boolean; violations: string[] }> {
+    if (!(await this.ws.get(taskId))) return { blocked: false, violations: [] };
+    const r = await this.ws.guard(taskId, { step, ...rules });
+    return { blocked: r.applied === 'blocked', violations: r.violations.map((v) => `${v.kind} ${v.paths.join(', ')}: ${v.detail}`) };
+  }
+}

@@ -1,0 +1,296 @@
+// Ports of the pipeline engine (DESIGN §6, §9): durable runs and steps, budgets, merge intents,
+// and the narrow outside world a step kind needs — run an agent role, a workspace, SCM, checks.
+import type { NewEvent } from '../domain/events.js';
+import type { Amount, BudgetScope, Limits } from '../domain/pipeline/budget.js';
+import type { PipelineDef, RunState, StepState, Waiting } from '../domain/pipeline/types.js';
+import type { Stage } from '../domain/task.js';
+
+// ---------------------------------------------------------------- runs and steps
+
+export interface RunRecord {
+  id: string;
+  taskId: string;
+  number: number;
+  pipeline: PipelineDef;
+  state: RunState;
+  currentStep: number;
+  waiting: Waiting | null;
+  failureKind: string | null;
+  failureMessage: string | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  pausedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  rev: number;
+}
+
+export type KindState = Record<string, unknown>;
+
+export interface StepRecord {
+  id: string;
+  runId: string;
+  idx: number;
+  stepId: string;
+  kind: string;
+  state: StepState;
+  attempts: number;
+  output: Record<string, unknown> | null;
+  kindState: KindState;
+  sessionId: string | null;
+  failureKind: string | null;
+  failureMessage: string | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  updatedAt: number;
+  rev: number;
+}
+
+export interface RunSnapshot {
+  run: RunRecord;
+  steps: StepRecord[];
+}
+
+/** The holder of a task's lease: every engine write while a factory drives is fenced by it. */
+export interface Fence {
+  taskId: string;
+  epoch: number;
+  factoryId: string;
+}
+
+export interface StepPatch {
+  idx: number;
+  state?: StepState;
+  attempts?: number;
+  output?: Record<string, unknown> | null;
+  kindState?: KindState;
+  sessionId?: string | null;
+  failure?: { kind: string; message: string };
+  /** Set-once stamps: a replay never moves them. */
+  markStarted?: boolean;
+  markFinished?: boolean;
+  /** A deliberate re-run (rework, restart): clears finished_at and the failure. */
+  reopen?: boolean;
+}
+
+export interface RunPatch {
+  state?: RunState;
+  currentStep?: number;
+  waiting?: Waiting | null;
+  /** First failure wins: ignored when the run already has one. */
+  failure?: { kind: string; message: string };
+  markStarted?: boolean;
+  markFinished?: boolean;
+  markPaused?: boolean;
+}
+
+export interface NotificationDraft {
+  kind: string;
+  priority: 'low' | 'normal' | 'high' | 'urgent';
+  title: string;
+  detail: Record<string, unknown>;
+  /** De-duplication key: the same signature is raised once. */
+  signature: string;
+}
+
+/** What a parked or finished run does to its task when no factory holds the lease (human actions). */
+export interface TaskPatch {
+  stage: Stage;
+  blockedReason?: 'awaiting_human' | 'budget' | null;
+  failure?: { kind: string; message: string };
+  /** Applied only when the task is in one of these stages (e.g. parked = blocked); otherwise skipped. */
+  onlyFrom: Stage[];
+}
+
+export interface RunChange {
+  runId: string;
+  expectedRev: number;
+  run?: RunPatch;
+  steps?: StepPatch[];
+  task?: TaskPatch;
+  notifications?: NotificationDraft[];
+  events: NewEvent[];
+}
+
+export interface RunRepo {
+  /** Starts run n+1 of a task; steps before `keepUntil` copy their finished state and output from `from`. */
+  create(opts: {
+    taskId: string;
+    pipeline: PipelineDef;
+    from?: RunSnapshot;
+    keepUntil?: number;
+    fence: Fence | null;
+    event: NewEvent;
+    /** Retry/restart: the previous run is closed (cancelled unless already final) in the same transaction. */
+    supersede?: string;
+    /** Retry/restart: put the task back in the queue; refused (conflict) unless it is in one of these stages. */
+    requeueFrom?: Stage[];
+  }): Promise<RunSnapshot>;
+  load(runId: string): Promise<RunSnapshot | undefined>;
+  /** The task's current run (tasks.current_run_id). */
+  current(taskId: string): Promise<RunSnapshot | undefined>;
+  list(taskId: string): Promise<RunRecord[]>;
+  /**
+   * Applies one transition atomically: compare-and-set on the run's rev and, when `fence` is given,
+   * on the task's lease epoch and holder. Throws `conflict` (rev) or `stale_epoch` (fence) and
+   * changes nothing otherwise.
+   */
+  commit(change: RunChange, fence: Fence | null): Promise<RunSnapshot>;
+}
+
+// ---------------------------------------------------------------- budgets
+
+export interface ReserveRequest {
+  /** Idempotency key: one reservation per step attempt, so a replay never double-reserves. */
+  id: string;
+  taskId: string;
+  projectId: string;
+  runId: string;
+  stepRowId: string;
+  amount: Amount;
+  limits: Partial<Record<BudgetScope, Limits>>;
+}
+
+export type ReserveResult = { ok: true; id: string } | { ok: false; scope: BudgetScope; reason: string };
+
+export interface BudgetRepo {
+  /** Checks every configured scope and reserves in one transaction (no overshoot under concurrency). */
+  reserve(req: ReserveRequest): Promise<ReserveResult>;
+  /** Replaces the reservation by the actual usage (idempotent). */
+  settle(id: string, actual: Amount): Promise<void>;
+  /** Drops an unused reservation (step never ran). Idempotent. */
+  release(id: string): Promise<void>;
+  /** Reservations currently held (for tests and the dashboard). */
+  held(): Promise<number>;
+}
+
+// ---------------------------------------------------------------- merge intents
+
+export interface MergeIntent {
+  id: string;
+  taskId: string;
+  runId: string;
+  epoch: number;
+  baseBranch: string;
+  expectedBaseSha: string;
+  headSha: string;
+  state: 'intent' | 'merged' | 'aborted';
+  mergedSha: string | null;
+}
+
+export interface MergeIntentRepo {
+  /** Recorded before the irreversible update, fenced by the lease in the same statement (stale_epoch otherwise). */
+  record(i: Omit<MergeIntent, 'id' | 'state' | 'mergedSha' | 'epoch'>, fence: Fence): Promise<MergeIntent>;
+  markMerged(id: string, mergedSha: string): Promise<void>;
+  markAborted(id: string, reason: string): Promise<void>;
+  forTask(taskId: string): Promise<MergeIntent[]>;
+}
+
+// ---------------------------------------------------------------- agents
+
+export interface AgentRequest {
+  /** Gantry's session id, chosen by the engine and persisted before the launch. */
+  sessionId: string;
+  taskId: string;
+  runId: string;
+  stepRowId: string;
+  agent: string;
+  role: string;
+  prompt: string;
+  workspace: string;
+  /** 1-based attempt/round (scripted agents pick their script by it). */
+  attempt: number;
+  /** Continue the agent's own conversation (answers to needs-input). */
+  resumeAgentSessionId?: string;
+  timeoutMs?: number;
+  signal: AbortSignal;
+}
+
+export interface AgentOutcome {
+  status: 'completed' | 'needs_input' | 'failed' | 'lost';
+  agentSessionId: string | null;
+  /** The final text (plan, summary …). */
+  text: string;
+  question?: { question: string; options: string[] };
+  /** A review the agent reported (raw; the engine normalizes). */
+  review?: { score?: unknown; findings?: unknown; summary?: unknown };
+  usage: { tokens: number; costUsd: number };
+  error?: string;
+  timedOut?: boolean;
+}
+
+/** "Run this role with this prompt in this workspace and give me the outcome." */
+export interface AgentRunner {
+  run(req: AgentRequest): Promise<AgentOutcome>;
+}
+
+// ---------------------------------------------------------------- workspace
+
+export interface EngineWorkspace {
+  /** The task's workspace on this factory, provisioned (or resumed from its checkpoint) on first use. */
+  prepare(taskId: string): Promise<{ path: string; branch: string; baseSha: string }>;
+  /** Checkpoint at a step boundary; returns the pointer the lease release carries. */
+  checkpoint(taskId: string, step: string, reason: string): Promise<{ ref: string; sha: string; seq?: number } | null>;
+  /** Unified diff of the task's work against its base (for reviewers). */
+  diff(taskId: string): Promise<string>;
+  /** Stop using the workspace (cancel): checkpoint then remove. */
+  release?(taskId: string): Promise<void>;
+  /** Changes outside the step's allow/deny globs (and the project's guard): blocked, reverted or warned. */
+  guard?(taskId: string, step: string, rules: { allow?: string[]; deny?: string[] }): Promise<{ blocked: boolean; violations: string[] }>;
+}
+
+// ---------------------------------------------------------------- SCM (DESIGN §9)
+
+/** A change: a branch proposed for base. Local git: a branch plus this record; GitHub: a pull request. */
+export interface Change {
+  taskId: string;
+  branch: string;
+  base: string;
+  /** Adapter reference (PR number/URL); null for local git. */
+  ref: string | null;
+}
+
+export interface Mergeability {
+  clean: boolean;
+  conflicts: string[];
+  baseSha: string;
+  headSha: string;
+  /** Human-readable evidence (merge-tree messages) for a resolver and a notification. */
+  detail: string;
+}
+
+export type ChangeState = 'open' | 'merged' | 'closed';
+
+export interface Scm {
+  /** Publish the workspace branch where `merge` can see it (no-op when the workspace shares the repo). */
+  pushBranch(workspace: string, branch: string): Promise<{ headSha: string }>;
+  openChange(c: { taskId: string; branch: string; base: string; title: string }): Promise<Change>;
+  changeState(c: Change): Promise<{ state: ChangeState; headSha: string; mergedSha: string | null }>;
+  mergeability(c: Change): Promise<Mergeability>;
+  /** Merge only if the branch head is `expectedHeadSha` and base is `expectedBaseSha`; never twice. */
+  merge(c: Change, opts: { expectedHeadSha: string; expectedBaseSha: string; message: string }): Promise<{ mergedSha: string; alreadyMerged: boolean }>;
+}
+
+// ---------------------------------------------------------------- checks
+
+export interface CheckSpec {
+  name: string;
+  run: string;
+  /** Seconds. */
+  timeout: number;
+}
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  logFile: string;
+  /** The end of the output, for a fixer's prompt and a notification. */
+  tail: string;
+}
+
+export interface Checks {
+  run(workspace: string, checks: readonly CheckSpec[], opts: { logDir: string; signal?: AbortSignal }): Promise<CheckResult[]>;
+}

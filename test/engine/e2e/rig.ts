@@ -1,0 +1,65 @@
+// The real parts wired the way a factory runs them: store, fleet coordinator, factory runtime,
+// workspace service over real git, the scripted agent as a real child process, local-git SCM and
+// the checks runner — with the pipeline engine as the factory's executor.
+import { mkdirSync } from 'node:fs';
+import { pipelineEngine, type EngineParts } from '../../../src/app/engine.js';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { Factory } from '../../../src/fleet/factory.js';
+import { LocalClient } from '../../../src/fleet/local-client.js';
+import { FleetCoordinator, type FleetConfig } from '../../../src/fleet/coordinator.js';
+import { CheckpointRepoSql } from '../../../src/store/checkpoint-repo.js';
+import { FleetStoreSql } from '../../../src/store/fleet-repo.js';
+import { SqliteOutbox } from '../../../src/store/fleet-outbox.js';
+import type { SqlStore } from '../../../src/store/sql-store.js';
+import { WorkspaceService } from '../../../src/workspace/workspace-service.js';
+import type { Project } from '../../../src/ports/store.js';
+import type { Scm } from '../../../src/ports/engine.js';
+import type { Amount } from '../../../src/domain/pipeline/budget.js';
+
+export function fleet(store: SqlStore, config: Partial<FleetConfig> = {}): FleetCoordinator {
+  return new FleetCoordinator({ fleet: new FleetStoreSql(store), tasks: store.tasks, projects: store.projects, tokens: store.tokens, events: store.events, config });
+}
+
+export type { EngineParts };
+
+export function engineParts(store: SqlStore, home: string, factoryId: string, o: { scm?: (p: Project) => Scm; reserve?: Amount; stopHolder?: (taskId: string) => Promise<void> } = {}): EngineParts {
+  mkdirSync(home, { recursive: true });
+  const workspaces = new WorkspaceService({ home, store, checkpoints: new CheckpointRepoSql(store), clock: { now: () => Date.now() } });
+  return pipelineEngine({
+    dir: home, store, workspaces, factoryId, lightweight: true,
+    sink: { activity: () => undefined, runtime: () => undefined },
+    ...(o.scm ? { scm: o.scm } : {}), ...(o.reserve ? { reserve: o.reserve } : {}), ...(o.stopHolder ? { stopHolder: o.stopHolder } : {}),
+  });
+}
+
+export function startFactory(c: FleetCoordinator, parts: EngineParts, home: string, factoryId: string, slots = 2): Factory {
+  const f = new Factory({
+    factoryId,
+    capabilities: [],
+    slots,
+    client: new LocalClient(c, factoryId),
+    executor: parts.executor,
+    outbox: new SqliteOutbox(join(home, `${factoryId}.outbox.db`)),
+    heartbeatMs: 200,
+    pollMs: 200,
+    renewEveryMs: 300,
+    drainGraceMs: 10_000,
+  });
+  return f;
+}
+
+export async function addProject(store: SqlStore, name: string, repo: string, yaml: string): Promise<Project> {
+  return store.projects.create({ name, path: repo, defaultBranch: 'main', config: parseYaml(yaml) as Record<string, unknown> });
+}
+
+/** Polls `check` until it returns a value, or fails with what it waited for. */
+export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
