@@ -28,7 +28,7 @@ export interface RouteDeps {
   fleet: FleetCoordinator;
   lifecycle?: LifecycleManager;
   /** Where this process's agent launcher writes session logs: enables the dashboard's transcripts. */
-  sessionLogsDir?: string;
+  sessionLogDirs?: () => string[];
   /** Agent activity hooks (absent until the factory runs agents in this process). */
   agentHooks?: AgentHookDeps;
 }
@@ -41,7 +41,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...taskRoutes(deps.store),
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
-    ...uiRoutes(deps.store, deps.sessionLogsDir ? { transcripts: { logsDir: deps.sessionLogsDir, ...(deps.lifecycle ? { sessions: deps.lifecycle } : {}) } } : {}),
+    ...uiRoutes(deps.store, deps.sessionLogDirs ? { transcripts: { logDirs: deps.sessionLogDirs, ...(deps.lifecycle ? { sessions: deps.lifecycle } : {}) } } : {}),
     ...engineRoutes(deps.store, deps.fleet),
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces) : []),
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),

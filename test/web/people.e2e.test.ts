@@ -11,7 +11,7 @@ import { makeRepo } from '../support/git.js';
 import { browserUnavailable, launchBrowser, signedIn, shot } from './browser.js';
 import { ActivityHub } from '../../src/agents/activity/hub.js';
 import { createAgentLauncher } from '../../src/agents/launcher.js';
-import { sessionLogsDir } from '../../src/app/coordinator.js';
+import { sessionLogDirs } from '../../src/app/coordinator.js';
 import { resolveHome } from '../../src/app/home.js';
 import { collect, sandbox } from '../agents/support.js';
 
@@ -48,7 +48,7 @@ describe('needs-you and notifications in a browser', { skip: unavailable ?? fals
     await m.onSpawned(s.id, { launchGeneration: 1 });
     const box = sandbox('people');
     t.after(() => box.cleanup());
-    const launcher = createAgentLauncher({ logsDir: sessionLogsDir(resolveHome(api.home)), sink: new ActivityHub(), clock: Date });
+    const launcher = createAgentLauncher({ logsDir: sessionLogDirs(resolveHome(api.home))[0]!, sink: new ActivityHub(), clock: Date });
     const script = [{ say: 'Payments v1 is called in three places.' }, { run: 'echo grep -rn v1/payments' }, { ask: { question: 'Keep the v1 fallback for refunds?', options: ['yes', 'no'] } }];
     await collect(launcher.launch({ agent: 'scripted', sessionId: s.id, launchGeneration: 1, workspace: box.workspace, prompt: 'go', role: 'implementer', agentsConfig: { scripted: { roles: { implementer: script } } } }));
     const posted = await api.req('POST', `/api/sessions/${s.id}/observations`, { kind: 'activity', value: 'waiting_input', source: 'hook', launchGeneration: 1 });

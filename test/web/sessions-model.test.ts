@@ -17,6 +17,11 @@ describe('web session rows', () => {
     assert.equal(sessionRows(task('blocked'), [], [dispatched(1, 'a', 'plan')])[0]!.running, false, 'parked: nothing runs');
   });
 
+  it("merges the engine's dispatched id with the lifecycle record the launcher named without colons", () => {
+    const rows = sessionRows(task('building'), [session('r-1_0_k_1', 'working', 9)], [dispatched(5, 'r-1:0:k:1', 'implement')]);
+    assert.deepEqual(rows.map((r) => [r.id, r.display, r.label]), [['r-1_0_k_1', 'working', 'implement · implementer']]);
+  });
+
   it('a lifecycle record wins for status and messaging, keeping the step label', () => {
     const rows = sessionRows(task('building'), [session('b', 'needs_input', 9), session('c', 'done', 3)], [dispatched(5, 'b', 'implement')]);
     assert.deepEqual(rows.map((r) => [r.id, r.display, r.messageable, r.label]), [['b', 'needs_input', true, 'implement · implementer'], ['c', 'done', false, null]]);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ActivityHub } from '../../src/agents/activity/hub.js';
 import { createAgentLauncher } from '../../src/agents/launcher.js';
-import { sessionLogsDir } from '../../src/app/coordinator.js';
+import { sessionLogDirs } from '../../src/app/coordinator.js';
 import { resolveHome } from '../../src/app/home.js';
 import { entryOf, transcriptOf, type Transcript } from '../../src/api/transcript.js';
 import type { Task } from '../../src/domain/task.js';
@@ -54,7 +54,7 @@ describe('agent transcripts', () => {
       const s = await m.create({ taskId: task.id, agent: 'scripted' });
       await m.onSpawned(s.id, { launchGeneration: 1 });
       // The launcher writes the log where this coordinator's factories write theirs.
-      const launcher = createAgentLauncher({ logsDir: sessionLogsDir(resolveHome(api.home)), sink: new ActivityHub(), clock: Date });
+      const launcher = createAgentLauncher({ logsDir: sessionLogDirs(resolveHome(api.home))[0]!, sink: new ActivityHub(), clock: Date });
       const agentsConfig = { scripted: { roles: { implementer: [{ say: 'Adding the coupon field' }, { run: 'echo building' }, { write: { path: 'c.txt', content: 'c\n' } }, { commit: 'add coupon' }] } } };
       await collect(launcher.launch({ agent: 'scripted', sessionId: s.id, launchGeneration: 1, workspace: box.workspace, prompt: 'go', role: 'implementer', agentsConfig }));
 
@@ -77,7 +77,7 @@ describe('agent transcripts', () => {
       const task = (await api.req('POST', '/api/tasks', { title: 'engine run', project })).body.task as Task;
       const id = 'r-abc:2:k1:1'; // the engine's session id; the launcher names the log directory without colons
       await api.coordinator.store.write(async (tx) => tx.emit({ type: 'session.dispatched', taskId: task.id, sessionId: id, payload: { step: 'implement', idx: 2, role: 'implementer', agent: 'scripted', launch: 1 } }));
-      const launcher = createAgentLauncher({ logsDir: sessionLogsDir(resolveHome(api.home)), sink: new ActivityHub(), clock: Date });
+      const launcher = createAgentLauncher({ logsDir: sessionLogDirs(resolveHome(api.home))[0]!, sink: new ActivityHub(), clock: Date });
       const agentsConfig = { scripted: { roles: { implementer: [{ say: 'Engine-dispatched hello' }] } } };
       await collect(launcher.launch({ agent: 'scripted', sessionId: id.replace(/[^\w.-]/g, '_'), launchGeneration: 1, workspace: box.workspace, prompt: 'go', role: 'implementer', agentsConfig }));
       const r = await api.req('GET', `/api/ui/sessions/${encodeURIComponent(id)}/transcript`);

@@ -43,11 +43,11 @@ export interface SessionLookup {
 
 export interface UiDeps {
   /**
-   * Where the agent launcher writes session logs (`<logsDir>/<session>/<generation>.log`), and the
+   * Where agent launchers on this host write session logs (`<dir>/<session>/<generation>.log`), and the
    * lifecycle's session records when there are any. Sessions the pipeline engine dispatched are
    * found through their `session.dispatched` event (agent named there, one launch each).
    */
-  transcripts?: { logsDir: string; sessions?: SessionLookup };
+  transcripts?: { logDirs: () => readonly string[]; sessions?: SessionLookup };
 }
 
 /** The directory name a session id gets under logsDir (the launcher's own rule). */
@@ -81,7 +81,8 @@ export function uiRoutes(store: Store & { db: SqlRunner }, deps: UiDeps = {}): R
               const s = await sessionAgent(store.db, t.sessions, params.id);
               if (!s) throw notFound('session', params.id);
               const generation = query.generation ?? s.launchGeneration;
-              const tr = generation > 0 ? readTranscript(t.logsDir, logDirName(params.id), generation, s.agent) : null;
+              let tr = null;
+              for (const dir of generation > 0 ? t.logDirs() : []) if ((tr = readTranscript(dir, logDirName(params.id), generation, s.agent))) break;
               if (!tr) throw notFound('transcript', `${params.id} (launch ${generation})`, 'the log lives on the host that ran the agent; `gantry up` serves the logs of its own factories');
               return { body: { transcript: tr, agent: s.agent } };
             },

@@ -15,13 +15,17 @@ export interface SessionRow {
 
 const LEASED = new Set(['assigned', 'building', 'review', 'testing']);
 
+/** The engine's session id as the launcher and the lifecycle record name it (no colons). */
+export const launchId = (id: string): string => id.replace(/[^\w.-]/g, '_');
+
 export function sessionRows(task: Task, sessions: readonly Session[], events: readonly GantryEvent[]): SessionRow[] {
   const rows = new Map<string, SessionRow>();
   const dispatched = events.filter((e) => e.type === 'session.dispatched' && e.sessionId);
   dispatched.forEach((e, i) => {
     const p = e.payload as { agent?: string; step?: string; role?: string };
     const running = i === dispatched.length - 1 && LEASED.has(task.stage);
-    rows.set(e.sessionId!, { id: e.sessionId!, agent: p.agent ?? 'agent', label: [p.step, p.role].filter(Boolean).join(' · ') || null, display: running ? 'working' : 'finished', running, messageable: false, at: e.at });
+    const id = launchId(e.sessionId!);
+    rows.set(id, { id, agent: p.agent ?? 'agent', label: [p.step, p.role].filter(Boolean).join(' · ') || null, display: running ? 'working' : 'finished', running, messageable: false, at: e.at });
   });
   for (const s of sessions) {
     const running = s.state !== 'done' && s.state !== 'terminated';
