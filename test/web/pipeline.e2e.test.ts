@@ -78,7 +78,6 @@ describe('the pipeline answered from the dashboard', { skip: unavailable ?? fals
     await sessions.locator('details.session-log summary').nth(1).click();
     await sessions.getByText('Sessions need a store.').first().waitFor();
     await sessions.getByText('write store.txt').first().waitFor();
-    await shot(page, 'shipped');
     await context.close();
   });
 
