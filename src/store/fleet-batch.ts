@@ -1,8 +1,7 @@
 // Group commit for the fleet's hot writes. Concurrent claims, reports, renewals and releases that
 // arrive while a transaction is committing are run together in the next one, each inside its own
 // SAVEPOINT: every unit still decides ownership with its own conditional statement, and a unit that
-// fails rolls back alone (its events discarded). One commit, one event-order lock, one fsync for the
-// batch — that lock is held through commit, so without batching every fleet write waits in single file.
+// fails rolls back alone (its events discarded). One commit and one fsync for the whole batch.
 import type { NewEvent } from '../domain/events.js';
 import { isGantryError } from '../domain/errors.js';
 import type { Store, WriteTx } from '../ports/store.js';
@@ -22,8 +21,8 @@ export class WriteCombiner {
   private running = 0;
 
   /**
-   * `lanes` transactions may be open at once (PostgreSQL overlaps their statements and serializes only
-   * their event append and commit; SQLite has one writer, so one lane).
+   * `lanes` transactions may be open at once (PostgreSQL runs them in parallel; SQLite has one
+   * writer, so one lane).
    */
   constructor(
     private readonly store: Store,
