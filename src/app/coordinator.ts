@@ -1,6 +1,6 @@
 // `gantry up`: open the store, make sure an admin token exists, serve the API and dashboard,
 // and announce ourselves in daemon.json. Everything it starts, `close()` stops in reverse.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApiServer } from '../api/server.js';
@@ -44,6 +44,14 @@ export interface Coordinator {
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
+/** Where this host's agents write session logs: `<home>/logs/sessions`, and each in-process factory's own. */
+export function sessionLogDirs(home: HomeLayout): string[] {
+  const dirs = [join(home.logs, 'sessions')];
+  const factories = join(home.dir, 'factories');
+  if (existsSync(factories)) for (const f of readdirSync(factories)) dirs.push(join(factories, f, 'logs', 'sessions'));
+  return dirs;
+}
+
 export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinator> {
   ensureHome(o.home);
   const running = readDaemon(o.home);
@@ -73,7 +81,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     const lifecycle = await startLifecycle({ store, logger: o.logger });
     stack.push(() => lifecycle.close());
     const api = createApiServer({
-      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store) }),
+      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store), sessionLogDirs: () => sessionLogDirs(o.home) }),
       tokens: store.tokens,
       logger: o.logger,
       ...(existsSync(WEB_DIST) ? { site: { dir: WEB_DIST } } : {}),

@@ -8,6 +8,7 @@ import { projectRoutes } from '../api/routes/projects.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { taskRoutes } from '../api/routes/tasks.js';
 import { tokenRoutes } from '../api/routes/tokens.js';
+import { uiRoutes } from '../api/routes/ui.js';
 import { runRoutes } from '../api/routes/runs.js';
 import { HumanActions } from '../engine/human-actions.js';
 import { RunRepoSql } from '../store/run-repo.js';
@@ -26,6 +27,8 @@ export interface RouteDeps {
   workspaces?: WorkspacePort;
   fleet: FleetCoordinator;
   lifecycle?: LifecycleManager;
+  /** Where this process's agent launcher writes session logs: enables the dashboard's transcripts. */
+  sessionLogDirs?: () => string[];
   /** Agent activity hooks (absent until the factory runs agents in this process). */
   agentHooks?: AgentHookDeps;
 }
@@ -38,6 +41,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...taskRoutes(deps.store),
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
+    ...uiRoutes(deps.store, deps.sessionLogDirs ? { transcripts: { logDirs: deps.sessionLogDirs, ...(deps.lifecycle ? { sessions: deps.lifecycle } : {}) } } : {}),
     ...engineRoutes(deps.store, deps.fleet),
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces) : []),
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),

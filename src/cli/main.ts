@@ -9,6 +9,9 @@ import { registerRunCommands } from './commands/runs.js';
 import { registerCheckpointCommands } from './commands/checkpoints.js';
 import { registerFleetCommands } from './commands/fleet.js';
 import { registerSessionCommands } from './commands/sessions.js';
+import { registerLogs } from './commands/logs.js';
+import { registerCompletion } from './commands/completion.js';
+import { registerWait } from './commands/wait.js';
 import { registerAttach } from './commands/attach.js';
 
 export function buildProgram(): Command {
@@ -26,6 +29,9 @@ export function buildProgram(): Command {
   registerCheckpointCommands(program);
   registerFleetCommands(program);
   registerSessionCommands(program);
+  registerLogs(program);
+  registerWait(program);
+  registerCompletion(program);
   registerAttach(program);
   program.addHelpText('after', '\nStart here:\n  $ gantry up            # coordinator + dashboard on embedded SQLite\n  $ gantry init          # in your repository\n  $ gantry add "title"   # submit a task\n');
   return program;

@@ -1,0 +1,47 @@
+// Test support for the dashboard: Debian's Chromium driven by playwright-core. Nothing here
+// sleeps: callers wait on page conditions.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Daemon } from './daemon.js';
+export { startDaemon, type Daemon } from './daemon.js';
+
+export const CHROMIUM = process.env.GANTRY_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p)) ?? null;
+export const WEB_BUILT = existsSync(new URL('../../web/dist/index.html', import.meta.url));
+
+/** Why browser tests cannot run here, or null. CI installs Chromium, so there it is a failure, not a skip. */
+export function browserUnavailable(): string | null {
+  if (!CHROMIUM) return 'Chromium is not installed (apt-get install chromium)';
+  if (!WEB_BUILT) return 'the dashboard is not built (npm run build:web)';
+  return null;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM!,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+/** A signed-in page: the one-click login link puts the token in the fragment, never in a request. */
+export async function signedIn(browser: Browser, d: Pick<Daemon, 'url' | 'token'>, path = '/', viewport = { width: 1400, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
+  const page = await context.newPage();
+  await page.goto(`${d.url}${path}#token=${encodeURIComponent(d.token)}`);
+  await page.locator('[data-testid="conn"].conn-live').waitFor();
+  return { context, page };
+}
+
+/**
+ * Screenshots for the README and docs: docs/screenshots/<name>.png, rewritten by every run so they
+ * always show the current dashboard. GANTRY_SCREENSHOTS_DIR sends them elsewhere (e.g. a temp dir,
+ * to keep a working tree clean).
+ */
+export const SHOTS_DIR = process.env.GANTRY_SCREENSHOTS_DIR || fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+export async function shot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
+  mkdirSync(SHOTS_DIR, { recursive: true });
+  await page.screenshot({ path: join(SHOTS_DIR, `${name}.png`), ...(opts.fullPage ? { fullPage: true } : {}) });
+}

@@ -1,0 +1,199 @@
+// What the dashboard reads from the API. Task and event shapes come from the domain itself so the
+// two never drift; the rest are the fields the pages use from routes other areas own.
+export type { Stage, Task, BlockedReason } from '../../../src/domain/task.js';
+export { STAGES, TERMINAL_STAGES } from '../../../src/domain/task.js';
+export type { GantryEvent } from '../../../src/domain/events.js';
+import type { Task } from '../../../src/domain/task.js';
+
+export interface Project {
+  id: string;
+  name: string;
+  path: string;
+  defaultBranch: string;
+  config: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+  rev: number;
+}
+
+export interface TaskPage {
+  tasks: Task[];
+  nextCursor: string | null;
+}
+
+export interface BoardSnapshot {
+  /** Every task not in a terminal stage, plus the most recent terminal ones. */
+  tasks: Task[];
+  /** The last event seq committed before the tasks were read: follow the stream from here. */
+  seq: number;
+  truncated: boolean;
+  /** Why each parked run waits, by task id (from its latest run.parked event). */
+  parks?: Record<string, { waiting: string; step: string | null; options: string[] }>;
+}
+
+export interface WhoAmI {
+  id?: string;
+  name?: string;
+  role?: string;
+}
+
+export interface FactoryLease {
+  taskId: string;
+  epoch: number;
+  stage: string;
+  expiresAt: number;
+}
+
+export interface Factory {
+  id: string;
+  name: string;
+  capabilities: string[];
+  health: Record<string, unknown>;
+  load: Record<string, unknown>;
+  slots: number;
+  drain: boolean;
+  state: string;
+  live: boolean;
+  lastHeartbeatAt: number | null;
+  lastClaimAt: number | null;
+  createdAt: number;
+  leases: FactoryLease[];
+}
+
+export interface Quarantine {
+  taskId: string;
+  epoch: number;
+  factoryId: string;
+  reason: string;
+  at?: number;
+}
+
+export interface FleetMetrics {
+  at: number;
+  version: number;
+  queueDepth: number;
+  stages: Partial<Record<string, number>>;
+  oldestQueuedAgeMs: number | null;
+  factories: { total: number; live: number; stale: number; draining: number };
+  seats: { total: number; used: number };
+  alerts: Array<{ kind: string; message: string }>;
+}
+
+export interface Notification {
+  id: string;
+  taskId: string | null;
+  runId: string | null;
+  sessionId: string | null;
+  kind: string;
+  priority: string;
+  state: 'raised' | 'escalated' | 'acknowledged' | 'resolved';
+  title: string;
+  detail: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Session {
+  id: string;
+  taskId: string | null;
+  runId: string | null;
+  agent: string;
+  factoryId: string | null;
+  /** not_started · working · needs_input · stuck · detecting · done · terminated */
+  state: string;
+  reason: string | null;
+  /** Derived on read: spawning · working · idle · needs_input · blocked · stuck · detecting · done · exited · killed … */
+  display: string;
+  launchGeneration: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type OperatorAction = 'requeue' | 'reject' | 'cancel' | 'ship';
+
+// ---- pipeline runs (engine) ---------------------------------------------------------------------
+export type WaitingKind = 'approval' | 'decision' | 'needs_input' | 'review_cap' | 'merge_review';
+
+export interface Waiting {
+  kind: WaitingKind;
+  stepIdx: number;
+  stepId: string;
+  question: string;
+  options: string[];
+  detail?: Record<string, unknown>;
+}
+
+export interface StepView {
+  id: string;
+  kind: string;
+  state: 'pending' | 'working' | 'waiting' | 'done' | 'skipped' | 'failed';
+  attempts: number;
+  output: Record<string, unknown> | null;
+  failure: { kind: string; message: string | null } | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface RunView {
+  id: string;
+  number: number;
+  pipeline: string;
+  state: 'running' | 'parked' | 'paused' | 'done' | 'failed' | 'cancelled';
+  currentStep: string | null;
+  waiting: Waiting | null;
+  failure: { kind: string; message: string | null; remedy: string } | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  pausedAt: number | null;
+  steps: StepView[];
+}
+
+export interface RunsResponse {
+  runs: Array<{ id: string; number: number; state: string; startedAt: number | null; finishedAt: number | null }>;
+  current: RunView | null;
+}
+
+export type RunAction = 'approve' | 'changes' | 'reject' | 'answer' | 'reply' | 'more_round' | 'proceed' | 'stop' | 'merge' | 'hold' | 'retry' | 'restart' | 'cancel';
+
+// ---- workspaces ---------------------------------------------------------------------------------
+export interface Checkpoint {
+  id: string;
+  taskId: string;
+  seq: number;
+  ref: string;
+  sha: string;
+  parentSha: string | null;
+  step: string | null;
+  reason: string;
+  filesChanged: number;
+  linesAdded: number;
+  linesRemoved: number;
+  createdAt: number;
+}
+
+export interface WorkspaceDiff {
+  from: string;
+  to: string;
+  files: Array<{ path: string; status: string; added: number | null; removed: number | null }>;
+  patch: string;
+  truncated: boolean;
+}
+
+export interface RollbackResult {
+  safety: Checkpoint;
+  restoredTo: Checkpoint | { sha: string };
+  written: string[];
+  deleted: string[];
+}
+
+export interface TranscriptEntry {
+  kind: 'tool' | 'message' | 'question' | 'turn' | 'error' | 'output';
+  text: string;
+}
+
+export interface Transcript {
+  generation: number;
+  entries: TranscriptEntry[];
+  size: number;
+  truncated: boolean;
+}

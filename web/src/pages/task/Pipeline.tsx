@@ -1,0 +1,169 @@
+// The pipeline timeline of the task's current run: each step's state, attempts, duration and score;
+// what the run waits for and the answers a person can give; retry, restart from a step, cancel.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { GantryEvent, RunsResponse, RunView, StepView, Task } from '../../api/types.js';
+import { useSession } from '../../live/context.js';
+import { choicesFor, runControls, stepDuration, WAIT_TITLE, type ActionChoice } from '../../model/run-actions.js';
+import { ConfirmDialog, type ConfirmSpec } from '../../ui/Confirm.js';
+import { duration } from '../../ui/format.js';
+
+export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] | null }) {
+  const { api, live } = useSession();
+  const [data, setData] = useState<RunsResponse | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [spec, setSpec] = useState<ConfirmSpec | null>(null);
+  const [, setNow] = useState(0);
+  const available = live.has('GET /api/tasks/{id}/runs');
+  const lastSeq = events?.length ? events[events.length - 1]!.seq : 0;
+
+  const reload = useCallback(() => {
+    api.runs(task.id).then(
+      (r) => {
+        setData(r);
+        setError(null);
+      },
+      (e: unknown) => setError((e as Error).message),
+    );
+  }, [api, task.id]);
+  // Refetch when the task's log moves (a step started, finished, parked …) or the task changes —
+  // at most every 250 ms, with a trailing fetch, so a chatty step does not flood the API.
+  const last = useRef(0);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => {
+    if (!available) return;
+    const wait = last.current + 250 - Date.now();
+    const go = () => {
+      timer.current = null;
+      last.current = Date.now();
+      reload();
+    };
+    if (wait <= 0) go();
+    else if (!timer.current) timer.current = setTimeout(go, wait);
+  }, [available, reload, lastSeq, task.rev]);
+  useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
+  const run = data?.current ?? null;
+  useEffect(() => {
+    if (!run || !run.steps.some((s) => s.state === 'working')) return;
+    const t = setInterval(() => setNow((n) => n + 1), 1000);
+    return () => clearInterval(t);
+  }, [run]);
+
+  if (!available) return null;
+  const act = (c: ActionChoice) => {
+    const needText = c.text && c.text.kind !== 'fixed';
+    setSpec({
+      title: c.text?.kind === 'fixed' ? `Answer “${c.text.value}”?` : `${c.label}?`,
+      body: <p>{c.explain}</p>,
+      confirmLabel: c.label,
+      ...(c.danger ? { danger: true } : {}),
+      ...(needText && c.text && c.text.kind !== 'fixed' ? { input: { label: c.text.label, multiline: !!c.text.multiline, optional: c.text.kind === 'optional' } } : {}),
+      run: async (text) => {
+        const body = c.text?.kind === 'fixed' ? { text: c.text.value } : text ? { text } : {};
+        await api.runAction(task.id, c.action, body);
+        live.refreshTask(task.id);
+        reload();
+      },
+    });
+  };
+  const control = (kind: 'retry' | 'restart' | 'cancel', r: RunView) => {
+    if (kind === 'retry') {
+      setSpec({ title: `Retry run #${r.number}?`, body: <p>A new run resumes from the failed step; finished steps are kept.</p>, confirmLabel: 'Retry', run: () => api.runAction(task.id, 'retry').then(reload) });
+    } else if (kind === 'cancel') {
+      setSpec({
+        title: `Cancel run #${r.number}?`,
+        body: <p>Agents are stopped, the workspace is checkpointed, and the task is cancelled.</p>,
+        confirmLabel: 'Cancel run',
+        danger: true,
+        input: { label: 'Reason', optional: true },
+        run: (text) => api.runAction(task.id, 'cancel', text ? { text } : {}).then(reload),
+      });
+    } else {
+      setSpec({
+        title: 'Restart from a step?',
+        body: <p>A new run starts; the chosen step and every step after it run again. Earlier steps keep their results. Type the step id ({r.steps.map((s) => s.id).join(', ')}).</p>,
+        confirmLabel: 'Restart',
+        input: { label: 'Step id', placeholder: r.currentStep ?? r.steps[0]?.id ?? '' },
+        run: (text) => api.runAction(task.id, 'restart', { from: text }).then(reload),
+      });
+    }
+  };
+
+  return (
+    <section className="panel" aria-labelledby="pipeline-title" data-testid="pipeline">
+      <h2 id="pipeline-title">
+        Pipeline{run ? ` · ${run.pipeline} · run #${run.number} · ${run.state}` : ''}
+      </h2>
+      {error && <p className="error">{error}</p>}
+      {!run ? (
+        <p className="muted">No run yet. A factory starts one when it claims the task.</p>
+      ) : (
+        <>
+          {run.failure && (
+            <p className="banner bad">
+              <strong>{run.failure.kind.replace(/_/g, ' ')}</strong> {run.failure.message} <span className="remedy">{run.failure.remedy}</span>
+            </p>
+          )}
+          {run.waiting && (
+            <div className="waiting" data-testid="waiting" data-kind={run.waiting.kind}>
+              <p>
+                <strong>{run.waiting.stepId}</strong> {WAIT_TITLE[run.waiting.kind]}
+              </p>
+              {run.waiting.question && <blockquote className="question">{run.waiting.question}</blockquote>}
+              <div className="action-row">
+                {choicesFor(run.waiting.kind, run.waiting.options).map((c) => (
+                  <button key={`${c.action}:${c.label}`} type="button" className={c.danger ? 'danger-outline' : c.action === 'reject' ? undefined : 'primary'} data-run-action={c.action} onClick={() => act(c)}>
+                    {c.label}
+                  </button>
+                ))}
+              </div>
+            </div>
+          )}
+          <ol className="steps">
+            {run.steps.map((s) => (
+              <Step key={s.id} step={s} current={run.currentStep === s.id} />
+            ))}
+          </ol>
+          {runControls(run).length > 0 && (
+            <div className="action-row run-controls">
+              {runControls(run).map((k) => (
+                <button key={k} type="button" className={k === 'cancel' ? 'danger-outline' : undefined} data-run-control={k} onClick={() => control(k, run)}>
+                  {k === 'retry' ? 'Retry' : k === 'restart' ? 'Restart from…' : 'Cancel run'}
+                </button>
+              ))}
+            </div>
+          )}
+          {data && data.runs.length > 1 && (
+            <p className="muted">
+              {data.runs.length} runs: {data.runs.map((r) => `#${r.number} ${r.state}`).join(' · ')}
+            </p>
+          )}
+        </>
+      )}
+      {spec && <ConfirmDialog spec={spec} onClose={() => setSpec(null)} />}
+    </section>
+  );
+}
+
+const ICON: Record<StepView['state'], string> = { pending: '○', working: '◐', waiting: '◆', done: '●', skipped: '–', failed: '✕' };
+
+function Step({ step, current }: { step: StepView; current: boolean }) {
+  const d = stepDuration(step, Date.now());
+  const score = typeof step.output?.score === 'number' ? step.output.score : null;
+  return (
+    <li className={`step st-${step.state}${current ? ' current' : ''}`} data-step={step.id} data-state={step.state}>
+      <span className="step-icon" aria-hidden="true">
+        {ICON[step.state]}
+      </span>
+      <span className="step-name">
+        <strong>{step.id}</strong> <span className="muted">{step.kind}</span>
+      </span>
+      <span className="step-state">{step.state}</span>
+      <span className="step-meta muted">
+        {step.attempts > 1 && `attempt ${step.attempts} · `}
+        {d !== null ? duration(d) : ''}
+        {score !== null && ` · score ${score.toFixed(2)}`}
+      </span>
+      {step.failure && <span className="step-failure">{step.failure.message ?? step.failure.kind}</span>}
+    </li>
+  );
+}
