@@ -1,6 +1,7 @@
 // Test support for the dashboard: Debian's Chromium driven by playwright-core. Nothing here
 // sleeps: callers wait on page conditions.
 import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -35,11 +36,15 @@ export async function signedIn(browser: Browser, d: Pick<Daemon, 'url' | 'token'
 }
 
 /**
- * Screenshots for the README and docs: docs/screenshots/<name>.png, rewritten by every run so they
- * always show the current dashboard. GANTRY_SCREENSHOTS_DIR sends them elsewhere (e.g. a temp dir,
- * to keep a working tree clean).
+ * Screenshots for the README and docs are taken by these tests. A normal run writes them to a temp
+ * dir so `npm test` leaves the working tree clean; `npm run screenshots` (GANTRY_UPDATE_SCREENSHOTS=1)
+ * rewrites docs/screenshots/<name>.png. GANTRY_SCREENSHOTS_DIR sends them anywhere else.
  */
-export const SHOTS_DIR = process.env.GANTRY_SCREENSHOTS_DIR || fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+export const SHOTS_DIR =
+  process.env.GANTRY_SCREENSHOTS_DIR ||
+  (process.env.GANTRY_UPDATE_SCREENSHOTS === '1'
+    ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+    : join(tmpdir(), 'gantry-screenshots'));
 
 export async function shot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
   mkdirSync(SHOTS_DIR, { recursive: true });
