@@ -9,6 +9,8 @@ import type { AgentOutcome, AgentRequest, AgentRunner } from '../ports/engine.js
 export interface SessionRecords {
   create(s: NewSession): Promise<unknown>;
   onSpawned(sessionId: string, f: { launchGeneration: number; pid?: number | null }): Promise<unknown>;
+  /** A resumed launch continues an earlier record's conversation: that record is done. */
+  onConversationContinued?(taskId: string, agentSessionId: string, bySessionId: string): Promise<unknown>;
 }
 
 export interface LauncherRunnerDeps {
@@ -55,6 +57,9 @@ export class LauncherAgentRunner implements AgentRunner {
       ...(agentsConfig ? { agentsConfig } : {}),
     });
     await this.d.sessions?.onSpawned(sid, { launchGeneration: 1, pid: handle.pid }).catch(() => undefined);
+    if (req.resumeAgentSessionId) {
+      await this.d.sessions?.onConversationContinued?.(req.taskId, req.resumeAgentSessionId, sid).catch(() => undefined);
+    }
     let timedOut = false;
     const stop = (): void => void handle.stop('stopped').catch(() => undefined);
     const timer = req.timeoutMs

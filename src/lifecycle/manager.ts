@@ -9,7 +9,7 @@ import { decideChange, type ChangeFact } from '../domain/lifecycle-rules/change.
 import { isEmpty, sparse, type Decision } from '../domain/lifecycle-rules/decision.js';
 import type { LifecyclePolicy } from '../domain/lifecycle-rules/policy.js';
 import { decideRuntime, type RuntimeFact } from '../domain/lifecycle-rules/runtime.js';
-import { decideAgentSession, decideKill, decideSpawned, type SpawnFact } from '../domain/lifecycle-rules/spawn.js';
+import { decideAgentSession, decideContinued, decideKill, decideSpawned, type SpawnFact } from '../domain/lifecycle-rules/spawn.js';
 import { decideTick } from '../domain/lifecycle-rules/tick.js';
 import { decideReaction, decideReactionTimeout, detectTriggers } from '../domain/lifecycle-rules/reactions.js';
 import { displayStatus, isTerminal, type ActivityState, type DisplayStatus, type SessionRecord, type SessionState } from '../domain/session.js';
@@ -121,6 +121,18 @@ export class LifecycleManager {
   /** The explicit terminal write: someone asked for this session to be stopped. */
   onKillRequested(sessionId: string, reason = 'killed'): Promise<Applied> {
     return this.apply(sessionId, 'kill', (rec) => decideKill(rec, reason));
+  }
+
+  /**
+   * A new launch (`bySessionId`) resumed the agent conversation `agentSessionId` of this task: every
+   * earlier, still-open record of that conversation is done.
+   */
+  async onConversationContinued(taskId: string, agentSessionId: string, bySessionId: string): Promise<number> {
+    const open = (await this.store.read.sessions.list({ taskId, limit: 1000 })).filter(
+      (r) => r.agentSessionId === agentSessionId && r.id !== bySessionId && !isTerminal(r.state),
+    );
+    for (const r of open) await this.apply(r.id, 'continued', (rec) => decideContinued(rec, bySessionId));
+    return open.length;
   }
 
   /** Where delivered input goes (the agent runtime, once it is up); pending input is retried now. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { decideRuntime, type RuntimeFact } from '../../src/domain/lifecycle-rules/runtime.js';
 import { decideActivity } from '../../src/domain/lifecycle-rules/activity.js';
 import { decideChange, type ChangeFact } from '../../src/domain/lifecycle-rules/change.js';
-import { decideAgentSession, decideKill, decideSpawned } from '../../src/domain/lifecycle-rules/spawn.js';
+import { decideAgentSession, decideContinued, decideKill, decideSpawned } from '../../src/domain/lifecycle-rules/spawn.js';
 import { decideTick } from '../../src/domain/lifecycle-rules/tick.js';
 import { applyPatch, sparse, type Decision } from '../../src/domain/lifecycle-rules/decision.js';
 import { DEFAULT_POLICY } from '../../src/domain/lifecycle-rules/policy.js';
@@ -168,6 +168,15 @@ describe('spawn and kill deciders', () => {
   it('rule 2: kill on a terminal session is a no-op', () => {
     assert.deepEqual(decideKill(rec({ state: 'done' }), 'killed'), { kind: 'ignore', why: 'terminal' });
   });
+});
+
+describe('continuation decider (a newer launch resumed the conversation)', () => {
+  check<string>([
+    { name: 'an answered question is done, not "needs input" forever', rec: rec({ state: 'needs_input' }), obs: 's-2', state: 'done', reason: 'continued in s-2' },
+    { name: 'a detecting record is done and stops detecting', rec: rec({ state: 'detecting', detecting: { attempts: 2, since: 1, evidenceHash: 'x' } }), obs: 's-2', state: 'done', detecting: null },
+    { name: 'a stuck record is done', rec: rec({ state: 'stuck' }), obs: 's-2', state: 'done' },
+    { name: 'rule 2: a terminal record never reopens or changes', rec: rec({ state: 'terminated', reason: 'killed' }), obs: 's-2', state: 'terminated', reason: 'killed', ignored: 'terminal' },
+  ], decideContinued);
 });
 
 describe('tick decider (rule 7 by time)', () => {

@@ -65,6 +65,30 @@ for (const c of storeCases()) {
       });
     });
 
+    it('a launch that resumes a conversation closes the earlier record of it, and only that one', async () => {
+      await withStore(c.kind, async (store) => {
+        const h = await harness(store);
+        const m = h.manager;
+        const asked = await m.create({ taskId: h.taskId, agent: 'scripted' });
+        await m.onSpawned(asked.id, { launchGeneration: 1, pid: 1, agentSessionId: 'conv-1' });
+        await m.applyActivity(asked.id, activity('waiting_input', h.clock.advance(10)));
+        const other = await m.create({ taskId: h.taskId, agent: 'scripted' });
+        await m.onSpawned(other.id, { launchGeneration: 1, pid: 2, agentSessionId: 'conv-2' });
+        await m.applyActivity(other.id, activity('waiting_input', h.clock.advance(10)));
+        const resumed = await m.create({ taskId: h.taskId, agent: 'scripted' });
+        await m.onSpawned(resumed.id, { launchGeneration: 1, pid: 3, agentSessionId: 'conv-1' });
+        assert.equal(await m.onConversationContinued(h.taskId, 'conv-1', resumed.id), 1);
+        const closed = await m.get(asked.id);
+        assert.equal(closed.state, 'done');
+        assert.equal(closed.reason, `continued in ${resumed.id}`);
+        const [note] = await m.notifications.list({ sessionId: asked.id });
+        assert.equal(note?.state, 'resolved', 'its needs-input notification is resolved');
+        assert.equal((await m.get(other.id)).state, 'needs_input', 'another conversation is untouched');
+        assert.notEqual((await m.get(resumed.id)).state, 'done', 'the resuming launch itself stays open');
+        assert.equal(await m.onConversationContinued(h.taskId, 'conv-1', resumed.id), 0, 'idempotent');
+      });
+    });
+
     it('loses no update under 50 concurrent observations on one session (two managers racing)', async () => {
       await withStore(c.kind, async (store) => {
         const h = await harness(store, { reactions: { stuck: { detectingAttempts: 1000, detectingAfter: '1d' } } });

@@ -1,4 +1,4 @@
-// Spawn and kill deciders: the two explicit writes the runtime owner makes.
+// Spawn, kill and continuation deciders: the explicit writes the runtime owner makes.
 import type { SessionRecord } from '../session.js';
 import { isTerminal } from '../session.js';
 import { ignore, patch, type Decision } from './decision.js';
@@ -31,6 +31,16 @@ export function decideSpawned(rec: SessionRecord, f: SpawnFact): Decision | { ki
 export function decideKill(rec: SessionRecord, reason: string): Decision {
   if (isTerminal(rec.state)) return ignore('terminal');
   return patch({ state: 'terminated', reason, detecting: null }, 'killed');
+}
+
+/**
+ * The conversation went on in a newer launch (an answer resumed it under another session record):
+ * this record's question was answered and its work handed over, so it is done — never left showing
+ * "needs input" or "stuck" for a launch that is over.
+ */
+export function decideContinued(rec: SessionRecord, bySessionId: string): Decision {
+  if (isTerminal(rec.state)) return ignore('terminal');
+  return patch({ state: 'done', reason: `continued in ${bySessionId}`, detecting: null }, 'continued');
 }
 
 /** The agent's own conversation id (the resume key), learned from its init event or a hook. */
