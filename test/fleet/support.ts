@@ -1,18 +1,11 @@
 // Fleet test helpers: a coordinator over a real store, and small waits on conditions.
 import type { SqlStore } from '../../src/store/sql-store.js';
-import { FleetStoreSql } from '../../src/store/fleet-repo.js';
-import { FleetCoordinator, type FleetConfig } from '../../src/fleet/coordinator.js';
+import type { FleetCoordinator, FleetConfig } from '../../src/fleet/coordinator.js';
+import { createFleet } from '../../src/app/fleet.js';
 
 export function coordinator(store: SqlStore, config: Partial<FleetConfig> = {}, log?: (m: string) => void): FleetCoordinator {
-  return new FleetCoordinator({
-    fleet: new FleetStoreSql(store),
-    tasks: store.tasks,
-    projects: store.projects,
-    tokens: store.tokens,
-    events: store.events,
-    config,
-    ...(log ? { log } : {}),
-  });
+  const say = (m: string): void => log?.(m);
+  return createFleet(store, { info: say, warn: say, error: say }, config);
 }
 
 export const admin = { factoryId: null };
