@@ -10,6 +10,7 @@ import { registerCheckpointCommands } from './commands/checkpoints.js';
 import { registerFleetCommands } from './commands/fleet.js';
 import { registerSessionCommands } from './commands/sessions.js';
 import { registerAttach } from './commands/attach.js';
+import { registerDemo } from './commands/demo.js';
 
 export function buildProgram(): Command {
   const program = new Command('gantry')
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerFleetCommands(program);
   registerSessionCommands(program);
   registerAttach(program);
+  registerDemo(program);
   program.addHelpText('after', '\nStart here:\n  $ gantry up            # coordinator + dashboard on embedded SQLite\n  $ gantry init          # in your repository\n  $ gantry add "title"   # submit a task\n');
   return program;
 }
