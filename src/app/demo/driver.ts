@@ -19,6 +19,8 @@ import { DEMO_TASKS } from './tasks.js';
 export interface DemoOptions {
   home?: string | undefined;
   port: number;
+  /** The port was not asked for: when it is taken, any free port will do. */
+  anyPortIfTaken?: boolean;
   host: string;
   exitWhenDone: boolean;
   json: boolean;
@@ -65,7 +67,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let c: Coordinator | undefined;
   let unfollow: (() => void) | undefined;
   try {
-    c = await startCoordinator({ home, port: o.port, host: o.host, factories: o.factories, logger: jsonLogger((l) => log.write(l)), pollMs: 200 });
+    const start = (port: number) => startCoordinator({ home, port, host: o.host, factories: o.factories, logger: jsonLogger((l) => log.write(l)), pollMs: 200 });
+    c = await start(o.port).catch(async (e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+      if (!o.anyPortIfTaken) throw new GantryError('conflict', `port ${o.port} is already in use`, { hint: 'pass another --port, or --port 0 for any free one' });
+      return start(0);
+    });
     const { store } = c;
     const runs = new RunRepoSql(store);
     const { project } = await registerProject(store, { path: repo });

@@ -25,13 +25,13 @@ export function registerDemo(program: Command): void {
     .option('--json', 'print the result as one JSON document')
     .addHelpText('after', examples(['gantry demo', 'gantry demo --exit-when-done', 'gantry demo --port 0 --home /tmp/gantry-demo --exit-when-done --json']))
     .action(
-      action(async (f: DemoFlags) => {
+      action(async (f: DemoFlags, cmd: Command) => {
         let stop!: () => void;
         const stopSignal = new Promise<void>((r) => (stop = r));
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         const r = await runDemo({
-          home: f.home, port: f.port, host: f.host, exitWhenDone: f.exitWhenDone === true, json: f.json === true, timeoutS: f.timeout, factories: f.factories,
+          home: f.home, port: f.port, anyPortIfTaken: cmd.getOptionValueSource('port') === 'default', host: f.host, exitWhenDone: f.exitWhenDone === true, json: f.json === true, timeoutS: f.timeout, factories: f.factories,
           stopSignal, out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`), err: (t) => process.stderr.write(`${t}\n`),
         });
         process.removeListener('SIGINT', stop);
