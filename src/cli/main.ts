@@ -13,6 +13,7 @@ import { registerLogs } from './commands/logs.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerWait } from './commands/wait.js';
 import { registerAttach } from './commands/attach.js';
+import { registerDemo } from './commands/demo.js';
 
 export function buildProgram(): Command {
   const program = new Command('gantry')
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerWait(program);
   registerCompletion(program);
   registerAttach(program);
+  registerDemo(program);
   program.addHelpText('after', '\nStart here:\n  $ gantry up            # coordinator + dashboard on embedded SQLite\n  $ gantry init          # in your repository\n  $ gantry add "title"   # submit a task\n');
   return program;
 }
