@@ -4,10 +4,10 @@ import { parseWorkspaceConfig, type WorkspaceConfig } from '../config/workspace.
 import type { Store } from '../ports/store.js';
 import { CheckpointRepoSql } from '../store/checkpoint-repo.js';
 import { WorkspaceService } from '../workspace/workspace-service.js';
+import { projectCommandEnv } from '../lib/command-env.js';
 
 export function workspaceService(home: string, store: Store): WorkspaceService {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  const env = projectCommandEnv(process.env);
   return new WorkspaceService({
     home,
     store,

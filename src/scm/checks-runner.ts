@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { logTail } from '../domain/pipeline/fix-loop.js';
+import { projectCommandEnv } from '../lib/command-env.js';
 import type { CheckResult, Checks, CheckSpec } from '../ports/engine.js';
 
 const TAIL = 4000;
@@ -31,7 +32,7 @@ export class ChecksRunner implements Checks {
         log.write(b);
         tail = logTail(tail + b.toString('utf8'), TAIL * 2);
       };
-      const child = spawn('sh', ['-c', c.run], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: this.opts.env ?? process.env });
+      const child = spawn('sh', ['-c', c.run], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: this.opts.env ?? projectCommandEnv(process.env) });
       child.stdout.on('data', keep);
       child.stderr.on('data', keep);
       let timedOut = false;

@@ -16,8 +16,8 @@ const BIN = join(ROOT, 'bin', 'gantry.js');
 
 function freshEnv(tmp: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: tmp, GIT_CONFIG_NOSYSTEM: '1', PATH: `${dirname(process.execPath)}:/usr/bin:/bin` };
-  // NODE_TEST_CONTEXT (set by this runner) would make the sample's own `node --test` report to us instead of failing.
-  for (const k of Object.keys(env)) if (/^(GIT_(AUTHOR|COMMITTER)_|GANTRY_|ANTHROPIC_|OPENAI_|NODE_TEST_CONTEXT)/.test(k)) delete env[k];
+  // NODE_TEST_CONTEXT (set by this runner) stays: Gantry must keep it away from project checks itself.
+  for (const k of Object.keys(env)) if (/^(GIT_(AUTHOR|COMMITTER)_|GANTRY_|ANTHROPIC_|OPENAI_)/.test(k)) delete env[k];
   return env;
 }
 
