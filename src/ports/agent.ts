@@ -138,17 +138,10 @@ export interface ActivitySink {
 }
 
 /** What the engine asks for: which agent, in which workspace, for which step. */
-export interface AgentLaunchRequest {
+export interface AgentLaunchRequest
+  extends Pick<LaunchSpec, 'sessionId' | 'launchGeneration' | 'workspace' | 'prompt' | 'roleInstructions' | 'role' | 'attempt' | 'resumeAgentSessionId'> {
   /** Registry id: claude-code, codex, gemini, opencode, aider, command, scripted. */
   agent: string;
-  sessionId: string;
-  launchGeneration: number;
-  workspace: string;
-  prompt: string;
-  roleInstructions?: string;
-  role?: string;
-  attempt?: number;
-  resumeAgentSessionId?: string;
   /** The project's gantry.yaml `agents:` section (binary, model, permissions, limits, scripts). */
   agentsConfig?: Record<string, unknown>;
 }

@@ -32,6 +32,11 @@ export interface ProvisionState {
   env: Record<string, string>;
   /** Called to fetch checkpoint refs a checkpoint commit is missing locally (resume on another factory). */
   fetchCheckpoints: (taskId: string) => Promise<void>;
+  /**
+   * The dependency-cache key, taken from the lockfiles *before* setup runs: setup may rewrite a
+   * lockfile (npm install does), and the next workspace restores by the pre-setup key.
+   */
+  cacheKey?: string;
 }
 
 const HEAD_TRAILER = /^Gantry-Head: ([0-9a-f]{40})$/m;
@@ -162,6 +167,7 @@ export function provisionPlan(): StepDef<ProvisionState>[] {
         const c = s.req.config.setup.cache;
         if (!c) return { skipped: 'no cache configured' };
         const key = await cacheKey(s.record.path, c.lockfiles, s.req.config.setup.commands);
+        s.cacheKey = key;
         const hit = await restoreCache(s.layout.cacheDir(s.record.projectName, key), s.record.path, c.paths);
         return { detail: { key, hit } };
       },
@@ -186,7 +192,7 @@ export function provisionPlan(): StepDef<ProvisionState>[] {
       run: async ({ state: s }) => {
         const c = s.req.config.setup.cache;
         if (!c) return { skipped: 'no cache configured' };
-        const key = await cacheKey(s.record.path, c.lockfiles, s.req.config.setup.commands);
+        const key = s.cacheKey ?? (await cacheKey(s.record.path, c.lockfiles, s.req.config.setup.commands));
         const saved = await saveCache(s.layout.cacheDir(s.record.projectName, key), s.record.path, c.paths);
         return saved ? { detail: { key } } : { skipped: 'already cached' };
       },

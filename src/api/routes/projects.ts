@@ -1,10 +1,17 @@
 import { z } from 'zod';
 import { notFound } from '../../domain/errors.js';
-import type { Store } from '../../ports/store.js';
+import type { Project, Store } from '../../ports/store.js';
 import { registerProject, reloadProjectConfig } from '../../app/projects.js';
 import { defineRoute, type Route } from '../route.js';
 
 const IdParams = z.object({ id: z.string().min(1) }).strict();
+
+/** A project by id or name, or the API's 404. */
+export async function projectOr404(store: Store, idOrName: string): Promise<Project> {
+  const p = await store.projects.get(idOrName);
+  if (!p) throw notFound('project', idOrName, 'list projects with GET /api/projects');
+  return p;
+}
 
 export function projectRoutes(store: Store): Route[] {
   return [
@@ -42,9 +49,7 @@ export function projectRoutes(store: Store): Route[] {
       summary: 'One project, by id or name, with its effective configuration',
       params: IdParams,
       handler: async ({ params }) => {
-        const p = await store.projects.get(params.id);
-        if (!p) throw notFound('project', params.id, 'list projects with GET /api/projects');
-        return { body: { project: p } };
+        return { body: { project: await projectOr404(store, params.id) } };
       },
     }),
     defineRoute({
@@ -55,9 +60,7 @@ export function projectRoutes(store: Store): Route[] {
       summary: "Re-read the project's gantry.yaml (a broken file changes nothing)",
       params: IdParams,
       handler: async ({ params }) => {
-        const p = await store.projects.get(params.id);
-        if (!p) throw notFound('project', params.id, 'list projects with GET /api/projects');
-        return { body: { project: await reloadProjectConfig(store, p) } };
+        return { body: { project: await reloadProjectConfig(store, await projectOr404(store, params.id)) } };
       },
     }),
   ];

@@ -5,6 +5,7 @@ import type { Store } from '../../ports/store.js';
 import type { TaskRepoSql } from '../../store/task-repo.js';
 import { SubmitBody, submitTask } from '../../app/submit.js';
 import { defineRoute, type Route } from '../route.js';
+import { projectOr404 } from './projects.js';
 
 const IdParams = z.object({ id: z.string().min(1) }).strict();
 const csv = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
@@ -38,12 +39,7 @@ export function taskRoutes(store: Store & { tasks: TaskRepoSql }): Route[] {
         })
         .strict(),
       handler: async ({ query }) => {
-        let projectId: string | undefined;
-        if (query.project) {
-          const p = await store.projects.get(query.project);
-          if (!p) throw notFound('project', query.project, 'list projects with GET /api/projects');
-          projectId = p.id;
-        }
+        const projectId = query.project ? (await projectOr404(store, query.project)).id : undefined;
         const page = await store.tasks.list({
           limit: query.limit,
           ...(projectId ? { projectId } : {}),
