@@ -4,17 +4,13 @@ export type { Stage, Task, BlockedReason } from '../../../src/domain/task.js';
 export { STAGES, TERMINAL_STAGES } from '../../../src/domain/task.js';
 export type { GantryEvent } from '../../../src/domain/events.js';
 import type { Task } from '../../../src/domain/task.js';
-
-export interface Project {
-  id: string;
-  name: string;
-  path: string;
-  defaultBranch: string;
-  config: Record<string, unknown>;
-  createdAt: number;
-  updatedAt: number;
-  rev: number;
-}
+// Shapes the server's ports already define: re-exported, never restated.
+export type { Project } from '../../../src/ports/store.js';
+export type { FactoryView as Factory, OperatorAction } from '../../../src/ports/fleet.js';
+export type { Waiting, WaitingKind } from '../../../src/domain/pipeline/types.js';
+import type { FactoryView } from '../../../src/ports/fleet.js';
+import type { Waiting } from '../../../src/domain/pipeline/types.js';
+export type FactoryLease = FactoryView['leases'][number];
 
 export interface TaskPage {
   tasks: Task[];
@@ -35,29 +31,6 @@ export interface WhoAmI {
   id?: string;
   name?: string;
   role?: string;
-}
-
-export interface FactoryLease {
-  taskId: string;
-  epoch: number;
-  stage: string;
-  expiresAt: number;
-}
-
-export interface Factory {
-  id: string;
-  name: string;
-  capabilities: string[];
-  health: Record<string, unknown>;
-  load: Record<string, unknown>;
-  slots: number;
-  drain: boolean;
-  state: string;
-  live: boolean;
-  lastHeartbeatAt: number | null;
-  lastClaimAt: number | null;
-  createdAt: number;
-  leases: FactoryLease[];
 }
 
 export interface Quarantine {
@@ -109,19 +82,8 @@ export interface Session {
   updatedAt: number;
 }
 
-export type OperatorAction = 'requeue' | 'reject' | 'cancel' | 'ship';
 
 // ---- pipeline runs (engine) ---------------------------------------------------------------------
-export type WaitingKind = 'approval' | 'decision' | 'needs_input' | 'review_cap' | 'merge_review';
-
-export interface Waiting {
-  kind: WaitingKind;
-  stepIdx: number;
-  stepId: string;
-  question: string;
-  options: string[];
-  detail?: Record<string, unknown>;
-}
 
 export interface StepView {
   id: string;
@@ -156,6 +118,8 @@ export interface RunsResponse {
 export type RunAction = 'approve' | 'changes' | 'reject' | 'answer' | 'reply' | 'more_round' | 'proceed' | 'stop' | 'merge' | 'hold' | 'retry' | 'restart' | 'cancel';
 
 // ---- workspaces ---------------------------------------------------------------------------------
+// Mirrors CheckpointRecord (src/ports/workspace.ts), whose module graph reaches node:path and so
+// cannot be type-imported into the browser build.
 export interface Checkpoint {
   id: string;
   taskId: string;
