@@ -1,7 +1,7 @@
 // Git plumbing for checkpoints: snapshot a whole worktree into a tree through a private index, and
 // move a worktree (or some paths of it) from one tree to another. The agent's own index and HEAD are
 // never read for writing: the private index is a separate file (GIT_INDEX_FILE).
-import { copyFile, lstat, mkdtemp, rm, rmdir, unlink } from 'node:fs/promises';
+import { copyFile, lstat, mkdtemp, rm, rmdir, stat, unlink, utimes } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,7 +27,14 @@ export async function snapshotTree(t: SnapshotTarget): Promise<string> {
   const env = { GIT_INDEX_FILE: t.indexFile };
   if (!existsSync(t.indexFile)) {
     const own = join(gitDirsOf(t.worktree).own, 'index');
-    if (existsSync(own)) await copyFile(own, t.indexFile);
+    if (existsSync(own)) {
+      await copyFile(own, t.indexFile);
+      // Keep the index's own mtime: git trusts an entry's stat data only when the file is older than
+      // the index ("racy git"). A copy stamped now would make a same-size edit made in the same second
+      // as the last checkout look unchanged, and the checkpoint would miss it.
+      const st = await stat(own);
+      await utimes(t.indexFile, st.atime, st.mtime);
+    }
   }
   await git(['add', '-A'], { cwd: t.worktree, env });
   // Placed files (secrets, shared config) never enter a checkpoint. (An exclude pathspec on `add` would

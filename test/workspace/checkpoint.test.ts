@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { storeCases, withStore } from '../support/db.js';
 import { harness, listing, sh } from './support.js';
 import { CheckpointRepoSql } from '../../src/store/checkpoint-repo.js';
@@ -32,6 +33,32 @@ for (const c of storeCases()) {
 }
 
 describe('checkpoints, diff and rollback (real git)', () => {
+  it('sees a same-size edit made in the same clock tick as the checkout (racy git)', async () => {
+    await withStore('sqlite', async (store) => {
+      const h = await harness(store);
+      try {
+        const id = await h.newTaskId();
+        const ws = await h.ws.provision(h.request(id));
+        const file = join(ws.path, 'README.md');
+        const index = resolve(ws.path, sh(ws.path, 'rev-parse', '--git-path', 'index'));
+        // An edit git can only catch through its racy-entry check: same size, the same mtime the index
+        // recorded, and the index itself written in that same clock tick (as when an agent edits right
+        // after the checkout). ctime is left out of the comparison, as it can fall in the same tick too.
+        sh(ws.path, 'config', 'core.trustctime', 'false');
+        const tick = `@${Math.floor(Date.now() / 1000) - 100}`;
+        execFileSync('touch', ['-d', tick, file]);
+        sh(ws.path, 'update-index', '--refresh');
+        writeFileSync(file, 'HELLO\n');
+        execFileSync('touch', ['-d', tick, file]);
+        execFileSync('touch', ['-d', tick, index]);
+        const { checkpoint } = await h.ws.checkpoint(id, { step: 'implement', reason: 'step_end' });
+        assert.equal(sh(h.repo, 'show', `${checkpoint.sha}:README.md`), 'HELLO');
+      } finally {
+        h.dispose();
+      }
+    });
+  });
+
   it('snapshots tracked + untracked, excludes ignored and placed files, chains refs, and never touches the agent index or HEAD', async () => {
     await withStore('sqlite', async (store) => {
       const h = await harness(store);
