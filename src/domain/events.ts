@@ -19,3 +19,8 @@ export interface GantryEvent {
   payload: Record<string, unknown>;
   at: number;
 }
+
+/** True for events after which a queued task may exist that was not claimable before. */
+export function addsQueuedWork(e: Pick<NewEvent, 'type' | 'payload'>): boolean {
+  return e.type === 'task.unblocked' || e.payload?.stage === 'queued';
+}

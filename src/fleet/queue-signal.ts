@@ -1,13 +1,12 @@
 // Wakes claimers when work may have become claimable. Follows the event log (woken by LISTEN/NOTIFY
 // on PostgreSQL, by the committing process on SQLite, by a slow poll as the backstop) and remembers
 // the seq of the last event that put a task in `queued`.
-import type { GantryEvent } from '../domain/events.js';
+import { addsQueuedWork, type GantryEvent } from '../domain/events.js';
 import type { EventLog } from '../ports/store.js';
 
 /** True for events after which a claim may succeed where it failed before. */
 export function makesWork(e: GantryEvent): boolean {
-  if (e.type === 'task.unblocked') return true;
-  if (e.payload.stage === 'queued') return true;
+  if (addsQueuedWork(e)) return true;
   // A freed seat or a factory back from drain lets its own claim loop take more.
   return e.type === 'lease.released' || e.type === 'factory.drain';
 }

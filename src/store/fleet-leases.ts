@@ -3,10 +3,8 @@
 // a leased stage and an unexpired lease on the store clock. Zero rows changed → stale_epoch (409).
 import { conflict, GantryError, notFound } from '../domain/errors.js';
 import type { CheckpointPointer, Stage, Task } from '../domain/task.js';
-import type { Row } from '../ports/sql.js';
-import type { Store, WriteTx } from '../ports/store.js';
+import type { WriteTx } from '../ports/store.js';
 import type {
-  Candidate,
   ClaimRequest,
   Grant,
   LeaseRef,
@@ -20,10 +18,7 @@ import { json, toTask } from './rows.js';
 import { unblockDependents } from './task-repo.js';
 import { LEASED_SQL, REQUEUE_SET_SQL, UNMET_DEPS_SQL } from './fleet-rows.js';
 import { WriteCombiner } from './fleet-batch.js';
-
-const WINDOW = 32;
-/** Ranked candidates offered to one claim statement. */
-const GROUP = 16;
+import { FleetClaimer, type ClaimOptions, type ClaimStore } from './fleet-claim.js';
 
 /** These units refuse (throw a GantryError) only from their first, deciding statement — before any write. */
 const ATOMIC = { atomicOnThrow: true };
@@ -37,7 +32,7 @@ function fenceSql(ref: LeaseRef): { sql: string; params: Array<string | number> 
 }
 
 /** Explains (never decides) why a fenced statement matched nothing. */
-async function fenceError(tx: WriteTx, ref: LeaseRef): Promise<GantryError> {
+async function fenceError(tx: Pick<WriteTx, 'get'>, ref: LeaseRef): Promise<GantryError> {
   const cur = await tx.get('SELECT lease_epoch, lease_factory_id, stage, lease_expires_at, NOW_MS AS now FROM tasks WHERE id = ?', [ref.taskId]);
   if (!cur) return notFound('task', ref.taskId);
   const epoch = Number(cur.lease_epoch);
@@ -55,123 +50,30 @@ async function fenceError(tx: WriteTx, ref: LeaseRef): Promise<GantryError> {
   });
 }
 
-const toCandidate = (r: Row): Candidate => ({
-  id: String(r.id),
-  projectId: String(r.project_id),
-  priority: Number(r.priority),
-  queuedAt: Number(r.queued_at),
-  attempts: Number(r.attempts),
-  capabilities: json<string[]>(r.capabilities, []),
-  affinityFactoryId: r.affinity_factory_id === null ? null : String(r.affinity_factory_id),
-});
-
-const CANDIDATE_COLS = 'id, project_id, priority, queued_at, attempts, capabilities, affinity_factory_id';
-
 export class FleetLeases {
   private readonly combiner: WriteCombiner;
+  private readonly claimer: FleetClaimer;
 
-  constructor(private readonly store: Store) {
+  constructor(
+    private readonly store: ClaimStore,
+    opts: ClaimOptions = {},
+  ) {
     this.combiner = new WriteCombiner(store, store.db.dialect === 'postgres' ? 4 : 1);
+    this.claimer = new FleetClaimer(store, this.combiner, opts);
   }
 
-  async claim(req: ClaimRequest): Promise<Grant | null> {
-    const granted = await this.combiner.run(async (tx) => {
-      // Lock the factory row first: seat accounting for one factory is serialized, and the
-      // statements after it see every grant that committed before.
-      // (`busy` is a fast path only: the claim UPDATE re-checks seats after the lock, in its own snapshot.)
-      const f = await tx.get(
-        `UPDATE factories SET last_claim_at = NOW_MS WHERE id = ? AND last_heartbeat_at IS NOT NULL
-         RETURNING slots, drain, last_heartbeat_at, NOW_MS AS now,
-           (SELECT COUNT(*) FROM tasks WHERE lease_factory_id = ? AND stage IN ${LEASED_SQL}) AS busy`,
-        [req.factoryId, req.factoryId],
-      );
-      if (!f) {
-        throw new GantryError('conflict', `factory ${req.factoryId} has not registered`, {
-          hint: 'send POST /api/fleet/factories/heartbeat first: registration is the first heartbeat',
-        });
-      }
-      const now = Number(f.now);
-      if (Number(f.drain) === 1 || Number(f.last_heartbeat_at) < now - req.staleMs) return null;
-      const slots = Number(f.slots);
-      if (Number(f.busy) >= slots) return null;
-
-      const tried = new Set<string>();
-      const attempt = async (rows: Row[]): Promise<Row | null> => {
-        const fresh = new Map(rows.map(toCandidate).filter((c) => !tried.has(c.id)).map((c) => [c.id, c]));
-        const ranked = req.rank([...fresh.values()], now);
-        for (let i = 0; i < ranked.length; i += GROUP) {
-          const group = ranked.slice(i, i + GROUP);
-          for (const id of group) tried.add(id);
-          // The arbiter (invariant 1): one conditional UPDATE takes the best-ranked task of the group that is
-          // still queued and, on PostgreSQL, not being decided by another claimer right now (SKIP LOCKED),
-          // so concurrent claimers walk past each other instead of queueing or retrying row by row.
-          const marks = group.map(() => '?').join(', ');
-          const order = `CASE id ${group.map((_, k) => `WHEN ? THEN ${k}`).join(' ')} END`;
-          const row = await tx.get(
-            `UPDATE tasks SET stage = 'assigned', blocked_reason = NULL, lease_epoch = lease_epoch + 1, lease_factory_id = ?,
-               lease_expires_at = NOW_MS + ?, updated_at = NOW_MS, rev = rev + 1
-             WHERE id = (SELECT id FROM tasks WHERE id IN (${marks}) AND stage = 'queued' AND NOT ${UNMET_DEPS_SQL}
-                         ORDER BY ${order} LIMIT 1 SKIP_LOCKED)
-               AND stage = 'queued'
-               AND (SELECT COUNT(*) FROM tasks h WHERE h.lease_factory_id = ? AND h.stage IN ${LEASED_SQL}) < ?
-             RETURNING *`,
-            [req.factoryId, req.ttlMs, ...group, ...group, req.factoryId, slots],
-          );
-          if (row) return row;
-        }
-        return null;
-      };
-
-      const both = await tx.all(
-        `SELECT * FROM (SELECT ${CANDIDATE_COLS}, 0 AS affine FROM tasks WHERE stage = 'queued' ORDER BY priority DESC, queued_at, id LIMIT ?) w
-         UNION ALL
-         SELECT * FROM (SELECT ${CANDIDATE_COLS}, 1 AS affine FROM tasks WHERE stage = 'queued' AND affinity_factory_id = ? LIMIT 8) a`,
-        [WINDOW, req.factoryId],
-      );
-      const window = both.filter((r) => Number(r.affine) === 0);
-      let row = await attempt(both);
-      if (!row && window.length === WINDOW) {
-        // The window held nothing this factory can take; look past it so capability-bound work cannot starve others.
-        const generic = await tx.all(
-          `SELECT ${CANDIDATE_COLS} FROM tasks WHERE stage = 'queued' AND capabilities = '[]' ORDER BY priority DESC, queued_at, id LIMIT ?`,
-          [WINDOW],
-        );
-        row = await attempt(generic);
-        if (!row) {
-          const specific = await tx.all(
-            `SELECT ${CANDIDATE_COLS} FROM tasks WHERE stage = 'queued' AND capabilities <> '[]' ORDER BY priority DESC, queued_at, id LIMIT ?`,
-            [WINDOW * 8],
-          );
-          row = await attempt(specific);
-        }
-      }
-      if (!row) return null;
-      const epoch = Number(row.lease_epoch);
-      const expiresAt = Number(row.lease_expires_at);
-      await tx.run('INSERT INTO leases (task_id, epoch, factory_id, granted_at, expires_at) VALUES (?, ?, ?, NOW_MS, ?)', [
-        String(row.id),
-        epoch,
-        req.factoryId,
-        expiresAt,
-      ]);
-      tx.emit({
-        type: 'lease.granted',
-        taskId: String(row.id),
-        payload: { factoryId: req.factoryId, epoch, expiresAt, stage: 'assigned', attempts: Number(row.attempts) },
-      });
-      return row;
-    }, ATOMIC);
-    if (!granted) return null;
-    const task = toTask(granted, await this.deps(String(granted.id)));
-    return { task, leaseEpoch: task.leaseEpoch, leaseExpiresAt: task.leaseExpiresAt ?? 0 };
+  claim(req: ClaimRequest): Promise<Grant | null> {
+    return this.claimer.claim(req);
   }
 
   async patch(ref: LeaseRef, change: { stage: Stage; checkpoint: CheckpointPointer | null }): Promise<Task> {
     const f = fenceSql(ref);
+    const checkpoint = change.checkpoint ? JSON.stringify(change.checkpoint) : null;
+    if (this.store.db.dialect === 'postgres') return this.patchPg(ref, change, checkpoint);
     const row = await this.combiner.run(async (tx) => {
       const r = await tx.get(
         `UPDATE tasks SET stage = ?, checkpoint = COALESCE(?, checkpoint), updated_at = NOW_MS, rev = rev + 1 WHERE ${f.sql} RETURNING *`,
-        [change.stage, change.checkpoint ? JSON.stringify(change.checkpoint) : null, ...f.params],
+        [change.stage, checkpoint, ...f.params],
       );
       if (!r) throw await fenceError(tx, ref);
       tx.emit({
@@ -181,7 +83,23 @@ export class FleetLeases {
       });
       return r;
     }, ATOMIC);
-    return toTask(row, await this.deps(ref.taskId));
+    return toTask(row, await this.store.tasks.dependencies(ref.taskId));
+  }
+
+  /** PostgreSQL: the fenced UPDATE, its event and the task's dependencies in one autocommit round trip. */
+  private async patchPg(ref: LeaseRef, change: { stage: Stage; checkpoint: CheckpointPointer | null }, checkpoint: string | null): Promise<Task> {
+    const f = fenceSql(ref);
+    const payload = JSON.stringify({ stage: change.stage, epoch: ref.epoch, ...(change.checkpoint ? { checkpoint: change.checkpoint } : {}) });
+    const [row] = await this.store.writeWithEventRows(
+      `WITH u AS (UPDATE tasks SET stage = ?, checkpoint = COALESCE(?, checkpoint), updated_at = NOW_MS, rev = rev + 1 WHERE ${f.sql} RETURNING *),
+            e AS (INSERT INTO events (type, task_id, run_id, session_id, payload, at)
+                  SELECT 'task.stage_changed', u.id, NULL, NULL, (CAST(? AS jsonb) || jsonb_build_object('factoryId', u.lease_factory_id))::text, NOW_MS FROM u)
+       SELECT u.*, COALESCE((SELECT json_agg(d.depends_on ORDER BY d.depends_on) FROM task_deps d WHERE d.task_id = u.id)::text, '[]') AS deps_json FROM u`,
+      [change.stage, checkpoint, ...f.params, payload],
+      (rows) => (rows.length > 0 ? [{ type: 'task.stage_changed', taskId: ref.taskId, payload: { stage: change.stage } }] : []),
+    );
+    if (!row) throw await fenceError(this.store.db, ref);
+    return toTask(row, json<string[]>(row.deps_json, []));
   }
 
   async renew(ref: LeaseRef, ttlMs: number): Promise<{ leaseEpoch: number; leaseExpiresAt: number }> {
@@ -248,7 +166,7 @@ export class FleetLeases {
       return { row: r, outcome, replayed: false };
     }, ATOMIC);
     const fresh = out.replayed ? out.row : ((await this.store.db.get('SELECT * FROM tasks WHERE id = ?', [ref.taskId])) ?? out.row);
-    return { task: toTask(fresh, await this.deps(ref.taskId)), outcome: out.outcome, replayed: out.replayed };
+    return { task: toTask(fresh, await this.store.tasks.dependencies(ref.taskId)), outcome: out.outcome, replayed: out.replayed };
   }
 
   async quarantine(ref: LeaseRef & { factoryId: string }, reason: string): Promise<{ recorded: boolean; currentEpoch: number }> {
@@ -320,7 +238,7 @@ export class FleetLeases {
       });
       return r;
     });
-    return toTask(row, await this.deps(taskId));
+    return toTask(row, await this.store.tasks.dependencies(taskId));
   }
 
   async reapExpired(): Promise<Reclaimed[]> {
@@ -340,8 +258,11 @@ export class FleetLeases {
   private async reap(reason: Reclaimed['reason'], where: string, params: number[], staleMs?: number): Promise<Reclaimed[]> {
     return this.store.write(async (tx) => {
       if (staleMs !== undefined) {
+        // PostgreSQL: lock the factory rows in id order, the order claims lock them in (gantry_claim).
+        const pick = this.store.db.dialect === 'postgres' ? ' ORDER BY id FOR UPDATE' : '';
         const gone = await tx.all<{ id: string }>(
-          "UPDATE factories SET state = 'stale', rev = rev + 1 WHERE state = 'live' AND last_heartbeat_at < NOW_MS - ? RETURNING id",
+          `UPDATE factories SET state = 'stale', rev = rev + 1
+           WHERE id IN (SELECT id FROM factories WHERE state = 'live' AND last_heartbeat_at < NOW_MS - ?${pick}) AND state = 'live' RETURNING id`,
           [staleMs],
         );
         for (const g of gone) tx.emit({ type: 'factory.stale', payload: { factoryId: g.id } });
@@ -375,8 +296,4 @@ export class FleetLeases {
     });
   }
 
-  private async deps(id: string): Promise<string[]> {
-    const rows = await this.store.db.all<{ depends_on: string }>('SELECT depends_on FROM task_deps WHERE task_id = ? ORDER BY depends_on', [id]);
-    return rows.map((r) => r.depends_on);
-  }
 }

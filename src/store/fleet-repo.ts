@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import { notFound } from '../domain/errors.js';
 import { encodeId } from '../domain/ids.js';
 import type { Stage, Task } from '../domain/task.js';
-import type { Store } from '../ports/store.js';
 import type {
   FactoryRecord,
   FactoryView,
@@ -17,11 +16,15 @@ import type {
   RunRecord,
 } from '../ports/fleet.js';
 import { FleetLeases } from './fleet-leases.js';
+import type { ClaimOptions, ClaimStore } from './fleet-claim.js';
 import { LEASED_SQL, toFactory, toLease, toQuarantine, toRun } from './fleet-rows.js';
 
 export class FleetStoreSql extends FleetLeases implements FleetStore {
-  constructor(private readonly s: Store) {
-    super(s);
+  constructor(
+    private readonly s: ClaimStore,
+    opts: ClaimOptions = {},
+  ) {
+    super(s, opts);
   }
 
   async enroll(name: string, capabilities: string[]): Promise<FactoryRecord> {

@@ -40,6 +40,7 @@ export async function migrate(db: MigratableDb, lineage: readonly Migration[] = 
     for (const m of lineage) {
       if (have.has(m.version)) continue;
       for (const s of statements(dialectSql(m.sql, db.dialect))) await tx.run(s);
+      if (db.dialect === 'postgres') for (const s of m.postgres ?? []) await tx.run(s);
       await tx.run('INSERT INTO gantry_migrations (version, name, applied_at) VALUES (?, ?, NOW_MS)', [m.version, m.name]);
       applied.push(m.version);
     }

@@ -45,6 +45,7 @@ export class SqlStore implements Store {
   readonly events: EventLog;
   private readonly feed: EventFeed;
   private readonly sequencer: PgSequencer | null;
+  private readonly commitObservers = new Set<(events: readonly NewEvent[]) => void>();
 
   constructor(readonly db: SqlDatabase, opts: { pollMs?: number } = {}) {
     this.feed = new EventFeed(db, opts.pollMs ?? 1000);
@@ -61,7 +62,7 @@ export class SqlStore implements Store {
   }
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    let emitted = 0;
+    let emitted: NewEvent[] = [];
     const out = await this.db.transaction(async (tx) => {
       const events: NewEvent[] = [];
       const wtx: WriteTx = {
@@ -72,10 +73,11 @@ export class SqlStore implements Store {
       };
       const result = await fn(wtx);
       await appendEvents(this.db, tx, events);
-      emitted = events.length;
+      emitted = events;
       return result;
     });
-    if (emitted > 0) {
+    if (emitted.length > 0) {
+      this.committed(emitted);
       // The events are durable with their state; sequencing (their delivery position) follows in the
       // background, batched across concurrent writers. Log reads below wait for it (read-your-writes).
       if (this.sequencer) this.sequencer.soon();
@@ -107,8 +109,46 @@ export class SqlStore implements Store {
        SELECT * FROM main`,
       [...params, ...events.flatMap(eventParams)],
     );
-    if (rows.length > 0) this.sequencer?.soon();
+    if (rows.length > 0) {
+      this.committed(events);
+      this.sequencer?.soon();
+    }
     return rows;
+  }
+
+  /**
+   * PostgreSQL only: one autocommit statement that appends its own events (a data-modifying CTE, or a
+   * function such as gantry_claim). `describe` names, from the returned rows, the events it committed,
+   * for this process's commit observers; they are then sequenced like any other.
+   */
+  async writeWithEventRows<T extends Row = Row>(sql: string, params: readonly SqlValue[], describe: (rows: T[]) => readonly NewEvent[]): Promise<T[]> {
+    if (!this.sequencer) throw new Error('writeWithEventRows needs PostgreSQL');
+    const rows = await this.db.all<T>(sql, params);
+    const events = describe(rows);
+    if (events.length > 0) {
+      this.committed(events);
+      this.sequencer.soon();
+    }
+    return rows;
+  }
+
+  /**
+   * Calls `fn` synchronously after each commit of this process that appended events, before the
+   * writer's promise resolves (other processes' events reach followers of `events` instead).
+   */
+  onCommit(fn: (events: readonly NewEvent[]) => void): () => void {
+    this.commitObservers.add(fn);
+    return () => void this.commitObservers.delete(fn);
+  }
+
+  private committed(events: readonly NewEvent[]): void {
+    for (const fn of this.commitObservers) {
+      try {
+        fn(events);
+      } catch {
+        // An observer's failure is its own; the commit stands and the writer gets its answer.
+      }
+    }
   }
 
   async now(): Promise<number> {

@@ -34,7 +34,7 @@ const isUniqueViolation = (e: unknown): boolean => {
   return err.code === '23505' || (typeof err.code === 'string' && err.code.startsWith('SQLITE_CONSTRAINT_UNIQUE'));
 };
 
-async function depsOf(db: SqlRunner, ids: readonly string[]): Promise<Map<string, string[]>> {
+export async function depsOf(db: SqlRunner, ids: readonly string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return out;
   const rows = await db.all<{ task_id: string; depends_on: string }>(

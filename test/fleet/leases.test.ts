@@ -1,11 +1,15 @@
 // Lease protocol on both stores: claim, fenced PATCH/renew/release, operator actions, reaper.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { storeCases, withStore } from '../support/db.js';
+import pg from 'pg';
+import { pgSkip, storeCases, withStore } from '../support/db.js';
 import { newTask, project } from '../support/fixtures.js';
-import { admin, coordinator, register } from './support.js';
+import { admin, coordinator, register, seedTasks, until } from './support.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import type { Grant } from '../../src/ports/fleet.js';
+import { openStore } from '../../src/store/open.js';
+import { FleetStoreSql } from '../../src/store/fleet-repo.js';
+import { FleetCoordinator } from '../../src/fleet/coordinator.js';
 
 const F1 = { factoryId: 'f-one' };
 const F2 = { factoryId: 'f-two' };
@@ -213,5 +217,128 @@ for (const sc of storeCases()) {
         for (const g of grants) assert.equal((await s.tasks.get(g!.task.id))?.stage, 'building');
       });
     });
+
+    it('concurrent claims by one factory never take more than its seats', async () => {
+      await withStore(sc.kind, async (s) => {
+        const c = coordinator(s);
+        const p = await project(s);
+        for (let i = 0; i < 10; i++) await s.tasks.submit(newTask(p, { title: `t${i}` }));
+        await register(c, 'f-three', { slots: 3 });
+        const grants = await Promise.all(Array.from({ length: 12 }, () => c.claim({ factoryId: 'f-three', capabilities: [] }, admin)));
+        const won = grants.filter((g) => g !== null);
+        assert.equal(won.length, 3, 'three seats, three grants');
+        assert.equal(new Set(won.map((g) => g.task.id)).size, 3);
+        const held = await s.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE lease_factory_id = 'f-three'");
+        assert.equal(Number(held?.n), 3);
+        const granted = await s.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE type = 'lease.granted'");
+        assert.equal(Number(granted?.n), 3, 'one event per grant, none for the refused claims');
+        if (s.db.dialect === 'postgres') {
+          // Two coordinators (own pools, own claim batches) race for one factory's last free seats.
+          await s.db.run("UPDATE factories SET slots = 6 WHERE id = 'f-three'");
+          const other = await openStore((s.db as unknown as { url: string }).url);
+          try {
+            const c2 = coordinator(other);
+            const more = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? c : c2).claim({ factoryId: 'f-three', capabilities: [] }, admin)));
+            assert.equal(more.filter((g) => g !== null).length, 3, 'three more seats, three more grants, across coordinators');
+          } finally {
+            await other.close();
+          }
+        }
+      });
+    });
+
+    it('ranks work submitted after the candidate window was read, here and on another coordinator', async () => {
+      await withStore(sc.kind, async (s) => {
+        // The window never ages out here: only the invalidations under test can refresh it.
+        const c = new FleetCoordinator({ fleet: new FleetStoreSql(s, { windowMaxAgeMs: 3_600_000 }), tasks: s.tasks, projects: s.projects, tokens: s.tokens, events: s.events });
+        const p = await project(s);
+        const a = (await s.tasks.submit(newTask(p, { title: 'a', priority: 1 }))).task;
+        await s.tasks.submit(newTask(p, { title: 'b' }));
+        await register(c, F1.factoryId);
+        assert.equal((await c.claim({ factoryId: F1.factoryId }, F1))?.task.id, a.id);
+        // The window now holds b; an urgent task committed by this process is ranked on the very next claim.
+        const urgent = (await s.tasks.submit(newTask(p, { title: 'urgent', priority: 9 }))).task;
+        assert.equal((await c.claim({ factoryId: F1.factoryId }, F1))?.task.id, urgent.id);
+        if (s.db.dialect !== 'postgres') return;
+        // Another coordinator (its own store and pool) commits a more urgent task: the event log tells this one.
+        const other = await openStore((s.db as unknown as { url: string }).url);
+        const seen = new Set<string>();
+        const stop = s.events.follow(await s.events.latestSeq(), (e) => void (e.taskId && seen.add(e.taskId)));
+        await stop.ready;
+        try {
+          const far = (await other.tasks.submit(newTask(p, { title: 'far', priority: 7 }))).task;
+          // Live delivery reaches subscribers in order; the claimer's (older) subscription has seen it once this one has.
+          await until(() => seen.has(far.id), "the other coordinator's event");
+          assert.equal((await c.claim({ factoryId: F1.factoryId }, F1))?.task.id, far.id);
+        } finally {
+          stop();
+          await other.close();
+        }
+      });
+    });
+
+    it('gives each factory back the task whose workspace it kept, however many such tasks are queued', async () => {
+      await withStore(sc.kind, async (s) => {
+        const c = coordinator(s);
+        const p = await project(s);
+        await seedTasks(s, p, 100);
+        const factories = Array.from({ length: 40 }, (_, i) => `f-aff${String(i).padStart(2, '0')}`);
+        for (const f of factories) await register(c, f);
+        // Newer than the 100 above, each kept by one factory (as an abandoned or parked task is).
+        const kept = new Map<string, string>();
+        for (const f of factories) {
+          const { task } = await s.tasks.submit(newTask(p, { title: `kept by ${f}` }));
+          await s.db.run('UPDATE tasks SET affinity_factory_id = ? WHERE id = ?', [f, task.id]);
+          kept.set(f, task.id);
+        }
+        for (const f of factories) assert.equal((await c.claim({ factoryId: f }, admin))?.task.id, kept.get(f), f);
+      });
+    });
   });
 }
+
+describe('batched claims on PostgreSQL', { skip: pgSkip() }, () => {
+  it('a batch that deadlocks with another writer is not lost: each claim is served alone', async () => {
+    await withStore('postgres', async (s, db) => {
+      const c = coordinator(s);
+      const p = await project(s);
+      await seedTasks(s, p, 8);
+      for (const f of ['f-a', 'f-b', 'f-x', 'f-y']) await register(c, f);
+      const client = async () => {
+        const k = new pg.Client({ connectionString: db.target });
+        await k.connect();
+        return k;
+      };
+      const [blocker, other, probe] = await Promise.all([client(), client(), client()]);
+      const waiting = async (): Promise<number> => Number((await probe.query('SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted')).rows[0].n);
+      const deadlocks = async (): Promise<number> => {
+        await probe.query('SELECT pg_stat_clear_snapshot()');
+        return Number((await probe.query('SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()')).rows[0].deadlocks);
+      };
+      try {
+        const before = await deadlocks();
+        // Both claim lanes wait on factories another writer holds, so the next two claims queue up as one batch.
+        await blocker.query('BEGIN');
+        await blocker.query("UPDATE factories SET rev = rev + 1 WHERE id IN ('f-x', 'f-y')");
+        await other.query('BEGIN');
+        await other.query("UPDATE factories SET rev = rev + 1 WHERE id = 'f-b'");
+        const lanes = Promise.all([c.claim({ factoryId: 'f-x' }, admin), c.claim({ factoryId: 'f-y' }, admin)]);
+        await until(async () => (await waiting()) >= 2, 'both lanes to wait');
+        const batch = Promise.all([c.claim({ factoryId: 'f-a' }, admin), c.claim({ factoryId: 'f-b' }, admin)]);
+        await new Promise((r) => setTimeout(r, 500)); // the two claims reach the batcher (their window is warm)
+        await blocker.query('COMMIT');
+        // The batch takes f-a, then waits on f-b; the other writer now asks for f-a: a lock cycle.
+        await until(async () => (await waiting()) >= 1, 'the batch to wait on f-b');
+        const cycle = await other.query("UPDATE factories SET rev = rev + 1 WHERE id = 'f-a'").then(() => 'ok', (e: { code?: string }) => String(e.code));
+        await other.query(cycle === 'ok' ? 'COMMIT' : 'ROLLBACK');
+        const grants = [...(await lanes), ...(await batch)];
+        assert.ok(grants.every((g) => g !== null), 'every claim got a task');
+        assert.equal(new Set(grants.map((g) => g!.task.id)).size, 4);
+        assert.equal(cycle, 'ok', 'PostgreSQL broke the cycle by aborting the batch');
+        assert.ok((await deadlocks()) > before, 'a deadlock really happened');
+      } finally {
+        await Promise.all([blocker.end(), other.end(), probe.end()]);
+      }
+    });
+  });
+});

@@ -3,11 +3,17 @@ import * as m001 from './001_initial.js';
 import * as m002 from './002_fleet.js';
 import * as m005 from './005_lifecycle.js';
 import * as m006 from './006_engine.js';
+import * as m007 from './007_claim.js';
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** PostgreSQL-only statements (functions), each run whole after `sql`. */
+  postgres?: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, ...m001 }, { version: 2, ...m002 }, { version: 5, ...m005 }, { version: 6, ...m006 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, ...m001 }, { version: 2, ...m002 }, { version: 5, ...m005 }, { version: 6, ...m006 },
+  { version: 7, ...m007 },
+];

@@ -1,0 +1,290 @@
+// A fleet claim: the scheduler ranks a window of queued tasks (kept between claims, claim-window.ts),
+// then one conditional UPDATE takes the best-ranked task of a group that is still queued — the
+// arbiter of invariant 1. On PostgreSQL, claims that arrive together are served by one call of
+// gantry_claim() (migration 007): one round trip and one commit for the batch, each request deciding
+// in its own statements exactly as a lone claim would. On SQLite the same decisions are a few
+// statements in one group-committed transaction.
+import { GantryError } from '../domain/errors.js';
+import { addsQueuedWork } from '../domain/events.js';
+import type { Row, SqlValue } from '../ports/sql.js';
+import type { Candidate, ClaimRequest, Grant } from '../ports/fleet.js';
+import type { Store } from '../ports/store.js';
+import type { NewEvent } from '../domain/events.js';
+import { json, toTask } from './rows.js';
+import { LEASED_SQL, UNMET_DEPS_SQL } from './fleet-rows.js';
+import { depsOf } from './task-repo.js';
+import { CandidateWindow, type WindowRead, type WindowView } from './claim-window.js';
+import { Batcher } from '../lib/batcher.js';
+import type { WriteCombiner } from './fleet-batch.js';
+
+/** What the claimer needs of the SQL store beyond the port. */
+export interface ClaimStore extends Store {
+  writeWithEventRows<T extends Row = Row>(sql: string, params: readonly SqlValue[], describe: (rows: T[]) => readonly NewEvent[]): Promise<T[]>;
+  onCommit(fn: (events: readonly NewEvent[]) => void): () => void;
+}
+
+export interface ClaimOptions {
+  /** The kept window is read again at least this often (ms), events or not. Default 2 s. */
+  windowMaxAgeMs?: number;
+}
+
+/** The kept window: the top of the queue in index order, plus queued tasks with a workspace affinity. */
+const WINDOW = 64;
+const AFFINE = 32;
+/** Ranked candidates offered to one claim statement. */
+const GROUP = 16;
+/** Statements one claim may spend before answering "nothing for you now" under heavy contention. */
+const MAX_STATEMENTS = 12;
+
+const CANDIDATE_COLS = 'id, project_id, priority, queued_at, attempts, capabilities, affinity_factory_id';
+
+const toCandidate = (r: Row): Candidate => ({
+  id: String(r.id),
+  projectId: String(r.project_id),
+  priority: Number(r.priority),
+  queuedAt: Number(r.queued_at),
+  attempts: Number(r.attempts),
+  capabilities: json<string[]>(r.capabilities, []),
+  affinityFactoryId: r.affinity_factory_id === null ? null : String(r.affinity_factory_id),
+});
+
+interface PgRequest {
+  f: string;
+  g: string[];
+  ttl: number;
+  stale: number;
+}
+
+type PgOutcome = {
+  outcome: 'granted' | 'idle' | 'missed' | 'unregistered' | 'error';
+  task_id?: string | null;
+  task: string | null;
+  deps: string | null;
+  error?: unknown;
+};
+
+/** PostgreSQL deadlock_detected / serialization_failure: nothing committed, a retry may pass. */
+const transient = (e: unknown): boolean => ['40P01', '40001'].includes(String((e as { code?: unknown }).code));
+
+type Attempt =
+  | { kind: 'granted'; row: Row; deps: string[] }
+  /** Drained, stale, or every seat taken: nothing for this factory now. */
+  | { kind: 'idle' }
+  /** Nothing in the group could be taken (claimed meanwhile, locked by a concurrent claim, or blocked). */
+  | { kind: 'missed' };
+
+const notRegistered = (factoryId: string): GantryError =>
+  new GantryError('conflict', `factory ${factoryId} has not registered`, {
+    hint: 'send POST /api/fleet/factories/heartbeat first: registration is the first heartbeat',
+  });
+
+export class FleetClaimer {
+  private readonly window: CandidateWindow;
+  private following: Promise<void> | null = null;
+  private readonly pgBatch: Batcher<PgRequest, PgOutcome>;
+
+  constructor(
+    private readonly store: ClaimStore,
+    private readonly combiner: WriteCombiner,
+    opts: ClaimOptions = {},
+  ) {
+    this.window = new CandidateWindow(() => this.readWindow(), opts.windowMaxAgeMs);
+    // Two lanes: one batch can run on the server while the next one fills.
+    this.pgBatch = new Batcher((reqs) => this.callPg(reqs), 2, 32);
+    store.onCommit((events) => {
+      if (events.some(addsQueuedWork)) this.window.invalidate();
+    });
+  }
+
+  async claim(req: ClaimRequest): Promise<Grant | null> {
+    // In the background: claims never wait on the event feed (until it follows, the window's age bounds staleness).
+    this.followOthers();
+    let statements = 0;
+    let view = await this.window.get();
+    for (;;) {
+      const ranked = this.window.spread(req.rank(await this.withOwnAffine(view, req.factoryId), view.now));
+      if (ranked.length === 0) {
+        if (!view.fresh) {
+          view = await this.window.get(true);
+          continue;
+        }
+        // The window held nothing this factory can take; look past it so capability-bound work cannot starve others.
+        if (view.full) return this.deepSearch(req, statements);
+        await this.touch(req.factoryId);
+        return null;
+      }
+      for (let i = 0; i < ranked.length && statements < MAX_STATEMENTS; ) {
+        const group = ranked.slice(i, i + GROUP);
+        statements++;
+        const done = this.window.try(group[0]!);
+        const r = await this.attempt(req, group).finally(done);
+        if (r.kind === 'granted') {
+          this.window.drop([String(r.row.id)]);
+          return this.grant(r.row, r.deps);
+        }
+        if (r.kind === 'idle') return null;
+        this.window.drop(group);
+        i += GROUP;
+      }
+      if (statements >= MAX_STATEMENTS) return null;
+      // Every candidate of a kept window was gone: read again; of a fresh one: all taken meanwhile, read again too.
+      view = await this.window.get(true);
+    }
+  }
+
+  private async deepSearch(req: ClaimRequest, spent: number): Promise<Grant | null> {
+    let statements = spent;
+    for (const sql of [
+      `SELECT ${CANDIDATE_COLS} FROM tasks WHERE stage = 'queued' AND capabilities = '[]' ORDER BY priority DESC, queued_at, id LIMIT ${WINDOW}`,
+      `SELECT ${CANDIDATE_COLS} FROM tasks WHERE stage = 'queued' AND capabilities <> '[]' ORDER BY priority DESC, queued_at, id LIMIT ${WINDOW * 8}`,
+    ]) {
+      const rows = await this.store.db.all(sql);
+      const ranked = req.rank(rows.map(toCandidate), await this.store.now());
+      for (let i = 0; i < ranked.length && statements < MAX_STATEMENTS; i += GROUP) {
+        statements++;
+        const r = await this.attempt(req, ranked.slice(i, i + GROUP));
+        if (r.kind === 'granted') return this.grant(r.row, r.deps);
+        if (r.kind === 'idle') return null;
+      }
+    }
+    await this.touch(req.factoryId);
+    return null;
+  }
+
+  /**
+   * More affine tasks are queued than the window holds: add this factory's own, so a factory still
+   * gets back the task whose workspace it kept (one indexed read, only in that case).
+   */
+  private async withOwnAffine(view: WindowView, factoryId: string): Promise<Candidate[]> {
+    if (view.affineComplete) return view.candidates;
+    const own = await this.store.db.all(`SELECT ${CANDIDATE_COLS} FROM tasks WHERE stage = 'queued' AND affinity_factory_id = ? LIMIT 8`, [factoryId]);
+    const seen = new Set(view.candidates.map((c) => c.id));
+    return [...view.candidates, ...own.map(toCandidate).filter((c) => !seen.has(c.id))];
+  }
+
+  /** An empty-handed claim still proves registration and records when the factory last asked. */
+  private async touch(factoryId: string): Promise<void> {
+    const n = await this.store.db.run('UPDATE factories SET last_claim_at = NOW_MS WHERE id = ? AND last_heartbeat_at IS NOT NULL', [factoryId]);
+    if (n === 0) throw notRegistered(factoryId);
+  }
+
+  private grant(row: Row, deps: string[]): Grant {
+    const task = toTask(row, deps);
+    return { task, leaseEpoch: task.leaseEpoch, leaseExpiresAt: task.leaseExpiresAt ?? 0 };
+  }
+
+  private async readWindow(): Promise<WindowRead> {
+    const rows = await this.store.db.all(
+      `SELECT * FROM (SELECT ${CANDIDATE_COLS}, 0 AS affine, NOW_MS AS now FROM tasks WHERE stage = 'queued' ORDER BY priority DESC, queued_at, id LIMIT ${WINDOW}) w
+       UNION ALL
+       SELECT * FROM (SELECT ${CANDIDATE_COLS}, 1 AS affine, NOW_MS AS now FROM tasks WHERE stage = 'queued' AND affinity_factory_id IS NOT NULL LIMIT ${AFFINE + 1}) a`,
+    );
+    const affine = rows.filter((r) => Number(r.affine) === 1);
+    const byId = new Map(rows.map((r) => [String(r.id), toCandidate(r)]));
+    return {
+      candidates: [...byId.values()],
+      now: rows.length > 0 ? Number(rows[0]!.now) : Date.now(),
+      full: rows.length - affine.length === WINDOW,
+      affineComplete: affine.length <= AFFINE,
+    };
+  }
+
+  /** Other coordinators' submissions and requeues drop the window too (this process's drop it at commit). */
+  private followOthers(): void {
+    if (this.following) return;
+    this.following = (async () => {
+      const from = await this.store.events.latestSeq();
+      const sub = this.store.events.follow(from, (e) => {
+        if (addsQueuedWork(e)) this.window.invalidate();
+      });
+      await sub.ready;
+      // Whatever was added before the follow began is in a window read from now on.
+      this.window.invalidate();
+    })().catch(() => {
+      this.following = null; // the next claim tries again
+    });
+  }
+
+  private attempt(req: ClaimRequest, group: string[]): Promise<Attempt> {
+    return this.store.db.dialect === 'postgres' ? this.attemptPg(req, group) : this.attemptSerial(req, group);
+  }
+
+  private async attemptPg(req: ClaimRequest, group: string[]): Promise<Attempt> {
+    const r = await this.pgBatch.run({ f: req.factoryId, g: group, ttl: req.ttlMs, stale: req.staleMs });
+    if (r.outcome === 'error') throw r.error;
+    if (r.outcome === 'unregistered') throw notRegistered(req.factoryId);
+    if (r.outcome === 'granted') return { kind: 'granted', row: JSON.parse(r.task!) as Row, deps: json<string[]>(r.deps, []) };
+    return { kind: r.outcome === 'idle' ? 'idle' : 'missed' };
+  }
+
+  /**
+   * One call for the batch. If it fails (a deadlock with another writer, a dropped connection), nothing
+   * of it committed, and one request's trouble must not fail every claim of the batch: each request
+   * then runs alone, a transient failure (deadlock, serialization) retried once.
+   */
+  private async callPg(reqs: PgRequest[]): Promise<PgOutcome[]> {
+    try {
+      return await this.callPgOnce(reqs);
+    } catch (e) {
+      if (reqs.length === 1 && !transient(e)) return [{ outcome: 'error', error: e, task: null, deps: null }];
+    }
+    const out: PgOutcome[] = [];
+    for (const r of reqs) {
+      try {
+        out.push((await this.callPgOnce([r]).catch((e: unknown) => (transient(e) ? this.callPgOnce([r]) : Promise.reject(e))))[0]!);
+      } catch (error) {
+        out.push({ outcome: 'error', error, task: null, deps: null });
+      }
+    }
+    return out;
+  }
+
+  private async callPgOnce(reqs: PgRequest[]): Promise<PgOutcome[]> {
+    const rows = await this.store.writeWithEventRows<PgOutcome & { req: number }>(
+      'SELECT req, outcome, task_id, task, deps FROM gantry_claim(?)',
+      [JSON.stringify(reqs.map((r, i) => ({ ...r, i })))],
+      (rs) => rs.filter((x) => x.outcome === 'granted').map((x) => ({ type: 'lease.granted', taskId: x.task_id ?? null, payload: { stage: 'assigned' } })),
+    );
+    const out: PgOutcome[] = [];
+    for (const row of rows) out[Number(row.req)] = row;
+    return reqs.map((_, i) => out[i] ?? { outcome: 'missed', task: null, deps: null });
+  }
+
+  /** SQLite: one writer at a time, so the seat check after the factory row update is exact. */
+  private async attemptSerial(req: ClaimRequest, group: string[]): Promise<Attempt> {
+    return this.combiner.run(
+      async (tx) => {
+        const f = await tx.get(
+          `UPDATE factories SET last_claim_at = NOW_MS WHERE id = ? AND last_heartbeat_at IS NOT NULL
+           RETURNING slots, drain, last_heartbeat_at, NOW_MS AS now,
+             (SELECT COUNT(*) FROM tasks WHERE lease_factory_id = ? AND stage IN ${LEASED_SQL}) AS busy`,
+          [req.factoryId, req.factoryId],
+        );
+        if (!f) throw notRegistered(req.factoryId);
+        if (Number(f.drain) === 1 || Number(f.last_heartbeat_at) < Number(f.now) - req.staleMs) return { kind: 'idle' } as const;
+        if (Number(f.busy) >= Number(f.slots)) return { kind: 'idle' } as const;
+        const marks = group.map(() => '?').join(', ');
+        const order = `CASE id ${group.map((_, k) => `WHEN ? THEN ${k}`).join(' ')} END`;
+        // `+stage`: look the group up by primary key, never by scanning every queued task (SQLite plans without statistics).
+        const row = await tx.get(
+          `UPDATE tasks SET stage = 'assigned', blocked_reason = NULL, lease_epoch = lease_epoch + 1, lease_factory_id = ?,
+             lease_expires_at = NOW_MS + ?, updated_at = NOW_MS, rev = rev + 1
+           WHERE id = (SELECT id FROM tasks WHERE id IN (${marks}) AND +stage = 'queued' AND NOT ${UNMET_DEPS_SQL} ORDER BY ${order} LIMIT 1)
+           RETURNING *`,
+          [req.factoryId, req.ttlMs, ...group, ...group],
+        );
+        if (!row) return { kind: 'missed' } as const;
+        const epoch = Number(row.lease_epoch);
+        const expiresAt = Number(row.lease_expires_at);
+        await tx.run('INSERT INTO leases (task_id, epoch, factory_id, granted_at, expires_at) VALUES (?, ?, ?, NOW_MS, ?)', [String(row.id), epoch, req.factoryId, expiresAt]);
+        tx.emit({
+          type: 'lease.granted',
+          taskId: String(row.id),
+          payload: { factoryId: req.factoryId, epoch, expiresAt, stage: 'assigned', attempts: Number(row.attempts) },
+        });
+        return { kind: 'granted', row, deps: (await depsOf(tx, [String(row.id)])).get(String(row.id)) ?? [] } as const;
+      },
+      { atomicOnThrow: true },
+    );
+  }
+}
