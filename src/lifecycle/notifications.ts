@@ -127,8 +127,9 @@ export class NotificationService {
     }
   }
 
-  /** Escalate stale notifications, recover sends lost in a crash, and send what is due. */
-  async tick(now: number): Promise<{ escalated: number }> {
+  /** Route notifications raised elsewhere, escalate stale ones, recover sends lost in a crash, and send what is due. */
+  async tick(now: number): Promise<{ escalated: number; routed: number }> {
+    const routed = await this.routePending(now);
     let escalated = 0;
     for (const n of await this.o.store.read.notifications.list({ states: ['raised'], limit: 500 })) {
       const set = await this.setFor(n.projectId);
@@ -145,7 +146,32 @@ export class NotificationService {
     }
     await this.o.store.write((tx) => tx.notifications.requeueStaleSending(now - this.sendTimeoutMs, now));
     await this.dispatch(now);
-    return { escalated };
+    return { escalated, routed };
+  }
+
+  /**
+   * The pipeline engine raises notifications in its run transaction, where channels are unknown:
+   * queue their deliveries now (exactly once, whichever coordinator gets there first).
+   */
+  private async routePending(now: number): Promise<number> {
+    let routed = 0;
+    // All of them before escalation looks at any (an escalation must not precede its own raise),
+    // in pages; bounded so one tick cannot spin.
+    for (let page = 0; page < 50; page++) {
+      const pending = await this.o.store.read.notifications.unrouted(100);
+      for (const n of pending) {
+        // Acknowledged or resolved before it was routed: nothing left to tell anyone.
+        const channels = n.state === 'raised' ? await this.channelsFor(n.projectId, n.priority, false) : [];
+        const ok = await this.o.store.write(async (tx) => {
+          if (!(await tx.notifications.markRouted(n.id))) return false;
+          await tx.notifications.queueDeliveries(n.id, channels, 'raised', now);
+          return true;
+        });
+        if (ok) routed++;
+      }
+      if (pending.length < 100) break;
+    }
+    return routed;
   }
 
   /** Send due deliveries soon, without waiting for the next tick. */

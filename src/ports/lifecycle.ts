@@ -157,6 +157,10 @@ export interface NotificationRepo {
   setDelivery(id: string, expectedRev: number, patch: { state: DeliveryState; attempts?: number; nextAt?: number; lastError?: string | null }, now: number): Promise<boolean>;
   /** Deliveries stuck in `sending` since before `olderThan` (a crash mid-send) go back to pending. */
   requeueStaleSending(olderThan: number, now: number): Promise<number>;
+  /** Notifications raised without their deliveries (the pipeline engine's), oldest first. */
+  unrouted(limit: number): Promise<NotificationRecord[]>;
+  /** Compare-and-set: true for the one caller that marks it routed. */
+  markRouted(id: string): Promise<boolean>;
 }
 
 export interface LifecycleRepos {

@@ -103,6 +103,15 @@ export class NotificationRepoSql implements NotificationRepo {
     return rows.map(toNotification);
   }
 
+  async unrouted(limit: number): Promise<NotificationRecord[]> {
+    const rows = await this.db.all('SELECT * FROM notifications WHERE routed = 0 ORDER BY created_at, id LIMIT ?', [limit]);
+    return rows.map(toNotification);
+  }
+
+  async markRouted(id: string): Promise<boolean> {
+    return (await this.db.run('UPDATE notifications SET routed = 1 WHERE id = ? AND routed = 0', [id])) === 1;
+  }
+
   async queueDeliveries(notificationId: string, channels: readonly string[], reason: 'raised' | 'escalated', now: number): Promise<number> {
     let queued = 0;
     for (const channel of channels) {

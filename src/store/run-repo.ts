@@ -119,7 +119,8 @@ export class RunRepoSql implements RunRepo {
         if (!cur) throw notFound('task', o.taskId);
         throw conflict(`task ${o.taskId} is ${cur.stage}; a new run can start only from ${o.requeueFrom!.join(', ')}`, 'cancel the task first, or wait for it to stop');
       }
-      tx.emit({ ...o.event, taskId: o.taskId, runId, payload: { ...(o.event.payload ?? {}), number, pipeline: o.pipeline.name, keptSteps: keep } });
+      // `stage: 'queued'` when the task went back to the queue: claimers are woken and rank it at once.
+      tx.emit({ ...o.event, taskId: o.taskId, runId, payload: { ...(o.event.payload ?? {}), number, pipeline: o.pipeline.name, keptSteps: keep, ...(o.requeueFrom ? { stage: 'queued' } : {}) } });
       return (await snapshot(tx, runId))!;
     });
   }
@@ -144,11 +145,14 @@ export class RunRepoSql implements RunRepo {
       const snap = (await snapshot(tx, c.runId))!;
       if (c.task) await applyTask(tx, snap.run.taskId, c.task, c.runId);
       for (const nd of c.notifications ?? []) {
-        await tx.run(
-          `INSERT INTO notifications (id, task_id, run_id, kind, priority, state, title, detail, signature, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, 'raised', ?, ?, ?, NOW_MS, NOW_MS) ON CONFLICT (signature) DO NOTHING`,
-          [encodeId('n', randomBytes(8)), snap.run.taskId, c.runId, nd.kind, nd.priority, nd.title, JSON.stringify(nd.detail), nd.signature],
+        // Unrouted: the notification service queues its channel deliveries on its next tick.
+        const n = await tx.get<{ id: string }>(
+          `INSERT INTO notifications (id, project_id, task_id, run_id, kind, priority, state, title, detail, signature, routed, created_at, updated_at)
+           SELECT ?, project_id, id, ?, ?, ?, 'raised', ?, ?, ?, 0, NOW_MS, NOW_MS FROM tasks WHERE id = ?
+           ON CONFLICT (signature) DO NOTHING RETURNING id`,
+          [encodeId('n', randomBytes(8)), c.runId, nd.kind, nd.priority, nd.title, JSON.stringify(nd.detail), nd.signature, snap.run.taskId],
         );
+        if (n) tx.emit({ type: 'notification.raised', taskId: snap.run.taskId, runId: c.runId, payload: { notificationId: n.id, kind: nd.kind, priority: nd.priority } });
       }
       for (const e of c.events) tx.emit({ taskId: snap.run.taskId, runId: c.runId, ...e });
       return snap;

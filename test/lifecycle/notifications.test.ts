@@ -20,6 +20,9 @@ import { lifecycleStore } from '../../src/store/session-repo.js';
 import { isGantryError } from '../../src/domain/errors.js';
 import { projectChannelDirectory } from '../../src/app/lifecycle.js';
 import { silentLogger } from '../../src/api/logger.js';
+import { RunRepoSql } from '../../src/store/run-repo.js';
+import { BUILTIN_PIPELINES } from '../../src/domain/pipeline/builtins.js';
+import { newTask } from '../support/fixtures.js';
 
 const SECRET = 'a-very-secret-signing-key';
 
@@ -136,6 +139,42 @@ for (const c of storeCases()) {
           await n.tick(clock.advance(60_000));
           const states = (await n.list({})).map((x) => [x.projectId === a.id ? 'a' : 'b', x.state]).sort();
           assert.deepEqual(states, [['a', 'escalated'], ['b', 'raised']], "a's escalateAfter (1m) applies to a only");
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("sends the pipeline engine's notifications through the project's channels, once", async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gantry-notify-'));
+      try {
+        await withStore(c.kind, async (store) => {
+          const out = join(dir, 'engine.jsonl');
+          const p = await store.projects.create({ name: 'eng', path: '/tmp/eng', defaultBranch: 'main', config: {
+            notifications: { channels: { log: { type: 'command', command: ['sh', '-c', 'cat >> "$0"; echo >> "$0"', out] } }, routing: { high: ['log'] } },
+          } });
+          const { task } = await store.tasks.submit(newTask(p.id));
+          const runs = new RunRepoSql(store);
+          const snap = await runs.create({ taskId: task.id, pipeline: BUILTIN_PIPELINES.standard!, fence: null, event: { type: 'run.started' } });
+          // What the checks step commits when its fix loop is exhausted: the notification rides in the run's transaction.
+          const draft = { kind: 'checks_exhausted', priority: 'high' as const, title: 'Checks still red', detail: { step: 'checks' }, signature: `fail:${snap.run.id}:3` };
+          await runs.commit({ runId: snap.run.id, expectedRev: snap.run.rev, notifications: [draft], events: [] }, null);
+          const clock = new TestClock();
+          const service = () => new NotificationService({ store: lifecycleStore(store), clock, directory: projectChannelDirectory(store, undefined, silentLogger), backoffMs: () => 0 });
+          const [one, two] = [service(), service()];
+          // Two coordinators tick at once: the notification is routed (and sent) exactly once.
+          const ticks = await Promise.all([one.tick(clock.advance(1)), two.tick(clock.advance(1))]);
+          assert.equal(ticks[0].routed + ticks[1].routed, 1);
+          await Promise.all([one.idle(), two.idle()]);
+          await one.tick(clock.advance(1000));
+          const lines = readFileSync(out, 'utf8').trim().split('\n');
+          assert.equal(lines.length, 1);
+          const sent = JSON.parse(lines[0]!) as { kind: string; title: string; taskId: string };
+          assert.deepEqual([sent.kind, sent.title, sent.taskId], ['checks_exhausted', 'Checks still red', task.id]);
+          const [n] = await one.list({});
+          assert.equal(n?.projectId, p.id, 'the project is recorded, so its own channels apply');
+          const evs = (await store.events.list({ taskId: task.id, limit: 1000 })).map((e) => e.type);
+          assert.ok(evs.includes('notification.raised'), 'raised is on the event log like any other notification');
         });
       } finally {
         rmSync(dir, { recursive: true, force: true });
