@@ -107,15 +107,17 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
 
 /**
  * Periodic engine housekeeping on the coordinator: requeue tasks answered while their factory was
- * releasing them, and give budget-paused runs another try (they pause again if still over budget).
+ * releasing them, give budget-paused runs another try (they pause again if still over budget), and
+ * forfeit budget reservations left held by runs that ended (a cancelled or lost session never settles).
  */
 export function startEngineSweeps(store: Store, log: { warn(msg: string, f?: Record<string, unknown>): void }, everyMs = 30_000): { stop(): void } {
   const actions = new HumanActions({ store, runs: new RunRepoSql(store) });
+  const budgets = new BudgetRepoSql(store);
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    void Promise.all([actions.reconcile(), actions.resumeBudgetPaused()])
+    void Promise.all([actions.reconcile(), actions.resumeBudgetPaused(), budgets.forfeitFinished()])
       .catch((e: unknown) => log.warn('engine sweep failed', { err: String(e) }))
       .finally(() => (busy = false));
   }, everyMs);

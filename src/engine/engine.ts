@@ -204,6 +204,8 @@ export class PipelineEngine {
         const amount = { tokens: def.reserve?.tokens ?? this.deps.defaultReserve?.tokens ?? DEFAULT_RESERVE.tokens, costUsd: def.reserve?.costUsd ?? this.deps.defaultReserve?.costUsd ?? DEFAULT_RESERVE.costUsd };
         // No limits anywhere: nothing to reserve against (and no hot ledger row for every step of the fleet).
         const limited = Object.values(settings.budgets).some((l) => l && (l.tokens !== undefined || l.costUsd !== undefined));
+        // A re-launch of the same dispatch: the previous session died with its process, unsettled.
+        if (limited && prev?.sessionId && prev.key === t.dispatch.key) await this.deps.budgets.forfeitLaunch(prev.sessionId, fence);
         const r = limited
           ? await this.deps.budgets.reserve({ id: sessionId, taskId: ctx.task.id, projectId: ctx.project.id, runId: snap.run.id, stepRowId: step.id, amount, limits: settings.budgets })
           : ({ ok: true, id: sessionId } as const);

@@ -160,6 +160,14 @@ export interface BudgetRepo {
   settle(id: string, actual: Amount): Promise<void>;
   /** Drops an unused reservation (step never ran). Idempotent. */
   release(id: string): Promise<void>;
+  /**
+   * A step is launching again because its previous session was lost with its process: that launch's
+   * reservation, if still held, is settled at its reserved amount (never under-count) — only by the
+   * current lease holder (`fence`), so a fenced factory can never forfeit its successor's reservation.
+   */
+  forfeitLaunch(id: string, fence: Fence | null): Promise<boolean>;
+  /** The same for every held reservation of a run that has ended (cancelled, failed, done). */
+  forfeitFinished(): Promise<number>;
   /** Reservations currently held (for tests and the dashboard). */
   held(): Promise<number>;
 }

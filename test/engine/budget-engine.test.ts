@@ -83,5 +83,58 @@ for (const c of storeCases()) {
           rmSync(dir, { recursive: true, force: true });
         }
       }));
+
+    it("a session lost with its factory does not keep its reservation: the re-launch forfeits it, and ended runs are swept", () =>
+      withStore(c.kind, async (store) => {
+        const dir = mkdtempSync(join(tmpdir(), 'gantry-budget-'));
+        try {
+          const { runs, budgets, merges } = repos(store);
+          const engineWith = (runner: AgentRunner) =>
+            new PipelineEngine({
+              store, runs, budgets, merges, registry: builtinRegistry(), sessions: new SessionTable(runner),
+              workspace: { prepare: async () => ({ path: dir, branch: 'b', baseSha: 'x' }), checkpoint: async () => null, diff: async () => '' },
+              scmFor: () => ({}) as Scm, checks: { run: () => Promise.reject(new Error('unused')) } as Checks, logRoot: dir,
+              settings: () => ({ pipelines: new Map([['one', { name: 'one', steps: [{ id: 'work', kind: 'agent' }] }]]), checks: [], budgets: { project: { costUsd: 10 } } }),
+              defaultReserve: { tokens: 0, costUsd: 1 },
+            });
+          const p = await store.projects.create({ name: 'lost', path: dir, defaultBranch: 'main', config: {} });
+          const { task } = await store.tasks.submit(newTask(p.id, { pipeline: 'one' }));
+          // Factory A launches the agent, then dies: its process (and the session's outcome) is gone.
+          const hang: AgentRunner = { run: (req) => new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(new Error('killed')))) };
+          const fenceA = await grantLease(store, task.id, 'fa');
+          const snap = await engineWith(hang).start(task, fenceA);
+          const dead = new AbortController();
+          const a = drive(engineWith(hang), snap.run.id, fenceA, dead.signal, { sleep: async () => undefined });
+          for (let i = 0; i < 400 && (await budgets.held()) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+          assert.equal(await budgets.held(), 1, 'A reserved before launching');
+          dead.abort();
+          await a;
+          // Factory B takes the task over and re-launches the step.
+          const done: AgentRunner = { run: async () => ({ status: 'completed', agentSessionId: null, text: 'ok', usage: { tokens: 10, costUsd: 0.25 } }) };
+          const fenceB = await grantLease(store, task.id, 'fb');
+          const out = await drive(engineWith(done), snap.run.id, fenceB, new AbortController().signal, { sleep: async () => undefined });
+          assert.equal(out.type, 'done');
+          assert.equal(await budgets.held(), 0, 'nothing stays reserved');
+          const states = await store.db.all<{ state: string; cost_usd: number }>('SELECT state, cost_usd FROM budget_reservations ORDER BY created_at, id');
+          assert.deepEqual(states.map((r) => r.state).sort(), ['forfeited', 'settled']);
+          const ledger = await budgets.ledger(`project:${p.id}`);
+          assert.equal(ledger.reservedCost, 0);
+          assert.equal(ledger.usedCost, 1.25, 'the lost session counts at its reservation (never under-count), plus what B spent');
+
+          // A run that ended while a reservation was still held (cancelled mid-session): the sweep forfeits it.
+          const { task: t2 } = await store.tasks.submit(newTask(p.id, { title: 'cancelled', pipeline: 'one' }));
+          const fence2 = await grantLease(store, t2.id, 'fa');
+          const snap2 = await engineWith(hang).start(t2, fence2);
+          const r = await budgets.reserve({ id: `${snap2.run.id}:0:main:1`, taskId: t2.id, projectId: p.id, runId: snap2.run.id, stepRowId: snap2.steps[0]!.id, amount: { tokens: 0, costUsd: 1 }, limits: { project: { costUsd: 10 } } });
+          assert.ok(r.ok);
+          assert.equal(await budgets.forfeitFinished(), 0, 'a running run keeps its reservation');
+          await store.db.run("UPDATE runs SET state = 'cancelled' WHERE id = ?", [snap2.run.id]);
+          assert.equal(await budgets.forfeitFinished(), 1);
+          assert.equal(await budgets.forfeitFinished(), 0, 'idempotent');
+          assert.equal(await budgets.held(), 0);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }));
   });
 }

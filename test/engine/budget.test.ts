@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { storeCases, withStore } from '../support/db.js';
 import { newTask, project } from '../support/fixtures.js';
-import { repos } from './support.js';
+import { grantLease, repos } from './support.js';
 
 for (const c of storeCases()) {
   describe(`budgets (${c.kind})`, { skip: c.skip }, () => {
@@ -40,6 +40,29 @@ for (const c of storeCases()) {
         const ledger = await budgets.ledger(`project:${pid}`);
         assert.equal(ledger.usedCost, 0.5);
         assert.equal(ledger.reservedCost, 1);
+      }));
+
+    it('a released launch reserves again under the same id; only the lease holder forfeits a lost launch', () =>
+      withStore(c.kind, async (store) => {
+        const { budgets } = repos(store);
+        const pid = await project(store);
+        const { task } = await store.tasks.submit(newTask(pid));
+        const req = { taskId: task.id, projectId: pid, runId: 'run', stepRowId: 's0', amount: { tokens: 0, costUsd: 1 }, limits: { project: { costUsd: 5 } } };
+        // The dispatch commit lost a race and released its reservation; the retried launch reuses the id.
+        assert.ok((await budgets.reserve({ id: 'launch-1', ...req })).ok);
+        await budgets.release('launch-1');
+        assert.ok((await budgets.reserve({ id: 'launch-1', ...req })).ok);
+        assert.equal(await budgets.held(), 1, 'held again, not silently skipped');
+        assert.equal((await budgets.ledger(`project:${pid}`)).reservedCost, 1);
+        // The lease moved from fa to fb: fa (fenced) may not forfeit the launch; fb may, once.
+        const fa = await grantLease(store, task.id, 'fa');
+        const fb = await grantLease(store, task.id, 'fb');
+        assert.equal(await budgets.forfeitLaunch('launch-1', fa), false);
+        assert.equal(await budgets.held(), 1);
+        assert.equal(await budgets.forfeitLaunch('launch-1', fb), true);
+        assert.equal(await budgets.forfeitLaunch('launch-1', fb), false, 'idempotent');
+        const ledger = await budgets.ledger(`project:${pid}`);
+        assert.deepEqual([ledger.reservedCost, ledger.usedCost], [0, 1], 'counted at its reservation');
       }));
   });
 }
