@@ -93,7 +93,8 @@ describe('crash recovery end to end (sqlite, real processes)', () => {
       untilRaw(check, what, ms).then((v) => (process.env.GANTRY_TEST_TRACE && console.error(`${new Date().toISOString().slice(11, 23)} ${what}`), v)).catch(async (err: unknown) => {
         if (watched) {
           console.error(JSON.stringify((await runs.current(watched))?.steps.map((x) => [x.stepId, x.state, x.kindState.phase, x.failureMessage])));
-          console.error((await events(watched)).slice(-25).map((x) => `${x.type} ${JSON.stringify(x.payload).slice(0, 300)}`).join('\n'));
+          // Renewals would crowd out what the task last did.
+          console.error((await events(watched)).filter((x) => x.type !== 'lease.renewed').slice(-25).map((x) => `${x.seq} ${x.type} ${JSON.stringify(x.payload).slice(0, 300)}`).join('\n'));
           console.error(JSON.stringify(await store.tasks.get(watched)));
         }
         throw err;
