@@ -5,6 +5,8 @@
 //     because BEGIN IMMEDIATE already serializes writers),
 //   - integers for booleans, TEXT holding JSON, BIGINT epoch-ms timestamps.
 export type SqlValue = string | number | boolean | null;
+/** A PostgreSQL-only parameter: arrays bind as SQL arrays (`text[]`, `bigint[]`). */
+export type PgParam = SqlValue | readonly string[] | readonly number[];
 export type Row = Record<string, unknown>;
 
 export interface SqlRunner {

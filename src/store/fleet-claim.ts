@@ -6,7 +6,7 @@
 // statements in one group-committed transaction.
 import { GantryError } from '../domain/errors.js';
 import { addsQueuedWork } from '../domain/events.js';
-import type { Row, SqlValue } from '../ports/sql.js';
+import type { PgParam, Row } from '../ports/sql.js';
 import type { Candidate, ClaimRequest, Grant } from '../ports/fleet.js';
 import type { Store } from '../ports/store.js';
 import type { NewEvent } from '../domain/events.js';
@@ -19,7 +19,7 @@ import type { WriteCombiner } from './fleet-batch.js';
 
 /** What the claimer needs of the SQL store beyond the port. */
 export interface ClaimStore extends Store {
-  writeWithEventRows<T extends Row = Row>(sql: string, params: readonly SqlValue[], describe: (rows: T[]) => readonly NewEvent[]): Promise<T[]>;
+  writeWithEventRows<T extends Row = Row>(sql: string, params: readonly PgParam[], describe: (rows: T[]) => readonly NewEvent[]): Promise<T[]>;
   onCommit(fn: (events: readonly NewEvent[]) => void): () => void;
 }
 
@@ -241,8 +241,9 @@ export class FleetClaimer {
 
   private async callPgOnce(reqs: PgRequest[]): Promise<PgOutcome[]> {
     const rows = await this.store.writeWithEventRows<PgOutcome & { req: number }>(
-      'SELECT req, outcome, task_id, task, deps FROM gantry_claim(?)',
-      [JSON.stringify(reqs.map((r, i) => ({ ...r, i })))],
+      // Arrays, not a JSON document: parsing JSON per call was a tenth of the function's time.
+      'SELECT req, outcome, task_id, task, deps FROM gantry_claim(?, ?, ?, ?)',
+      [reqs.map((r) => r.f), reqs.map((r) => r.g.join(' ')), reqs.map((r) => r.ttl), reqs.map((r) => r.stale)],
       (rs) => rs.filter((x) => x.outcome === 'granted').map((x) => ({ type: 'lease.granted', taskId: x.task_id ?? null, payload: { stage: 'assigned' } })),
     );
     const out: PgOutcome[] = [];
@@ -256,23 +257,30 @@ export class FleetClaimer {
       async (tx) => {
         const f = await tx.get(
           `UPDATE factories SET last_claim_at = NOW_MS WHERE id = ? AND last_heartbeat_at IS NOT NULL
-           RETURNING slots, drain, last_heartbeat_at, NOW_MS AS now,
-             (SELECT COUNT(*) FROM tasks WHERE lease_factory_id = ? AND stage IN ${LEASED_SQL}) AS busy`,
-          [req.factoryId, req.factoryId],
+           RETURNING slots, drain, last_heartbeat_at, NOW_MS AS now`,
+          [req.factoryId],
         );
         if (!f) throw notRegistered(req.factoryId);
         if (Number(f.drain) === 1 || Number(f.last_heartbeat_at) < Number(f.now) - req.staleMs) return { kind: 'idle' } as const;
-        if (Number(f.busy) >= Number(f.slots)) return { kind: 'idle' } as const;
-        const marks = group.map(() => '?').join(', ');
-        const order = `CASE id ${group.map((_, k) => `WHEN ? THEN ${k}`).join(' ')} END`;
-        // `+stage`: look the group up by primary key, never by scanning every queued task (SQLite plans without statistics).
-        const row = await tx.get(
-          `UPDATE tasks SET stage = 'assigned', blocked_reason = NULL, lease_epoch = lease_epoch + 1, lease_factory_id = ?,
-             lease_expires_at = NOW_MS + ?, updated_at = NOW_MS, rev = rev + 1
-           WHERE id = (SELECT id FROM tasks WHERE id IN (${marks}) AND +stage = 'queued' AND NOT ${UNMET_DEPS_SQL} ORDER BY ${order} LIMIT 1)
-           RETURNING *`,
-          [req.factoryId, req.ttlMs, ...group, ...group],
-        );
+        // A statement of its own: as a sub-select of RETURNING, SQLite took twice as long.
+        const held = await tx.get(`SELECT COUNT(*) AS n FROM tasks WHERE lease_factory_id = ? AND stage IN ${LEASED_SQL}`, [req.factoryId]);
+        if (Number(held?.n ?? 0) >= Number(f.slots)) return { kind: 'idle' } as const;
+        const set = `UPDATE tasks SET stage = 'assigned', blocked_reason = NULL, lease_epoch = lease_epoch + 1, lease_factory_id = ?,
+             lease_expires_at = NOW_MS + ?, updated_at = NOW_MS, rev = rev + 1`;
+        // The head first, by primary key: the kept window and this process's single writer make it
+        // almost always still free; only if it is gone are the rest of the group looked up and ordered.
+        let row = await tx.get(`${set} WHERE id = ? AND stage = 'queued' AND NOT ${UNMET_DEPS_SQL} RETURNING *`, [req.factoryId, req.ttlMs, group[0]!]);
+        const rest = group.slice(1);
+        if (!row && rest.length > 0) {
+          const marks = rest.map(() => '?').join(', ');
+          const order = `CASE id ${rest.map((_, k) => `WHEN ? THEN ${k}`).join(' ')} END`;
+          // `+stage`: look the group up by primary key, never by scanning every queued task (SQLite plans without statistics).
+          row = await tx.get(
+            `${set} WHERE id = (SELECT id FROM tasks WHERE id IN (${marks}) AND +stage = 'queued' AND NOT ${UNMET_DEPS_SQL} ORDER BY ${order} LIMIT 1)
+             RETURNING *`,
+            [req.factoryId, req.ttlMs, ...rest, ...rest],
+          );
+        }
         if (!row) return { kind: 'missed' } as const;
         const epoch = Number(row.lease_epoch);
         const expiresAt = Number(row.lease_expires_at);

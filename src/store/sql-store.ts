@@ -1,6 +1,6 @@
 // The Store, written once over the SQL port; SQLite and PostgreSQL differ only in their drivers.
 import type { NewEvent, GantryEvent } from '../domain/events.js';
-import type { Row, SqlDatabase, SqlValue } from '../ports/sql.js';
+import type { PgParam, Row, SqlDatabase, SqlValue } from '../ports/sql.js';
 import type { EventLog, Store, WriteTx } from '../ports/store.js';
 import { EventFeed, type Subscription } from './event-feed.js';
 import { appendEvents, eventParams } from './event-append.js';
@@ -121,9 +121,10 @@ export class SqlStore implements Store {
    * function such as gantry_claim). `describe` names, from the returned rows, the events it committed,
    * for this process's commit observers; they are then sequenced like any other.
    */
-  async writeWithEventRows<T extends Row = Row>(sql: string, params: readonly SqlValue[], describe: (rows: T[]) => readonly NewEvent[]): Promise<T[]> {
+  async writeWithEventRows<T extends Row = Row>(sql: string, params: readonly PgParam[], describe: (rows: T[]) => readonly NewEvent[]): Promise<T[]> {
     if (!this.sequencer) throw new Error('writeWithEventRows needs PostgreSQL');
-    const rows = await this.db.all<T>(sql, params);
+    // PostgreSQL only, whose driver sends arrays as arrays.
+    const rows = await this.db.all<T>(sql, params as readonly SqlValue[]);
     const events = describe(rows);
     if (events.length > 0) {
       this.committed(events);

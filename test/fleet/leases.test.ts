@@ -277,6 +277,27 @@ for (const sc of storeCases()) {
       });
     });
 
+    it('a head taken behind the kept window\'s back: the claim takes the next-ranked task, not the next group', async () => {
+      await withStore(sc.kind, async (s) => {
+        const kept = new FleetCoordinator({ fleet: new FleetStoreSql(s, { windowMaxAgeMs: 3_600_000 }), tasks: s.tasks, projects: s.projects, tokens: s.tokens, events: s.events });
+        const other = coordinator(s);
+        const p = await project(s);
+        // 40 tasks, strictly ranked by priority: more than one group of candidates.
+        const byRank: string[] = [];
+        for (let i = 40; i > 0; i--) byRank.push((await s.tasks.submit(newTask(p, { title: `p${i}`, priority: i }))).task.id);
+        await register(kept, F1.factoryId);
+        await register(other, F2.factoryId);
+        assert.equal((await kept.claim({ factoryId: F1.factoryId }, F1))?.task.id, byRank[0]);
+        // The first claim starts following the event log, which drops the window once when it is ready; after
+        // that the window is read once more and then kept.
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal((await kept.claim({ factoryId: F1.factoryId }, F1))?.task.id, byRank[1]);
+        // The other coordinator (its own window) takes the head of this one's window: no event drops a window for a grant.
+        assert.equal((await other.claim({ factoryId: F2.factoryId }, F2))?.task.id, byRank[2]);
+        assert.equal((await kept.claim({ factoryId: F1.factoryId }, F1))?.task.id, byRank[3], 'the best task still queued');
+      });
+    });
+
     it('gives each factory back the task whose workspace it kept, however many such tasks are queued', async () => {
       await withStore(sc.kind, async (s) => {
         const c = coordinator(s);

@@ -4,7 +4,8 @@
 // still-queued task of its group with SKIP LOCKED, record the lease and the `lease.granted` event.
 // Requests are served in factory-id order, so concurrent batches lock factory rows in one order.
 // Also: a partial index for queued tasks with a workspace affinity instead of a full one, and no second
-// queue index (tasks_queue_idx leads with stage too): every index is paid on each write. And
+// queue index (tasks_queue_idx leads with stage too): every index is paid on each write. The lease
+// index carries the stage, so a claim counts a factory's seats from the index alone. And
 // notifications.routed: the pipeline engine raises notifications inside its run transaction, where the
 // project's channels are not known; they are written unrouted and the notification service routes them
 // (queues their channel deliveries) on its next tick.
@@ -13,27 +14,30 @@ export const sql = `
 CREATE INDEX tasks_queued_affinity_idx ON tasks (affinity_factory_id) WHERE stage = 'queued' AND affinity_factory_id IS NOT NULL;
 DROP INDEX tasks_affinity_idx;
 DROP INDEX tasks_stage_idx;
+DROP INDEX tasks_lease_idx;
+CREATE INDEX tasks_lease_idx ON tasks (lease_factory_id, stage);
 ALTER TABLE notifications ADD COLUMN routed INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX notifications_unrouted_idx ON notifications (created_at) WHERE routed = 0;
 `;
 
 /** Run whole (not split on semicolons), PostgreSQL only. */
 export const postgres = [
-  `CREATE FUNCTION gantry_claim(reqs text) RETURNS TABLE (req integer, outcome text, task_id text, task text, deps text)
+  `CREATE FUNCTION gantry_claim(fids text[], groups text[], ttls bigint[], stales bigint[])
+  RETURNS TABLE (req integer, outcome text, task_id text, task text, deps text)
 LANGUAGE plpgsql VOLATILE AS $fn$
 #variable_conflict use_column
 DECLARE
   r record;
   f record;
   t record;
+  g text[];
   busy bigint;
   now_ms bigint;
 BEGIN
   FOR r IN
-    SELECT (e->>'i')::integer AS i, e->>'f' AS fid, (e->>'ttl')::bigint AS ttl, (e->>'stale')::bigint AS stale,
-           ARRAY(SELECT json_array_elements_text(e->'g')) AS g
-    FROM json_array_elements(reqs::json) AS e
-    ORDER BY e->>'f', (e->>'i')::integer
+    SELECT (o - 1)::integer AS i, fid, groups[o] AS grp, ttls[o] AS ttl, stales[o] AS stale
+    FROM unnest(fids) WITH ORDINALITY AS u(fid, o)
+    ORDER BY fid, o
   LOOP
     req := r.i;
     task_id := NULL;
@@ -58,14 +62,27 @@ BEGIN
       RETURN NEXT;
       CONTINUE;
     END IF;
+    g := string_to_array(r.grp, ' ');
+    -- The head first, by primary key (the kept window makes it almost always still free); the rest of
+    -- the group, in rank order, only if it was taken or is locked by a concurrent claim.
     UPDATE tasks SET stage = 'assigned', blocked_reason = NULL, lease_epoch = lease_epoch + 1, lease_factory_id = r.fid,
         lease_expires_at = now_ms + r.ttl, updated_at = now_ms, rev = rev + 1
-      WHERE id = (SELECT x.id FROM unnest(r.g) WITH ORDINALITY AS g(id, ord) JOIN tasks x ON x.id = g.id
-                  WHERE x.stage = 'queued'
+      WHERE id = (SELECT x.id FROM tasks x
+                  WHERE x.id = g[1] AND x.stage = 'queued'
                     AND NOT EXISTS (SELECT 1 FROM task_deps d JOIN tasks dt ON dt.id = d.depends_on WHERE d.task_id = x.id AND dt.stage <> 'shipped')
-                  ORDER BY g.ord LIMIT 1 FOR UPDATE OF x SKIP LOCKED)
+                  FOR UPDATE SKIP LOCKED)
         AND stage = 'queued'
       RETURNING * INTO t;
+    IF NOT FOUND AND cardinality(g) > 1 THEN
+      UPDATE tasks SET stage = 'assigned', blocked_reason = NULL, lease_epoch = lease_epoch + 1, lease_factory_id = r.fid,
+          lease_expires_at = now_ms + r.ttl, updated_at = now_ms, rev = rev + 1
+        WHERE id = (SELECT x.id FROM unnest(g[2:]) WITH ORDINALITY AS c(id, ord) JOIN tasks x ON x.id = c.id
+                    WHERE x.stage = 'queued'
+                      AND NOT EXISTS (SELECT 1 FROM task_deps d JOIN tasks dt ON dt.id = d.depends_on WHERE d.task_id = x.id AND dt.stage <> 'shipped')
+                    ORDER BY c.ord LIMIT 1 FOR UPDATE OF x SKIP LOCKED)
+          AND stage = 'queued'
+        RETURNING * INTO t;
+    END IF;
     IF NOT FOUND THEN
       outcome := 'missed';
       RETURN NEXT;
