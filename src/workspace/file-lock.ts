@@ -3,8 +3,13 @@
 // content is written to a private file first, then hard-linked into place), so a holder killed at
 // any instant leaves a file naming a dead pid, which the next taker breaks: a crash never wedges
 // the repository.
+//
+// Breaking is serialized by a guard file (`<lock>.break`, taken the same way): under it, the lock
+// file can only change by its holder's release, and a stale holder never releases, so "still the
+// dead holder's file → unlink" cannot remove a live lock. A breaker killed inside the guard (a few
+// microseconds) leaves a guard naming a dead pid, which the next breaker removes.
 import { randomBytes } from 'node:crypto';
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { Mutex } from '../lib/mutex.js';
 
 const mutexes = new Map<string, { mutex: Mutex; users: number }>();
@@ -20,26 +25,48 @@ export const pidAlive = (pid: number): boolean => {
 };
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const holderOf = async (path: string): Promise<number | null> => {
-  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : ''));
-  return text === null ? null : Number(text.trim());
-};
+
+/** The pid a lock file names; `null` when there is no file, `undefined` when it cannot be read now. */
+async function holderOf(path: string): Promise<number | null | undefined> {
+  try {
+    return Number((await readFile(path, 'utf8')).trim());
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
+  }
+}
 
 /**
- * Removes a lock file whose holder `dead` is gone. Renaming first means only one breaker takes a
- * given file; if the file moved aside turns out to be a live holder's (it re-took the lock between
- * our read and the rename), it is put back.
+ * Nobody holds a file naming a dead pid (an empty or garbled one included: files are linked whole).
+ * Nor one naming this process: its callers are serialized by the in-process mutex, so such a file
+ * was left by an earlier process that had the same pid (pid 1 of a restarted container).
  */
-async function breakStale(lockPath: string, dead: number): Promise<void> {
-  const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+const stale = (pid: number): boolean => pid === process.pid || !pidAlive(pid);
+
+async function tryLink(mine: string, path: string): Promise<boolean> {
   try {
-    await rename(lockPath, aside);
-  } catch {
-    return; // someone else broke it first
+    await link(mine, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
   }
-  const moved = await holderOf(aside);
-  if (moved !== dead && moved !== null && pidAlive(moved)) await link(aside, lockPath).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
+}
+
+/** False when another breaker is at work (the caller waits a little and looks again). */
+async function breakStale(lockPath: string, mine: string): Promise<boolean> {
+  const guard = `${lockPath}.break`;
+  if (!(await tryLink(mine, guard))) {
+    const breaker = await holderOf(guard);
+    if (typeof breaker === 'number' && stale(breaker)) await unlink(guard).catch(() => undefined);
+    return false;
+  }
+  try {
+    const holder = await holderOf(lockPath);
+    if (typeof holder === 'number' && stale(holder)) await unlink(lockPath).catch(() => undefined);
+  } finally {
+    await unlink(guard).catch(() => undefined);
+  }
+  return true;
 }
 
 async function acquireFile(lockPath: string): Promise<void> {
@@ -47,19 +74,10 @@ async function acquireFile(lockPath: string): Promise<void> {
   await writeFile(mine, String(process.pid));
   try {
     for (let attempt = 0; ; attempt++) {
-      try {
-        await link(mine, lockPath);
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
+      if (await tryLink(mine, lockPath)) return;
       const holder = await holderOf(lockPath);
       if (holder === null) continue; // released meanwhile
-      // Linked whole, so a live holder is always named; an empty or garbled file was left by a crash.
-      if (!pidAlive(holder)) {
-        await breakStale(lockPath, holder);
-        continue;
-      }
+      if (holder !== undefined && stale(holder) && (await breakStale(lockPath, mine))) continue;
       await pause(Math.min(2 + attempt * 2, 50));
     }
   } finally {

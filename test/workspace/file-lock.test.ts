@@ -40,9 +40,10 @@ describe('file lock', () => {
     assert.equal(existsSync(lock), false, 'released');
   });
 
-  it('an empty or garbled lock file (left by a crash) is broken, never waited on forever', { timeout: 20_000 }, async () => {
-    for (const content of ['', 'not-a-pid']) {
-      const lock = join(dir, `empty-${content.length}.lock`);
+  it('an empty, garbled or own-pid lock file (left by a crash) is broken, never waited on forever', { timeout: 20_000 }, async () => {
+    // Own pid: a file left by an earlier process with this pid (pid 1 of a restarted container).
+    for (const content of ['', 'not-a-pid', String(process.pid)]) {
+      const lock = join(dir, `left-${content.length}.lock`);
       writeFileSync(lock, content);
       assert.equal(await withFileLock(lock, async () => 'taken'), 'taken');
     }
@@ -65,6 +66,6 @@ describe('file lock', () => {
     const kids = Array.from({ length: 4 }, () => child(body, lock, counter, inside));
     assert.deepEqual(await Promise.all(kids.map(exited)), [0, 0, 0, 0]);
     assert.equal(readFileSync(counter, 'utf8'), '100');
-    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('race.lock')), [], 'no lock or private file left behind');
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('race.lock')), [], 'no lock, guard or private file left behind');
   });
 });
