@@ -36,6 +36,10 @@ const GROUP = 16;
 /** Statements one claim may spend before answering "nothing for you now" under heavy contention. */
 const MAX_STATEMENTS = 12;
 
+/** A claim's UPDATE (SQLite), before its WHERE: factory id, then TTL. */
+const CLAIM_SET_SQL = `UPDATE tasks SET stage = 'assigned', blocked_reason = NULL, lease_epoch = lease_epoch + 1, lease_factory_id = ?,
+  lease_expires_at = NOW_MS + ?, updated_at = NOW_MS, rev = rev + 1`;
+
 const CANDIDATE_COLS = 'id, project_id, priority, queued_at, attempts, capabilities, affinity_factory_id';
 
 const toCandidate = (r: Row): Candidate => ({
@@ -265,18 +269,16 @@ export class FleetClaimer {
         // A statement of its own: as a sub-select of RETURNING, SQLite took twice as long.
         const held = await tx.get(`SELECT COUNT(*) AS n FROM tasks WHERE lease_factory_id = ? AND stage IN ${LEASED_SQL}`, [req.factoryId]);
         if (Number(held?.n ?? 0) >= Number(f.slots)) return { kind: 'idle' } as const;
-        const set = `UPDATE tasks SET stage = 'assigned', blocked_reason = NULL, lease_epoch = lease_epoch + 1, lease_factory_id = ?,
-             lease_expires_at = NOW_MS + ?, updated_at = NOW_MS, rev = rev + 1`;
         // The head first, by primary key: the kept window and this process's single writer make it
         // almost always still free; only if it is gone are the rest of the group looked up and ordered.
-        let row = await tx.get(`${set} WHERE id = ? AND stage = 'queued' AND NOT ${UNMET_DEPS_SQL} RETURNING *`, [req.factoryId, req.ttlMs, group[0]!]);
+        let row = await tx.get(`${CLAIM_SET_SQL} WHERE id = ? AND stage = 'queued' AND NOT ${UNMET_DEPS_SQL} RETURNING *`, [req.factoryId, req.ttlMs, group[0]!]);
         const rest = group.slice(1);
         if (!row && rest.length > 0) {
           const marks = rest.map(() => '?').join(', ');
           const order = `CASE id ${rest.map((_, k) => `WHEN ? THEN ${k}`).join(' ')} END`;
           // `+stage`: look the group up by primary key, never by scanning every queued task (SQLite plans without statistics).
           row = await tx.get(
-            `${set} WHERE id = (SELECT id FROM tasks WHERE id IN (${marks}) AND +stage = 'queued' AND NOT ${UNMET_DEPS_SQL} ORDER BY ${order} LIMIT 1)
+            `${CLAIM_SET_SQL} WHERE id = (SELECT id FROM tasks WHERE id IN (${marks}) AND +stage = 'queued' AND NOT ${UNMET_DEPS_SQL} ORDER BY ${order} LIMIT 1)
              RETURNING *`,
             [req.factoryId, req.ttlMs, ...rest, ...rest],
           );
