@@ -14,6 +14,8 @@ import { FleetCoordinator } from '../src/fleet/coordinator.js';
 import { pgUrl, printTable, ratio } from './lib.js';
 
 const N = Number(process.env.BENCH_N ?? 800);
+// A lone factory holds every task of its claim cell, and a factory has at most 1000 seats: more would spin forever on "no seat".
+if (!Number.isInteger(N) || N < 1 || N > 1000) throw new Error(`BENCH_N must be an integer from 1 to 1000 (a factory's seat limit), got ${process.env.BENCH_N}`);
 const LEVELS = [1, 4, 16];
 
 async function seed(store: SqlStore, projectId: string, n: number): Promise<void> {
