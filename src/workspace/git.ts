@@ -42,13 +42,20 @@ function scrubbedEnv(): Record<string, string> {
   return baseEnv;
 }
 
+/** git's own reason: its fatal/error lines (advice paragraphs follow them), else its last lines. */
+function gitReason(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  const reasons = lines.filter((l) => /^(fatal|error): /.test(l));
+  return (reasons.length > 0 ? reasons : lines.slice(-3)).join(' | ');
+}
+
 export class GitError extends GantryError {
   constructor(
     readonly args: readonly string[],
     readonly exitCode: number,
     readonly stderr: string,
   ) {
-    super('internal', `git ${args.slice(0, 3).join(' ')} failed (${exitCode}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`, {
+    super('internal', `git ${args.slice(0, 3).join(' ')} failed (${exitCode}): ${gitReason(stderr)}`, {
       hint: 'check the repository state with `git status` in the workspace',
     });
   }

@@ -18,7 +18,7 @@ import { withFileLock } from './file-lock.js';
 import { runSetupCommand } from './setup-commands.js';
 import { applyTree } from './snapshot.js';
 import { allRecords, type Layout, saveRecord, writeAtomic, type WorkspaceRecord } from './state-record.js';
-import { branchExists, removeWorktree, withRepoLock } from './worktree-ops.js';
+import { addWorktree, branchExists, removeWorktree, withRepoLock } from './worktree-ops.js';
 
 export interface ProvisionState {
   req: ProvisionRequest;
@@ -102,7 +102,7 @@ export function provisionPlan(): StepDef<ProvisionState>[] {
         const repo = s.req.project.path;
         const { path, branch } = s.record;
         if (existsSync(path)) throw new GantryError('conflict', `${path} already exists`, { hint: 'run `gantry gc` to clean leftovers, then retry' });
-        await withRepoLock(repo, async () => {
+        return withRepoLock(repo, async () => {
           const exists = await branchExists(repo, branch);
           // Resuming moves the branch to the checkpoint's head; a fresh task reuses a branch it already has.
           const args = exists && !s.resume ? ['worktree', 'add', path, branch] : ['worktree', 'add', exists ? '-B' : '-b', branch, path, s.start];
@@ -111,9 +111,10 @@ export function provisionPlan(): StepDef<ProvisionState>[] {
           await saveRecord(s.layout, s.record);
           ctx.registerCleanup('remove worktree', () => removeWorktree(repo, path, s.record.createdBranch ? { deleteBranch: branch } : {}));
           await mkdir(dirname(path), { recursive: true });
-          await git(args, { cwd: repo });
+          const clearedLock = await addWorktree(repo, args, branch);
           // A reused branch starts where it is, not at the base.
           if (exists && !s.resume) s.record.baseSha = await gitOut(['rev-parse', 'HEAD'], { cwd: path });
+          return clearedLock ? { detail: { clearedStaleLock: clearedLock } } : undefined;
         });
       },
     },

@@ -1,10 +1,10 @@
 // Repository-wide git operations (worktree add/remove/prune, branch deletion) serialized per
 // repository across processes, so concurrent provisioning never trips over git's own locks.
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { branchExistsFs } from './git-paths.js';
-import { git, gitOut } from './git.js';
+import { git, GitError, gitOut } from './git.js';
 import { withFileLock } from './file-lock.js';
 
 const lockPaths = new Map<string, string>();
@@ -25,6 +25,39 @@ export async function withRepoLock<T>(repo: string, fn: () => Promise<T>): Promi
 
 export async function branchExists(repo: string, branch: string): Promise<boolean> {
   return branchExistsFs(dirname(await repoLockPath(repo)), branch);
+}
+
+/** A ref lock this old was left by a killed git process: git holds one for milliseconds. */
+export const STALE_REF_LOCK_MS = 5_000;
+
+/**
+ * Whether a failed git command tripped over `lockPath` (git's "Unable to create '…': File exists")
+ * and that lock file is stale. Pure: the caller supplies git's stderr and the file's age.
+ */
+export function isStaleLockFailure(stderr: string, lockPath: string, ageMs: number | null): boolean {
+  return ageMs !== null && ageMs >= STALE_REF_LOCK_MS && stderr.includes(`Unable to create '${lockPath}': File exists`);
+}
+
+/**
+ * `git worktree add` for a task's own branch. A git process killed while updating that branch
+ * (a factory SIGKILLed mid-provisioning) leaves \`refs/heads/<branch>.lock\`, and every later add
+ * fails on it. The caller holds the repository lock and the task has no worktree, so no live git
+ * process can be updating the branch: a stale lock for exactly that ref is removed and the add
+ * retried once. Returns the lock file it removed, if any.
+ */
+export async function addWorktree(repo: string, args: readonly string[], branch: string): Promise<string | null> {
+  try {
+    await git(args, { cwd: repo });
+    return null;
+  } catch (e) {
+    if (!(e instanceof GitError)) throw e;
+    const lock = `${join(dirname(await repoLockPath(repo)), 'refs', 'heads', ...branch.split('/'))}.lock`;
+    const age = await stat(lock).then((st) => Date.now() - st.mtimeMs, () => null);
+    if (!isStaleLockFailure(e.stderr, lock, age)) throw e;
+    await unlink(lock).catch(() => undefined);
+    await git(args, { cwd: repo });
+    return lock;
+  }
 }
 
 /**

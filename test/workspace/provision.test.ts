@@ -1,11 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { withStore } from '../support/db.js';
 import { harness, sh } from './support.js';
 import type { StepDef } from '../../src/lib/step-runner.js';
 import type { ProvisionState } from '../../src/workspace/provision-plan.js';
+import { isStaleLockFailure, STALE_REF_LOCK_MS } from '../../src/workspace/worktree-ops.js';
 
 describe('workspace provisioning (real git, SQLite store)', () => {
   it('creates the worktree on gantry/<task>, places files, allocates a port, writes agent files, logs step events', async () => {
@@ -83,6 +84,47 @@ describe('workspace provisioning (real git, SQLite store)', () => {
         h.dispose();
       }
     });
+  });
+
+  it("clears a stale lock on the task's own branch left by a killed git, and never a fresh one", async () => {
+    await withStore('sqlite', async (store) => {
+      const h = await harness(store);
+      try {
+        const id = await h.newTaskId();
+        const lock = join(h.repo, '.git', 'refs', 'heads', 'gantry', `${id}.lock`);
+        mkdirSync(dirname(lock), { recursive: true });
+        // Fresh: as if another git process were updating the branch right now. Left alone; provisioning fails loudly.
+        writeFileSync(lock, '');
+        await assert.rejects(h.ws.provision(h.request(id)), /cannot lock ref|File exists/);
+        assert.ok(existsSync(lock), 'a fresh lock is not touched');
+        assert.equal(existsSync(join(h.home, 'workspaces', 'demo', id)), false);
+
+        // Stale: a git process killed mid-update a minute ago.
+        const past = new Date(Date.now() - 60_000);
+        utimesSync(lock, past, past);
+        const before = await store.events.latestSeq();
+        const ws = await h.ws.provision(h.request(id));
+        assert.equal(sh(ws.path, 'rev-parse', '--abbrev-ref', 'HEAD'), `gantry/${id}`);
+        assert.equal(existsSync(lock), false);
+        const done = (await store.events.list({ after: before, taskId: id })).find((e) => e.type === 'workspace.step_completed' && e.payload.step === 'worktree');
+        assert.match(JSON.stringify(done?.payload), /clearedStaleLock/, 'the repair is on record');
+      } finally {
+        h.dispose();
+      }
+    });
+  });
+
+  it('isStaleLockFailure: only git\'s "File exists" for that very lock, and only when old enough', () => {
+    const lock = '/r/.git/refs/heads/gantry/t.lock';
+    const err = `fatal: cannot lock ref 'refs/heads/gantry/t': Unable to create '${lock}': File exists.`;
+    const cases: [string, string, number | null, boolean][] = [
+      ['stale lock named by git', err, STALE_REF_LOCK_MS, true],
+      ['fresh lock: a live git may hold it', err, STALE_REF_LOCK_MS - 1, false],
+      ['lock file already gone', err, null, false],
+      ['another lock file', err.replace('gantry/t.lock', 'main.lock'), 60_000, false],
+      ['another failure', 'fatal: invalid reference: main', 60_000, false],
+    ];
+    for (const [name, stderr, age, want] of cases) assert.equal(isStaleLockFailure(stderr, lock, age), want, name);
   });
 
   it('a fatal failure injected after each step unwinds everything: no worktree, branch, record, port or registration', async () => {
