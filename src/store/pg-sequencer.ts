@@ -4,8 +4,8 @@
 // by a process that died before sequencing them. A pass is two round trips and rewrites every event
 // it sequences, so under a steady stream of commits passes are spaced `intervalMs` apart: at ×16
 // claims, one pass per ~3 ms cost a fifth of a claim's CPU on this 2-core host, one per 15 ms
-// about a twentieth. An idle process still sequences its first commit within `delayMs`, and
-// read-your-writes (caughtUp) never waits for either.
+// about a twentieth. A commit after a quiet spell is sequenced `delayMs` later (never more than
+// `intervalMs`), and read-your-writes (caughtUp) waits for neither.
 import type pg from 'pg';
 import { EVENTS_CHANNEL } from './event-append.js';
 

@@ -42,11 +42,11 @@ function scrubbedEnv(): Record<string, string> {
   return baseEnv;
 }
 
-/** git's own reason: its fatal/error lines (advice paragraphs follow them), else its last lines. */
+/** git's own reason: its last fatal/error (and push rejection) lines, advice paragraphs follow them; else its last lines. At most three. */
 function gitReason(stderr: string): string {
   const lines = stderr.trim().split('\n');
-  const reasons = lines.filter((l) => /^(fatal|error): /.test(l));
-  return (reasons.length > 0 ? reasons : lines.slice(-3)).join(' | ');
+  const reasons = lines.filter((l) => /^(fatal|error): |^ ! /.test(l));
+  return (reasons.length > 0 ? reasons : lines).slice(-3).join(' | ');
 }
 
 export class GitError extends GantryError {

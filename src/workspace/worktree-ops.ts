@@ -1,7 +1,7 @@
 // Repository-wide git operations (worktree add/remove/prune, branch deletion) serialized per
 // repository across processes, so concurrent provisioning never trips over git's own locks.
 import { existsSync } from 'node:fs';
-import { rm, stat, unlink } from 'node:fs/promises';
+import { realpath, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { branchExistsFs } from './git-paths.js';
 import { git, GitError, gitOut } from './git.js';
@@ -30,32 +30,37 @@ export async function branchExists(repo: string, branch: string): Promise<boolea
 /** A ref lock this old was left by a killed git process: git holds one for milliseconds. */
 export const STALE_REF_LOCK_MS = 5_000;
 
-/**
- * Whether a failed git command tripped over `lockPath` (git's "Unable to create '…': File exists")
- * and that lock file is stale. Pure: the caller supplies git's stderr and the file's age.
- */
-export function isStaleLockFailure(stderr: string, lockPath: string, ageMs: number | null): boolean {
-  return ageMs !== null && ageMs >= STALE_REF_LOCK_MS && stderr.includes(`Unable to create '${lockPath}': File exists`);
+/** The lock file a failed git command could not create ("Unable to create '…': File exists"), if that is why it failed. */
+export function lockNamedBy(stderr: string): string | null {
+  return /Unable to create '([^']+)': File exists/.exec(stderr)?.[1] ?? null;
 }
+
+/** Pure: a lock file of this age (null: gone) was left by a dead git process. */
+export const isStaleLock = (ageMs: number | null): boolean => ageMs !== null && ageMs >= STALE_REF_LOCK_MS;
 
 /**
  * `git worktree add` for a task's own branch. A git process killed while updating that branch
- * (a factory SIGKILLed mid-provisioning) leaves \`refs/heads/<branch>.lock\`, and every later add
+ * (a factory SIGKILLed mid-provisioning) leaves `refs/heads/<branch>.lock`, and every later add
  * fails on it. The caller holds the repository lock and the task has no worktree, so no live git
  * process can be updating the branch: a stale lock for exactly that ref is removed and the add
  * retried once. Returns the lock file it removed, if any.
  */
 export async function addWorktree(repo: string, args: readonly string[], branch: string): Promise<string | null> {
+  // C locale: the repair reads git's message.
+  const opts = { cwd: repo, env: { LC_ALL: 'C' } };
   try {
-    await git(args, { cwd: repo });
+    await git(args, opts);
     return null;
   } catch (e) {
-    if (!(e instanceof GitError)) throw e;
+    const named = e instanceof GitError ? lockNamedBy(e.stderr) : null;
+    if (named === null) throw e;
     const lock = `${join(dirname(await repoLockPath(repo)), 'refs', 'heads', ...branch.split('/'))}.lock`;
-    const age = await stat(lock).then((st) => Date.now() - st.mtimeMs, () => null);
-    if (!isStaleLockFailure(e.stderr, lock, age)) throw e;
+    // git names the file by its working directory's path, which may run through a symlink.
+    const same = await Promise.all([realpath(named), realpath(lock)]).then(([a, b]) => a === b, () => false);
+    const age = same ? await stat(lock).then((st) => Date.now() - st.mtimeMs, () => null) : null;
+    if (!isStaleLock(age)) throw e;
     await unlink(lock).catch(() => undefined);
-    await git(args, { cwd: repo });
+    await git(args, opts);
     return lock;
   }
 }

@@ -6,7 +6,7 @@ import { withStore } from '../support/db.js';
 import { harness, sh } from './support.js';
 import type { StepDef } from '../../src/lib/step-runner.js';
 import type { ProvisionState } from '../../src/workspace/provision-plan.js';
-import { isStaleLockFailure, STALE_REF_LOCK_MS } from '../../src/workspace/worktree-ops.js';
+import { isStaleLock, lockNamedBy, STALE_REF_LOCK_MS } from '../../src/workspace/worktree-ops.js';
 
 describe('workspace provisioning (real git, SQLite store)', () => {
   it('creates the worktree on gantry/<task>, places files, allocates a port, writes agent files, logs step events', async () => {
@@ -114,17 +114,16 @@ describe('workspace provisioning (real git, SQLite store)', () => {
     });
   });
 
-  it('isStaleLockFailure: only git\'s "File exists" for that very lock, and only when old enough', () => {
+  it("lockNamedBy / isStaleLock: the lock git could not create, and whether it is old enough to be a dead git's", () => {
     const lock = '/r/.git/refs/heads/gantry/t.lock';
-    const err = `fatal: cannot lock ref 'refs/heads/gantry/t': Unable to create '${lock}': File exists.`;
-    const cases: [string, string, number | null, boolean][] = [
-      ['stale lock named by git', err, STALE_REF_LOCK_MS, true],
-      ['fresh lock: a live git may hold it', err, STALE_REF_LOCK_MS - 1, false],
-      ['lock file already gone', err, null, false],
-      ['another lock file', err.replace('gantry/t.lock', 'main.lock'), 60_000, false],
-      ['another failure', 'fatal: invalid reference: main', 60_000, false],
+    const named: [string, string, string | null][] = [
+      ['ref lock', `fatal: cannot lock ref 'refs/heads/gantry/t': Unable to create '${lock}': File exists.\n\nAnother git process seems to be running`, lock],
+      ['index lock', "fatal: Unable to create '/w/.git/index.lock': File exists.", '/w/.git/index.lock'],
+      ['another failure', 'fatal: invalid reference: main', null],
     ];
-    for (const [name, stderr, age, want] of cases) assert.equal(isStaleLockFailure(stderr, lock, age), want, name);
+    for (const [name, stderr, want] of named) assert.equal(lockNamedBy(stderr), want, name);
+    const ages: [number | null, boolean][] = [[STALE_REF_LOCK_MS, true], [60_000, true], [STALE_REF_LOCK_MS - 1, false], [0, false], [null, false]];
+    for (const [age, want] of ages) assert.equal(isStaleLock(age), want, `age ${age}`);
   });
 
   it('a fatal failure injected after each step unwinds everything: no worktree, branch, record, port or registration', async () => {
