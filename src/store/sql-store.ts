@@ -76,13 +76,7 @@ export class SqlStore implements Store {
       emitted = events;
       return result;
     });
-    if (emitted.length > 0) {
-      this.committed(emitted);
-      // The events are durable with their state; sequencing (their delivery position) follows in the
-      // background, batched across concurrent writers. Log reads below wait for it (read-your-writes).
-      if (this.sequencer) this.sequencer.soon();
-      else this.feed.wake();
-    }
+    this.committed(emitted);
     return out;
   }
 
@@ -109,10 +103,7 @@ export class SqlStore implements Store {
        SELECT * FROM main`,
       [...params, ...events.flatMap(eventParams)],
     );
-    if (rows.length > 0) {
-      this.committed(events);
-      this.sequencer?.soon();
-    }
+    if (rows.length > 0) this.committed(events);
     return rows;
   }
 
@@ -125,11 +116,7 @@ export class SqlStore implements Store {
     if (!this.sequencer) throw new Error('writeWithEventRows needs PostgreSQL');
     // PostgreSQL only, whose driver sends arrays as arrays.
     const rows = await this.db.all<T>(sql, params as readonly SqlValue[]);
-    const events = describe(rows);
-    if (events.length > 0) {
-      this.committed(events);
-      this.sequencer.soon();
-    }
+    this.committed(describe(rows));
     return rows;
   }
 
@@ -142,7 +129,13 @@ export class SqlStore implements Store {
     return () => void this.commitObservers.delete(fn);
   }
 
+  /** After a commit that appended `events`: tell this process's observers, then sequence or deliver them. */
   private committed(events: readonly NewEvent[]): void {
+    if (events.length === 0) return;
+    // The events are durable with their state; sequencing (their delivery position) follows in the
+    // background, batched across concurrent writers. Log reads wait for it (read-your-writes).
+    if (this.sequencer) this.sequencer.soon();
+    else this.feed.wake();
     for (const fn of this.commitObservers) {
       try {
         fn(events);

@@ -9,7 +9,8 @@
 // dead holder's file → unlink" cannot remove a live lock. A breaker killed inside the guard (a few
 // microseconds) leaves a guard naming a dead pid, which the next breaker removes.
 import { randomBytes } from 'node:crypto';
-import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { linkNew } from '../lib/link-new.js';
 import { Mutex } from '../lib/mutex.js';
 
 const mutexes = new Map<string, { mutex: Mutex; users: number }>();
@@ -42,20 +43,10 @@ async function holderOf(path: string): Promise<number | null | undefined> {
  */
 const stale = (pid: number): boolean => pid === process.pid || !pidAlive(pid);
 
-async function tryLink(mine: string, path: string): Promise<boolean> {
-  try {
-    await link(mine, path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
-  }
-}
-
 /** False when another breaker is at work (the caller waits a little and looks again). */
 async function breakStale(lockPath: string, mine: string): Promise<boolean> {
   const guard = `${lockPath}.break`;
-  if (!(await tryLink(mine, guard))) {
+  if (!(await linkNew(mine, guard))) {
     const breaker = await holderOf(guard);
     if (typeof breaker === 'number' && stale(breaker)) await unlink(guard).catch(() => undefined);
     return false;
@@ -74,7 +65,7 @@ async function acquireFile(lockPath: string): Promise<void> {
   await writeFile(mine, String(process.pid));
   try {
     for (let attempt = 0; ; attempt++) {
-      if (await tryLink(mine, lockPath)) return;
+      if (await linkNew(mine, lockPath)) return;
       const holder = await holderOf(lockPath);
       if (holder === null) continue; // released meanwhile
       if (holder !== undefined && stale(holder) && (await breakStale(lockPath, mine))) continue;

@@ -2,8 +2,9 @@
 // worktree, `commondir` in its gitdir) instead of spawning `git rev-parse` on hot paths.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { linkNew } from '../lib/link-new.js';
 
 export interface GitDirs {
   /** This worktree's own gitdir (index, HEAD). */
@@ -82,11 +83,7 @@ export async function createLooseRef(common: string, ref: string, sha: string): 
   const tmp = join(common, `gantry-ref-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   await writeFile(tmp, `${sha}\n`);
   try {
-    await link(tmp, path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
+    return await linkNew(tmp, path);
   } finally {
     await unlink(tmp).catch(() => undefined);
   }
