@@ -21,6 +21,12 @@ export function errorBody(e: GantryError): ErrorBody {
 
 export function toGantryError(e: unknown): GantryError {
   if (isGantryError(e)) return e;
+  // PostgreSQL's data exceptions (SQLSTATE class 22: out of range, invalid text) are the request's
+  // values, which its transaction rejected whole: bad input, not a server fault.
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) {
+    return new GantryError('bad_request', 'a value in the request cannot be stored (out of range, or not valid text)', { hint: 'check the numbers and strings you sent against /api/openapi.json' });
+  }
   return new GantryError('internal', 'internal error', { hint: 'see the coordinator log; retry, and report it if it persists' });
 }
 
