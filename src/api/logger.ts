@@ -76,8 +76,8 @@ export function createLogger(o: LogOptions): OwnedLogger {
     return { logger: wrap(make(o.level, dest)), close: async () => dest.flushSync() };
   }
   mkdirSync(dirname(d.path), { recursive: true, mode: 0o700 });
-  const name = basename(d.path);
-  const stream = createStream((_time, index) => (index ? `${name}.${index}` : name), {
+  // Classic logrotate naming: the live file keeps its name; older ones are <name>.1 (newest) … <name>.<keep>.
+  const stream = createStream(basename(d.path), {
     path: dirname(d.path),
     size: d.maxSize,
     rotate: d.keep,

@@ -39,20 +39,33 @@ export function parseRequestTarget(raw: string | undefined): RequestTarget {
   return { ok: true, pathname, query };
 }
 
-/** The first string inside a JSON value that carries a NUL byte, as a field path (`body.paths[0]`), or null. */
-export function findNul(value: unknown, path = 'body', depth = 0): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Why a string cannot be stored as text (a NUL, or a lone UTF-16 surrogate that is no character), or null. */
+function badText(s: string): string | null {
+  if (s.includes('\u0000')) return 'contains a NUL byte';
+  if (LONE_SURROGATE.test(s)) return 'is not well-formed Unicode (a lone surrogate)';
+  return null;
+}
+
+/** The first string (value or key) inside a JSON value that cannot be stored as text, with its field path (`body.paths[0]`). */
+export function findBadText(value: unknown, path = 'body', depth = 0): { field: string; why: string } | null {
+  if (typeof value === 'string') {
+    const why = badText(value);
+    return why ? { field: path, why } : null;
+  }
   if (depth > 64 || value === null || typeof value !== 'object') return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const p = findNul(value[i], `${path}[${i}]`, depth + 1);
+      const p = findBadText(value[i], `${path}[${i}]`, depth + 1);
       if (p) return p;
     }
     return null;
   }
   for (const [k, v] of Object.entries(value)) {
-    if (k.includes('\u0000')) return `${path}.${k.replace(/\u0000/g, '\\0')}`;
-    const p = findNul(v, `${path}.${k}`, depth + 1);
+    const why = badText(k);
+    if (why) return { field: `${path}.${JSON.stringify(k).slice(1, -1)}`, why: `has a key that ${why}` };
+    const p = findBadText(v, `${path}.${k}`, depth + 1);
     if (p) return p;
   }
   return null;

@@ -15,7 +15,7 @@ import { Router } from './router.js';
 import { errorBody, toGantryError, validationError } from './errors.js';
 import { serveStatic, type StaticSite } from './static.js';
 import type { Logger } from './logger.js';
-import { findNul, parseRequestTarget } from './request-target.js';
+import { findBadText, parseRequestTarget } from './request-target.js';
 import { AuthLimiter, type AuthLimits } from './auth-limiter.js';
 import type { HttpObserver } from './metrics.js';
 
@@ -107,19 +107,19 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   async function handle(req: IncomingMessage, res: ServerResponse, seen: Seen): Promise<void> {
     const target = parseRequestTarget(req.url);
     if (!target.ok) {
-      req.resume();
+      skipBody(req, res);
       return send(res, 400, errorBody(new GantryError('bad_request', target.message, { hint: 'percent-encode the path and query as UTF-8, without control characters' })));
     }
     const { pathname } = target;
     const method = req.method ?? 'GET';
     const m = router.match(method, pathname);
     if (m === 'method_not_allowed') {
-      req.resume();
+      skipBody(req, res);
       const allow = router.allowed(pathname).join(', ');
       return send(res, 405, errorBody(new GantryError('method_not_allowed', `${method} is not allowed on ${pathname}`, { hint: `use ${allow}; see /api/openapi.json` })), { Allow: allow });
     }
     if (!m) {
-      req.resume();
+      skipBody(req, res);
       if (pathname === '/api' || pathname.startsWith('/api/')) {
         return send(res, 404, errorBody(new GantryError('not_found', `no route ${method} ${pathname}`, { hint: 'see /api/openapi.json' })));
       }
@@ -139,12 +139,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     if (route.access !== 'none') {
       const refused = await authenticate(req, pathname, target.query);
       if (refused.status) {
-        req.resume();
+        skipBody(req, res);
         return send(res, refused.status, errorBody(refused.error), refused.headers);
       }
       auth = refused.token;
       if (!allows(auth.role, route.access)) {
-        req.resume();
+        skipBody(req, res);
         return send(res, 403, errorBody(new GantryError('forbidden', 'this token may not do that', { hint: 'use a token with a role that allows it' })));
       }
     }
@@ -155,11 +155,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       let body: unknown = undefined;
       if (route.body) {
         const raw = await readJson(req, maxBody);
-        const nul = findNul(raw);
-        if (nul) throw new GantryError('validation', `${nul}: contains a NUL byte`, { field: nul, hint: 'remove the NUL (\\u0000) characters and resend' });
+        const bad = findBadText(raw);
+        if (bad) throw new GantryError('validation', `${bad.field}: ${bad.why}`, { field: bad.field, hint: 'send text as well-formed UTF-8 without NUL (\\u0000) characters' });
         body = parseWith(route.body, raw, 'body');
       } else {
-        req.resume();
+        skipBody(req, res);
       }
       const ac = new AbortController();
       res.on('close', () => ac.abort());
@@ -176,7 +176,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     } catch (e) {
       const ge = toGantryError(e);
       if (ge.code === 'internal') log.error('handler error', { route: `${route.method} ${route.path}`, err: e instanceof Error ? e : String(e) });
-      if (!req.readableEnded) req.resume();
+      // A body refused unread may still be arriving: close the connection instead of reading it all.
+      if (ge.code === 'payload_too_large') return send(res, ge.status, errorBody(ge), { Connection: 'close' });
+      skipBody(req, res);
       send(res, ge.status, errorBody(ge));
     }
   }
@@ -237,6 +239,13 @@ interface Seen {
   /** The route pattern (`/api/tasks/:id`), `static`, or `unmatched`: bounded, never the raw path. */
   route: string;
   streaming: boolean;
+}
+
+/** A body that will not be read: drained when small, else the connection closes after the answer. */
+function skipBody(req: IncomingMessage, res: ServerResponse): void {
+  if (req.complete) return;
+  if (req.headers['transfer-encoding'] || Number(req.headers['content-length'] ?? 0) > 64 * 1024) res.setHeader('Connection', 'close');
+  req.resume();
 }
 
 function parseWith(schema: Route['body'], value: unknown, where: 'body' | 'query' | 'path'): unknown {

@@ -20,15 +20,15 @@ export interface LogDefaults {
 const SIZE = /^[1-9]\d*[KMG]$/;
 
 export function resolveLogOptions(f: LogFlags, env: NodeJS.ProcessEnv, d: LogDefaults): LogOptions {
-  const level = (f.logLevel ?? env.GANTRY_LOG_LEVEL ?? 'info').trim().toLowerCase();
+  const level = (f.logLevel ?? (env.GANTRY_LOG_LEVEL || 'info')).trim().toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new GantryError('validation', `log level must be one of ${LOG_LEVELS.join(', ')} (got "${level}")`, { field: 'log-level', hint: 'pass --log-level info, or set GANTRY_LOG_LEVEL' });
   }
   // Under systemd (journald reads stdout) a service logs to stdout unless told otherwise.
-  const where = (f.log ?? env.GANTRY_LOG ?? (env.JOURNAL_STREAM ? 'stdout' : d.fallback)).trim();
-  const maxSize = (env.GANTRY_LOG_MAX_SIZE ?? '10M').trim().toUpperCase();
+  const where = (f.log ?? (env.GANTRY_LOG || (env.JOURNAL_STREAM ? 'stdout' : d.fallback))).trim();
+  const maxSize = (env.GANTRY_LOG_MAX_SIZE || '10M').trim().toUpperCase();
   if (!SIZE.test(maxSize)) throw new GantryError('validation', `GANTRY_LOG_MAX_SIZE must look like 10M, 500K or 1G (got "${maxSize}")`, { field: 'GANTRY_LOG_MAX_SIZE', hint: 'a number followed by K, M or G' });
-  const keep = Number(env.GANTRY_LOG_KEEP ?? 5);
+  const keep = Number(env.GANTRY_LOG_KEEP || 5);
   if (!Number.isInteger(keep) || keep < 1 || keep > 100) throw new GantryError('validation', `GANTRY_LOG_KEEP must be an integer from 1 to 100 (got "${env.GANTRY_LOG_KEEP}")`, { field: 'GANTRY_LOG_KEEP', hint: 'how many rotated files to keep' });
   const file = (path: string): LogOptions => ({ level: level as LogLevel, destination: { kind: 'file', path, maxSize, keep } });
   if (where === 'stdout' || where === 'stderr') return { level: level as LogLevel, destination: { kind: where } };
