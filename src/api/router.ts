@@ -46,7 +46,7 @@ export class Router {
   /** The methods some route serves at `pathname` (for a 405's Allow header). */
   allowed(pathname: string): Method[] {
     const segs = pathname.split('/').filter(Boolean).map(safeDecode);
-    return [...this.byMethod.keys()].filter((m) => this.find(m, segs));
+    return [...this.byMethod.keys()].filter((m) => this.find(m, segs)).sort();
   }
 
   private find(method: Method, segs: string[]): Match | undefined {
