@@ -67,7 +67,8 @@ function call(url: string, agent: Agent, method: string, body: string | null, wa
       res.on('data', (ch: Buffer) => chunks.push(ch));
       res.on('end', () => (res.statusCode === want ? resolve() : reject(new Error(`${method} ${url}: HTTP ${res.statusCode} ${Buffer.concat(chunks).toString()}`))));
     });
-    req.on('error', reject);
+    // A kept-alive socket the server closed while idle (keepAliveTimeout): retry once, as Node's docs advise.
+    req.on('error', (e: NodeJS.ErrnoException) => (req.reusedSocket && e.code === 'ECONNRESET' ? call(url, agent, method, body, want).then(resolve, reject) : reject(e)));
     req.end(body ?? undefined);
   });
 }
