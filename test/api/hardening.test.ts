@@ -1,6 +1,6 @@
 // The hardened HTTP surface against a real coordinator: failed-auth rate limiting, 405 with Allow,
-// oversized bodies, NUL bytes, compression and caching headers, readiness; and the CLI reading its
-// token from a file.
+// oversized bodies, NUL bytes, compression and caching headers, readiness; the CLI reading its
+// token from a file; and `gantry up` logging JSON to stdout as a service.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,8 @@ import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { makeRepo } from '../support/git.js';
-import { gantry } from '../support/cli.js';
+import { GANTRY_BIN, gantry } from '../support/cli.js';
+import { spawn } from 'node:child_process';
 
 function raw(url: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   const u = new URL(url);
@@ -116,5 +117,35 @@ describe('the CLI reads its token from a file', () => {
     assert.equal(c.code, 2);
     assert.match(c.stderr, /^gantry: --token-file: .*nope does not exist — /);
     assert.equal(c.stderr.trim().split('\n').length, 1);
+  });
+});
+
+describe('gantry up logging to stdout (a service under systemd)', () => {
+  it('writes only JSON lines on stdout, the banner on stderr, and stops cleanly on SIGTERM', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'gantry-stdout-'));
+    // JOURNAL_STREAM is how systemd tells a service that journald reads its stdout: no --log needed.
+    const child = spawn(process.execPath, [GANTRY_BIN, 'up', '--home', home, '--port', '0', '--factories', '0'], {
+      env: { ...process.env, GANTRY_LOG: '', JOURNAL_STREAM: '8:12345', GANTRY_URL: '', GANTRY_TOKEN: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!stdout.includes('"coordinator up"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.match(stderr, /Gantry is up on embedded SQLite/);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, stderr);
+      const lines = stdout.trim().split('\n');
+      const parsed = lines.map((l) => JSON.parse(l) as { level: string; msg: string; time: string });
+      assert.ok(parsed.some((l) => l.msg === 'coordinator up' && l.level === 'info' && !Number.isNaN(Date.parse(l.time))));
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
