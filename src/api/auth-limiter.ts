@@ -24,9 +24,14 @@ export class AuthLimiter {
     this.limiter = new RateLimiterMemory({ points: limits.failures, duration: limits.windowSec, blockDuration: limits.blockSec });
   }
 
-  /** Milliseconds until `client` may try again, or 0 when this request may be checked. */
-  async retryAfterMs(client: string, secret: string): Promise<number> {
-    if (this.knownGood.has(digest(secret))) return 0;
+  /** What the limiter remembers of a secret (a digest, never the secret). */
+  keyOf(secret: string): string {
+    return createHash('sha256').update(secret).digest('base64url');
+  }
+
+  /** Milliseconds until `client` may try again, or 0 when this request (its secret's `key`) may be checked. */
+  async retryAfterMs(client: string, key: string): Promise<number> {
+    if (this.knownGood.has(key)) return 0;
     const r = await this.limiter.get(client);
     return r && r.consumedPoints > this.limits.failures ? Math.max(1, r.msBeforeNext) : 0;
   }
@@ -37,12 +42,9 @@ export class AuthLimiter {
     });
   }
 
-  succeeded(secret: string): void {
-    const d = digest(secret);
-    if (this.knownGood.has(d)) return;
+  succeeded(key: string): void {
+    if (this.knownGood.has(key)) return;
     if (this.knownGood.size >= KNOWN_GOOD_MAX) this.knownGood.delete(this.knownGood.values().next().value as string);
-    this.knownGood.add(d);
+    this.knownGood.add(key);
   }
 }
-
-const digest = (secret: string): string => createHash('sha256').update(secret).digest('base64url');

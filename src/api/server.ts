@@ -162,7 +162,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         skipBody(req, res);
       }
       const ac = new AbortController();
-      res.on('close', () => ac.abort());
+      // Only a response that did not finish (a client gone, a stream ended by shutdown) aborts its handler.
+      res.on('close', () => res.writableFinished || ac.abort());
       const out = await route.handler({ body, query, params, auth, req, res, signal: ac.signal });
       if (out === 'streaming') {
         seen.streaming = true;
@@ -190,10 +191,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     let secret = h?.startsWith('Bearer ') ? h.slice(7).trim() : '';
     // EventSource cannot set headers: the event stream also accepts ?access_token=.
     if (!secret && pathname.endsWith('/stream')) secret = query.get('access_token') ?? '';
-    const unauthorized = { status: 401, error: new GantryError('unauthorized', 'missing or invalid token', { hint: 'send Authorization: Bearer <token>; the local admin token is in <home>/admin.token' }), headers: { 'WWW-Authenticate': 'Bearer' } } as const;
-    if (!secret) return unauthorized;
+    const unauthorized = (): AuthResult => ({ status: 401, error: new GantryError('unauthorized', 'missing or invalid token', { hint: 'send Authorization: Bearer <token>; the local admin token is in <home>/admin.token' }), headers: { 'WWW-Authenticate': 'Bearer' } });
+    if (!secret) return unauthorized();
     const client = req.socket.remoteAddress ?? 'unknown';
-    const waitMs = await limiter.retryAfterMs(client, secret);
+    const key = limiter.keyOf(secret);
+    const waitMs = await limiter.retryAfterMs(client, key);
     if (waitMs > 0) {
       opts.observer?.authFailure('rate_limited');
       const s = Math.ceil(waitMs / 1000);
@@ -203,9 +205,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     if (!token) {
       await limiter.failed(client);
       opts.observer?.authFailure('invalid');
-      return unauthorized;
+      return unauthorized();
     }
-    limiter.succeeded(secret);
+    limiter.succeeded(key);
     return { status: 0, token };
   }
 
