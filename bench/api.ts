@@ -1,7 +1,8 @@
 // bench/api: what the HTTP layer costs on a typical read (GET /api/tasks/:id) and write
 // (POST /api/tasks), against a bare node:http handler doing the same store call in the same
-// process and run (no auth, validation, routing, headers, logging or metrics). Requests alternate
-// between the two servers in rounds, so both see the same machine; latency is per request, from
+// process and run (no auth, validation, routing, headers, logging or metrics), and against that
+// handler plus the token lookup. Requests alternate between the servers in rounds, so all see the
+// same machine; latency is per request, from
 // the client, over one keep-alive connection per client (node:http Agent).
 //   node --import tsx bench/api.ts        (BENCH_N requests per route and server, default 2000; BENCH_C clients, default 1 and 8)
 import { Agent, createServer, request, type IncomingMessage } from 'node:http';
@@ -37,9 +38,15 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-// The raw operation beneath each route: node:http, the same store call, JSON out.
-const bare = createServer((req, res) => {
+// The raw operation beneath each route: node:http, the same store call, JSON out. With `auth`, it
+// also looks the bearer token up, as any authenticated API must: what is left between that and
+// Gantry is the layer itself (routing, validation, headers, compression, metrics, logging).
+const rawServer = (auth: boolean) => createServer((req, res) => {
   void (async () => {
+    if (auth && !(await store.tokens.verify((req.headers.authorization ?? '').slice(7)))) {
+      res.writeHead(401).end();
+      return;
+    }
     if (req.method === 'GET') {
       const task = await store.tasks.get(req.url!.slice('/api/tasks/'.length));
       const text = JSON.stringify({ task });
@@ -54,8 +61,14 @@ const bare = createServer((req, res) => {
     }
   })();
 });
-await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
-const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
+const listen = async (srv: ReturnType<typeof createServer>): Promise<string> => {
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+};
+const bare = rawServer(false);
+const bareAuth = rawServer(true);
+const bareUrl = await listen(bare);
+const bareAuthUrl = await listen(bareAuth);
 
 type Call = (base: string, agent: Agent, i: number) => Promise<void>;
 const headers = { authorization: `Bearer ${c.adminToken}`, 'content-type': 'application/json' };
@@ -100,24 +113,26 @@ try {
   const rows: (string | number)[][] = [];
   for (const clients of CLIENTS) {
     for (const [name, op] of [['GET /api/tasks/:id', read], ['POST /api/tasks', write]] as const) {
-      const agents = { bare: new Agent({ keepAlive: true, maxSockets: clients }), gantry: new Agent({ keepAlive: true, maxSockets: clients }) };
-      await timed(op, bareUrl, agents.bare, 100, clients, 0); // warm-up
-      await timed(op, c.url, agents.gantry, 100, clients, 0);
-      const lat = { bare: [] as number[], gantry: [] as number[] };
+      const targets = { bare: bareUrl, auth: bareAuthUrl, gantry: c.url };
+      const agents = { bare: new Agent({ keepAlive: true, maxSockets: clients }), auth: new Agent({ keepAlive: true, maxSockets: clients }), gantry: new Agent({ keepAlive: true, maxSockets: clients }) };
+      const lat = { bare: [] as number[], auth: [] as number[], gantry: [] as number[] };
+      const kinds = Object.keys(targets) as Array<keyof typeof targets>;
+      for (const k of kinds) await timed(op, targets[k], agents[k], 100, clients, 0); // warm-up
       const per = Math.max(1, Math.floor(N / ROUNDS));
-      for (let r = 0; r < ROUNDS; r++) {
-        lat.bare.push(...(await timed(op, bareUrl, agents.bare, per, clients, r * per)));
-        lat.gantry.push(...(await timed(op, c.url, agents.gantry, per, clients, r * per)));
-      }
-      agents.bare.destroy();
-      agents.gantry.destroy();
-      const [b50, g50, b99, g99] = [pct(lat.bare, 50), pct(lat.gantry, 50), pct(lat.bare, 99), pct(lat.gantry, 99)];
-      rows.push([`${name} ×${clients}`, b50, g50, ratio(g50, b50), b99, g99, ratio(g99, b99)]);
+      for (let r = 0; r < ROUNDS; r++) for (const k of kinds) lat[k].push(...(await timed(op, targets[k], agents[k], per, clients, r * per)));
+      for (const k of kinds) agents[k].destroy();
+      const p = (k: keyof typeof lat, q: number) => pct(lat[k], q);
+      rows.push([`${name} ×${clients}`, p('bare', 50), p('auth', 50), p('gantry', 50), ratio(p('gantry', 50), p('bare', 50)), ratio(p('gantry', 50), p('auth', 50)), p('bare', 99), p('gantry', 99), ratio(p('gantry', 99), p('bare', 99))]);
     }
   }
-  printTable(`HTTP layer vs bare node:http, same store call (${N} requests per cell, ms)`, ['route × clients', 'bare p50', 'gantry p50', 'ratio', 'bare p99', 'gantry p99', 'ratio'], rows);
+  printTable(
+    `HTTP layer vs bare node:http, same store call (${N} requests per cell, ms; +auth: bare plus the token lookup)`,
+    ['route × clients', 'bare p50', '+auth p50', 'gantry p50', '÷bare', '÷+auth', 'bare p99', 'gantry p99', '÷bare'],
+    rows,
+  );
 } finally {
   bare.close();
+  bareAuth.close();
   await c.close();
   rmSync(homeDir, { recursive: true, force: true });
   rmSync(repo, { recursive: true, force: true });
