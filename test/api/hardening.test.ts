@@ -2,8 +2,9 @@
 // oversized bodies, NUL bytes, compression and caching headers, readiness; the CLI reading its
 // token from a file; and `gantry up` logging JSON to stdout as a service.
 import { after, before, describe, it } from 'node:test';
+import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -11,7 +12,9 @@ import { request } from 'node:http';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { makeRepo } from '../support/git.js';
 import { GANTRY_BIN, gantry } from '../support/cli.js';
-import { spawn } from 'node:child_process';
+
+
+const WEB_BUILT = existsSync(new URL('../../web/dist/index.html', import.meta.url));
 
 function raw(url: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   const u = new URL(url);
@@ -83,6 +86,21 @@ describe('hardened HTTP (sqlite)', () => {
     const sse = await fetch(`${api.url}/api/events/stream?after=0`, { headers: { Authorization: `Bearer ${api.token}`, 'Accept-Encoding': 'gzip, br' }, signal: ac.signal });
     assert.equal(sse.headers.get('content-encoding'), null);
     ac.abort();
+  });
+
+  it('serves dashboard files with validators, conditional GETs and ranges', { skip: WEB_BUILT ? false : 'the dashboard is not built' }, async () => {
+    const first = await raw(api.url, 'GET', '/index.html');
+    assert.equal(first.status, 200);
+    assert.equal(first.headers['cache-control'], 'no-cache');
+    const etag = String(first.headers.etag);
+    assert.ok(first.headers['last-modified']);
+    assert.equal((await raw(api.url, 'GET', '/index.html', { 'If-None-Match': etag })).status, 304);
+    const part = await raw(api.url, 'GET', '/index.html', { Range: 'bytes=0-9' });
+    assert.equal(part.status, 206);
+    assert.equal(part.body.length, 10);
+    const head = await raw(api.url, 'HEAD', '/index.html');
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 0);
   });
 
   it('/api/ready needs no token and says what it checked', async () => {

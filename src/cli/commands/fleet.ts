@@ -82,12 +82,13 @@ export function registerFleetCommands(program: Command): void {
         const target = resolveTarget(f);
         const name = f.name ?? hostname();
         const home = resolveHome(f.home);
+        const logOptions = resolveLogOptions(f, process.env, { file: join(home.logs, `factory-${name.replace(/[^A-Za-z0-9_.-]/g, '-')}.log`), fallback: 'stderr' });
         const dir = join(home.dir, 'factories', name.replace(/[^A-Za-z0-9_.-]/g, '-'));
         const executor = executorFrom(f.executor ?? defaultExecutor());
         const http = new HttpCoordinatorClient(target);
         const factoryId = await factoryIdFor(http, dir, name);
         const outbox = new SqliteOutbox(join(dir, 'outbox.db'));
-        const logging = createLogger(resolveLogOptions(f, process.env, { file: join(home.logs, `factory-${name.replace(/[^A-Za-z0-9_.-]/g, '-')}.log`), fallback: 'stderr' }));
+        const logging = createLogger(logOptions);
         const logger = logging.logger.child?.({ component: 'factory', factoryId }) ?? logging.logger;
         const log = (m: string, fields?: Record<string, unknown>): void => logger.info(m, fields);
         const factory = new Factory({
