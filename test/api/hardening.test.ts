@@ -81,6 +81,9 @@ describe('hardened HTTP (sqlite)', () => {
     assert.equal(r.status, 200);
     assert.equal(r.headers['content-encoding'], 'gzip');
     assert.equal(r.headers['cache-control'], 'no-store');
+    assert.equal(r.headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'");
+    assert.equal(r.headers['x-content-type-options'], 'nosniff');
+    assert.equal(r.headers['x-frame-options'], 'DENY');
     assert.ok((JSON.parse(gunzipSync(r.body).toString()) as { tasks: unknown[] }).tasks.length >= 20);
     const ac = new AbortController();
     const sse = await fetch(`${api.url}/api/events/stream?after=0`, { headers: { Authorization: `Bearer ${api.token}`, 'Accept-Encoding': 'gzip, br' }, signal: ac.signal });
