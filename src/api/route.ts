@@ -12,7 +12,10 @@ export type Access = Permission | 'none';
 
 export interface Reply {
   status?: number;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is (text/plain unless `headers` says otherwise), instead of `body`. */
+  text?: string;
   headers?: Record<string, string>;
 }
 

@@ -43,6 +43,12 @@ export class Router {
     return undefined;
   }
 
+  /** The methods some route serves at `pathname` (for a 405's Allow header). */
+  allowed(pathname: string): Method[] {
+    const segs = pathname.split('/').filter(Boolean).map(safeDecode);
+    return [...this.byMethod.keys()].filter((m) => this.find(m, segs)).sort();
+  }
+
   private find(method: Method, segs: string[]): Match | undefined {
     for (const c of this.byMethod.get(method) ?? []) {
       if (c.parts.length !== segs.length) continue;

@@ -16,6 +16,10 @@ import { pipelineEngine, startEngineSweeps } from './engine.js';
 import { createFleet, fleetConfigFromEnv, startLocalFactories } from './fleet.js';
 import type { FleetConfig, FleetCoordinator } from '../fleet/coordinator.js';
 import { startLifecycle, type LifecycleRuntime } from './lifecycle.js';
+import { GantryMetrics } from '../api/metrics.js';
+import { decideReadiness, type Readiness } from '../domain/readiness.js';
+import { MIGRATIONS } from '../store/migrations/index.js';
+import { VERSION } from './version.js';
 
 export interface CoordinatorOptions {
   home: HomeLayout;
@@ -39,6 +43,7 @@ export interface Coordinator {
   store: SqlStore;
   fleet: FleetCoordinator;
   lifecycle: LifecycleRuntime;
+  metrics: GantryMetrics;
   close(): Promise<void>;
 }
 
@@ -75,15 +80,25 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     }
     await store.tokens.ensure(adminToken, { name: 'local-admin', role: 'admin' });
 
-    const fleet = createFleet(store, o.logger, { ...fleetConfigFromEnv(), ...o.fleet });
+    // Metrics follow the event log and read the fleet at scrape time; the fleet reports claims served.
+    let fleetRef: FleetCoordinator | null = null;
+    const metrics = new GantryMetrics({ events: store.events, fleet: { metrics: () => fleetRef!.metrics() }, version: VERSION, store: store.db.dialect });
+    await metrics.start();
+    stack.push(async () => metrics.close());
+    const fleet = createFleet(store, o.logger, { ...fleetConfigFromEnv(), ...o.fleet }, (granted) => metrics.claim(granted));
+    fleetRef = fleet;
     fleet.start(); // the reaper runs on every coordinator; its statements are safe to race
     stack.push(() => fleet.stop());
+    let closing = false;
+    stack.push(async () => void (closing = true));
+    const ready = async (): Promise<Readiness> => readiness(store, fleet, o.factories, () => closing);
     const lifecycle = await startLifecycle({ store, logger: o.logger });
     stack.push(() => lifecycle.close());
     const api = createApiServer({
-      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store), sessionLogDirs: () => sessionLogDirs(o.home) }),
+      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store), sessionLogDirs: () => sessionLogDirs(o.home), ready, metrics }),
       tokens: store.tokens,
       logger: o.logger,
+      observer: metrics,
       ...(existsSync(WEB_DIST) ? { site: { dir: WEB_DIST } } : {}),
     });
     const { url } = await api.listen(o.port, o.host);
@@ -108,9 +123,29 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     writeDaemon(o.home, { url, pid: process.pid, startedAt: new Date().toISOString(), store: isPostgresUrl(target) ? 'postgres' : 'sqlite' });
     stack.push(async () => removeDaemon(o.home, process.pid));
     o.logger.info('coordinator up', { url, store: store.db.dialect });
-    return { url, adminToken, store, fleet, lifecycle, close: unwind };
+    return { url, adminToken, store, fleet, lifecycle, metrics, close: unwind };
   } catch (e) {
     await unwind();
     throw e;
   }
+}
+
+const KNOWN_SCHEMA = MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0);
+
+async function readiness(store: SqlStore, fleet: FleetCoordinator, localFactories: number, closing: () => boolean): Promise<Readiness> {
+  const store_ = await withTimeout(store.db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM gantry_migrations'), 2_000).then(
+    (r) => ({ ok: true as const, schemaVersion: Number(r?.v ?? 0) }),
+    (e: unknown) => ({ ok: false as const, error: e instanceof Error ? e.message : String(e) }),
+  );
+  const local = new Set(Array.from({ length: localFactories }, (_, i) => `f-local-${i + 1}`));
+  const live = store_.ok && local.size ? (await fleet.factories().catch(() => [])).filter((f) => local.has(f.id) && f.live).length : 0;
+  return decideReadiness({ store: store_, knownSchemaVersion: KNOWN_SCHEMA, localFactories: { expected: localFactories, live }, shuttingDown: closing() });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

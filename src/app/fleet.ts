@@ -36,7 +36,8 @@ export function fleetConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Partia
   return out;
 }
 
-export function createFleet(store: SqlStore, logger: Logger, config: Partial<FleetConfig> = {}): FleetCoordinator {
+export function createFleet(store: SqlStore, logger: Logger, config: Partial<FleetConfig> = {}, onClaim?: (granted: boolean) => void): FleetCoordinator {
+  const log = logger.child?.({ component: 'fleet' }) ?? logger;
   return new FleetCoordinator({
     fleet: new FleetStoreSql(store),
     tasks: store.tasks,
@@ -44,7 +45,8 @@ export function createFleet(store: SqlStore, logger: Logger, config: Partial<Fle
     tokens: store.tokens,
     events: store.events,
     config,
-    log: (m) => logger.info(m, { area: 'fleet' }),
+    log: (m, fields) => log.info(m, fields),
+    ...(onClaim ? { onClaim } : {}),
   });
 }
 
@@ -68,6 +70,7 @@ export async function startLocalFactories(o: {
   const outboxes: SqliteOutbox[] = [];
   for (let i = 1; i <= o.count; i++) {
     const id = `f-local-${i}`;
+    const flog = o.logger.child?.({ component: 'factory', factoryId: id }) ?? o.logger;
     const outbox = new SqliteOutbox(join(o.home, 'factories', id, 'outbox.db'));
     outboxes.push(outbox);
     const f = new Factory({
@@ -80,7 +83,7 @@ export async function startLocalFactories(o: {
       outbox,
       heartbeatMs: o.fleet.config.heartbeatMs,
       renewEveryMs: Math.floor(o.fleet.config.leaseTtlMs / 3),
-      log: (m) => o.logger.info(m, { area: 'factory', factory: id }),
+      log: (m, fields) => flog.info(m, fields),
     });
     await f.start();
     factories.push(f);

@@ -19,6 +19,7 @@ import type { LifecycleManager } from '../lifecycle/manager.js';
 import { sessionRoutes } from '../api/routes/sessions.js';
 import { notificationRoutes } from '../api/routes/notifications.js';
 import { VERSION } from './version.js';
+import type { SystemDeps } from '../api/routes/system.js';
 
 export interface RouteDeps {
   store: SqlStore;
@@ -31,12 +32,15 @@ export interface RouteDeps {
   sessionLogDirs?: () => string[];
   /** Agent activity hooks (absent until the factory runs agents in this process). */
   agentHooks?: AgentHookDeps;
+  /** `GET /api/ready` and `GET /metrics`. */
+  ready?: SystemDeps['ready'];
+  metrics?: SystemDeps['metrics'];
 }
 
 export function allRoutes(deps: RouteDeps): Route[] {
   const routes: Route[] = [];
   routes.push(
-    ...systemRoutes({ version: VERSION, allRoutes: () => routes, storeKind: deps.store.db.dialect }),
+    ...systemRoutes({ version: VERSION, allRoutes: () => routes, storeKind: deps.store.db.dialect, ...(deps.ready ? { ready: deps.ready } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) }),
     ...projectRoutes(deps.store),
     ...taskRoutes(deps.store),
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),

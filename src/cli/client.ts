@@ -1,5 +1,7 @@
 // How the CLI finds and talks to a coordinator: flags, then env, then the home directory's
-// daemon.json and admin.token (DESIGN §10).
+// daemon.json and admin.token (DESIGN §10). Tokens come from files or the environment, so they
+// need never be on a command line (where `ps` shows them to every user of the host).
+import { readFileSync } from 'node:fs';
 import { GantryError, type ErrorCode } from '../domain/errors.js';
 import { readAdminToken, readDaemon, resolveHome } from '../app/home.js';
 
@@ -11,6 +13,7 @@ export interface Target {
 export interface ConnectionFlags {
   url?: string;
   token?: string;
+  tokenFile?: string;
   home?: string;
 }
 
@@ -20,9 +23,29 @@ export function resolveTarget(f: ConnectionFlags, env: NodeJS.ProcessEnv = proce
   if (!url) {
     throw new GantryError('bad_request', `no running coordinator found for ${home.dir}`, { hint: 'start one with `gantry up`, or pass --url / set GANTRY_URL' });
   }
-  const token = f.token || env.GANTRY_TOKEN || readAdminToken(home);
-  if (!token) throw new GantryError('unauthorized', 'no API token', { hint: `pass --token, set GANTRY_TOKEN, or run on the machine where ${home.adminToken} exists` });
+  if (f.token && f.tokenFile) throw new GantryError('validation', '--token and --token-file both given', { field: 'token-file', hint: 'pass only --token-file' });
+  const token =
+    f.token ||
+    (f.tokenFile ? readTokenFile(f.tokenFile, '--token-file') : '') ||
+    env.GANTRY_TOKEN ||
+    (env.GANTRY_TOKEN_FILE ? readTokenFile(env.GANTRY_TOKEN_FILE, 'GANTRY_TOKEN_FILE') : '') ||
+    readAdminToken(home);
+  if (!token) throw new GantryError('unauthorized', 'no API token', { hint: `pass --token-file, set GANTRY_TOKEN_FILE or GANTRY_TOKEN, or run on the machine where ${home.adminToken} exists` });
   return { url: url.replace(/\/+$/, ''), token };
+}
+
+/** The token in `path` (first line, trimmed). A missing, unreadable or empty file is an error naming `source`. */
+export function readTokenFile(path: string, source: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
+    throw new GantryError('validation', `${source}: ${path} ${why}`, { field: source, hint: 'point it at a file holding the token, readable only by this user (chmod 600)' });
+  }
+  const token = text.split(/\r?\n/)[0]!.trim();
+  if (!token) throw new GantryError('validation', `${source}: ${path} is empty`, { field: source, hint: 'write the token on its first line' });
+  return token;
 }
 
 export class ApiClient {

@@ -10,7 +10,8 @@ export function withCommon(cmd: Command): Command {
     .option('--json', 'print one JSON document on stdout')
     .option('--home <dir>', 'Gantry home directory (GANTRY_HOME, default ~/.gantry)')
     .option('--url <url>', 'coordinator URL (GANTRY_URL, default from <home>/daemon.json)')
-    .option('--token <token>', 'API token (GANTRY_TOKEN, default <home>/admin.token)');
+    .option('--token-file <path>', 'read the API token from this file (GANTRY_TOKEN_FILE; default <home>/admin.token)')
+    .option('--token <token>', 'API token (GANTRY_TOKEN); visible to other users in `ps`: prefer --token-file');
 }
 
 export const client = (f: ConnectionFlags): ApiClient => new ApiClient(resolveTarget(f));

@@ -10,6 +10,9 @@ export type ErrorCode =
   | 'stale_epoch'
   | 'payload_too_large'
   | 'unsupported'
+  | 'method_not_allowed'
+  | 'rate_limited'
+  | 'unavailable'
   | 'internal';
 
 const statusOf: Record<ErrorCode, number> = {
@@ -22,6 +25,9 @@ const statusOf: Record<ErrorCode, number> = {
   stale_epoch: 409,
   payload_too_large: 413,
   unsupported: 415,
+  method_not_allowed: 405,
+  rate_limited: 429,
+  unavailable: 503,
   internal: 500,
 };
 

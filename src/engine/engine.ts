@@ -9,6 +9,7 @@ import { stageOfStep } from '../domain/pipeline/stage.js';
 import type { PipelineDef } from '../domain/pipeline/types.js';
 import type { StepFacts } from '../domain/pipeline/when.js';
 import type { Stage, Task } from '../domain/task.js';
+import type { NewEvent } from '../domain/events.js';
 import type { BudgetRepo, CheckSpec, Checks, EngineWorkspace, Fence, MergeIntentRepo, RunChange, RunRepo, RunSnapshot, Scm, StepPatch } from '../ports/engine.js';
 import type { Project, Store } from '../ports/store.js';
 import type { DispatchState } from './dispatch.js';
@@ -176,6 +177,15 @@ export class PipelineEngine {
     const after = (): void => {
       if (consumed) this.deps.sessions.forget(consumed);
     };
+    // The consumed session's outcome rides on the commit that consumes it (agent and usage for metrics; never its text).
+    const finished = (): NewEvent[] => {
+      const d = step.kindState.dispatch as DispatchState | undefined;
+      if (!consumed || !d) return [];
+      const poll = this.deps.sessions.poll(d);
+      if (poll.type !== 'result' && poll.type !== 'lost') return [];
+      const o = poll.type === 'result' ? { status: poll.outcome.status, tokens: poll.outcome.usage.tokens, costUsd: poll.outcome.usage.costUsd } : { status: 'lost', tokens: 0, costUsd: 0 };
+      return [{ type: 'session.finished', sessionId: consumed, payload: { step: def.id, idx, role: d.role, agent: d.agent, ...o } }];
+    };
     switch (t.type) {
       case 'wait':
         return { type: 'awaiting_session', stage, wait: t.wait };
@@ -183,7 +193,7 @@ export class PipelineEngine {
         await settleConsumed();
         await this.commit(snap, fence, {
           steps: [{ idx, kindState: t.kindState, ...(t.output ? { output: t.output } : {}) }],
-          events: [{ type: 'step.progress', payload: { step: def.id, idx, phase: (t.kindState.phase as string | undefined) ?? null } }],
+          events: [{ type: 'step.progress', payload: { step: def.id, idx, phase: (t.kindState.phase as string | undefined) ?? null } }, ...finished()],
         });
         after();
         return { type: 'continue', stage };
@@ -241,7 +251,7 @@ export class PipelineEngine {
         await settleConsumed();
         await this.commit(snap, fence, {
           steps: [{ idx, state: 'done', output: t.output, markFinished: true, ...(t.kindState ? { kindState: t.kindState } : {}) }],
-          events: [{ type: 'step.done', payload: { step: def.id, idx, kind: def.kind } }],
+          events: [{ type: 'step.done', payload: { step: def.id, idx, kind: def.kind } }, ...finished()],
         });
         after();
         const checkpoint = await this.deps.workspace.checkpoint(ctx.task.id, def.id, 'step_done').catch(() => null);
@@ -253,7 +263,7 @@ export class PipelineEngine {
         await this.commit(snap, fence, {
           run: { state: 'parked', waiting },
           steps: [{ idx, state: 'waiting', kindState: t.kindState }],
-          events: [{ type: 'run.parked', payload: { step: def.id, idx, waiting: waiting.kind, options: waiting.options } }],
+          events: [{ type: 'run.parked', payload: { step: def.id, idx, waiting: waiting.kind, options: waiting.options } }, ...finished()],
           notifications: [{ kind: `awaiting_${waiting.kind}`, priority: 'normal', title: `"${ctx.task.title}" needs you: ${waiting.question}`, detail: { step: def.id, kind: waiting.kind, options: waiting.options }, signature: `park:${snap.run.id}:${idx}:${snap.run.rev}` }],
         });
         after();
@@ -271,7 +281,7 @@ export class PipelineEngine {
         await this.commit(snap, fence, {
           run: { currentStep: t.producerIdx },
           steps: patches,
-          events: [{ type: 'step.rework', payload: { step: def.id, producer: producer.stepId, round: (t.kindState.round as number | undefined) ?? null } }],
+          events: [{ type: 'step.rework', payload: { step: def.id, producer: producer.stepId, round: (t.kindState.round as number | undefined) ?? null } }, ...finished()],
         });
         after();
         return { type: 'continue', stage };
@@ -281,7 +291,7 @@ export class PipelineEngine {
         await this.commit(snap, fence, {
           run: { state: 'failed', failure: t.failure, markFinished: true },
           steps: [{ idx, state: 'failed', failure: t.failure, markFinished: true, ...(t.kindState ? { kindState: t.kindState } : {}) }],
-          events: [{ type: 'run.failed', payload: { step: def.id, idx, kind: t.failure.kind, message: t.failure.message } }],
+          events: [{ type: 'run.failed', payload: { step: def.id, idx, kind: t.failure.kind, message: t.failure.message } }, ...finished()],
           ...(t.notification ? { notifications: [{ ...t.notification, signature: `fail:${snap.run.id}:${idx}` }] } : {}),
         });
         after();

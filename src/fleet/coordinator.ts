@@ -69,8 +69,10 @@ export interface CoordinatorDeps {
   events: EventLog;
   budget?: BudgetGate;
   config?: Partial<FleetConfig>;
-  /** Operational log line (never carries bodies or tokens). */
-  log?: (msg: string) => void;
+  /** Operational log line; ids go in `fields`, never in the message (never bodies or tokens). */
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Observes each claim once decided (metrics: claims asked vs granted). */
+  onClaim?: (granted: boolean) => void;
 }
 
 /** Who is calling: a factory token pins the factory id; admin/operator tokens act by epoch alone. */
@@ -112,7 +114,7 @@ export class FleetCoordinator {
       ...(b.name !== undefined ? { name: b.name } : {}),
       ...(b.slots !== undefined ? { slots: b.slots } : {}),
     });
-    if (r.registered) this.log(`factory ${r.factory.id} registered (${r.factory.slots} slot(s))`);
+    if (r.registered) this.log('factory registered', { factoryId: r.factory.id, slots: r.factory.slots });
     return {
       factoryId: r.factory.id,
       serverTime: r.serverTime,
@@ -146,6 +148,7 @@ export class FleetCoordinator {
       staleMs: this.config.staleMs,
       rank: (cands, now) => rank(cands, { now, factoryId: b.factoryId, capabilities: caps, exhaustedProjects: exhausted }, this.config.weights),
     });
+    this.d.onClaim?.(grant !== null);
     return grant;
   }
 
@@ -175,7 +178,7 @@ export class FleetCoordinator {
       checkpoint: b.checkpoint ?? null,
       scrub: (rep: Report, task: Task) => redact(rep, secretsOf(task.body)),
     });
-    if (!r.replayed) this.log(`task ${taskId} released (${r.outcome}) at epoch ${b.leaseEpoch} → ${r.task.stage}`);
+    if (!r.replayed) this.log('lease released', { taskId, epoch: b.leaseEpoch, outcome: r.outcome, stage: r.task.stage });
     return r;
   }
 
@@ -185,7 +188,7 @@ export class FleetCoordinator {
     const task = await this.d.fleet.job(taskId);
     const reason = redact(b.reason, task ? secretsOf(task.body) : []);
     const r = await this.d.fleet.quarantine({ taskId, epoch: b.leaseEpoch, factoryId: b.factoryId }, reason);
-    if (r.recorded) this.log(`task ${taskId}: factory ${b.factoryId} quarantined its result of epoch ${b.leaseEpoch}`);
+    if (r.recorded) this.log('result quarantined', { taskId, factoryId: b.factoryId, epoch: b.leaseEpoch });
     return r;
   }
 
@@ -196,7 +199,7 @@ export class FleetCoordinator {
     }
     const b = parse(actionBody, input ?? {}, 'action');
     const t = await this.d.fleet.act(taskId, a, b.reason ?? null);
-    this.log(`task ${taskId}: operator ${a} → ${t.stage} (epoch ${t.leaseEpoch})`);
+    this.log('operator action', { taskId, action: a, stage: t.stage, epoch: t.leaseEpoch });
     return t;
   }
 
@@ -264,7 +267,7 @@ export class FleetCoordinator {
     const settling = this.startedAt !== null && Date.now() - this.startedAt < this.config.staleMs;
     const stale = settling ? [] : await this.d.fleet.reapStaleFactories(this.config.staleMs);
     for (const r of [...expired, ...stale]) {
-      this.log(`task ${r.taskId}: lease of ${r.factoryId ?? '?'} reclaimed (${r.reason}), epoch ${r.epoch} → ${r.stage}`);
+      this.log('lease reclaimed', { taskId: r.taskId, factoryId: r.factoryId, reason: r.reason, epoch: r.epoch, stage: r.stage });
     }
     return [...expired, ...stale];
   }
@@ -276,7 +279,7 @@ export class FleetCoordinator {
     const tick = (): void => {
       if (this.reaping) return;
       this.reaping = this.reapOnce()
-        .catch((e: unknown) => this.log(`reaper: ${e instanceof Error ? e.message : String(e)}`))
+        .catch((e: unknown) => this.log('reaper pass failed', { err: e instanceof Error ? e.message : String(e) }))
         .finally(() => (this.reaping = null));
     };
     tick();
@@ -311,7 +314,7 @@ export class FleetCoordinator {
     return f?.capabilities ?? [];
   }
 
-  private log(msg: string): void {
-    this.d.log?.(msg);
+  private log(msg: string, fields?: Record<string, unknown>): void {
+    this.d.log?.(msg, fields);
   }
 }

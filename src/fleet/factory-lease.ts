@@ -23,7 +23,7 @@ export interface LeaseDeps {
   outbox: FactoryOutbox;
   sender: OutboxSender;
   executor: TaskExecutor;
-  log: (msg: string) => void;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
   /** Local estimate of the store clock (heartbeat offset applied). */
   serverNow: () => number;
   renewEveryMs: number;
@@ -61,7 +61,7 @@ export class LeaseRunner {
   fence(why: string): void {
     if (this.ended === 'fenced') return;
     this.ended = 'fenced';
-    this.d.log(`task ${this.taskId}@${this.epoch}: fenced (${why}); stopping`);
+    this.d.log('task fenced; stopping', { taskId: this.taskId, epoch: this.epoch, why });
     this.ac.abort(new GantryError('stale_epoch', `lease ${this.taskId}@${this.epoch} lost: ${why}`));
   }
 
@@ -88,7 +88,7 @@ export class LeaseRunner {
     const outcome: ReleaseOutcome = this.ended === 'drain' && safe.outcome === 'failed' ? 'abandoned' : safe.outcome;
     const report = this.ended === 'drain' && outcome === 'abandoned' ? { ...safe.report, reason: 'drain' } : safe.report;
     await this.d.outbox.add({ taskId: this.taskId, epoch: this.epoch, kind: 'release', body: { outcome, report, checkpoint: safe.checkpoint ?? null } });
-    this.d.log(`task ${this.taskId}@${this.epoch}: ${outcome}`);
+    this.d.log('task released', { taskId: this.taskId, epoch: this.epoch, outcome });
     await this.d.sender.flush();
   }
 
@@ -97,7 +97,7 @@ export class LeaseRunner {
     await this.d.outbox.dropLease(this.taskId, this.epoch);
     await this.d.outbox.quarantine({ taskId: this.taskId, epoch: this.epoch, reason, result: redact(result, this.secrets) });
     await this.d.outbox.add({ taskId: this.taskId, epoch: this.epoch, kind: 'quarantine', body: { factoryId: this.d.factoryId, reason } });
-    this.d.log(`task ${this.taskId}@${this.epoch}: result quarantined (${reason})`);
+    this.d.log('result quarantined', { taskId: this.taskId, epoch: this.epoch, reason });
     await this.d.sender.flush();
   }
 
@@ -129,7 +129,7 @@ export class LeaseRunner {
         } catch (e) {
           if (isGantryError(e) && e.code === 'stale_epoch') return this.fence('renew refused');
           if (!(e instanceof CoordinatorUnreachable)) {
-            this.d.log(`task ${this.taskId}@${this.epoch}: renew failed: ${e instanceof Error ? e.message : String(e)}`);
+            this.d.log('lease renewal failed', { taskId: this.taskId, epoch: this.epoch, err: e instanceof Error ? e.message : String(e) });
           }
           // Transient: retry soon, then keep working until the next renewal window (offline-degrade).
           await sleep(backoffMs(attempt, { baseMs: Math.min(1000, this.d.renewEveryMs / 10), maxMs: this.d.renewEveryMs / 3 }), stop);

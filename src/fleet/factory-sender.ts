@@ -8,7 +8,7 @@ import { CoordinatorUnreachable, type CoordinatorClient, type FactoryOutbox, typ
 export interface SenderDeps {
   client: CoordinatorClient;
   outbox: FactoryOutbox;
-  log: (msg: string) => void;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
   /** A report of this lease came back 409. */
   onFenced(entry: OutboxEntry): Promise<void>;
 }
@@ -39,7 +39,7 @@ export class OutboxSender {
       } catch (err) {
         if (err instanceof CoordinatorUnreachable) {
           await this.d.outbox.bump(e.id);
-          if (this.online) this.d.log(`coordinator unreachable; ${e.kind} of ${e.taskId} kept in the outbox`);
+          if (this.online) this.d.log('coordinator unreachable; report kept in the outbox', { kind: e.kind, taskId: e.taskId });
           this.online = false;
           return false;
         }
@@ -49,7 +49,7 @@ export class OutboxSender {
           continue;
         }
         // A request the coordinator will never accept (e.g. the task is gone): retrying cannot help.
-        this.d.log(`dropped ${e.kind} of ${e.taskId}@${e.epoch}: ${err instanceof Error ? err.message : String(err)}`);
+        this.d.log('report dropped', { kind: e.kind, taskId: e.taskId, epoch: e.epoch, err: err instanceof Error ? err.message : String(err) });
       }
     }
     return true;

@@ -26,7 +26,8 @@ export interface FactoryOptions {
   drainGraceMs?: number;
   /** Strings that must never leave the factory (its token). */
   secrets?: string[];
-  log?: (msg: string) => void;
+  /** Operational log line; ids go in `fields`, never in the message. */
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 export interface FactoryStatus {
@@ -60,7 +61,7 @@ export class Factory {
       name: opts.factoryId,
       ...opts,
     };
-    this.sender = new OutboxSender({ client: opts.client, outbox: opts.outbox, log: (m) => this.log(m), onFenced: (e) => this.onFenced(e) });
+    this.sender = new OutboxSender({ client: opts.client, outbox: opts.outbox, log: (m, f) => this.log(m, f), onFenced: (e) => this.onFenced(e) });
   }
 
   get id(): string {
@@ -83,7 +84,7 @@ export class Factory {
       await sleep(backoffMs(attempt, { baseMs: 250, maxMs: this.o.heartbeatMs }), this.stopAc.signal);
     }
     if (this.stopAc.signal.aborted) return;
-    this.log(`factory ${this.o.factoryId} registered with ${this.o.slots} slot(s)`);
+    this.log('factory registered', { slots: this.o.slots });
     // Reports left by a previous run (crash, outage) go first; a stale epoch among them is quarantined.
     await this.sender.flush();
     this.claiming = this.claimLoop();
@@ -94,7 +95,7 @@ export class Factory {
   async drain(graceMs = this.o.drainGraceMs): Promise<void> {
     if (this.draining) return;
     this.draining = true;
-    this.log(`factory ${this.o.factoryId} draining (${this.active.size} in flight)`);
+    this.log('factory draining', { inFlight: this.active.size });
     this.wake.abort();
     // A claim in flight when the drain began may still bring a task: wait for the loop to stop first.
     await this.claiming;
@@ -143,7 +144,7 @@ export class Factory {
       }
       return true;
     } catch (e) {
-      if (!(e instanceof CoordinatorUnreachable)) this.log(`heartbeat refused: ${e instanceof Error ? e.message : String(e)}`);
+      if (!(e instanceof CoordinatorUnreachable)) this.log('heartbeat refused', { err: e instanceof Error ? e.message : String(e) });
       return false;
     }
   }
@@ -190,7 +191,7 @@ export class Factory {
         }
         version = await this.o.client.waitForWork(version, this.o.pollMs, wake);
       } catch (e) {
-        if (!(e instanceof CoordinatorUnreachable)) this.log(`claim failed: ${e instanceof Error ? e.message : String(e)}`);
+        if (!(e instanceof CoordinatorUnreachable)) this.log('claim failed', { err: e instanceof Error ? e.message : String(e) });
         await sleep(backoffMs(failures++, { baseMs: 250, maxMs: this.o.pollMs }), wake);
       }
     }
@@ -203,15 +204,15 @@ export class Factory {
       outbox: this.o.outbox,
       sender: this.sender,
       executor: this.o.executor,
-      log: (m) => this.log(m),
+      log: (m, f) => this.log(m, f),
       serverNow: () => Date.now() + this.clockOffset,
       renewEveryMs: this.o.renewEveryMs,
       secrets: this.o.secrets,
     });
-    this.log(`task ${grant.job.id}@${grant.leaseEpoch}: claimed`);
+    this.log('task claimed', { taskId: grant.job.id, epoch: grant.leaseEpoch });
     const done = runner
       .run()
-      .catch((e: unknown) => this.log(`task ${grant.job.id}@${grant.leaseEpoch}: runner error: ${e instanceof Error ? e.message : String(e)}`))
+      .catch((e: unknown) => this.log('task runner error', { taskId: grant.job.id, epoch: grant.leaseEpoch, err: e instanceof Error ? e.message : String(e) }))
       .finally(() => {
         this.active.delete(grant.job.id);
         this.wake.abort();
@@ -233,11 +234,11 @@ export class Factory {
     await this.o.outbox.dropLease(e.taskId, e.epoch);
     await this.o.outbox.quarantine({ taskId: e.taskId, epoch: e.epoch, reason: `fenced: ${e.kind} refused after the lease was lost`, result });
     await this.o.outbox.add({ taskId: e.taskId, epoch: e.epoch, kind: 'quarantine', body: { factoryId: this.o.factoryId, reason: `${e.kind} refused: stale epoch` } });
-    this.log(`task ${e.taskId}@${e.epoch}: result quarantined (its lease was reclaimed meanwhile)`);
+    this.log('result quarantined: its lease was reclaimed meanwhile', { taskId: e.taskId, epoch: e.epoch });
   }
 
-  private log(msg: string): void {
-    this.o.log(msg);
+  private log(msg: string, fields?: Record<string, unknown>): void {
+    this.o.log(msg, fields);
   }
 }
 

@@ -236,7 +236,8 @@ export class NotificationService {
     await store.write(async (tx) => {
       const skipped = !error && channel?.unavailable();
       if (!error) {
-        await tx.notifications.setDelivery(d.id, rev, skipped ? { state: 'skipped', attempts, lastError: skipped } : { state: 'sent', attempts, lastError: null }, at);
+        const moved = await tx.notifications.setDelivery(d.id, rev, skipped ? { state: 'skipped', attempts, lastError: skipped } : { state: 'sent', attempts, lastError: null }, at);
+        if (moved) tx.emit({ type: 'notification.delivered', taskId: n?.taskId ?? null, sessionId: n?.sessionId ?? null, payload: { notificationId: d.notificationId, channel: d.channel, state: skipped ? 'skipped' : 'sent', attempts } });
         return;
       }
       const final = attempts >= this.maxAttempts || !channel;

@@ -109,8 +109,12 @@ for (const c of storeCases()) {
           assert.equal(resolved.state, 'resolved');
           await assert.rejects(n.acknowledge(raised.id), (e) => isGantryError(e) && e.code === 'conflict');
           await assert.rejects(n.resolve('n-missing'), (e) => isGantryError(e) && e.code === 'not_found');
-          const evs = (await store.events.list({ after: 0, limit: 1000 })).map((e) => e.type).filter((t) => t.startsWith('notification.'));
-          assert.deepEqual(evs, ['notification.raised', 'notification.escalated', 'notification.acknowledged', 'notification.resolved']);
+          const all = (await store.events.list({ after: 0, limit: 1000 })).filter((e) => e.type.startsWith('notification.'));
+          assert.deepEqual(all.map((e) => e.type).filter((t) => t !== 'notification.delivered'), ['notification.raised', 'notification.escalated', 'notification.acknowledged', 'notification.resolved']);
+          // Each channel delivery that went out (or was skipped) is an event too (metrics count them by channel).
+          const delivered = all.filter((e) => e.type === 'notification.delivered');
+          assert.equal(delivered.length, 6, 'three channels, for the raise and for the escalation');
+          assert.ok(delivered.every((e) => typeof e.payload.channel === 'string' && ['sent', 'skipped'].includes(e.payload.state as string) && e.payload.notificationId === raised.id));
         });
       } finally {
         await hook.close();

@@ -11,7 +11,7 @@ export function tokenRoutes(store: Store): Route[] {
       access: 'admin',
       tag: 'tokens',
       summary: 'Create a token; the secret is returned once and stored only as a hash',
-      body: z.object({ name: z.string().min(1).max(100), role: z.enum(ROLES.filter((r) => r !== 'factory') as ['admin', 'operator', 'viewer']) }).strict(),
+      body: z.object({ name: z.string().min(1).max(100), role: z.enum(ROLES.filter((r) => r !== 'factory') as ['admin', 'operator', 'viewer', 'metrics']) }).strict(),
       handler: async ({ body }) => {
         const { token, record } = await store.tokens.create(body);
         return { status: 201, body: { token, record } };

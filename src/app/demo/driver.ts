@@ -1,9 +1,9 @@
 // `gantry demo`: a sample repository, a coordinator on embedded SQLite with in-process factories
 // running the pipeline engine and the scripted agent, four tasks that show the standard pipeline's
 // people and repair loops, progress from the event stream, and a summary. Thin I/O around decideDemo.
-import { createWriteStream, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { jsonLogger } from '../../api/logger.js';
+import { createLogger } from '../../api/logger.js';
 import { GantryError } from '../../domain/errors.js';
 import { RunRepoSql } from '../../store/run-repo.js';
 import { startCoordinator, type Coordinator } from '../coordinator.js';
@@ -63,11 +63,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   ensureGitIdentity();
   const repo = join(home.dir, 'greeter');
   createSampleRepo(repo);
-  const log = createWriteStream(join(home.logs, 'coordinator.log'), { flags: 'a' });
+  const log = createLogger({ level: 'info', destination: { kind: 'file', path: join(home.logs, 'coordinator.log'), maxSize: '10M', keep: 5 } });
   let c: Coordinator | undefined;
   let unfollow: (() => void) | undefined;
   try {
-    const start = (port: number) => startCoordinator({ home, port, host: o.host, factories: o.factories, logger: jsonLogger((l) => log.write(l)), pollMs: 200 });
+    const start = (port: number) => startCoordinator({ home, port, host: o.host, factories: o.factories, logger: log.logger, pollMs: 200 });
     c = await start(o.port).catch(async (e: unknown) => {
       if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
       if (!o.anyPortIfTaken) throw new GantryError('conflict', `port ${o.port} is already in use`, { hint: 'pass another --port, or --port 0 for any free one' });
@@ -175,6 +175,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   } finally {
     unfollow?.();
     await c?.close();
-    await new Promise<void>((r) => log.end(() => r()));
+    await log.close();
   }
 }

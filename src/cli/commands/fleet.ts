@@ -15,6 +15,8 @@ import { CoordinatorUnreachable } from '../../ports/fleet.js';
 import { resolveTarget } from '../client.js';
 import { action, client, examples, intArg, withCommon, type CommonFlags } from '../common.js';
 import { ago, emit, table } from '../output.js';
+import { createLogger } from '../../api/logger.js';
+import { resolveLogOptions } from '../../app/log-options.js';
 
 const csv = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -24,6 +26,8 @@ interface FactoryFlags extends CommonFlags {
   slots: number;
   executor?: string;
   drainGrace: number;
+  log?: string;
+  logLevel?: string;
 }
 
 /** The pipeline engine once it is registered; until then a factory must be told what to run. */
@@ -70,18 +74,23 @@ export function registerFleetCommands(program: Command): void {
     .option('--slots <n>', 'tasks run at once', intArg('--slots', 1, 64), 1)
     .option('--executor <spec>', 'what runs a task (default: the pipeline engine; `steps[:ms]` is a demo that does no work)')
     .option('--drain-grace <ms>', 'on SIGTERM, how long in-flight work may finish before it is handed back', intArg('--drain-grace', 0, 3_600_000), 60_000)
-    .addHelpText('after', examples(['gantry factory --url http://coord:4700 --token gnt_factory_… --capabilities linux,node --slots 2']))
+    .option('--log <where>', 'stderr (the default), stdout, file (rotated <home>/logs/factory-<name>.log) or a file path (GANTRY_LOG)')
+    .option('--log-level <level>', 'debug, info, warn, error or silent (GANTRY_LOG_LEVEL, default info)')
+    .addHelpText('after', examples(['GANTRY_TOKEN_FILE=/etc/gantry/factory.token gantry factory --url http://coord:4700 --capabilities linux,node --slots 2', 'gantry factory --url http://coord:4700 --token-file ~/.config/gantry/factory.token']))
     .action(
       action(async (f: FactoryFlags) => {
         const target = resolveTarget(f);
         const name = f.name ?? hostname();
         const home = resolveHome(f.home);
+        const logOptions = resolveLogOptions(f, process.env, { file: join(home.logs, `factory-${name.replace(/[^A-Za-z0-9_.-]/g, '-')}.log`), fallback: 'stderr' });
         const dir = join(home.dir, 'factories', name.replace(/[^A-Za-z0-9_.-]/g, '-'));
         const executor = executorFrom(f.executor ?? defaultExecutor());
         const http = new HttpCoordinatorClient(target);
         const factoryId = await factoryIdFor(http, dir, name);
         const outbox = new SqliteOutbox(join(dir, 'outbox.db'));
-        const log = (m: string): void => void process.stderr.write(`${new Date().toISOString()} ${m}\n`);
+        const logging = createLogger(logOptions);
+        const logger = logging.logger.child?.({ component: 'factory', factoryId }) ?? logging.logger;
+        const log = (m: string, fields?: Record<string, unknown>): void => logger.info(m, fields);
         const factory = new Factory({
           factoryId,
           name,
@@ -111,8 +120,9 @@ export function registerFleetCommands(program: Command): void {
         emit(f, { factoryId, name, url: target.url, slots: f.slots }, () => `factory ${factoryId} (${name}) serving ${target.url} with ${f.slots} slot(s); SIGTERM drains`);
         await stopped;
         const quarantined = await outbox.quarantined();
-        if (quarantined.length) log(`${quarantined.length} quarantined result(s) kept in ${join(dir, 'outbox.db')}`);
+        if (quarantined.length) log('quarantined results kept in the outbox', { count: quarantined.length, outbox: join(dir, 'outbox.db') });
         await outbox.close();
+        await logging.close();
       }),
     );
 
@@ -147,7 +157,7 @@ export function registerFleetCommands(program: Command): void {
     .action(
       action(async (name: string, f: CommonFlags & { capabilities?: string[] }) => {
         const r = await client(f).post<{ factoryId: string; token: string }>('/api/fleet/factories/enroll', { name, capabilities: f.capabilities ?? [] });
-        emit(f, { factoryId: r.factoryId, token: r.token }, () => `enrolled ${r.factoryId}\ntoken ${r.token}\nrun: gantry factory --url <coordinator> --token <token> --name ${name}`);
+        emit(f, { factoryId: r.factoryId, token: r.token }, () => `enrolled ${r.factoryId}\ntoken ${r.token}\nrun: save the token in a file only you can read, then gantry factory --url <coordinator> --token-file <file> --name ${name}`);
       }),
     );
   withCommon(factories.command('drain <id>'))
