@@ -2,6 +2,7 @@
 // use, checkpoint at step boundaries, and the diff a reviewer reads.
 import type { WorkspaceConfig } from '../config/workspace.js';
 import { notFound } from '../domain/errors.js';
+import { decideRetention, type Ending } from '../domain/workspace-retention.js';
 import type { EngineWorkspace } from '../ports/engine.js';
 import type { Store } from '../ports/store.js';
 import type { WorkspacePort } from '../ports/workspace.js';
@@ -21,12 +22,15 @@ export class WorkspaceBridge implements EngineWorkspace {
     if (!task) throw notFound('task', taskId);
     const p = await this.store.projects.get(task.projectId);
     if (!p) throw notFound('project', task.projectId);
+    const config = this.configOf(p.config);
+    // The task's own choice wins, then the project's; the factory may force it on (tests, benchmarks).
+    const lightweight = this.opts.lightweight === true || (task.lightweight ?? config.lightweight);
     return this.ws.provision({
       taskId,
       project: { id: p.id, name: p.name, path: p.path, defaultBranch: p.defaultBranch },
-      config: this.configOf(p.config),
+      config,
       resume: true,
-      ...(this.opts.lightweight ? { lightweight: true } : {}),
+      ...(lightweight ? { lightweight: true } : {}),
     });
   }
 
@@ -44,6 +48,23 @@ export class WorkspaceBridge implements EngineWorkspace {
 
   async release(taskId: string): Promise<void> {
     if (await this.ws.get(taskId)) await this.ws.teardown(taskId, { checkpoint: true });
+  }
+
+  activity(taskId: string, step: string): { poke(): void; stop(): Promise<void> } {
+    return this.ws.activity(taskId, step);
+  }
+
+  /** Checkpoint and remove the worktree now when the project keeps none for this ending (the retention sweep does the rest). */
+  async retire(taskId: string, ending: Ending): Promise<'removed' | 'kept'> {
+    if (!(await this.ws.get(taskId))) return 'kept';
+    const task = await this.store.tasks.get(taskId);
+    const p = task ? await this.store.projects.get(task.projectId) : undefined;
+    if (!p) return 'kept';
+    // Judged at the moment it ended: only an ending kept for 0 is removed now.
+    const d = decideRetention({ stage: ending, endedAt: 0, now: 0, policy: this.configOf(p.config).retain });
+    if (d.action === 'keep') return 'kept';
+    await this.ws.teardown(taskId, { checkpoint: true });
+    return 'removed';
   }
 
   async guard(taskId: string, step: string, rules: { allow?: string[]; deny?: string[] }): Promise<{ blocked: boolean; violations: string[] }> {
