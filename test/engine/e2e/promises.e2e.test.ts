@@ -222,12 +222,10 @@ ${scripted('      someone: [ { say: "hi" } ]')}`);
       for (const s of sessions) assert.deepEqual([s.state, s.reason, s.display], ['terminated', 'launch_failed', 'exited']);
     });
 
-    it('7. finished tasks\' worktrees are checkpointed and removed on workspace.retain; failed ones are kept', async () => {
+    it('7. finished tasks\' worktrees are checkpointed and removed on workspace.retain (defaults: shipped and cancelled at once, failed kept 7 days)', async () => {
       const p = await g.project(`version: 1
 checks:
   - { name: never, run: "false", timeout: 30 }
-workspace:
-  retain: { failed: 7d }
 pipelines:
   ok: { steps: [ { id: implement, kind: agent, role: implementer }, { id: merge, kind: merge } ] }
   red: { steps: [ { id: implement, kind: agent, role: implementer }, { id: checks, kind: checks, maxFixes: 0 }, { id: merge, kind: merge } ] }
