@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { git } from '../../support/git.js';
+import { gantry } from '../../support/cli.js';
 import { storeCases } from '../../support/db.js';
 import { startGantry, until, type Gantry } from './gantry.js';
 
@@ -149,8 +150,14 @@ ${scripted(`      planner: [ { say: "Plan: rewrite everything." } ]
       for (const pipeline of ['own', 'gate']) {
         const t = await g.submit({ title: `edit ${pipeline}`, project: p.id, pipeline });
         await parked(g, t.id);
-        const approve = await g.req('POST', `/api/tasks/${t.id}/run/approve`, { text: 'EDITED: touch one file' });
-        assert.equal(approve.status, 200, JSON.stringify(approve.body));
+        if (pipeline === 'own') {
+          const approve = await g.req('POST', `/api/tasks/${t.id}/run/approve`, { text: 'EDITED: touch one file' });
+          assert.equal(approve.status, 200, JSON.stringify(approve.body));
+        } else {
+          // The CLI: `gantry approve TASK --edit FILE` (- reads stdin).
+          const cli = await gantry(['approve', t.id, '--edit', '-', '--url', g.coordinator.url, '--token', g.coordinator.adminToken], { input: 'EDITED: touch one file' });
+          assert.equal(cli.code, 0, cli.stderr);
+        }
         assert.equal((await g.settle(t.id)).stage, 'shipped', `${pipeline}: ${JSON.stringify((await g.run(t.id))?.run)}`);
         const plan = (await g.run(t.id))!.steps[0]!.output!;
         assert.equal(plan.text, 'EDITED: touch one file');
@@ -314,7 +321,10 @@ ${scripted('      probe: [ { write: { path: p.txt, content: "p\\n" } }, { commit
       const setupOf = async (taskId: string) =>
         (await g.coordinator.store.events.list({ taskId, limit: 500 })).filter((e) => e.type.startsWith('workspace.step_') && e.payload.step === 'setup').map((e) => e.type);
       const a = await g.submit({ title: 'default', project: heavy.id, pipeline: 'probe' });
-      const b = await g.submit({ title: 'task asks', project: heavy.id, pipeline: 'probe', lightweight: true });
+      // The CLI: `gantry add … --lightweight`.
+      const added = await gantry(['add', 'task asks', '--project', heavy.id, '--pipeline', 'probe', '--lightweight', '--json', '--url', g.coordinator.url, '--token', g.coordinator.adminToken]);
+      assert.equal(added.code, 0, added.stderr);
+      const b = (JSON.parse(added.stdout) as { task: { id: string; lightweight: boolean } }).task;
       const c2 = await g.submit({ title: 'project says', project: light.id, pipeline: 'probe' });
       for (const t of [a, b, c2]) assert.equal((await g.settle(t.id)).stage, 'shipped');
       assert.deepEqual(await setupOf(a.id), ['workspace.step_started', 'workspace.step_completed']);
