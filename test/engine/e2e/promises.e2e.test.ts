@@ -3,10 +3,12 @@
 // real git and real agent processes, on SQLite and PostgreSQL. Issue 17, items 1–9.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { git } from '../../support/git.js';
 import { gantry } from '../../support/cli.js';
-import { storeCases } from '../../support/db.js';
+import { freshDb, storeCases } from '../../support/db.js';
 import { startGantry, until, type Gantry } from './gantry.js';
 
 const scripted = (roles: string): string => `agents:\n  scripted:\n    roles:\n${roles}`;
@@ -45,6 +47,7 @@ pipelines:
   solo: { steps: [ { id: implement, kind: agent }, { id: merge, kind: merge } ] }
 agents:
   command: { argv: ["node", "agent.mjs"] }
+  scripted: { roles: { implementer: [ { write: { path: by-scripted.txt, content: "s\\n" } }, { commit: "scripted" } ] } }
 `,
         { 'agent.mjs': COMMAND_AGENT },
       );
@@ -55,6 +58,10 @@ agents:
       assert.equal(git(p.repo, 'show', 'main:by-command.txt'), 'written by the command agent');
       const dispatched = (await g.coordinator.store.events.list({ taskId: t.id, limit: 100 })).filter((e) => e.type === 'session.dispatched');
       assert.deepEqual(dispatched.map((e) => e.payload.agent), ['command']);
+      // The task's own agent overrides the default.
+      const own = await g.submit({ title: 'by its own agent', project: p.id, agent: 'scripted' });
+      assert.equal((await g.settle(own.id)).stage, 'shipped');
+      assert.equal(git(p.repo, 'show', 'main:by-scripted.txt'), 's');
     });
 
     it("2. a wait's notification is resolved in the commit that ends the wait; nothing escalates afterwards", async () => {
@@ -264,6 +271,46 @@ ${scripted('      implementer: [ { write: { path: w.txt, content: "w\\n" } }, { 
       assert.ok(existsSync(await worktreeOf(red.id)), 'the failed worktree is kept');
       const removed = (await g.coordinator.store.events.list({ taskId: ok.id, limit: 500 })).filter((e) => e.type === 'workspace.removed');
       assert.equal(removed.length, 1);
+    });
+
+    it('7b. gantry up collects, as its factories start, finished worktrees whose retention ran out while it was down', async () => {
+      const kind = c.kind;
+      const db = await freshDb(kind);
+      const home = mkdtempSync(join(tmpdir(), 'gantry-restart-'));
+      let a: Gantry | undefined = await startGantry(kind, { db, home, workspaceSweepMs: 3_600_000 });
+      let repo = '';
+      try {
+        const p = await a.project(`version: 1
+checks:
+  - { name: never, run: "false", timeout: 30 }
+workspace:
+  retain: { failed: 1s }
+pipelines:
+  red: { steps: [ { id: implement, kind: agent, role: implementer }, { id: checks, kind: checks, maxFixes: 0 }, { id: merge, kind: merge } ] }
+${scripted('      implementer: [ { write: { path: w.txt, content: "w\\n" } }, { commit: "w" } ]')}`);
+        repo = p.repo;
+        const t = await a.submit({ title: 'fails', project: p.id, pipeline: 'red' });
+        assert.equal((await a.settle(t.id)).stage, 'failed');
+        const path = String((await a.coordinator.store.events.list({ taskId: t.id, limit: 500 })).find((e) => e.type === 'workspace.provisioned')!.payload.path);
+        assert.ok(existsSync(path), 'kept while its retention runs');
+        await a.coordinator.close();
+        a = undefined;
+        await new Promise((r) => setTimeout(r, 1200));
+        const b = await startGantry(kind, { db, home, workspaceSweepMs: 3_600_000 });
+        try {
+          // No sweep runs within the hour: only the gc at factory start can have removed it.
+          assert.equal(existsSync(path), false, 'collected as the factories started');
+          const gc = (await b.coordinator.store.events.list({ limit: 5000 })).filter((e) => e.type === 'workspace.gc').map((e) => e.payload.actions);
+          assert.deepEqual(gc.flat(), [{ taskId: t.id, action: 'teardown', error: null }]);
+        } finally {
+          await b.close();
+        }
+      } finally {
+        await a?.coordinator.close();
+        await db.dispose();
+        rmSync(home, { recursive: true, force: true });
+        if (repo) rmSync(repo, { recursive: true, force: true });
+      }
     });
 
     it('8. checkpoints are taken while an agent works, before a timeout kill, and when a step fails', async () => {
