@@ -7,6 +7,9 @@ import type { EngineWorkspace } from '../ports/engine.js';
 import type { Store } from '../ports/store.js';
 import type { WorkspacePort } from '../ports/workspace.js';
 
+/** Checkpoint reasons of a step's own session (the debouncer's, and the one before a timeout kill). */
+const MID_SESSION = ['debounce', 'timeout'];
+
 export class WorkspaceBridge implements EngineWorkspace {
   constructor(
     private readonly ws: WorkspacePort,
@@ -50,6 +53,19 @@ export class WorkspaceBridge implements EngineWorkspace {
     if (await this.ws.get(taskId)) await this.ws.teardown(taskId, { checkpoint: true });
   }
 
+  /**
+   * What the step's changes are judged against: the latest checkpoint from before its agent worked.
+   * Checkpoints taken while it worked (debounced, before a timeout kill) already hold its changes.
+   */
+  private async guardBaseline(taskId: string, step: string): Promise<number | 'base'> {
+    const all = await this.ws.listCheckpoints(taskId);
+    for (let i = all.length - 1; i >= 0; i--) {
+      const c = all[i]!;
+      if (!(c.step === step && MID_SESSION.includes(c.reason))) return c.seq;
+    }
+    return 'base';
+  }
+
   activity(taskId: string, step: string): { poke(): void; stop(): Promise<void> } {
     return this.ws.activity(taskId, step);
   }
@@ -69,7 +85,7 @@ export class WorkspaceBridge implements EngineWorkspace {
 
   async guard(taskId: string, step: string, rules: { allow?: string[]; deny?: string[] }): Promise<{ blocked: boolean; violations: string[] }> {
     if (!(await this.ws.get(taskId))) return { blocked: false, violations: [] };
-    const r = await this.ws.guard(taskId, { step, ...rules });
+    const r = await this.ws.guard(taskId, { step, since: await this.guardBaseline(taskId, step), ...rules });
     return { blocked: r.applied === 'blocked', violations: r.violations.map((v) => `${v.kind} ${v.paths.join(', ')}: ${v.detail}`) };
   }
 }
