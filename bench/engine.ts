@@ -41,7 +41,7 @@ async function perStepMs(store: SqlStore, runner: AgentRunner, dir: string, task
   const engine = new PipelineEngine({
     store, runs, budgets: new BudgetRepoSql(store), merges: new MergeIntentRepoSql(store), registry: builtinRegistry(), sessions: new SessionTable(runner),
     workspace, scmFor: () => scm, checks, logRoot: join(dir, 'logs'),
-    settings: () => ({ pipelines: new Map([['bench', pipeline]]), checks: [], budgets: { global: { costUsd: 1e9 } } }),
+    settings: () => ({ pipelines: new Map([['bench', pipeline]]), checks: [], budgets: { global: { costUsd: 1e9 } }, defaultAgent: 'scripted' }),
   });
   const p = await store.projects.create({ name: `bench-${Math.random().toString(36).slice(2, 8)}`, path: dir, defaultBranch: 'main', config: { agents: { scripted: { roles: { noop: [] } } } } });
   let total = 0;

@@ -11,11 +11,11 @@ import type { SqlStore } from '../store/sql-store.js';
 import { newSecret } from '../store/token-repo.js';
 import { ensureHome, isAlive, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
 import { allRoutes } from './routes.js';
-import { workspaceService } from './workspaces.js';
+import { startWorkspaceUpkeep, workspaceService } from './workspaces.js';
 import { pipelineEngine, startEngineSweeps } from './engine.js';
 import { createFleet, fleetConfigFromEnv, startLocalFactories } from './fleet.js';
 import type { FleetConfig, FleetCoordinator } from '../fleet/coordinator.js';
-import { startLifecycle, type LifecycleRuntime } from './lifecycle.js';
+import { lifecycleChanges, startLifecycle, type LifecycleRuntime } from './lifecycle.js';
 import { GantryMetrics } from '../api/metrics.js';
 import { decideReadiness, type Readiness } from '../domain/readiness.js';
 import { MIGRATIONS } from '../store/migrations/index.js';
@@ -35,6 +35,8 @@ export interface CoordinatorOptions {
   fleet?: Partial<FleetConfig>;
   /** Executor of the in-process factories (`steps[:ms]` until the pipeline engine registers `pipeline`). */
   executor?: string | undefined;
+  /** How often finished tasks' worktrees are retired on `workspace.retain` (default 60 s). */
+  workspaceSweepMs?: number;
 }
 
 export interface Coordinator {
@@ -109,11 +111,15 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     if (o.factories > 0) {
       const spec = o.executor ?? 'pipeline';
       const workspaces = workspaceService(o.home.dir, store);
+      // Before any factory claims: repair what a crash left, then retire finished worktrees on their policy.
+      const upkeep = await startWorkspaceUpkeep(store, workspaces, o.logger, o.workspaceSweepMs);
+      stack.push(() => upkeep.stop());
       const executor =
         spec === 'pipeline'
           ? (factoryId: string) =>
               pipelineEngine({
                 dir: join(o.home.dir, 'factories', factoryId), store, workspaces, sink: lifecycle.evidence, sessions: lifecycle.manager, factoryId,
+                changes: lifecycleChanges(lifecycle.manager), warn: (m, f) => o.logger.warn(m, f),
                 stopHolder: async (taskId) => void (await fleet.act(taskId, 'cancel', { reason: 'run cancelled' }).catch(() => undefined)),
               }).executor
           : spec;

@@ -15,7 +15,7 @@ import { HumanActions } from '../engine/human-actions.js';
 import { builtinRegistry, type StepKindRegistry } from '../engine/registry.js';
 import { WorkspaceBridge } from '../engine/workspace-bridge.js';
 import type { ActivitySink } from '../ports/agent.js';
-import type { Scm } from '../ports/engine.js';
+import type { ChangeObserver, Scm } from '../ports/engine.js';
 import type { Project, Store } from '../ports/store.js';
 import type { WorkspacePort } from '../ports/workspace.js';
 import { ChecksRunner } from '../scm/checks-runner.js';
@@ -33,6 +33,9 @@ export interface EngineWiring {
   sink: ActivitySink;
   /** The lifecycle's session records (the manager): every agent launch is registered there. */
   sessions?: SessionRecords;
+  /** The lifecycle's change axis: what the merge, checks and conflicts steps observe goes there. */
+  changes?: ChangeObserver;
+  warn?(message: string, fields?: Record<string, unknown>): void;
   factoryId: string;
   /** Replace the SCM adapter (hosted SCM, or crash injection in tests). */
   scm?: (project: Project) => Scm;
@@ -63,7 +66,7 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 export function projectSettings(registry: StepKindRegistry): (p: Project) => ProjectSettings {
   return (p) => {
     const cfg = validateConfig(p.config);
-    return { pipelines: resolvePipelines(cfg.pipelines, registry.specs()), checks: cfg.checks, budgets: cfg.budgets };
+    return { pipelines: resolvePipelines(cfg.pipelines, registry.specs()), checks: cfg.checks, budgets: cfg.budgets, defaultAgent: cfg.defaults.agent };
   };
 }
 
@@ -71,7 +74,17 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
   const { store } = w;
   const runs = new RunRepoSql(store);
   const registry = w.registry ?? builtinRegistry();
-  const launcher = createAgentLauncher({ logsDir: join(w.dir, 'logs', 'sessions'), sink: w.sink, clock: { now: () => Date.now() } });
+  // Agent activity also restarts the session's debounced checkpoint clock (the SessionTable holds it).
+  let table: SessionTable | undefined;
+  const sink: ActivitySink = {
+    activity: (id, o) => {
+      table?.poke(id);
+      w.sink.activity(id, o);
+    },
+    runtime: (id, o) => w.sink.runtime(id, o),
+    ...(w.sink.agentSession ? { agentSession: (id: string, a: string, g: number) => w.sink.agentSession!(id, a, g) } : {}),
+  };
+  const launcher = createAgentLauncher({ logsDir: join(w.dir, 'logs', 'sessions'), sink, clock: { now: () => Date.now() } });
   const runner = new LauncherAgentRunner({
     launcher,
     ...(w.sessions ? { sessions: w.sessions } : {}),
@@ -81,7 +94,7 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
       return p ? validateConfig(p.config).agents : undefined;
     },
   });
-  const sessions = new SessionTable(runner);
+  const sessions = (table = new SessionTable(runner));
   const engine = new PipelineEngine({
     store,
     runs,
@@ -95,6 +108,8 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
     settings: projectSettings(registry),
     logRoot: join(w.dir, 'logs', 'checks'),
     ...(w.reserve ? { defaultReserve: w.reserve } : {}),
+    ...(w.changes ? { changes: w.changes } : {}),
+    ...(w.warn ? { warn: w.warn } : {}),
   });
   return {
     engine,

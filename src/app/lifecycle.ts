@@ -9,6 +9,9 @@ import { pidProber } from '../lifecycle/pid-prober.js';
 import { buildChannels } from '../notify/channels.js';
 import type { ChannelDirectory, ChannelSet, InputSink, RuntimeProber } from '../ports/lifecycle.js';
 import type { Store } from '../ports/store.js';
+import type { ChangeObserver } from '../ports/engine.js';
+import { changeFactOf } from '../domain/lifecycle-rules/scm.js';
+import { isGantryError } from '../domain/errors.js';
 import { lifecycleStore } from '../store/session-repo.js';
 
 export interface LifecycleRuntime {
@@ -68,6 +71,23 @@ export function projectChannelDirectory(store: Store, fallback: NotificationsCon
       const set = parsed.success && own === base && parsed.data.escalateAfter !== undefined ? { ...base, escalateAfterMs: parsed.data.escalateAfter } : own;
       cache.set(projectId, { key, set });
       return set;
+    },
+  };
+}
+
+/**
+ * The one path from an SCM observation to a session's change axis (the engine's SCM steps today, a
+ * forge adapter's PR states and reviews later): decided by `changeFactOf`, applied as valid evidence.
+ */
+export function lifecycleChanges(manager: Pick<LifecycleManager, 'applyChange'>, now: () => number = Date.now): ChangeObserver {
+  return {
+    async observe({ sessionId, observation }) {
+      try {
+        await manager.applyChange(sessionId, { value: changeFactOf(observation), confidence: 'valid', source: 'scm', at: now(), launchGeneration: 0 });
+      } catch (e) {
+        // A session launched without lifecycle records (no coordinator wiring) has nothing to show.
+        if (!(isGantryError(e) && e.code === 'not_found')) throw e;
+      }
     },
   };
 }

@@ -20,6 +20,7 @@ export const SubmitBody = z
     after: z.array(z.string().min(1)).max(100).default([]),
     idempotencyKey: z.string().min(1).max(200).optional(),
     maxAttempts: z.number().int().min(1).max(20).optional(),
+    lightweight: z.boolean().optional().describe("skip setup steps when provisioning this task's workspace (default: the project's workspace.lightweight)"),
   })
   .strict();
 export type SubmitInput = z.output<typeof SubmitBody>;
@@ -56,5 +57,6 @@ export async function submitTask(store: Store, input: SubmitInput): Promise<Subm
     after: input.after,
     idempotencyKey: input.idempotencyKey ?? null,
     maxAttempts: input.maxAttempts ?? config.defaults.maxAttempts,
+    ...(input.lightweight !== undefined ? { lightweight: input.lightweight } : {}),
   });
 }

@@ -7,6 +7,7 @@ import { BUILTIN_PIPELINES } from '../domain/pipeline/builtins.js';
 import { kindMap } from '../domain/pipeline/kinds.js';
 import type { KindSpec, PipelineDef, StepDef } from '../domain/pipeline/types.js';
 import { validatePipeline, type PipelineIssue } from '../domain/pipeline/validate.js';
+import { OutputSchemaSchema } from '../domain/pipeline/structured-output.js';
 
 const globs = z.array(z.string().min(1));
 const stripUndefined = (s: Record<string, unknown>): StepDef => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as unknown as StepDef;
@@ -31,6 +32,7 @@ export const StepSchema = z
     run: z.string().min(1).optional(),
     prompt: z.string().optional(),
     reserve: z.object({ tokens: z.number().int().min(0).optional(), costUsd: z.number().min(0).optional() }).strict().optional(),
+    output: OutputSchemaSchema.optional(),
   })
   .strict();
 

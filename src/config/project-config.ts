@@ -100,6 +100,8 @@ workspace: {}
 #  ports: { from: 4800, to: 4999 }
 #  guard: { deny: ["secrets/**"], response: block }
 #  checkpoints: { pushTo: origin }
+#  lightweight: true                                  # skip setup commands (a task can ask: gantry add --lightweight)
+#  retain: { shipped: 0, failed: 7d, cancelled: 0 }   # keep finished worktrees this long (checkpointed, then removed)
 
 # Custom pipelines (steps are objects; see docs/config.md).
 pipelines: {}

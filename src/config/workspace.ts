@@ -1,6 +1,8 @@
 // The `workspace:` section of gantry.yaml (DESIGN §8): what provisioning links or copies, which setup
 // commands run and how their dependency cache is keyed, the port range, guard limits, checkpoint cadence.
 import { z } from 'zod';
+import { durationSchema } from './duration.js';
+import { DEFAULT_RETAIN } from '../domain/workspace-retention.js';
 
 const relPath = z
   .string()
@@ -59,6 +61,16 @@ export const workspaceConfigSchema = z.strictObject({
       pushTo: z.string().min(1).optional(),
     })
     .default({ debounceMs: 30_000 }),
+  /** Skip setup steps (setup commands and their dependency cache) for every task; a task may also ask for it. */
+  lightweight: z.boolean().default(false),
+  /** How long a finished task's worktree is kept (checkpointed, then removed): 0 = at once. */
+  retain: z
+    .strictObject({
+      shipped: durationSchema.default(DEFAULT_RETAIN.shipped),
+      failed: durationSchema.default(DEFAULT_RETAIN.failed),
+      cancelled: durationSchema.default(DEFAULT_RETAIN.cancelled),
+    })
+    .default({ ...DEFAULT_RETAIN }),
 });
 
 export type WorkspaceConfig = z.output<typeof workspaceConfigSchema>;

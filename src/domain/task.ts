@@ -32,6 +32,8 @@ export interface Task {
   body: string;
   pipeline: string;
   agent: string | null;
+  /** Lightweight provisioning asked for at submit (null = the project's default). */
+  lightweight?: boolean | null;
   priority: number;
   capabilities: string[];
   after: string[];

@@ -10,6 +10,8 @@ export interface WorkspaceFacts {
   registered: boolean;
   /** The task's stage is terminal (shipped, failed, cancelled, dead_letter); null when the task is unknown. */
   taskTerminal: boolean | null;
+  /** The task ended, but the project's `workspace.retain` still keeps its worktree. */
+  retained?: boolean;
 }
 
 export type GcAction =
@@ -34,5 +36,5 @@ export function decideGc(f: WorkspaceFacts): GcAction {
     return f.dirExists || f.registered ? 'remove_orphan' : 'keep';
   }
   if (!f.dirExists) return 'forget';
-  return f.taskTerminal === false ? 'keep' : 'teardown';
+  return f.taskTerminal === false || f.retained === true ? 'keep' : 'teardown';
 }

@@ -11,6 +11,8 @@ export interface SessionRecords {
   onSpawned(sessionId: string, f: { launchGeneration: number; pid?: number | null }): Promise<unknown>;
   /** A resumed launch continues an earlier record's conversation: that record is done. */
   onConversationContinued?(taskId: string, agentSessionId: string, bySessionId: string): Promise<unknown>;
+  /** The launch threw before a process ran: the record ends (never left "spawning"). */
+  onLaunchFailed?(sessionId: string): Promise<unknown>;
 }
 
 export interface LauncherRunnerDeps {
@@ -41,11 +43,21 @@ export const launchSessionId = (id: string): string => id.replace(/[^\w.-]/g, '_
 export class LauncherAgentRunner implements AgentRunner {
   constructor(private readonly d: LauncherRunnerDeps) {}
 
+  /** Launches, or ends the session record when the launch throws before a process runs. */
+  private async launch(sid: string, start: () => ReturnType<AgentLauncher['launch']>): Promise<ReturnType<AgentLauncher['launch']>> {
+    try {
+      return start();
+    } catch (e) {
+      await this.d.sessions?.onLaunchFailed?.(sid).catch(() => undefined);
+      throw e;
+    }
+  }
+
   async run(req: AgentRequest): Promise<AgentOutcome> {
     const agentsConfig = await this.d.agentsConfig(req.taskId);
     const sid = launchSessionId(req.sessionId);
     await this.d.sessions?.create({ id: sid, taskId: req.taskId, runId: req.runId, stepRowId: req.stepRowId, agent: req.agent, workspace: req.workspace, factoryId: this.d.factoryId ?? null });
-    const handle = this.d.launcher.launch({
+    const handle = await this.launch(sid, () => this.d.launcher.launch({
       agent: req.agent,
       sessionId: sid,
       launchGeneration: 1,
@@ -55,7 +67,7 @@ export class LauncherAgentRunner implements AgentRunner {
       attempt: req.attempt,
       ...(req.resumeAgentSessionId ? { resumeAgentSessionId: req.resumeAgentSessionId } : {}),
       ...(agentsConfig ? { agentsConfig } : {}),
-    });
+    }));
     await this.d.sessions?.onSpawned(sid, { launchGeneration: 1, pid: handle.pid }).catch(() => undefined);
     if (req.resumeAgentSessionId) {
       await this.d.sessions?.onConversationContinued?.(req.taskId, req.resumeAgentSessionId, sid).catch(() => undefined);
@@ -65,7 +77,10 @@ export class LauncherAgentRunner implements AgentRunner {
     const timer = req.timeoutMs
       ? setTimeout(() => {
           timedOut = true;
-          void handle.stop('timeout').catch(() => undefined);
+          // The work so far is checkpointed before the kill (bounded, so a stuck checkpoint cannot keep the agent alive).
+          void Promise.race([(req.beforeStop?.('timeout') ?? Promise.resolve()).catch(() => undefined), new Promise((r) => setTimeout(r, 30_000).unref())])
+            .then(() => handle.stop('timeout'))
+            .catch(() => undefined);
         }, req.timeoutMs)
       : null;
     if (req.signal.aborted) stop();

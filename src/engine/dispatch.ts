@@ -3,6 +3,7 @@
 // process re-attaches to the live session; in another process the session died with its factory,
 // so it is re-dispatched fresh — each launch is first counted in the store, and bounded.
 import type { AgentOutcome, AgentRequest, AgentRunner } from '../ports/engine.js';
+import { launchSessionId } from './agent-runner.js';
 
 export interface DispatchSpec {
   /** Distinguishes dispatches of one step: `main`, `fix-2`, `answer-1` … */
@@ -35,8 +36,16 @@ interface Live {
   abort: AbortController;
 }
 
+/** Debounced checkpoints of the session's workspace (EngineWorkspace.activity). */
+export interface SessionActivity {
+  poke(): void;
+  stop(): Promise<void>;
+}
+
 export class SessionTable {
   private readonly live = new Map<string, Live>();
+  /** Lifecycle session id (as agents report evidence) → the checkpoints its activity drives. */
+  private readonly watched = new Map<string, SessionActivity>();
 
   constructor(private readonly runner: AgentRunner) {}
 
@@ -49,15 +58,22 @@ export class SessionTable {
   }
 
   /** Starts the session (after its launch was committed). Never throws: failures become outcomes. */
-  start(req: Omit<AgentRequest, 'signal'>, parent: AbortSignal): Promise<AgentOutcome> {
+  start(req: Omit<AgentRequest, 'signal'>, parent: AbortSignal, activity?: SessionActivity): Promise<AgentOutcome> {
     const abort = new AbortController();
     const onAbort = (): void => abort.abort();
     parent.addEventListener('abort', onAbort, { once: true });
     const entry: Live = { abort, promise: Promise.resolve(null as unknown as AgentOutcome) };
+    const watchKey = launchSessionId(req.sessionId);
+    if (activity) this.watched.set(watchKey, activity);
     entry.promise = this.runner
       .run({ ...req, signal: abort.signal })
       .catch((e: unknown): AgentOutcome => ({ status: 'failed', agentSessionId: null, text: '', usage: { tokens: 0, costUsd: 0 }, error: e instanceof Error ? e.message : String(e) }))
-      .then((o) => {
+      .then(async (o) => {
+        // What the agent wrote since the last quiet spell is checkpointed before its outcome counts.
+        if (activity) {
+          this.watched.delete(watchKey);
+          await activity.stop().catch(() => undefined);
+        }
         entry.outcome = o;
         parent.removeEventListener('abort', onAbort);
         // A stopped session's outcome means nothing to the run (cancelled or fenced): forget it.
@@ -66,6 +82,11 @@ export class SessionTable {
       });
     this.live.set(req.sessionId, entry);
     return entry.promise;
+  }
+
+  /** Agent activity seen for a session (its launch id): the debounced checkpoint clock restarts. */
+  poke(launchId: string): void {
+    this.watched.get(launchId)?.poke();
   }
 
   /** Forget a session whose outcome has been committed. */

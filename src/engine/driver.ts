@@ -102,14 +102,23 @@ export class PipelineExecutor {
       const again = await this.runs.load(snap.run.id);
       if (again?.run.state !== 'running') break;
     }
-    if (out.type === 'parked' || out.type === 'paused' || out.type === 'cancelled') {
+    if (out.type === 'parked' || out.type === 'paused' || out.type === 'cancelled' || out.type === 'failed') {
+      // Whatever stopped the run, the work so far is saved (a failure, too, so a retry elsewhere starts from it).
       const cp = await this.engine.deps.workspace.checkpoint(job.id, out.type, out.type).catch(() => null);
       if (cp) last = cp;
     }
     if (out.type === 'parked' || out.type === 'paused') {
       return { outcome: 'parked', report: { summary: out.reason, waiting: out.type }, checkpoint: last };
     }
+    await this.retire(job.id, snap.run.id);
     return { ...this.finalResult(out), checkpoint: last };
+  }
+
+  /** The run ended for good (not a lost lease or a drain): the workspace goes per `workspace.retain`. */
+  private async retire(taskId: string, runId: string): Promise<void> {
+    const state = (await this.runs.load(runId).catch(() => undefined))?.run.state;
+    const ending = state === 'done' ? 'shipped' : state === 'failed' ? 'failed' : state === 'cancelled' ? 'cancelled' : null;
+    if (ending) await this.engine.deps.workspace.retire?.(taskId, ending).catch(() => undefined);
   }
 
   private finalResult(out: FinalOutcome): ExecutorResult {

@@ -10,7 +10,11 @@ import type { PipelineDef } from '../domain/pipeline/types.js';
 import type { StepFacts } from '../domain/pipeline/when.js';
 import type { Stage, Task } from '../domain/task.js';
 import type { NewEvent } from '../domain/events.js';
-import type { BudgetRepo, CheckSpec, Checks, EngineWorkspace, Fence, MergeIntentRepo, RunChange, RunRepo, RunSnapshot, Scm, StepPatch } from '../ports/engine.js';
+import { changeOwner } from '../domain/pipeline/change-owner.js';
+import { endedWaits } from '../domain/pipeline/wait-notifications.js';
+import type { ScmObservation } from '../domain/lifecycle-rules/scm.js';
+import type { BudgetRepo, ChangeObserver, CheckSpec, Checks, EngineWorkspace, Fence, MergeIntentRepo, RunChange, RunRepo, RunSnapshot, Scm, StepPatch } from '../ports/engine.js';
+import { launchSessionId } from './agent-runner.js';
 import type { Project, Store } from '../ports/store.js';
 import type { DispatchState } from './dispatch.js';
 import { SessionTable } from './dispatch.js';
@@ -34,6 +38,8 @@ export interface ProjectSettings {
   pipelines: ReadonlyMap<string, PipelineDef>;
   checks: readonly CheckSpec[];
   budgets: { task?: Limits; project?: Limits; global?: Limits };
+  /** gantry.yaml `defaults.agent`: the agent of steps that name none, for tasks submitted without one. */
+  defaultAgent: string;
 }
 
 export interface EngineDeps {
@@ -52,6 +58,10 @@ export interface EngineDeps {
   logRoot: string;
   /** What an agent dispatch reserves when its step does not say. */
   defaultReserve?: Amount;
+  /** The lifecycle's change axis, fed by what the SCM steps observe (merged, checks, conflicts). */
+  changes?: ChangeObserver;
+  /** Where a failed observation is reported (it never fails the step). */
+  warn?(message: string, fields?: Record<string, unknown>): void;
 }
 
 const DEFAULT_RESERVE: Amount = { tokens: 0, costUsd: 0 };
@@ -119,7 +129,7 @@ export class PipelineEngine {
     const next = nextStep(defs, steps.map((s) => s.state), facts);
     const kinds = this.deps.registry.specs();
     if (next.type === 'done') {
-      await this.commit(snap, fence, { run: { state: 'done', markFinished: true, waiting: null }, events: [{ type: 'run.done', payload: { steps: steps.length } }] });
+      await this.commit(snap, fence, { run: { state: 'done', markFinished: true, waiting: null }, resolveWaits: endedWaits({ type: 'ended', state: 'done' }), events: [{ type: 'run.done', payload: { steps: steps.length } }] });
       return { type: 'done' };
     }
     if (next.type === 'failed') {
@@ -157,7 +167,9 @@ export class PipelineEngine {
       task, project, run, pipeline: run.pipeline, def, step: row, steps, kinds, fence,
       workspace: this.deps.workspace, scm: this.deps.scmFor(project), checks: this.deps.checks, merges: this.deps.merges,
       checkSpecs: settings.checks, logDir: `${this.deps.logRoot}/${task.id}/${run.number}/${def.id}`, signal,
+      defaultAgent: settings.defaultAgent,
       pollDispatch: (d) => this.deps.sessions.poll(d),
+      observeScm: (o) => this.observeScm(snap, idx, o),
     };
     const t = await kind.advance(ctx);
     return this.apply(snap, ctx, t, stage, settings, fence, signal);
@@ -230,6 +242,8 @@ export class PipelineEngine {
         try {
           await this.commit(snap, fence, {
             steps: [{ idx, kindState: { ...t.kindState, dispatch: d }, sessionId }],
+            // The reservation succeeded: an over-budget wait, if there was one, is over.
+            ...(limited ? { resolveWaits: endedWaits({ type: 'launched' }) } : {}),
             events: [{ type: 'session.dispatched', sessionId, payload: { step: def.id, idx, role: d.role, agent: d.agent, launch: launches, key: d.key } }],
           });
         } catch (e) {
@@ -237,13 +251,15 @@ export class PipelineEngine {
           throw e;
         }
         const ws = await this.deps.workspace.prepare(ctx.task.id);
+        const taskId = ctx.task.id;
         const wait = this.deps.sessions.start(
           {
-            sessionId, taskId: ctx.task.id, runId: snap.run.id, stepRowId: step.id, agent: d.agent, role: d.role, prompt: d.prompt, workspace: ws.path, attempt: d.attempt,
+            sessionId, taskId, runId: snap.run.id, stepRowId: step.id, agent: d.agent, role: d.role, prompt: d.prompt, workspace: ws.path, attempt: d.attempt,
             ...(d.resumeAgentSessionId ? { resumeAgentSessionId: d.resumeAgentSessionId } : {}),
-            ...(d.timeoutMs ? { timeoutMs: d.timeoutMs } : {}),
+            ...(d.timeoutMs ? { timeoutMs: d.timeoutMs, beforeStop: (reason: string) => this.deps.workspace.checkpoint(taskId, def.id, reason).catch(() => null) } : {}),
           },
           signal,
+          this.deps.workspace.activity?.(taskId, def.id),
         );
         return { type: 'awaiting_session', stage, wait };
       }
@@ -298,6 +314,17 @@ export class PipelineEngine {
         if (signal.aborted) return { type: 'cancelled' };
         return { type: 'failed', failure: t.failure };
       }
+    }
+  }
+
+  /** Feeds the owning session's change axis; an observation that cannot be delivered never fails the step. */
+  private async observeScm(snap: RunSnapshot, idx: number, observation: ScmObservation): Promise<void> {
+    const owner = changeOwner(snap.steps.map((s) => ({ idx: s.idx, kind: s.kind, sessionId: s.sessionId })), idx);
+    if (!owner || !this.deps.changes) return;
+    try {
+      await this.deps.changes.observe({ taskId: snap.run.taskId, runId: snap.run.id, sessionId: launchSessionId(owner), observation });
+    } catch (e) {
+      this.deps.warn?.('change observation dropped', { taskId: snap.run.taskId, err: e instanceof Error ? e.message : String(e) });
     }
   }
 

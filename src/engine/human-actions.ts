@@ -2,10 +2,11 @@
 // answer a decision, reply to needs-input, resolve a review cap, merge review), retry, restart from a
 // step, cancel. Each checks the run is waiting for exactly that, else refuses with 409 and why.
 import { conflict, GantryError, notFound } from '../domain/errors.js';
-import { decideHumanAction, type HumanAction } from '../domain/pipeline/human-action.js';
+import { decideHumanAction, editedProposal, type HumanAction } from '../domain/pipeline/human-action.js';
 import { kindMap } from '../domain/pipeline/kinds.js';
 import type { KindSpec } from '../domain/pipeline/types.js';
 import { producerOf } from '../domain/pipeline/validate.js';
+import { endedWaits } from '../domain/pipeline/wait-notifications.js';
 import type { Stage } from '../domain/task.js';
 import type { RunRepo, RunSnapshot, StepPatch } from '../ports/engine.js';
 import type { Store } from '../ports/store.js';
@@ -51,13 +52,16 @@ export class HumanActions {
     const step = snap.steps[w.stepIdx]!;
     const e = decision.effect;
     const resume = { stage: 'queued' as Stage, blockedReason: null, onlyFrom: PARKED };
-    const event = { type: 'run.answered', payload: { step: w.stepId, waiting: w.kind, action: a.action } };
+    const edit = e.type === 'resume' && e.answer.action === 'approve' && e.answer.text ? e.answer.text : null;
+    const event = { type: 'run.answered', payload: { step: w.stepId, waiting: w.kind, action: a.action, ...(edit ? { edited: true } : {}) } };
+    const resolveWaits = endedWaits({ type: 'answered', hold: e.type === 'hold' });
     switch (e.type) {
-      case 'resume':
-        return this.d.runs.commit(
-          { runId: run.id, expectedRev: run.rev, run: { state: 'running', waiting: null }, steps: [{ idx: w.stepIdx, state: 'working', kindState: { ...step.kindState, answer: e.answer } }], task: resume, events: [event] },
-          null,
-        );
+      case 'resume': {
+        const answered: StepPatch = { idx: w.stepIdx, state: 'working', kindState: { ...step.kindState, answer: e.answer } };
+        const edited = edit ? this.editPatch(snap, w.stepIdx, edit) : null;
+        const patches = edited?.idx === w.stepIdx ? [edited] : edited ? [answered, edited] : [answered];
+        return this.d.runs.commit({ runId: run.id, expectedRev: run.rev, run: { state: 'running', waiting: null }, steps: patches, task: resume, resolveWaits, events: [event] }, null);
+      }
       case 'hold':
         return this.d.runs.commit({ runId: run.id, expectedRev: run.rev, events: [{ type: 'run.held', payload: { step: w.stepId } }] }, null);
       case 'rework': {
@@ -68,7 +72,7 @@ export class HumanActions {
           const s = snap.steps[i]!;
           patches.push({ idx: i, state: 'pending', reopen: true, output: null, kindState: i === target ? { feedback: e.feedback, reworks: Number(s.kindState.reworks ?? 0) + 1 } : {} });
         }
-        return this.d.runs.commit({ runId: run.id, expectedRev: run.rev, run: { state: 'running', waiting: null, currentStep: target }, steps: patches, task: resume, events: [event] }, null);
+        return this.d.runs.commit({ runId: run.id, expectedRev: run.rev, run: { state: 'running', waiting: null, currentStep: target }, steps: patches, task: resume, resolveWaits, events: [event] }, null);
       }
       case 'fail': {
         const failure = { kind: e.kind, message: e.message };
@@ -85,12 +89,32 @@ export class HumanActions {
             run: { state: 'failed', waiting: null, failure, markFinished: true },
             steps: patches,
             task: { stage: 'failed', onlyFrom: PARKED, failure },
+            resolveWaits,
             events: [event, { type: 'run.failed', payload: { step: w.stepId, ...failure } }],
           },
           null,
         );
       }
     }
+  }
+
+  /**
+   * Approve with an edited proposal: the output the pipeline goes on with is the person's. A producer
+   * gating its own output (`approval: true`) keeps it in kind state until it finishes; a standalone
+   * approval step edits its producer's recorded output.
+   */
+  private editPatch(snap: RunSnapshot, idx: number, edit: string): StepPatch {
+    const step = snap.steps[idx]!;
+    const own = this.kinds.get(step.kind)?.producer === true;
+    const target = own ? idx : producerOf(snap.run.pipeline.steps, idx, this.kinds);
+    if (target === null) throw conflict(`step ${step.stepId} has no proposal to edit`, 'approve without text');
+    const t = snap.steps[target]!;
+    const current = own ? ((step.kindState.result as Record<string, unknown> | undefined) ?? null) : t.output;
+    const r = editedProposal(current, edit, snap.run.pipeline.steps[target]!.output);
+    if (!r.ok) throw new GantryError('validation', `task ${snap.run.taskId}: ${r.reason}`, { field: 'text', hint: 'fix the block (or leave it out to keep the agent\'s fields) and approve again' });
+    return own
+      ? { idx, state: 'working', kindState: { ...step.kindState, answer: { action: 'approve' }, result: r.output } }
+      : { idx: target, output: r.output };
   }
 
   /** Resume a failed, cancelled or budget-paused run from the step that stopped it, keeping finished steps. */
@@ -140,6 +164,7 @@ export class HumanActions {
         runId: run.id, expectedRev: run.rev,
         run: { state: 'cancelled', waiting: null, failure, markFinished: true },
         task: { stage: 'cancelled', blockedReason: null, failure, onlyFrom: ['blocked', 'queued', 'failed'] },
+        resolveWaits: endedWaits({ type: 'ended', state: 'cancelled' }),
         events: [{ type: 'run.cancelled', payload: { reason, from: run.state } }],
       },
       null,

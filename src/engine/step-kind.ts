@@ -6,6 +6,7 @@ import type { Task } from '../domain/task.js';
 import type { AgentOutcome, Checks, CheckResult, CheckSpec, EngineWorkspace, Fence, KindState, MergeIntentRepo, NotificationDraft, RunRecord, Scm, StepRecord } from '../ports/engine.js';
 import type { Project } from '../ports/store.js';
 import type { DispatchPoll, DispatchSpec } from './dispatch.js';
+import type { ScmObservation } from '../domain/lifecycle-rules/scm.js';
 
 export interface StepContext {
   task: Task;
@@ -26,8 +27,12 @@ export interface StepContext {
   /** Where check logs go for this step. */
   logDir: string;
   signal: AbortSignal;
+  /** The project's `defaults.agent`. */
+  defaultAgent: string;
   /** Where an agent dispatch of this step stands (launch it, wait for it, or its outcome). */
   pollDispatch(d: DispatchSpec): DispatchPoll;
+  /** Report what SCM work saw about the task's change (never throws). */
+  observeScm(o: ScmObservation): Promise<void>;
 }
 
 export type Transition =

@@ -2,9 +2,13 @@
 // use, checkpoint at step boundaries, and the diff a reviewer reads.
 import type { WorkspaceConfig } from '../config/workspace.js';
 import { notFound } from '../domain/errors.js';
+import { decideRetention, type Ending } from '../domain/workspace-retention.js';
 import type { EngineWorkspace } from '../ports/engine.js';
 import type { Store } from '../ports/store.js';
 import type { WorkspacePort } from '../ports/workspace.js';
+
+/** Checkpoint reasons of a step's own session (the debouncer's, and the one before a timeout kill). */
+const MID_SESSION = ['debounce', 'timeout'];
 
 export class WorkspaceBridge implements EngineWorkspace {
   constructor(
@@ -21,12 +25,15 @@ export class WorkspaceBridge implements EngineWorkspace {
     if (!task) throw notFound('task', taskId);
     const p = await this.store.projects.get(task.projectId);
     if (!p) throw notFound('project', task.projectId);
+    const config = this.configOf(p.config);
+    // The task's own choice wins, then the project's; the factory may force it on (tests, benchmarks).
+    const lightweight = this.opts.lightweight === true || (task.lightweight ?? config.lightweight);
     return this.ws.provision({
       taskId,
       project: { id: p.id, name: p.name, path: p.path, defaultBranch: p.defaultBranch },
-      config: this.configOf(p.config),
+      config,
       resume: true,
-      ...(this.opts.lightweight ? { lightweight: true } : {}),
+      ...(lightweight ? { lightweight: true } : {}),
     });
   }
 
@@ -46,9 +53,39 @@ export class WorkspaceBridge implements EngineWorkspace {
     if (await this.ws.get(taskId)) await this.ws.teardown(taskId, { checkpoint: true });
   }
 
+  /**
+   * What the step's changes are judged against: the latest checkpoint from before its agent worked.
+   * Checkpoints taken while it worked (debounced, before a timeout kill) already hold its changes.
+   */
+  private async guardBaseline(taskId: string, step: string): Promise<number | 'base'> {
+    const all = await this.ws.listCheckpoints(taskId);
+    for (let i = all.length - 1; i >= 0; i--) {
+      const c = all[i]!;
+      if (!(c.step === step && MID_SESSION.includes(c.reason))) return c.seq;
+    }
+    return 'base';
+  }
+
+  activity(taskId: string, step: string): { poke(): void; stop(): Promise<void> } {
+    return this.ws.activity(taskId, step);
+  }
+
+  /** Checkpoint and remove the worktree now when the project keeps none for this ending (the retention sweep does the rest). */
+  async retire(taskId: string, ending: Ending): Promise<'removed' | 'kept'> {
+    if (!(await this.ws.get(taskId))) return 'kept';
+    const task = await this.store.tasks.get(taskId);
+    const p = task ? await this.store.projects.get(task.projectId) : undefined;
+    if (!p) return 'kept';
+    // Judged at the moment it ended: only an ending kept for 0 is removed now.
+    const d = decideRetention({ stage: ending, endedAt: 0, now: 0, policy: this.configOf(p.config).retain });
+    if (d.action === 'keep') return 'kept';
+    await this.ws.teardown(taskId, { checkpoint: true });
+    return 'removed';
+  }
+
   async guard(taskId: string, step: string, rules: { allow?: string[]; deny?: string[] }): Promise<{ blocked: boolean; violations: string[] }> {
     if (!(await this.ws.get(taskId))) return { blocked: false, violations: [] };
-    const r = await this.ws.guard(taskId, { step, ...rules });
+    const r = await this.ws.guard(taskId, { step, since: await this.guardBaseline(taskId, step), ...rules });
     return { blocked: r.applied === 'blocked', violations: r.violations.map((v) => `${v.kind} ${v.paths.join(', ')}: ${v.detail}`) };
   }
 }

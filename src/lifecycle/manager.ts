@@ -9,7 +9,7 @@ import { decideChange, type ChangeFact } from '../domain/lifecycle-rules/change.
 import { isEmpty, sparse, type Decision } from '../domain/lifecycle-rules/decision.js';
 import type { LifecyclePolicy } from '../domain/lifecycle-rules/policy.js';
 import { decideRuntime, type RuntimeFact } from '../domain/lifecycle-rules/runtime.js';
-import { decideAgentSession, decideContinued, decideKill, decideSpawned, type SpawnFact } from '../domain/lifecycle-rules/spawn.js';
+import { decideAgentSession, decideContinued, decideKill, decideLaunchFailed, decideSpawned, type SpawnFact } from '../domain/lifecycle-rules/spawn.js';
 import { decideTick } from '../domain/lifecycle-rules/tick.js';
 import { decideReaction, decideReactionTimeout, detectTriggers } from '../domain/lifecycle-rules/reactions.js';
 import { displayStatus, isTerminal, type ActivityState, type DisplayStatus, type SessionRecord, type SessionState } from '../domain/session.js';
@@ -116,6 +116,11 @@ export class LifecycleManager {
 
   applyChange(sessionId: string, o: Observation<ChangeFact>): Promise<Applied> {
     return this.apply(sessionId, 'change', (rec) => decideChange(rec, o), { fact: o.confidence === 'valid' ? o.value : null });
+  }
+
+  /** The launch threw before any process ran: the record ends instead of staying "spawning". */
+  onLaunchFailed(sessionId: string): Promise<Applied> {
+    return this.apply(sessionId, 'launch_failed', (rec) => decideLaunchFailed(rec));
   }
 
   /** The explicit terminal write: someone asked for this session to be stopped. */

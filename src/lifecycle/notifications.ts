@@ -220,9 +220,11 @@ export class NotificationService {
     const n = await store.read.notifications.get(d.notificationId);
     const channel = (await this.setFor(n?.projectId ?? null)).channels.get(d.channel);
     let error: string | null = null;
+    // Settled before it went out (the person already answered): nobody is paged for it.
+    const settled = n?.state === 'resolved' ? 'resolved before it was sent' : null;
     if (!channel) error = `channel ${d.channel} is not configured`;
     else if (!n) error = 'notification vanished';
-    else if (channel.unavailable() === null) {
+    else if (settled === null && channel.unavailable() === null) {
       try {
         await channel.send({
           id: n.id, kind: n.kind, priority: n.priority, state: n.state, title: n.title, sessionId: n.sessionId, taskId: n.taskId,
@@ -234,7 +236,7 @@ export class NotificationService {
     }
     const at = this.o.clock.now();
     await store.write(async (tx) => {
-      const skipped = !error && channel?.unavailable();
+      const skipped = !error && (settled ?? channel?.unavailable());
       if (!error) {
         const moved = await tx.notifications.setDelivery(d.id, rev, skipped ? { state: 'skipped', attempts, lastError: skipped } : { state: 'sent', attempts, lastError: null }, at);
         if (moved) tx.emit({ type: 'notification.delivered', taskId: n?.taskId ?? null, sessionId: n?.sessionId ?? null, payload: { notificationId: d.notificationId, channel: d.channel, state: skipped ? 'skipped' : 'sent', attempts } });

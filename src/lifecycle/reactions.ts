@@ -38,7 +38,9 @@ export class Reactor {
       if (d.kind === 'skip') continue;
       await tx.reactions.save(after.id, t.key, d.memory, now);
       memory.set(t.key, d.memory);
-      if (d.kind === 'send') {
+      if (d.kind === 'handled') {
+        tx.emit({ type: 'reaction.sent', taskId: after.taskId, sessionId: after.id, payload: { reaction: t.key, signature: t.signature, attempt: d.memory.attempts, via: 'pipeline' } });
+      } else if (d.kind === 'send') {
         const input = await tx.inputs.enqueue(after.id, (t.text ?? t.title).slice(0, MAX_TEXT), `reaction:${t.key}`, now);
         tx.emit({ type: 'reaction.sent', taskId: after.taskId, sessionId: after.id, payload: { reaction: t.key, signature: t.signature, attempt: d.memory.attempts, inputId: input.id } });
         tx.emit({ type: 'input.queued', taskId: after.taskId, sessionId: after.id, payload: { inputId: input.id, seq: input.seq, source: input.source } });

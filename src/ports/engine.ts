@@ -3,6 +3,9 @@
 import type { NewEvent } from '../domain/events.js';
 import type { Amount, BudgetScope, Limits } from '../domain/pipeline/budget.js';
 import type { PipelineDef, RunState, StepState, Waiting } from '../domain/pipeline/types.js';
+import type { WaitClass } from '../domain/pipeline/wait-notifications.js';
+import type { ScmObservation } from '../domain/lifecycle-rules/scm.js';
+import type { Ending } from '../domain/workspace-retention.js';
 import type { Stage } from '../domain/task.js';
 
 // ---------------------------------------------------------------- runs and steps
@@ -109,6 +112,8 @@ export interface RunChange {
   steps?: StepPatch[];
   task?: TaskPatch;
   notifications?: NotificationDraft[];
+  /** The waits this transition ends: their open notifications are resolved in the same commit. */
+  resolveWaits?: readonly WaitClass[];
   events: NewEvent[];
 }
 
@@ -211,6 +216,8 @@ export interface AgentRequest {
   /** Continue the agent's own conversation (answers to needs-input). */
   resumeAgentSessionId?: string;
   timeoutMs?: number;
+  /** Called before the runner kills the agent for running past its timeout (a checkpoint, so nothing is lost). */
+  beforeStop?(reason: 'timeout'): Promise<unknown>;
   signal: AbortSignal;
 }
 
@@ -222,6 +229,8 @@ export interface AgentOutcome {
   question?: { question: string; options: string[] };
   /** A review the agent reported (raw; the engine normalizes). */
   review?: { score?: unknown; findings?: unknown; summary?: unknown };
+  /** Structured output the CLI returned natively (validated against the step's `output:` schema). */
+  structured?: unknown;
   usage: { tokens: number; costUsd: number };
   error?: string;
   timedOut?: boolean;
@@ -245,6 +254,17 @@ export interface EngineWorkspace {
   release?(taskId: string): Promise<void>;
   /** Changes outside the step's allow/deny globs (and the project's guard): blocked, reverted or warned. */
   guard?(taskId: string, step: string, rules: { allow?: string[]; deny?: string[] }): Promise<{ blocked: boolean; violations: string[] }>;
+  /** Debounced checkpoints while an agent works: poke on activity; stop() flushes what is pending. */
+  activity?(taskId: string, step: string): { poke(): void; stop(): Promise<void> };
+  /** The task ended: checkpoint and remove its worktree now if the project's `workspace.retain` says so. */
+  retire?(taskId: string, ending: Ending): Promise<'removed' | 'kept'>;
+}
+
+// ---------------------------------------------------------------- change observations
+
+/** Where the engine reports what its SCM work saw about a task's change: the owning session's change axis. */
+export interface ChangeObserver {
+  observe(o: { taskId: string; runId: string; sessionId: string; observation: ScmObservation }): Promise<void>;
 }
 
 // ---------------------------------------------------------------- SCM (DESIGN §9)

@@ -34,6 +34,8 @@ export interface NewTask {
   after: string[];
   idempotencyKey: string | null;
   maxAttempts: number;
+  /** Skip setup steps when provisioning; null/absent = the project's `workspace.lightweight`. */
+  lightweight?: boolean | null;
 }
 
 export interface TaskFilter {

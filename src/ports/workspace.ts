@@ -108,6 +108,8 @@ export interface WorkspacePort {
   provision(req: ProvisionRequest): Promise<Workspace>;
   /** The live workspace of a task on this host. */
   get(taskId: string): Promise<Workspace | undefined>;
+  /** Every live workspace on this host (the retention sweep walks them). */
+  list(): Promise<Workspace[]>;
   checkpoint(taskId: string, opts: { step?: string | null; reason: string }): Promise<CheckpointResult>;
   listCheckpoints(taskId: string): Promise<CheckpointRecord[]>;
   diff(taskId: string, from?: CheckpointSelector, to?: CheckpointSelector): Promise<WorkspaceDiff>;

@@ -225,6 +225,8 @@ export class FleetLeases {
         [taskId],
       );
       if (String(r.stage) === 'shipped') await unblockDependents(tx, taskId);
+      // The task is settled by a person: nothing it raised is waiting for anyone any more.
+      if (action !== 'requeue') await resolveTaskWaits(tx, taskId);
       tx.emit({
         type: 'task.action',
         taskId,
@@ -296,4 +298,15 @@ export class FleetLeases {
     });
   }
 
+}
+
+/** Resolves the pipeline notifications (not the sessions' own) still open on a task, in the caller's transaction. */
+async function resolveTaskWaits(tx: WriteTx, taskId: string): Promise<void> {
+  const rows = await tx.all<{ id: string; kind: string; run_id: string | null }>(
+    `UPDATE notifications SET state = 'resolved', resolved_at = NOW_MS, updated_at = NOW_MS, rev = rev + 1
+     WHERE state IN ('raised', 'escalated', 'acknowledged') AND task_id = ? AND run_id IS NOT NULL AND session_id IS NULL
+     RETURNING id, kind, run_id`,
+    [taskId],
+  );
+  for (const n of rows) tx.emit({ type: 'notification.resolved', taskId, runId: n.run_id, payload: { notificationId: n.id, kind: n.kind, by: 'task' } });
 }

@@ -25,6 +25,7 @@ export function toTask(r: Row, after: string[] = []): Task {
     body: String(r.body),
     pipeline: String(r.pipeline),
     agent: strOrNull(r.agent),
+    lightweight: r.lightweight === null || r.lightweight === undefined ? null : num(r.lightweight) === 1,
     priority: num(r.priority),
     capabilities: json<string[]>(r.capabilities, []),
     after,

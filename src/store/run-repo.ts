@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { conflict, GantryError, notFound } from '../domain/errors.js';
 import { encodeId } from '../domain/ids.js';
 import type { PipelineDef, RunState, StepState, Waiting } from '../domain/pipeline/types.js';
+import { WAIT_CLASSES, type WaitClass } from '../domain/pipeline/wait-notifications.js';
 import type { Row, SqlRunner, SqlValue } from '../ports/sql.js';
 import type { Fence, RunChange, RunRecord, RunRepo, RunSnapshot, StepRecord } from '../ports/engine.js';
 import type { Store, WriteTx } from '../ports/store.js';
@@ -104,6 +105,7 @@ export class RunRepoSql implements RunRepo {
         );
       }
       if (o.supersede) {
+        await resolveWaits(tx, o.supersede, o.taskId, WAIT_CLASSES);
         await tx.run(
           `UPDATE runs SET state = CASE WHEN state IN ('done', 'failed', 'cancelled') THEN state ELSE 'cancelled' END,
              waiting = NULL, finished_at = COALESCE(finished_at, NOW_MS), updated_at = NOW_MS, rev = rev + 1 WHERE id = ?`,
@@ -154,10 +156,28 @@ export class RunRepoSql implements RunRepo {
         );
         if (n) tx.emit({ type: 'notification.raised', taskId: snap.run.taskId, runId: c.runId, payload: { notificationId: n.id, kind: nd.kind, priority: nd.priority } });
       }
+      if (c.resolveWaits?.length) await resolveWaits(tx, c.runId, snap.run.taskId, c.resolveWaits);
       for (const e of c.events) tx.emit({ taskId: snap.run.taskId, runId: c.runId, ...e });
       return snap;
     });
   }
+}
+
+const CLASS_SQL: Record<WaitClass, string> = {
+  park: "SUBSTR(kind, 1, 9) = 'awaiting_'",
+  budget: "kind = 'budget'",
+  failure: "SUBSTR(kind, 1, 9) <> 'awaiting_' AND kind <> 'budget'",
+};
+
+/** Resolves the run's open engine notifications of these wait classes (lifecycle ones carry a session and are left to it). */
+async function resolveWaits(tx: WriteTx, runId: string, taskId: string, classes: readonly WaitClass[]): Promise<void> {
+  const rows = await tx.all<{ id: string; kind: string }>(
+    `UPDATE notifications SET state = 'resolved', resolved_at = NOW_MS, updated_at = NOW_MS, rev = rev + 1
+     WHERE state IN ('raised', 'escalated', 'acknowledged') AND run_id = ? AND session_id IS NULL AND (${classes.map((c) => `(${CLASS_SQL[c]})`).join(' OR ')})
+     RETURNING id, kind`,
+    [runId],
+  );
+  for (const r of rows) tx.emit({ type: 'notification.resolved', taskId, runId, payload: { notificationId: r.id, kind: r.kind, by: 'run' } });
 }
 
 async function applyRun(tx: WriteTx, c: RunChange, fence: Fence | null): Promise<void> {

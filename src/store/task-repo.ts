@@ -25,9 +25,13 @@ export function payloadHash(t: NewTask): string {
     [...t.capabilities].sort(),
     [...t.after].sort(),
     t.maxAttempts,
+    // Appended only when set, so the hash of every task submitted before the option existed is unchanged.
+    ...(t.lightweight === undefined || t.lightweight === null ? [] : [t.lightweight]),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
+
+const lightweightValue = (t: NewTask): number | null => (t.lightweight === undefined || t.lightweight === null ? null : t.lightweight ? 1 : 0);
 
 const isUniqueViolation = (e: unknown): boolean => {
   const err = e as { code?: string; message?: string };
@@ -94,10 +98,10 @@ export class TaskRepoSql implements TaskRepo {
       const { stage, blockedReason } = initialStage(depStages);
       const row = await tx.get(
         `INSERT INTO tasks (id, project_id, title, body, pipeline, agent, priority, capabilities, stage, blocked_reason,
-           idempotency_key, payload_hash, max_attempts, created_at, updated_at, queued_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW_MS, NOW_MS, NOW_MS) RETURNING *`,
+           idempotency_key, payload_hash, max_attempts, lightweight, created_at, updated_at, queued_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW_MS, NOW_MS, NOW_MS) RETURNING *`,
         [id, t.projectId, t.title, t.body, t.pipeline, t.agent, t.priority, JSON.stringify(t.capabilities), stage, blockedReason,
-          t.idempotencyKey, hash, t.maxAttempts],
+          t.idempotencyKey, hash, t.maxAttempts, lightweightValue(t)],
       );
       for (const d of after) await tx.run('INSERT INTO task_deps (task_id, depends_on) VALUES (?, ?)', [id, d]);
       // Titles and bodies stay out of events (DESIGN §5 inv. 9): readers fetch the task by id.
@@ -113,10 +117,10 @@ export class TaskRepoSql implements TaskRepo {
   private async submitIndependent(t: NewTask, id: string, hash: string): Promise<SubmitResult> {
     const [row] = await this.store.writeStatement(
       `INSERT INTO tasks (id, project_id, title, body, pipeline, agent, priority, capabilities, stage, blocked_reason,
-         idempotency_key, payload_hash, max_attempts, created_at, updated_at, queued_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, NOW_MS, NOW_MS, NOW_MS)
+         idempotency_key, payload_hash, max_attempts, lightweight, created_at, updated_at, queued_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, ?, NOW_MS, NOW_MS, NOW_MS)
        ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
-      [id, t.projectId, t.title, t.body, t.pipeline, t.agent, t.priority, JSON.stringify(t.capabilities), t.idempotencyKey, hash, t.maxAttempts],
+      [id, t.projectId, t.title, t.body, t.pipeline, t.agent, t.priority, JSON.stringify(t.capabilities), t.idempotencyKey, hash, t.maxAttempts, lightweightValue(t)],
       [{ type: 'task.submitted', taskId: id, payload: { stage: 'queued', projectId: t.projectId, pipeline: t.pipeline, priority: t.priority, after: [] } }],
     );
     if (row) return { task: toTask(row, []), created: true };

@@ -26,6 +26,8 @@ export interface CollectorDeps {
   checkpoints: CheckpointRepo;
   teardown(rec: WorkspaceRecord, opts: { force?: boolean }): Promise<TeardownResult>;
   emit(events: NewEvent[]): Promise<void>;
+  /** A finished task whose worktree the project's retention policy still keeps. */
+  retained?(taskId: string): Promise<boolean>;
 }
 
 /**
@@ -59,7 +61,9 @@ export async function collectGarbage(d: CollectorDeps): Promise<GcEntry[]> {
   };
 
   for (const r of records) {
-    const action = decideGc({ taskId: r.taskId, status: r.status, dirExists: existsSync(r.path), registered: registered.has(r.path), taskTerminal: await stageOf(r.taskId) });
+    const taskTerminal = await stageOf(r.taskId);
+    const retained = taskTerminal === true && (await d.retained?.(r.taskId).catch(() => false)) === true;
+    const action = decideGc({ taskId: r.taskId, status: r.status, dirExists: existsSync(r.path), registered: registered.has(r.path), taskTerminal, retained });
     if (action === 'keep') continue;
     await act(r.taskId, action, async () => {
       if (action === 'clean_interrupted') {

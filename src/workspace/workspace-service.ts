@@ -34,6 +34,8 @@ export interface WorkspaceServiceOptions {
   env?: Record<string, string>;
   /** Project config lookup for operations that need it after provisioning (push remote, guard limits). */
   configOf?: (projectId: string) => Promise<WorkspaceConfig | undefined>;
+  /** A finished task whose worktree `workspace.retain` still keeps: gc leaves it (the composition root decides). */
+  retained?: (taskId: string) => Promise<boolean>;
   /** Seam to extend or instrument the provisioning plan (tests inject failures at every step with it). */
   planDecorator?: (plan: StepDef<ProvisionState>[]) => StepDef<ProvisionState>[];
 }
@@ -133,6 +135,10 @@ export class WorkspaceService implements WorkspacePort {
   async get(taskId: string): Promise<Workspace | undefined> {
     const r = await this.record(taskId);
     return r && r.status === 'ready' ? this.toWorkspace(r, null) : undefined;
+  }
+
+  async list(): Promise<Workspace[]> {
+    return (await allRecords(this.layout)).filter((r) => r.status === 'ready').map((r) => this.toWorkspace(r, null));
   }
 
   // ---- checkpoints ----------------------------------------------------------------------------
@@ -331,6 +337,7 @@ export class WorkspaceService implements WorkspacePort {
       checkpoints: this.opts.checkpoints,
       teardown: (rec, opts) => this.teardownRecord(rec, opts),
       emit: (events) => this.emit(events),
+      ...(this.opts.retained ? { retained: this.opts.retained } : {}),
     });
   }
 }

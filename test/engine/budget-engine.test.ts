@@ -45,7 +45,7 @@ for (const c of storeCases()) {
             store, runs, budgets, merges, registry: builtinRegistry(), sessions: new SessionTable(g.runner),
             workspace: { prepare: async () => ({ path: dir, branch: 'b', baseSha: 'x' }), checkpoint: async () => null, diff: async () => '' },
             scmFor: () => ({}) as Scm, checks: { run: unused } as Checks, logRoot: dir,
-            settings: () => ({ pipelines: new Map([['one', { name: 'one', steps: [{ id: 'work', kind: 'agent' }] }]]), checks: [], budgets: { project: { costUsd: 3 } } }),
+            settings: () => ({ pipelines: new Map([['one', { name: 'one', steps: [{ id: 'work', kind: 'agent' }] }]]), checks: [], budgets: { project: { costUsd: 3 } }, defaultAgent: 'scripted' }),
             defaultReserve: { tokens: 0, costUsd: 1 },
           });
           const p = await store.projects.create({ name: 'b', path: dir, defaultBranch: 'main', config: {} });
@@ -94,7 +94,7 @@ for (const c of storeCases()) {
               store, runs, budgets, merges, registry: builtinRegistry(), sessions: new SessionTable(runner),
               workspace: { prepare: async () => ({ path: dir, branch: 'b', baseSha: 'x' }), checkpoint: async () => null, diff: async () => '' },
               scmFor: () => ({}) as Scm, checks: { run: () => Promise.reject(new Error('unused')) } as Checks, logRoot: dir,
-              settings: () => ({ pipelines: new Map([['one', { name: 'one', steps: [{ id: 'work', kind: 'agent' }] }]]), checks: [], budgets: { project: { costUsd: 10 } } }),
+              settings: () => ({ pipelines: new Map([['one', { name: 'one', steps: [{ id: 'work', kind: 'agent' }] }]]), checks: [], budgets: { project: { costUsd: 10 } }, defaultAgent: 'scripted' }),
               defaultReserve: { tokens: 0, costUsd: 1 },
             });
           const p = await store.projects.create({ name: 'lost', path: dir, defaultBranch: 'main', config: {} });

@@ -1,7 +1,7 @@
 // What the task page offers a person for each kind of wait, and the run controls per run state.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { choicesFor, runControls, stepDuration } from '../../web/src/model/run-actions.js';
+import { proposalOf, choicesFor, runControls, stepDuration } from '../../web/src/model/run-actions.js';
 import type { RunView } from '../../web/src/api/types.js';
 
 const run = (state: RunView['state']): RunView => ({
@@ -42,5 +42,17 @@ describe('web run actions', () => {
     assert.equal(stepDuration({ startedAt: null, finishedAt: null }, 100), null);
     assert.equal(stepDuration({ startedAt: 10, finishedAt: 40 }, 100), 30);
     assert.equal(stepDuration({ startedAt: 10, finishedAt: null }, 100), 90);
+  });
+});
+
+describe('approving with an edited proposal', () => {
+  it('the approval offers the proposal to edit; other waits have none', () => {
+    const approve = choicesFor('approval', []).find((c) => c.action === 'approve')!;
+    assert.deepEqual(approve.text && approve.text.kind, 'optional');
+    assert.equal(proposalOf({ kind: 'approval', detail: { output: { text: 'Plan: A' } } }), 'Plan: A');
+    assert.equal(proposalOf({ kind: 'approval', detail: { output: null } }), null);
+    assert.equal(proposalOf({ kind: 'approval' }), null);
+    assert.equal(proposalOf({ kind: 'decision', detail: { output: { text: 'x' } } }), null);
+    assert.equal(proposalOf(null), null);
   });
 });

@@ -10,7 +10,7 @@ const csv = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.i
 
 const evidence = {
   confidence: z.enum(['valid', 'stale', 'unavailable']).default('valid'),
-  source: z.enum(['protocol', 'hook', 'transcript', 'process', 'terminal']),
+  source: z.enum(['protocol', 'hook', 'transcript', 'process', 'terminal', 'scm']),
   at: z.number().int().nonnegative().optional(),
   launchGeneration: z.number().int().nonnegative(),
 };

@@ -1,5 +1,6 @@
 // gantry approve · changes · reject · answer · review · merge · hold · retry · restart --from · cancel
 // Each is one POST /api/tasks/:id/run/:action; a run not waiting for it is refused with the reason.
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { GantryError } from '../../domain/errors.js';
 import type { Task } from '../../domain/task.js';
@@ -23,8 +24,18 @@ async function post(f: CommonFlags, id: string, act: string, body: Record<string
 }
 
 export function registerRunCommands(program: Command): void {
+  withCommon(program.command('approve <task>'))
+    .description('approve the output a run waits on (with --edit, the pipeline goes on with your version of it)')
+    .option('--edit <file>', 'your edited proposal (- for stdin); later steps work from it')
+    .addHelpText('after', examples(['gantry approve t-1a2b3c4d', 'gantry approve t-1a2b3c4d --edit plan.md']))
+    .action(
+      action(async (id: string, f: CommonFlags & { edit?: string }) => {
+        const text = f.edit === undefined ? undefined : readFileSync(f.edit === '-' ? 0 : f.edit, 'utf8');
+        if (text !== undefined && !text.trim()) throw new GantryError('validation', `--edit ${f.edit} is empty`, { hint: 'give the edited proposal, or approve without --edit' });
+        return post(f, id, 'approve', text === undefined ? {} : { text });
+      }),
+    );
   const simple: [string, string, string][] = [
-    ['approve', 'approve', 'approve the output a run waits on'],
     ['retry', 'retry', 'resume a failed, cancelled or budget-paused run from the step that stopped it'],
     ['merge', 'merge', 'merge a change waiting in merge review'],
     ['hold', 'hold', 'keep a change in merge review (do not merge yet)'],

@@ -36,6 +36,7 @@ interface AddFlags extends CommonFlags {
   after?: string[];
   cap?: string[];
   key?: string;
+  lightweight?: boolean;
 }
 
 export function registerTaskCommands(program: Command): void {
@@ -50,6 +51,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--after <ids>', 'wait for these tasks to ship (repeatable, comma-separated)', collect)
     .option('--cap <capabilities>', 'required factory capabilities (repeatable, comma-separated)', collect)
     .option('--key <idempotencyKey>', 'idempotency key: the same key returns the same task')
+    .option('--lightweight', 'provision without setup commands and their cache (default: the project\'s workspace.lightweight)')
     .addHelpText('after', examples(['gantry add "Fix the flaky login test"', 'gantry add "Add dark mode" --body-file spec.md --agent claude-code --after t-1a2b3c4d']))
     .action(
       action(async (title: string, f: AddFlags) => {
@@ -67,6 +69,7 @@ export function registerTaskCommands(program: Command): void {
           ...(f.after ? { after: f.after } : {}),
           ...(f.cap ? { capabilities: f.cap } : {}),
           ...(f.key ? { idempotencyKey: f.key } : {}),
+          ...(f.lightweight ? { lightweight: true } : {}),
         });
         emit(f, r, () => `${r.created ? 'submitted' : 'already submitted'} ${r.task.id} (${r.task.stage}${r.task.blockedReason ? `: ${r.task.blockedReason}` : ''}) ${r.task.title}`);
       }),

@@ -12,6 +12,8 @@ export interface ChangeFact {
   headSha?: string | null;
   /** Failing check output or review comments, handed to the agent by reactions. */
   detail?: string | null;
+  /** The pipeline repairs this itself (its fixer or resolver is the reaction): reactions record it and send nothing. */
+  handledBy?: 'pipeline';
 }
 
 export function decideChange(rec: SessionRecord, o: Observation<ChangeFact>): Decision {

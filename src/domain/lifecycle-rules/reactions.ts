@@ -25,6 +25,8 @@ export interface Trigger {
   /** What to send the agent (failing output, comments, guidance). */
   text: string | null;
   title: string;
+  /** The pipeline repairs this occurrence itself: the reaction is recorded, nothing is sent. */
+  handledBy?: 'pipeline';
 }
 
 export interface ReactionMemory {
@@ -56,20 +58,24 @@ export function detectTriggers(
   const fired: Trigger[] = [];
   const resolved: ReactionKey[] = [];
   if (fact) {
+    const by = fact.handledBy ? { handledBy: fact.handledBy } : {};
     if (fact.state === 'checks_failing') {
       fired.push({ key: 'checks-failed', signature: `checks:${occurrence(fact)}`, title: 'Checks failed',
-        text: `The checks on your change failed. Fix the failures below, run the checks, and commit.\n\n${fact.detail ?? '(no output captured)'}` });
+        text: `The checks on your change failed. Fix the failures below, run the checks, and commit.\n\n${fact.detail ?? '(no output captured)'}`, ...by });
     } else if (before.change === 'checks_failing') resolved.push('checks-failed');
     if (fact.state === 'changes_requested') {
       fired.push({ key: 'changes-requested', signature: `review:${occurrence(fact)}`, title: 'Changes requested',
-        text: `A reviewer requested changes. Address every comment below and commit.\n\n${fact.detail ?? '(no comments captured)'}` });
+        text: `A reviewer requested changes. Address every comment below and commit.\n\n${fact.detail ?? '(no comments captured)'}`, ...by });
     } else if (before.change === 'changes_requested') resolved.push('changes-requested');
     if (fact.conflict === true) {
-      fired.push({ key: 'conflict', signature: `conflict:${fact.headSha ?? 'head'}`, title: 'Merge conflict', text: REBASE_GUIDANCE });
+      fired.push({ key: 'conflict', signature: `conflict:${fact.headSha ?? 'head'}`, title: 'Merge conflict', text: REBASE_GUIDANCE, ...by });
     } else if (fact.conflict === false) resolved.push('conflict');
   }
   if (after.state !== before.state) {
-    if (after.state === 'needs_input') {
+    // A question from a session the pipeline runs ends its turn and parks the run: that wait carries the
+    // one notification. Permission prompts park no run, so they are the lifecycle's to announce.
+    const runAsks = after.runId !== null && after.reason === 'question';
+    if (after.state === 'needs_input' && !runAsks) {
       fired.push({ key: 'needs-input', signature: `input:${after.rev}`, title: after.reason === 'permission' ? 'Agent is blocked on a permission prompt' : 'Agent needs input', text: null });
     }
     if (before.state === 'needs_input') resolved.push('needs-input');
@@ -84,6 +90,8 @@ export function detectTriggers(
 
 export type ReactionDecision =
   | { kind: 'skip'; why: string }
+  /** The pipeline's own fixer/resolver is this reaction: remember the occurrence, send nothing, start no escalation clock. */
+  | { kind: 'handled'; memory: ReactionMemory }
   | { kind: 'send'; memory: ReactionMemory }
   | { kind: 'notify'; memory: ReactionMemory; escalation: boolean };
 
@@ -98,6 +106,7 @@ export function decideReaction(
   if (mem && mem.state !== 'resolved' && mem.lastSignature === t.signature) return { kind: 'skip', why: 'duplicate' };
   const live = mem && mem.state !== 'resolved' ? mem : undefined;
   if (live?.state === 'escalated') return { kind: 'skip', why: 'already_escalated' };
+  if (t.handledBy === 'pipeline' && rule.action === 'send-to-agent') return { kind: 'handled', memory: { state: 'active', attempts: (live?.attempts ?? 0) + 1, lastSignature: t.signature, firstAt: live?.firstAt ?? null } };
   const next: ReactionMemory = { state: 'active', attempts: (live?.attempts ?? 0) + 1, lastSignature: t.signature, firstAt: live?.firstAt ?? now };
   if (rule.action === 'notify') return { kind: 'notify', memory: next, escalation: false };
   // Sending to an agent needs a live session and retries left; otherwise a person takes over.

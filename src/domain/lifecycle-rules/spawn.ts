@@ -34,6 +34,15 @@ export function decideKill(rec: SessionRecord, reason: string): Decision {
 }
 
 /**
+ * The launch failed before a process ran (unknown agent, no script for the role, a bad setting): the
+ * session ends right there instead of showing "spawning" forever.
+ */
+export function decideLaunchFailed(rec: SessionRecord): Decision {
+  if (isTerminal(rec.state)) return ignore('terminal');
+  return patch({ state: 'terminated', reason: 'launch_failed', detecting: null }, 'launch_failed');
+}
+
+/**
  * The conversation went on in a newer launch (an answer resumed it under another session record):
  * this record's question was answered and its work handed over, so it is done — never left showing
  * "needs input" or "stuck" for a launch that is over.

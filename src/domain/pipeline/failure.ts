@@ -1,6 +1,7 @@
 // Failure kinds with one-line remedies (DESIGN §6). The first recorded failure of a run wins.
 export const FAILURE_KINDS = [
   'agent',
+  'output',
   'session_lost',
   'timeout',
   'checks_exhausted',
@@ -15,6 +16,7 @@ export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export const REMEDIES: Readonly<Record<FailureKind, string>> = {
   agent: 'read the session log (`gantry logs <task>`), adjust the brief or agent, then `gantry retry <task>`',
+  output: "the agent's structured output was missing or did not match the step's `output:` schema; read its reply (`gantry logs <task>`), make the step's prompt or schema clearer, then `gantry retry <task>`",
   session_lost: 'the agent process vanished repeatedly; check the factory host, then `gantry retry <task>`',
   timeout: 'the step ran past its timeout; raise `timeout:` on the step or split the task, then `gantry retry <task>`',
   checks_exhausted: 'checks stayed red after every fix; read the attached check output, fix by hand or raise maxFixes, then `gantry retry <task>`',

@@ -1,4 +1,5 @@
 // What a person's answer does to a parked run — or why it is refused (409 with the reason).
+import { readStructuredOutput, OUTPUT_TAG, type OutputSchema } from './structured-output.js';
 import type { RunState, Waiting, WaitingKind } from './types.js';
 
 export const HUMAN_ACTIONS = ['approve', 'changes', 'reject', 'answer', 'reply', 'more_round', 'proceed', 'stop', 'merge', 'hold'] as const;
@@ -40,6 +41,10 @@ export function decideHumanAction(run: { state: RunState; waiting: Waiting | nul
     return { ok: false, reason: `step "${w.stepId}" waits for ${describe(w.kind)} (${ACCEPTS[w.kind].join(' · ')}), not ${a.action}` };
   }
   const text = a.text?.trim() ?? '';
+  if (text && TAKES_NO_TEXT.includes(a.action)) {
+    // Never accept words that would be silently dropped.
+    return { ok: false, reason: `${a.action} takes no text (a note, feedback or an edited proposal goes with approve, changes, reject, answer, reply or more_round)` };
+  }
   switch (a.action) {
     case 'changes':
       if (!text) return { ok: false, reason: 'request changes needs feedback for the producer' };
@@ -60,6 +65,27 @@ export function decideHumanAction(run: { state: RunState; waiting: Waiting | nul
     default:
       return { ok: true, effect: { type: 'resume', answer: { action: a.action, ...(text ? { text } : {}) } } };
   }
+}
+
+/** Answers that carry nothing but the choice itself. */
+const TAKES_NO_TEXT: readonly HumanActionName[] = ['proceed', 'stop', 'merge', 'hold'];
+
+export type EditResult = { ok: true; output: Record<string, unknown> } | { ok: false; reason: string };
+
+/**
+ * Approve with an edited proposal: the approved output becomes the person's text (the agent's is kept
+ * as `originalText`). When the step declares an output schema, a `gantry-output` block in the edit
+ * replaces the structured fields (validated); without one the agent's fields stand.
+ */
+export function editedProposal(output: Record<string, unknown> | null, edit: string, schema?: OutputSchema): EditResult {
+  const base = output ?? {};
+  let fields: Record<string, unknown> = {};
+  if (schema && edit.includes('```' + OUTPUT_TAG)) {
+    const r = readStructuredOutput(edit, schema);
+    if (!r.ok) return { ok: false, reason: `the edited proposal's ${OUTPUT_TAG} block is refused: ${r.message}` };
+    fields = r.value;
+  }
+  return { ok: true, output: { ...base, ...fields, text: edit, edited: true, originalText: typeof base.text === 'string' ? base.text : null } };
 }
 
 function describe(k: WaitingKind): string {

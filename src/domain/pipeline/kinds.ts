@@ -2,7 +2,7 @@
 // src/engine/steps/<kind>.ts; the registry pairs each spec with its implementation.
 import type { KindSpec } from './types.js';
 
-const agentOpts = ['agent', 'role', 'allow', 'deny', 'prompt', 'reserve'] as const;
+const agentOpts = ['agent', 'role', 'allow', 'deny', 'prompt', 'reserve', 'output'] as const;
 
 export const BUILTIN_KINDS: readonly KindSpec[] = [
   { kind: 'agent', defaultStage: 'building', producer: true, needsProducer: false, options: [...agentOpts] },

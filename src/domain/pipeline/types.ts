@@ -1,5 +1,6 @@
 // Pipeline vocabulary (DESIGN §6): step definitions are objects, runs and steps have closed state sets.
 import type { Stage } from '../task.js';
+import type { OutputSchema } from './structured-output.js';
 
 export type StepKindName = string;
 
@@ -29,6 +30,8 @@ export interface StepDef {
   run?: string;
   /** agent: extra instructions appended to the task brief. */
   prompt?: string;
+  /** agent: the structured output the agent must return (JSON Schema subset); its fields join the step's output. */
+  output?: OutputSchema;
   /** What the step reserves against budgets before it starts (defaults come from the engine). */
   reserve?: { tokens?: number; costUsd?: number };
 }

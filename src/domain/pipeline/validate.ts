@@ -3,6 +3,7 @@
 import { closest } from '../../config/suggest.js';
 import { COMMON_OPTIONS } from './kinds.js';
 import type { KindSpec, PipelineDef, StepDef } from './types.js';
+import { outputFields } from './structured-output.js';
 import { parseWhen } from './when.js';
 
 export interface PipelineIssue {
@@ -72,6 +73,13 @@ function whenIssues(steps: readonly StepDef[], at: (i: number, f?: string) => st
     if (j === undefined) return void out.push({ path: at(i, 'when'), message: `step "${s.id}": when refers to unknown step "${e.step}"` });
     edges.set(s.id, e.step);
     if (j >= i) forward.push([i, s.id, e.step]);
+    // A step with a declared output schema names its fields: a typo is caught here, not at run time.
+    const schema = steps[j]!.output;
+    const field = e.path[0];
+    if (schema && field !== undefined && !outputFields(schema).includes(field)) {
+      const guess = closest(field, Object.keys(schema.properties));
+      out.push({ path: at(i, 'when'), message: `step "${s.id}": when reads ${e.step}.${field}, which step "${e.step}" does not declare in its output${guess ? ` — did you mean "${guess}"?` : ` (it declares ${Object.keys(schema.properties).join(', ')})`}` });
+    }
   });
   for (const [i, id, target] of forward) {
     if (!cycleThrough(edges, id)) out.push({ path: at(i, 'when'), message: `step "${id}": when refers to "${target}", which runs later; a condition can only read earlier steps` });

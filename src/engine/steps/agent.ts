@@ -4,7 +4,7 @@ import type { KindState } from '../../ports/engine.js';
 import { BUILTIN_KINDS } from '../../domain/pipeline/kinds.js';
 import type { DispatchSpec } from '../dispatch.js';
 import type { StepKind, Transition, StepContext } from '../step-kind.js';
-import { agentFailure, agentOf, driveDispatch, earlierOutputs, outcomeOutput, parkOnQuestion, taskBrief, timeoutMs } from './common.js';
+import { agentFailure, agentOf, driveDispatch, earlierOutputs, outputPrompt, parkOnQuestion, stepOutput, taskBrief, timeoutMs } from './common.js';
 
 function advance(ctx: StepContext): Transition | Promise<Transition> {
   const ks = ctx.step.kindState;
@@ -20,7 +20,7 @@ function advance(ctx: StepContext): Transition | Promise<Transition> {
   const answerSpec = (n: number, r: { agentSessionId: string | null; question: string; text: string }): DispatchSpec => ({
     ...base,
     key: `answer-${n}`,
-    prompt: `A person answered your question ("${r.question}"): ${r.text}\nContinue the task.`,
+    prompt: `A person answered your question ("${r.question}"): ${r.text}\nContinue the task.${outputPrompt(ctx.def)}`,
     ...(r.agentSessionId ? { resumeAgentSessionId: r.agentSessionId } : {}),
   });
   if (asked && answer?.text !== undefined) {
@@ -33,11 +33,13 @@ function advance(ctx: StepContext): Transition | Promise<Transition> {
   const feedback = typeof ks.feedback === 'string' ? `\n\n## Feedback on your previous attempt\n${ks.feedback}` : '';
   const spec: DispatchSpec = resume
     ? answerSpec(Number(ks.answers ?? 1), resume)
-    : { ...base, key: `main-${Number(ks.reworks ?? 0)}`, prompt: `${taskBrief(ctx)}${earlierOutputs(ctx)}${feedback}` };
+    : { ...base, key: `main-${Number(ks.reworks ?? 0)}`, prompt: `${taskBrief(ctx)}${earlierOutputs(ctx)}${feedback}${outputPrompt(ctx.def)}` };
   return driveDispatch(ctx, ks, spec, async (o) => {
     if (o.status === 'needs_input') return parkOnQuestion(o, ks);
     if (o.status !== 'completed') return agentFailure(ctx, o, ks);
-    const output = outcomeOutput(o);
+    const out = stepOutput(ctx, o, ks);
+    if (!out.ok) return out.fail;
+    const output = out.output;
     const next: KindState = { ...ks, dispatch: undefined, asked: undefined, answer: undefined, resume: undefined };
     const g = await ctx.workspace.guard?.(ctx.task.id, ctx.def.id, { ...(ctx.def.allow ? { allow: ctx.def.allow } : {}), ...(ctx.def.deny ? { deny: ctx.def.deny } : {}) });
     if (g?.blocked) {

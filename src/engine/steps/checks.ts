@@ -32,7 +32,10 @@ async function advance(ctx: StepContext): Promise<Transition> {
       work: async () => {
         const ws = await ctx.workspace.prepare(ctx.task.id);
         const results = await ctx.checks.run(ws.path, ctx.checkSpecs, { logDir: `${ctx.logDir}/round-${fixes}`, signal: ctx.signal });
-        return { ...ks, phase: 'checked', results: summary(results), ok: results.every((r) => r.ok) };
+        const ok = results.every((r) => r.ok);
+        const failing = results.filter((r) => !r.ok).map((r) => `${r.name} (exit ${String(r.exitCode)}${r.timedOut ? ', timed out' : ''}):\n${r.tail}`);
+        await ctx.observeScm({ state: 'open', checks: ok ? 'passing' : 'failing', ...(ok ? {} : { detail: failing.join('\n\n') }), handledBy: 'pipeline' });
+        return { ...ks, phase: 'checked', results: summary(results), ok };
       },
     };
   }

@@ -1,10 +1,12 @@
 // Shared pieces of the step kinds: prompts and how an agent's outcome becomes a transition.
 import type { StepDef } from '../../domain/pipeline/types.js';
+import { outputInstructions, readStructuredOutput } from '../../domain/pipeline/structured-output.js';
 import type { KindState } from '../../ports/engine.js';
 import type { DispatchSpec, DispatchState } from '../dispatch.js';
 import type { AgentOutcome, StepContext, Transition } from '../step-kind.js';
 
-export const agentOf = (ctx: StepContext, def: StepDef = ctx.def): string => ctx.task.agent ?? def.agent ?? 'scripted';
+/** The task's agent (it overrides every step), else the step's, else the project's `defaults.agent`. */
+export const agentOf = (ctx: StepContext, def: StepDef = ctx.def): string => ctx.task.agent ?? def.agent ?? ctx.defaultAgent;
 export const timeoutMs = (def: StepDef): number | undefined => (def.timeout ? def.timeout * 1000 : undefined);
 
 export function taskBrief(ctx: StepContext): string {
@@ -15,9 +17,21 @@ export function taskBrief(ctx: StepContext): string {
 /** Earlier steps' text outputs the agent should see (a plan before implementing). */
 export function earlierOutputs(ctx: StepContext): string {
   const parts = ctx.steps
-    .filter((s) => s.idx < ctx.step.idx && s.state === 'done' && typeof s.output?.text === 'string' && s.output.text !== '')
-    .map((s) => `## Output of step ${s.stepId}\n${String(s.output!.text)}`);
+    .filter((s) => s.idx < ctx.step.idx && s.state === 'done' && s.output && ((typeof s.output.text === 'string' && s.output.text !== '') || structuredFields(ctx, s.idx, s.output)))
+    .map((s) => {
+      const text = typeof s.output!.text === 'string' ? s.output!.text : '';
+      const fields = structuredFields(ctx, s.idx, s.output!);
+      return `## Output of step ${s.stepId}\n${text}${fields ? `\n\nIts structured output:\n\`\`\`json\n${JSON.stringify(fields)}\n\`\`\`` : ''}`;
+    });
   return parts.length ? `\n\n${parts.join('\n\n')}` : '';
+}
+
+/** The declared structured fields of an earlier step's output, if it has a schema. */
+function structuredFields(ctx: StepContext, idx: number, output: Record<string, unknown>): Record<string, unknown> | null {
+  const schema = ctx.pipeline.steps[idx]?.output;
+  if (!schema) return null;
+  const picked = Object.fromEntries(Object.keys(schema.properties).filter((k) => k in output).map((k) => [k, output[k]]));
+  return Object.keys(picked).length ? picked : null;
 }
 
 export const dispatchOf = (ks: KindState): DispatchState | undefined => ks.dispatch as DispatchState | undefined;
@@ -60,3 +74,15 @@ export function parkOnQuestion(o: AgentOutcome, ks: KindState): Transition {
 }
 
 export const outcomeOutput = (o: AgentOutcome): Record<string, unknown> => ({ text: o.text, agentSessionId: o.agentSessionId, usage: o.usage });
+
+/** What the agent is asked to end its reply with, when the step declares an output schema. */
+export const outputPrompt = (def: StepDef): string => (def.output ? `\n\n${outputInstructions(def.output)}` : '');
+
+/** The step's output: the agent's text plus its validated structured fields; a missing or invalid block fails the step. */
+export function stepOutput(ctx: StepContext, o: AgentOutcome, ks: KindState): { ok: true; output: Record<string, unknown> } | { ok: false; fail: Transition } {
+  const base = outcomeOutput(o);
+  if (!ctx.def.output) return { ok: true, output: base };
+  const r = readStructuredOutput(o.text, ctx.def.output, o.structured);
+  if (r.ok) return { ok: true, output: { ...base, ...r.value } };
+  return { ok: false, fail: { type: 'fail', failure: { kind: 'output', message: `step ${ctx.def.id}: ${r.message}` }, kindState: { ...ks, dispatch: undefined } } };
+}

@@ -15,21 +15,28 @@ async function mergeOnce(ctx: StepContext, ks: KindState): Promise<KindState> {
   await ctx.scm.pushBranch(ws.path, ws.branch);
   const change = await ctx.scm.openChange({ taskId: ctx.task.id, branch: ws.branch, base: ctx.project.defaultBranch, title: ctx.task.title });
   const intents = await ctx.merges.forTask(ctx.task.id);
+  const merged = async (sha: string | null, already: boolean): Promise<KindState> => {
+    await ctx.observeScm({ state: 'merged' });
+    return { ...ks, phase: 'merged', mergedSha: sha, already };
+  };
   const done = intents.find((i) => i.state === 'merged');
-  if (done) return { ...ks, phase: 'merged', mergedSha: done.mergedSha, already: true };
+  if (done) return merged(done.mergedSha, true);
   const state = await ctx.scm.changeState(change);
   if (state.state === 'merged') {
     // A previous holder merged, then died before recording it: record it now, never merge again.
     for (const i of intents.filter((x) => x.state === 'intent')) await ctx.merges.markMerged(i.id, state.mergedSha ?? state.headSha);
-    return { ...ks, phase: 'merged', mergedSha: state.mergedSha ?? state.headSha, already: true };
+    return merged(state.mergedSha ?? state.headSha, true);
   }
   const m = await ctx.scm.mergeability(change);
-  if (!m.clean) return { ...ks, phase: 'conflict', conflicts: m.conflicts };
+  if (!m.clean) {
+    await ctx.observeScm({ state: 'open', conflict: true, headSha: m.headSha, detail: m.detail.slice(-4000), handledBy: 'pipeline' });
+    return { ...ks, phase: 'conflict', conflicts: m.conflicts };
+  }
   const intent = await ctx.merges.record({ taskId: ctx.task.id, runId: ctx.run.id, baseBranch: change.base, expectedBaseSha: m.baseSha, headSha: m.headSha }, fence);
   try {
     const r = await ctx.scm.merge(change, { expectedHeadSha: m.headSha, expectedBaseSha: m.baseSha, message: `Merge ${change.branch}: ${ctx.task.title}` });
     await ctx.merges.markMerged(intent.id, r.mergedSha);
-    return { ...ks, phase: 'merged', mergedSha: r.mergedSha, already: r.alreadyMerged };
+    return merged(r.mergedSha, r.alreadyMerged);
   } catch (e) {
     if (!isGantryError(e) || e.code !== 'conflict') throw e;
     // Base moved between the test and the update (another task merged): nothing changed; try again.

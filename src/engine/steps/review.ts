@@ -20,11 +20,12 @@ async function advance(ctx: StepContext): Promise<Transition> {
   const extra = Number(ks.extraRounds ?? 0);
   const maxRounds = (ctx.def.maxRounds ?? STEP_DEFAULTS.maxRounds) + extra;
   const last = ks.last as { result: ReviewResult; reason: string } | undefined;
-  const answer = ks.answer as { action: string } | undefined;
+  const answer = ks.answer as { action: string; text?: string } | undefined;
   if (answer && last) {
     if (answer.action === 'proceed') return { type: 'done', output: { ...last.result, proceededBy: 'person' }, kindState: { ...ks, answer: undefined } };
     if (answer.action === 'more_round') {
-      return { type: 'rework', producerIdx, feedback: reviewFeedback(last.result, last.reason), kindState: { ...ks, answer: undefined, extraRounds: extra + 1 } };
+      const note = answer.text ? `\n\n## A person adds\n${answer.text}` : '';
+      return { type: 'rework', producerIdx, feedback: reviewFeedback(last.result, last.reason) + note, kindState: { ...ks, answer: undefined, extraRounds: extra + 1 } };
     }
   }
   if (ctx.step.state === 'working' && last && round >= maxRounds && !ks.dispatch) {

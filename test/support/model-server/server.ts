@@ -22,6 +22,11 @@ export interface ModelServer {
   requests: RecordedRequest[];
   /** Replace the script (e.g. between test scenarios sharing one server). */
   setScript(script: readonly ScriptedResponse[]): void;
+  /**
+   * Pick the script per request (several conversations at once, e.g. a pipeline's planner, implementer
+   * and reviewer): the router sees the request body; undefined falls back to the script.
+   */
+  setRouter(route: ((body: Record<string, unknown>) => readonly ScriptedResponse[] | undefined) | null): void;
   close(): Promise<void>;
 }
 
@@ -43,7 +48,8 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 export async function startModelServer(initial: readonly ScriptedResponse[] = []): Promise<ModelServer> {
-  let script = initial;
+  let current = initial;
+  let router: ((body: Record<string, unknown>) => readonly ScriptedResponse[] | undefined) | null = null;
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
     void (async () => {
@@ -51,6 +57,7 @@ export async function startModelServer(initial: readonly ScriptedResponse[] = []
       const body = await readBody(req);
       requests.push({ method: req.method ?? 'GET', path, body });
       const b = (body ?? {}) as Record<string, unknown>;
+      const script = (router?.(b) ?? current) as readonly ScriptedResponse[];
       if (req.method === 'POST' && path.endsWith('/messages/count_tokens')) return json(res, 200, { input_tokens: 100 });
       if (req.method === 'POST' && path.endsWith('/messages')) return replyAnthropic(res, b, script);
       if (req.method === 'POST' && path.endsWith('/responses')) return replyResponses(res, b, script);
@@ -68,7 +75,10 @@ export async function startModelServer(initial: readonly ScriptedResponse[] = []
     url: `http://127.0.0.1:${port}`,
     requests,
     setScript(next) {
-      script = next;
+      current = next;
+    },
+    setRouter(next) {
+      router = next;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 // What a person can do about a parked run, per kind of wait, with the words the dashboard uses.
 // Mirrors the engine's accept table (a run refuses anything else with a 409 and the reason).
-import type { RunAction, RunView, WaitingKind } from '../api/types.js';
+import type { RunAction, RunView, Waiting, WaitingKind } from '../api/types.js';
 
 export interface ActionChoice {
   action: RunAction;
@@ -24,7 +24,12 @@ export function choicesFor(kind: WaitingKind, options: readonly string[]): Actio
   switch (kind) {
     case 'approval':
       return [
-        { action: 'approve', label: 'Approve', explain: 'The pipeline continues with the next step.' },
+        {
+          action: 'approve',
+          label: 'Approve',
+          explain: 'The pipeline continues with the next step. Edit the proposal first to approve your version: later steps work from it.',
+          text: { kind: 'optional', label: 'The proposal (edit it to approve with changes)', multiline: true },
+        },
         { action: 'changes', label: 'Request changes', explain: 'The step that produced this output runs again with your feedback.', text: { kind: 'required', label: 'Feedback for the agent', multiline: true } },
         reject,
       ];
@@ -39,7 +44,7 @@ export function choicesFor(kind: WaitingKind, options: readonly string[]): Actio
       return [{ action: 'reply', label: 'Reply', explain: 'Your reply is sent to the agent and the run resumes.', text: { kind: 'required', label: 'Reply', multiline: true } }, reject];
     case 'review_cap':
       return [
-        { action: 'more_round', label: 'One more round', explain: 'The producer runs once more with the reviewer’s findings.' },
+        { action: 'more_round', label: 'One more round', explain: 'The producer runs once more with the reviewer’s findings.', text: { kind: 'optional', label: 'A note for the producer (optional)', multiline: true } },
         { action: 'proceed', label: 'Proceed', explain: 'Accept the work as it is and continue the pipeline.' },
         { action: 'stop', label: 'Stop and reset', danger: true, explain: 'The run fails and the producer’s work is reset.' },
       ];
@@ -50,6 +55,13 @@ export function choicesFor(kind: WaitingKind, options: readonly string[]): Actio
         reject,
       ];
   }
+}
+
+/** The text of the output an approval waits on, to edit before approving (null when there is none). */
+export function proposalOf(w: Pick<Waiting, 'kind' | 'detail'> | null): string | null {
+  if (w?.kind !== 'approval') return null;
+  const text = (w.detail?.output as { text?: unknown } | null | undefined)?.text;
+  return typeof text === 'string' && text !== '' ? text : null;
 }
 
 /** Run-level controls available in a run's state. */

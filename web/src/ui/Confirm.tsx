@@ -8,13 +8,13 @@ export interface ConfirmSpec {
   confirmLabel: string;
   danger?: boolean;
   /** Ask for text (an answer, a reason, feedback). Required unless `inputOptional`. */
-  input?: { label: string; placeholder?: string; multiline?: boolean; optional?: boolean };
+  input?: { label: string; placeholder?: string; multiline?: boolean; optional?: boolean; initial?: string };
   run(text: string): Promise<unknown>;
 }
 
 export function ConfirmDialog({ spec, onClose }: { spec: ConfirmSpec; onClose(done: boolean): void }) {
   const ref = useRef<HTMLDialogElement>(null);
-  const [text, setText] = useState('');
+  const [text, setText] = useState(spec.input?.initial ?? '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -54,7 +54,7 @@ export function ConfirmDialog({ spec, onClose }: { spec: ConfirmSpec; onClose(do
           <label className="field">
             <span>{spec.input.label}</span>
             {spec.input.multiline ? (
-              <textarea autoFocus rows={4} value={text} placeholder={spec.input.placeholder} onChange={(e) => setText(e.target.value)} />
+              <textarea autoFocus rows={spec.input.initial ? 10 : 4} value={text} placeholder={spec.input.placeholder} onChange={(e) => setText(e.target.value)} />
             ) : (
               <input autoFocus value={text} placeholder={spec.input.placeholder} onChange={(e) => setText(e.target.value)} />
             )}

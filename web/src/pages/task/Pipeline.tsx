@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { GantryEvent, RunsResponse, RunView, StepView, Task } from '../../api/types.js';
 import { useSession } from '../../live/context.js';
-import { choicesFor, runControls, stepDuration, WAIT_TITLE, type ActionChoice } from '../../model/run-actions.js';
+import { choicesFor, proposalOf, runControls, stepDuration, WAIT_TITLE, type ActionChoice } from '../../model/run-actions.js';
 import { ConfirmDialog, type ConfirmSpec } from '../../ui/Confirm.js';
 import { duration } from '../../ui/format.js';
 
@@ -51,14 +51,17 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
   if (!available) return null;
   const act = (c: ActionChoice) => {
     const needText = c.text && c.text.kind !== 'fixed';
+    // Approving shows the proposal to edit; unchanged, it is a plain approval.
+    const initial = c.action === 'approve' ? proposalOf(run?.waiting ?? null) : null;
     setSpec({
       title: c.text?.kind === 'fixed' ? `Answer “${c.text.value}”?` : `${c.label}?`,
       body: <p>{c.explain}</p>,
       confirmLabel: c.label,
       ...(c.danger ? { danger: true } : {}),
-      ...(needText && c.text && c.text.kind !== 'fixed' ? { input: { label: c.text.label, multiline: !!c.text.multiline, optional: c.text.kind === 'optional' } } : {}),
+      ...(needText && c.text && c.text.kind !== 'fixed' ? { input: { label: c.text.label, multiline: !!c.text.multiline, optional: c.text.kind === 'optional', ...(initial ? { initial } : {}) } } : {}),
       run: async (text) => {
-        const body = c.text?.kind === 'fixed' ? { text: c.text.value } : text ? { text } : {};
+        const edited = text.trim() && text !== initial ? text : '';
+        const body = c.text?.kind === 'fixed' ? { text: c.text.value } : edited ? { text: edited } : {};
         await api.runAction(task.id, c.action, body);
         live.refreshTask(task.id);
         reload();
