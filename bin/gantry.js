@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx's loader: no build step between a checkout and `gantry`.
-import { register } from 'tsx/esm/api';
-
-register();
-// `gantry ls | head` closes the pipe early: that is the reader's choice, not an error.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
-  });
+// `gantry`: runs the compiled JavaScript in dist/ (built on `npm install` by `prepare`, or by
+// `npm run build`). No TypeScript compiler runs here.
+const entry = new URL('../dist/cli/entry.js', import.meta.url);
+try {
+  await import(entry.href);
+} catch (e) {
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes(entry.pathname)) {
+    const root = new URL('..', import.meta.url).pathname;
+    process.stderr.write(`gantry: not built: ${entry.pathname} is missing — run \`npm run build\` in ${root}\n`);
+    process.exit(1);
+  }
+  throw e;
 }
-const { main } = await import('../src/cli/main.ts');
-await main(process.argv);

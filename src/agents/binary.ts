@@ -1,10 +1,6 @@
-// Finding an agent CLI: an explicit path (gantry.yaml), then Gantry's own node_modules/.bin (where
-// pinned dev/test installs live), then PATH.
+// Finding an agent CLI: an explicit path (gantry.yaml), else PATH.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ownBin = fileURLToPath(new URL('../../node_modules/.bin/', import.meta.url));
 
 function executable(path: string): boolean {
   try {
@@ -17,6 +13,6 @@ function executable(path: string): boolean {
 
 export function resolveBinary(name: string, explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
   if (explicit) return explicit.includes('/') ? (executable(explicit) ? explicit : null) : resolveBinary(explicit, undefined, env);
-  const candidates = [join(ownBin, name), ...(env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name))];
+  const candidates = (env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name));
   return candidates.find(executable) ?? null;
 }

@@ -11,9 +11,10 @@ import type { SqlStore } from '../store/sql-store.js';
 import { newSecret } from '../store/token-repo.js';
 import { ensureHome, isAlive, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
 import { allRoutes } from './routes.js';
+import { checkAgentsCanRun, refreshProjectConfig } from './submit-guards.js';
 import { startWorkspaceUpkeep, workspaceService } from './workspaces.js';
 import { pipelineEngine, startEngineSweeps } from './engine.js';
-import { createFleet, fleetConfigFromEnv, startLocalFactories } from './fleet.js';
+import { createFleet, fleetConfigFromEnv, startLocalFactories, type LocalFactories } from './fleet.js';
 import type { FleetConfig, FleetCoordinator } from '../fleet/coordinator.js';
 import { lifecycleChanges, startLifecycle, type LifecycleRuntime } from './lifecycle.js';
 import { GantryMetrics } from '../api/metrics.js';
@@ -47,6 +48,10 @@ export interface Coordinator {
   lifecycle: LifecycleRuntime;
   metrics: GantryMetrics;
   close(): Promise<void>;
+  /** Tasks the in-process factories are working on (what a graceful close waits for). */
+  inFlight(): string[];
+  /** During close: interrupt in-flight work now (it checkpoints and releases) instead of waiting out the drain grace. */
+  hurry(): void;
 }
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -97,7 +102,11 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     const lifecycle = await startLifecycle({ store, logger: o.logger });
     stack.push(() => lifecycle.close());
     const api = createApiServer({
-      routes: allRoutes({ store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store), sessionLogDirs: () => sessionLogDirs(o.home), ready, metrics }),
+      routes: allRoutes({
+        store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store), sessionLogDirs: () => sessionLogDirs(o.home), ready, metrics,
+        // Agents run here only when this process's factories run the pipeline; a fleet's factories check their own.
+        submitGuards: { refresh: (p) => refreshProjectConfig(store, p), ...(o.factories > 0 && (o.executor ?? 'pipeline') === 'pipeline' ? { canRun: checkAgentsCanRun } : {}) },
+      }),
       tokens: store.tokens,
       logger: o.logger,
       observer: metrics,
@@ -108,6 +117,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     // The pipeline engine runs each task unless --executor names a demo executor (steps[:ms]).
     const sweeps = startEngineSweeps(store, o.logger);
     stack.push(async () => sweeps.stop());
+    let local: LocalFactories | undefined;
     if (o.factories > 0) {
       const spec = o.executor ?? 'pipeline';
       const workspaces = workspaceService(o.home.dir, store);
@@ -123,13 +133,14 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
                 stopHolder: async (taskId) => void (await fleet.act(taskId, 'cancel', { reason: 'run cancelled' }).catch(() => undefined)),
               }).executor
           : spec;
-      const local = await startLocalFactories({ fleet, count: o.factories, executor, home: o.home.dir, logger: o.logger });
-      stack.push(() => local.close());
+      const started = await startLocalFactories({ fleet, count: o.factories, executor, home: o.home.dir, logger: o.logger });
+      local = started;
+      stack.push(() => started.close());
     }
     writeDaemon(o.home, { url, pid: process.pid, startedAt: new Date().toISOString(), store: isPostgresUrl(target) ? 'postgres' : 'sqlite' });
     stack.push(async () => removeDaemon(o.home, process.pid));
     o.logger.info('coordinator up', { url, store: store.db.dialect });
-    return { url, adminToken, store, fleet, lifecycle, metrics, close: unwind };
+    return { url, adminToken, store, fleet, lifecycle, metrics, close: unwind, inFlight: () => local?.inFlight() ?? [], hurry: () => local?.hurry() };
   } catch (e) {
     await unwind();
     throw e;

@@ -54,6 +54,10 @@ export interface LocalFactories {
   factories: Factory[];
   /** Graceful drain of every in-process factory. */
   close(): Promise<void>;
+  /** The tasks they are working on now. */
+  inFlight(): string[];
+  /** During close: interrupt in-flight work now instead of waiting out the drain grace. */
+  hurry(): void;
 }
 
 /** The in-process factories of `gantry up`: stable ids per home, so a restart reconciles their outboxes. */
@@ -94,5 +98,7 @@ export async function startLocalFactories(o: {
       await Promise.all(factories.map((f) => f.drain()));
       for (const ob of outboxes) await ob.close();
     },
+    inFlight: () => factories.flatMap((f) => f.status().active.map((a) => a.taskId)),
+    hurry: () => factories.forEach((f) => f.hurry()),
   };
 }

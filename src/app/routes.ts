@@ -20,6 +20,7 @@ import { sessionRoutes } from '../api/routes/sessions.js';
 import { notificationRoutes } from '../api/routes/notifications.js';
 import { VERSION } from './version.js';
 import type { SystemDeps } from '../api/routes/system.js';
+import type { SubmitGuards } from './submit-guards.js';
 
 export interface RouteDeps {
   store: SqlStore;
@@ -35,6 +36,8 @@ export interface RouteDeps {
   /** `GET /api/ready` and `GET /metrics`. */
   ready?: SystemDeps['ready'];
   metrics?: SystemDeps['metrics'];
+  /** Extra checks of `POST /api/tasks` (config re-read; agents runnable on this host). */
+  submitGuards?: SubmitGuards;
 }
 
 export function allRoutes(deps: RouteDeps): Route[] {
@@ -42,12 +45,12 @@ export function allRoutes(deps: RouteDeps): Route[] {
   routes.push(
     ...systemRoutes({ version: VERSION, allRoutes: () => routes, storeKind: deps.store.db.dialect, ...(deps.ready ? { ready: deps.ready } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) }),
     ...projectRoutes(deps.store),
-    ...taskRoutes(deps.store),
+    ...taskRoutes(deps.store, deps.submitGuards),
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
     ...uiRoutes(deps.store, deps.sessionLogDirs ? { transcripts: { logDirs: deps.sessionLogDirs, ...(deps.lifecycle ? { sessions: deps.lifecycle } : {}) } } : {}),
     ...engineRoutes(deps.store, deps.fleet),
-    ...(deps.workspaces ? checkpointRoutes(deps.workspaces) : []),
+    ...(deps.workspaces ? checkpointRoutes(deps.workspaces, deps.store.tasks) : []),
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );

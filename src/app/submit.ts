@@ -5,6 +5,7 @@ import { closest } from '../config/suggest.js';
 import type { Store, SubmitResult } from '../ports/store.js';
 import { validateConfig } from '../config/project-config.js';
 import { getAgent } from '../agents/registry.js';
+import type { SubmitGuards } from './submit-guards.js';
 
 export const BUILTIN_PIPELINES = ['standard', 'quick', 'review-only'] as const;
 
@@ -25,8 +26,9 @@ export const SubmitBody = z
   .strict();
 export type SubmitInput = z.output<typeof SubmitBody>;
 
-export async function submitTask(store: Store, input: SubmitInput): Promise<SubmitResult> {
-  const project = await store.projects.get(input.project);
+export async function submitTask(store: Store, input: SubmitInput, guards: SubmitGuards = {}): Promise<SubmitResult> {
+  const found = await store.projects.get(input.project);
+  const project = found && guards.refresh ? await guards.refresh(found) : found;
   if (!project) {
     const names = (await store.projects.list()).map((p) => p.name);
     const guess = closest(input.project, names);
@@ -46,6 +48,7 @@ export async function submitTask(store: Store, input: SubmitInput): Promise<Subm
     });
   }
   if (input.agent) getAgent(input.agent); // unknown agent → validation error naming the choices
+  await guards.canRun?.({ agent: input.agent, pipeline }, config);
   return store.tasks.submit({
     projectId: project.id,
     title: input.title,

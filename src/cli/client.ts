@@ -68,8 +68,12 @@ export class ApiClient {
     const data = text ? (safeJson(text) as Record<string, unknown>) : {};
     if (!res.ok) {
       const err = (data?.error ?? {}) as { code?: string; message?: string; hint?: string; field?: string };
-      throw new GantryError((err.code as ErrorCode) ?? 'internal', err.message ?? `HTTP ${res.status}`, {
-        ...(err.hint ? { hint: err.hint } : {}),
+      const api = err.message ?? `HTTP ${res.status}`;
+      const message = inCliWords(api);
+      // The API's hint points at its schema; a person at a terminal wants the command's help.
+      const hint = message !== api && err.hint?.includes('/api/openapi.json') ? 'see --help for the options and their values' : err.hint;
+      throw new GantryError((err.code as ErrorCode) ?? 'internal', message, {
+        ...(hint ? { hint } : {}),
         ...(err.field ? { field: err.field } : {}),
       });
     }
@@ -82,6 +86,17 @@ export class ApiClient {
   post<T>(path: string, body: unknown = {}): Promise<T> {
     return this.request<T>('POST', path, body);
   }
+}
+
+/** API field names the CLI spells differently; the rest are `--<kebab-case>`. */
+const FLAG_OF: Readonly<Record<string, string>> = { capabilities: '--cap', idempotencyKey: '--key', title: 'the title', text: 'the text', path: 'the path' };
+
+/**
+ * An API validation message in the CLI's words: `query.stage[0]: Invalid option…` becomes
+ * `--stage: Invalid option…`, so the person sees the flag they typed, not the request it became.
+ */
+export function inCliWords(message: string): string {
+  return message.replace(/\b(?:query|body)\.([A-Za-z]+)(?:\[\d+\])?(?:\.[\w.[\]]+)?:/g, (_m, name: string) => `${FLAG_OF[name] ?? `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`}:`);
 }
 
 function safeJson(text: string): unknown {

@@ -133,3 +133,32 @@ else
 fi
 `;
 }
+
+const fq = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+export function fishScript(cmds: readonly CompletionCommand[]): string {
+  const lines: string[] = [];
+  for (const c of cmds) {
+    lines.push(`complete -c gantry -n __fish_use_subcommand -a ${c.name} -d ${fq(c.description)}`);
+    const when = `-n '__fish_seen_subcommand_from ${c.name}'`;
+    for (const o of c.options) {
+      const flags = o.names.map((n) => (n.startsWith('--') ? `-l ${n.slice(2)}` : `-s ${n.slice(1)}`)).join(' ');
+      const value = !o.takesValue ? '' : o.values ? ` -x -a ${fq(o.values.join(' '))}` : o.path ? ' -r -F' : ' -x';
+      lines.push(`complete -c gantry ${when} ${flags}${value} -d ${fq(o.description)}`);
+    }
+    if (c.arg.kind === 'task') lines.push(`complete -c gantry ${when} -x -a '(__gantry_task_ids)'`);
+    if (c.arg.kind === 'words') lines.push(`complete -c gantry ${when} -x -a ${fq(c.arg.words.join(' '))}`);
+  }
+  return `# fish completion for gantry. Load it with:  gantry completion fish | source
+# or install it:  gantry completion fish > ~/.config/fish/completions/gantry.fish
+function __gantry_task_ids
+    command -q gantry; or return
+    ${TASK_IDS}
+end
+
+complete -c gantry -f
+complete -c gantry -n __fish_use_subcommand -s h -l help -d 'show help'
+complete -c gantry -n __fish_use_subcommand -s v -l version -d 'show the version'
+${lines.join('\n')}
+`;
+}

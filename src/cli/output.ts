@@ -1,5 +1,6 @@
 // Output conventions: human text by default, one JSON document with --json; errors are one line on stderr.
 import { isGantryError } from '../domain/errors.js';
+import { localize } from './self.js';
 
 export interface OutputFlags {
   json?: boolean;
@@ -8,7 +9,7 @@ export interface OutputFlags {
 export function emit(flags: OutputFlags, data: unknown, human: () => string): void {
   if (flags.json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
   else {
-    const text = human();
+    const text = localize(human());
     if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 }
@@ -16,9 +17,9 @@ export function emit(flags: OutputFlags, data: unknown, human: () => string): vo
 export function errorLine(e: unknown): string {
   if (isGantryError(e)) {
     const msg = e.message.split('\n').join('; ');
-    return `gantry: ${msg}${e.hint ? ` — ${e.hint}` : ''}`;
+    return localize(`gantry: ${msg}${e.hint ? ` — ${e.hint}` : ''}`);
   }
-  return `gantry: ${e instanceof Error ? e.message : String(e)}`;
+  return localize(`gantry: ${e instanceof Error ? e.message : String(e)}`);
 }
 
 export function table(rows: readonly (readonly string[])[], header: readonly string[]): string {

@@ -88,7 +88,7 @@ export class HumanActions {
             runId: run.id, expectedRev: run.rev,
             run: { state: 'failed', waiting: null, failure, markFinished: true },
             steps: patches,
-            task: { stage: 'failed', onlyFrom: PARKED, failure },
+            task: { stage: 'failed', blockedReason: null, onlyFrom: PARKED, failure },
             resolveWaits,
             events: [event, { type: 'run.failed', payload: { step: w.stepId, ...failure } }],
           },

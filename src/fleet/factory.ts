@@ -111,6 +111,12 @@ export class Factory {
     await this.shutdown();
   }
 
+  /** During a drain, stop waiting out the grace: interrupt in-flight work now (it still checkpoints and releases). */
+  hurry(): void {
+    if (!this.draining) return;
+    for (const a of this.active.values()) a.runner.interrupt('drain');
+  }
+
   /** Hard stop (tests, fatal errors): abandon in-flight work locally, send nothing more. */
   async stop(): Promise<void> {
     for (const a of this.active.values()) a.runner.interrupt('stop');

@@ -70,7 +70,7 @@ export interface LaunchSpec {
   killGraceMs?: number;
   /** Extra environment (e.g. endpoints for tests); Gantry's own variables are never inherited. */
   env?: Record<string, string>;
-  /** The executable; default: found in node_modules/.bin or on PATH. */
+  /** The executable; default: found on PATH. */
   binary?: string;
   model?: string;
   /** Run the agent's own TUI in tmux for `gantry attach`; activity then comes from hooks only. */

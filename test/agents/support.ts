@@ -66,8 +66,9 @@ export const ofType = <T extends AgentEvent['type']>(events: AgentEvent[], type:
  */
 export function requireCli(name: string, pkg: string): string | false {
   if (resolveBinary(name, undefined)) return false;
-  if (process.env.CI === 'true') throw new Error(`${name} CLI is required in CI: run npm ci (it installs ${pkg})`);
-  return `${name} CLI not installed (npm install installs ${pkg}); skipping real-CLI tests`;
+  const how = `scripts/run-tests.mjs installs ${pkg} from scripts/agent-clis.json and puts it on PATH`;
+  if (process.env.CI === 'true') throw new Error(`${name} CLI is required in CI: ${how}`);
+  return `${name} CLI not on PATH (${how}); skipping real-CLI tests`;
 }
 
 /**

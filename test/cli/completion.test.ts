@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { gantry } from '../support/cli.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { completionSpec } from '../../src/cli/commands/completion.js';
-import { bashScript, zshScript } from '../../src/cli/completion-script.js';
+import { bashScript, fishScript, zshScript } from '../../src/cli/completion-script.js';
 
 const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 
 describe('gantry completion', () => {
-  it('describes every command, with task ids for commands that take one', () => {
-    const spec = completionSpec(buildProgram());
+  it('describes every command, with task ids for commands that take one', async () => {
+    const spec = completionSpec(await buildProgram());
     const names = spec.map((c) => c.name);
     for (const n of ['up', 'add', 'ls', 'show', 'logs', 'completion']) assert.ok(names.includes(n), n);
     assert.equal(spec.find((c) => c.name === 'show')!.arg.kind, 'task');
@@ -27,7 +27,7 @@ describe('gantry completion', () => {
 
   it('bash: the script completes commands, flags, and flag values', async () => {
     // The same generator `gantry completion bash` prints (the CLI path is covered by the error case).
-    const r = { stdout: bashScript(completionSpec(buildProgram())) };
+    const r = { stdout: bashScript(completionSpec(await buildProgram())) };
     const dir = mkdtempSync(join(tmpdir(), 'gantry-comp-'));
     try {
       const file = join(dir, 'gantry.bash');
@@ -47,7 +47,7 @@ describe('gantry completion', () => {
   });
 
   it('zsh: the script parses and registers itself', { skip: has('zsh') ? false : 'zsh is not installed' }, async () => {
-    const r = { stdout: zshScript(completionSpec(buildProgram())) };
+    const r = { stdout: zshScript(completionSpec(await buildProgram())) };
     assert.match(r.stdout, /^#compdef gantry/);
     const out = execFileSync('zsh', ['-f', '-c', 'autoload -U compinit && compinit -u -D && eval "$(cat)" && print -r -- ${_comps[gantry]}'], { input: r.stdout, encoding: 'utf8' });
     assert.equal(out.trim(), '_gantry');
@@ -56,9 +56,41 @@ describe('gantry completion', () => {
   it('the command prints the script, and refuses an unknown shell', async () => {
     const ok = await gantry(['completion', 'bash']);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.equal(ok.stdout, bashScript(completionSpec(buildProgram())));
-    const r = await gantry(['completion', 'fish']);
+    assert.equal(ok.stdout, bashScript(completionSpec(await buildProgram())));
+    const fish = await gantry(['completion', 'fish']);
+    assert.equal(fish.code, 0, fish.stderr);
+    assert.equal(fish.stdout, fishScript(completionSpec(await buildProgram())));
+    const r = await gantry(['completion', 'tcsh']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /no completion for shell "fish" — use one of: bash, zsh/);
+    assert.match(r.stderr, /no completion for shell "tcsh" — use one of: bash, zsh, fish/);
+  });
+
+  it('fish: every command, its flags, flag values and task ids', async () => {
+    const script = fishScript(completionSpec(await buildProgram()));
+    assert.match(script, /^complete -c gantry -n __fish_use_subcommand -a logs -d /m);
+    assert.match(script, /^complete -c gantry -n '__fish_seen_subcommand_from logs' -s f -l follow -d /m);
+    assert.match(script, /^complete -c gantry -n '__fish_seen_subcommand_from ls' -l stage -x -a '[^']*dead_letter[^']*'/m);
+    assert.match(script, /^complete -c gantry -n '__fish_seen_subcommand_from show' -x -a '\(__gantry_task_ids\)'$/m);
+    assert.match(script, /^complete -c gantry -n '__fish_seen_subcommand_from completion' -x -a 'bash zsh fish'$/m);
+  });
+
+  it('fish: the script loads and completes', { skip: has('fish') ? false : 'fish is not installed' }, async () => {
+    const script = fishScript(completionSpec(await buildProgram()));
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-fish-'));
+    try {
+      const file = join(dir, 'gantry.fish');
+      writeFileSync(file, script);
+      const complete = (line: string) =>
+        execFileSync('fish', ['--no-config', '-c', `source ${file}; complete -C '${line}'`], { encoding: 'utf8' })
+          .trim()
+          .split('\n')
+          .map((l) => l.split('\t')[0]);
+      assert.deepEqual(complete('gantry lo'), ['logs']);
+      assert.deepEqual(complete('gantry logs --fo'), ['--follow']);
+      assert.deepEqual(complete('gantry ls --stage dead'), ['dead_letter']);
+      assert.deepEqual(complete('gantry completion f'), ['fish']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

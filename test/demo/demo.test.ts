@@ -4,15 +4,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SHIPPED_FILES } from '../../src/app/demo/sample.js';
 import type { DemoResult } from '../../src/app/demo/driver.js';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = join(ROOT, 'bin', 'gantry.js');
+import { GANTRY_BIN as BIN } from '../support/cli.js';
 
 function freshEnv(tmp: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: tmp, GIT_CONFIG_NOSYSTEM: '1', PATH: `${dirname(process.execPath)}:/usr/bin:/bin` };
@@ -72,6 +70,17 @@ describe('gantry demo', () => {
     assert.equal(git(tmp, 'clone', '-q', '--branch', 'main', repo, clone).status, 0);
     const tests = spawnSync(process.execPath, ['--test'], { cwd: clone, encoding: 'utf8', env });
     assert.equal(tests.status, 0, tests.stdout + tests.stderr);
+
+    // The home layout the README promises: each factory's session and check logs under factories/<factory>/.
+    const shout = out.tasks.find((t) => t.key === 'shout')!;
+    const factories = readdirSync(join(home, 'factories'));
+    const checkLogs = factories.flatMap((f) => {
+      const dir = join(home, 'factories', f, 'logs', 'checks', shout.id!, '1', 'checks');
+      return existsSync(dir) ? readdirSync(dir).map((round) => join(dir, round, 'test.log')) : [];
+    });
+    assert.ok(checkLogs.length >= 2 && checkLogs.every((l) => existsSync(l)), `check output per fix round: ${checkLogs.join(', ')}`);
+    assert.ok(factories.some((f) => existsSync(join(home, 'factories', f, 'logs', 'sessions')) && readdirSync(join(home, 'factories', f, 'logs', 'sessions')).length > 0), 'session logs');
+    assert.ok(factories.every((f) => existsSync(join(home, 'factories', f, 'outbox.db'))));
   });
 
   it('interactive: waits for a person, whose `gantry approve` lets it finish; Ctrl-C stops it cleanly', async () => {
@@ -102,6 +111,28 @@ describe('gantry demo', () => {
       assert.equal(await closed, 0, stderr);
     } finally {
       if (p.exitCode === null) p.kill('SIGKILL');
+    }
+  });
+
+  it('a start that fails (a taken port) leaves the --home as it found it, so a retry is not refused', async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const fresh = join(tmp, 'fresh');
+      const first = await run(['demo', '--exit-when-done', '--home', fresh, '--port', String(port)], env);
+      assert.equal(first.code, 1);
+      assert.match(first.stderr, new RegExp(`port ${port} is already in use`));
+      assert.equal(existsSync(fresh), false, 'a home the demo created is removed');
+      const empty = join(tmp, 'empty');
+      mkdirSync(empty);
+      const second = await run(['demo', '--exit-when-done', '--home', empty, '--port', String(port)], env);
+      assert.match(second.stderr, new RegExp(`port ${port} is already in use`));
+      assert.deepEqual(readdirSync(empty), [], 'an empty home it was given is left empty');
+      const retry = await run(['demo', '--exit-when-done', '--home', empty, '--port', String(port)], env);
+      assert.doesNotMatch(retry.stderr, /is not empty/);
+    } finally {
+      server.close();
     }
   });
 

@@ -1,6 +1,8 @@
 // Checkpoints, diff and rollback of a task's workspace (DESIGN §8). Reads work from the store and the
 // repository; rollback needs the live workspace, so it answers 404 on a host that does not hold it.
 import { z } from 'zod';
+import { GantryError } from '../../domain/errors.js';
+import type { Task } from '../../domain/task.js';
 import type { WorkspacePort } from '../../ports/workspace.js';
 import { defineRoute, type Route } from '../route.js';
 
@@ -12,7 +14,15 @@ const selector = z
   .regex(/^(\d{1,9}|base|latest|[0-9a-f]{7,40})$/, 'a checkpoint number, base, latest or a commit sha')
   .transform((s) => (/^\d+$/.test(s) ? Number(s) : s));
 
-export function checkpointRoutes(ws: WorkspacePort): Route[] {
+/** Rolling back the workspace of a shipped task would leave its merged change on the base branch. */
+export function refuseShippedRollback(task: Pick<Task, 'id' | 'stage'> | null | undefined): void {
+  if (task?.stage !== 'shipped') return;
+  throw new GantryError('conflict', `task ${task.id} has shipped: its change is merged, and rolling back its workspace would not undo that`, {
+    hint: 'undo it on the base branch instead (git revert the merge commit), or submit a task that reverts it',
+  });
+}
+
+export function checkpointRoutes(ws: WorkspacePort, tasks?: { get(id: string): Promise<Task | null | undefined> }): Route[] {
   return [
     defineRoute({
       method: 'GET',
@@ -41,7 +51,10 @@ export function checkpointRoutes(ws: WorkspacePort): Route[] {
       summary: 'Roll the workspace back to a checkpoint (all files, or only `paths`), after a safety checkpoint',
       params: IdParams,
       body: z.object({ to: selector, paths: z.array(z.string().min(1).max(4096)).min(1).max(1000).optional() }).strict(),
-      handler: async ({ params, body }) => ({ body: { rollback: await ws.rollback(params.id, body.to, body.paths ? { paths: body.paths } : {}) } }),
+      handler: async ({ params, body }) => {
+        refuseShippedRollback(await tasks?.get(params.id));
+        return { body: { rollback: await ws.rollback(params.id, body.to, body.paths ? { paths: body.paths } : {}) } };
+      },
     }),
     defineRoute({
       method: 'POST',

@@ -4,13 +4,14 @@ import { STAGES } from '../../domain/task.js';
 import type { Store } from '../../ports/store.js';
 import type { TaskRepoSql } from '../../store/task-repo.js';
 import { SubmitBody, submitTask } from '../../app/submit.js';
+import type { SubmitGuards } from '../../app/submit-guards.js';
 import { defineRoute, type Route } from '../route.js';
 import { projectOr404 } from './projects.js';
 
 const IdParams = z.object({ id: z.string().min(1) }).strict();
 const csv = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
 
-export function taskRoutes(store: Store & { tasks: TaskRepoSql }): Route[] {
+export function taskRoutes(store: Store & { tasks: TaskRepoSql }, guards: SubmitGuards = {}): Route[] {
   return [
     defineRoute({
       method: 'POST',
@@ -20,7 +21,7 @@ export function taskRoutes(store: Store & { tasks: TaskRepoSql }): Route[] {
       summary: 'Submit a task (idempotent on idempotencyKey; 201 when created, 200 when it already existed)',
       body: SubmitBody,
       handler: async ({ body }) => {
-        const r = await submitTask(store, body);
+        const r = await submitTask(store, body, guards);
         return { status: r.created ? 201 : 200, body: { task: r.task, created: r.created } };
       },
     }),

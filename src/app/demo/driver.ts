@@ -1,7 +1,7 @@
 // `gantry demo`: a sample repository, a coordinator on embedded SQLite with in-process factories
 // running the pipeline engine and the scripted agent, four tasks that show the standard pipeline's
 // people and repair loops, progress from the event stream, and a summary. Thin I/O around decideDemo.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../../api/logger.js';
 import { GantryError } from '../../domain/errors.js';
@@ -59,6 +59,22 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const home = demoHome(o.home);
+  const existed = existsSync(home.dir);
+  const phase = { started: false };
+  try {
+    return await runDemoIn(home, o, phase);
+  } catch (e) {
+    // A start that failed (a taken port, a broken git) leaves nothing behind, so a retry with the
+    // same --home is not refused as "not empty".
+    if (!phase.started) {
+      if (existed) for (const f of readdirSync(home.dir)) rmSync(join(home.dir, f), { recursive: true, force: true });
+      else rmSync(home.dir, { recursive: true, force: true });
+    }
+    throw e;
+  }
+}
+
+async function runDemoIn(home: HomeLayout, o: DemoOptions, phase: { started: boolean }): Promise<DemoResult> {
   ensureHome(home);
   ensureGitIdentity();
   const repo = join(home.dir, 'greeter');
@@ -76,6 +92,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const { store } = c;
     const runs = new RunRepoSql(store);
     const { project } = await registerProject(store, { path: repo });
+    phase.started = true;
     const login = `${c.url}/#token=${encodeURIComponent(c.adminToken)}`;
     const h = `--home ${home.dir}`;
     if (!o.json) {

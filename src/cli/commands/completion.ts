@@ -1,11 +1,11 @@
-// gantry completion bash|zsh: prints a completion script built from the live command tree.
+// gantry completion bash|zsh|fish: prints a completion script built from the live command tree.
 import type { Command, Option } from 'commander';
 import { GantryError } from '../../domain/errors.js';
 import { STAGES } from '../../domain/task.js';
-import { bashScript, zshScript, type CompletionCommand, type CompletionOption } from '../completion-script.js';
+import { bashScript, fishScript, zshScript, type CompletionCommand, type CompletionOption } from '../completion-script.js';
 import { action, examples } from '../common.js';
 
-const SHELLS = ['bash', 'zsh'] as const;
+const SHELLS = ['bash', 'zsh', 'fish'] as const;
 /** Option values we know the choices of, by long flag. */
 const CHOICES: Record<string, readonly string[]> = { '--stage': STAGES, '--agent': ['claude-code', 'codex', 'gemini', 'opencode', 'aider', 'command', 'scripted'] };
 const PATH_FLAGS = /^--(home|body-file|file|dir|config|out)$/;
@@ -45,15 +45,15 @@ export function completionSpec(program: Command): CompletionCommand[] {
 export function registerCompletion(program: Command): void {
   program
     .command('completion <shell>')
-    .description('print a shell completion script (bash or zsh)')
-    .addHelpText('after', examples(['source <(gantry completion bash)', 'gantry completion zsh > "${fpath[1]}/_gantry"']))
+    .description('print a shell completion script (bash, zsh or fish)')
+    .addHelpText('after', examples(['source <(gantry completion bash)', 'gantry completion zsh > "${fpath[1]}/_gantry"', 'gantry completion fish > ~/.config/fish/completions/gantry.fish']))
     .action(
       action(async (shell: string) => {
         if (!(SHELLS as readonly string[]).includes(shell)) {
           throw new GantryError('bad_request', `no completion for shell "${shell}"`, { hint: `use one of: ${SHELLS.join(', ')}` });
         }
         const spec = completionSpec(program);
-        process.stdout.write(shell === 'bash' ? bashScript(spec) : zshScript(spec));
+        process.stdout.write(shell === 'bash' ? bashScript(spec) : shell === 'zsh' ? zshScript(spec) : fishScript(spec));
       }),
     );
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { runDemo } from '../../app/demo/driver.js';
 import { action, examples, intArg } from '../common.js';
+import { localize } from '../self.js';
 
 interface DemoFlags {
   home?: string;
@@ -30,9 +30,10 @@ export function registerDemo(program: Command): void {
         const stopSignal = new Promise<void>((r) => (stop = r));
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+        const { runDemo } = await import('../../app/demo/driver.js');
         const r = await runDemo({
           home: f.home, port: f.port, anyPortIfTaken: cmd.getOptionValueSource('port') === 'default', host: f.host, exitWhenDone: f.exitWhenDone === true, json: f.json === true, timeoutS: f.timeout, factories: f.factories,
-          stopSignal, out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`), err: (t) => process.stderr.write(`${t}\n`),
+          stopSignal, out: (t) => process.stdout.write(localize(t.endsWith('\n') ? t : `${t}\n`)), err: (t) => process.stderr.write(`${localize(t)}\n`),
         });
         process.removeListener('SIGINT', stop);
         process.removeListener('SIGTERM', stop);

@@ -1,13 +1,13 @@
 // gantry doctor: every prerequisite, its state, and what to do about it.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { resolveHome, readDaemon } from '../../app/home.js';
-import { openDatabase, isPostgresUrl } from '../../store/open.js';
-import { MIGRATIONS } from '../../store/migrations/index.js';
-import { gitVersion } from '../../scm/git.js';
-import { detectAll } from '../../agents/registry.js';
+import { CONFIG_FILE } from '../../config/project-config.js';
+import { isGantryError } from '../../domain/errors.js';
+import { gitVersion, repoRoot } from '../../scm/git.js';
 import { action, examples, withCommon, type CommonFlags } from '../common.js';
 import { emit, table } from '../output.js';
 
@@ -38,18 +38,25 @@ async function versionOf(bin: string, args: string[] = ['--version']): Promise<s
   }
 }
 
+/** The store's schema against this build's migrations. Pure. */
+export function judgeSchema(kind: string, applied: readonly number[], known: readonly number[]): CheckResult {
+  const newest = Math.max(0, ...applied);
+  const latest = Math.max(0, ...known);
+  if (newest > latest) return { name: 'store', status: 'fail', detail: `${kind} schema v${newest} is newer than this Gantry (v${latest})`, fix: 'upgrade Gantry, or use another --home / --database' };
+  const pending = known.filter((v) => !applied.includes(v));
+  return { name: 'store', status: 'ok', detail: `${kind} reachable, schema v${newest}${pending.length ? ` (migrates to v${latest} on start)` : ''}` };
+}
+
 async function checkStore(target: string): Promise<CheckResult> {
+  const [{ openDatabase, isPostgresUrl }, { MIGRATIONS }] = await Promise.all([import('../../store/open.js'), import('../../store/migrations/index.js')]);
   const kind = isPostgresUrl(target) ? 'PostgreSQL' : 'SQLite';
   if (!isPostgresUrl(target) && !existsSync(target)) {
     return { name: 'store', status: 'ok', detail: `${kind} ${target} (created on first \`gantry up\`)` };
   }
   const db = openDatabase(target, { poolSize: 1 });
   try {
-    const row = await db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM gantry_migrations').catch(() => ({ v: 0 }));
-    const v = Number(row?.v ?? 0);
-    const known = MIGRATIONS.length;
-    if (v > known) return { name: 'store', status: 'fail', detail: `${kind} schema v${v} is newer than this Gantry (v${known})`, fix: 'upgrade Gantry' };
-    return { name: 'store', status: 'ok', detail: `${kind} reachable, schema v${v}${v < known ? ` (migrates to v${known} on start)` : ''}` };
+    const rows = await db.all<{ version: number }>('SELECT version FROM gantry_migrations').catch(() => []);
+    return judgeSchema(kind, rows.map((r) => Number(r.version)), MIGRATIONS.map((m) => m.version));
   } catch (e) {
     return { name: 'store', status: 'fail', detail: `${kind} unreachable: ${(e as Error).message}`, fix: isPostgresUrl(target) ? 'check the URL, that PostgreSQL runs, and credentials' : 'check the home directory permissions' };
   } finally {
@@ -57,7 +64,24 @@ async function checkStore(target: string): Promise<CheckResult> {
   }
 }
 
-export async function runChecks(opts: { home?: string; database?: string }): Promise<CheckResult[]> {
+/** The gantry.yaml of the repository the command runs in, validated as the coordinator will. */
+async function checkProjectConfig(cwd: string): Promise<{ result: CheckResult; config: { defaultAgent: string; binaries: Record<string, string> } | null } | null> {
+  const root = await repoRoot(cwd);
+  if (!root) return null;
+  const file = join(root, CONFIG_FILE);
+  if (!existsSync(file)) return { result: { name: CONFIG_FILE, status: 'warn', detail: `${root} has none`, fix: 'run `gantry init` there' }, config: null };
+  const { readProjectConfig } = await import('../../app/projects.js');
+  try {
+    const c = await readProjectConfig(root);
+    const binaries = Object.fromEntries(Object.entries(c.agents).flatMap(([id, a]) => (typeof a.binary === 'string' ? [[id, a.binary]] : [])));
+    return { result: { name: CONFIG_FILE, status: 'ok', detail: `${file} is valid (default agent ${c.defaults.agent}, pipeline ${c.defaults.pipeline})` }, config: { defaultAgent: c.defaults.agent, binaries } };
+  } catch (e) {
+    const msg = isGantryError(e) ? e.message.split('\n').join('; ') : String(e);
+    return { result: { name: CONFIG_FILE, status: 'fail', detail: msg, fix: `fix ${file} (\`gantry config check\` shows every error)` }, config: null };
+  }
+}
+
+export async function runChecks(opts: { home?: string; database?: string; cwd?: string }): Promise<CheckResult[]> {
   const home = resolveHome(opts.home);
   const results: CheckResult[] = [];
   const [nodeMajor = 0] = process.versions.node.split('.').map(Number);
@@ -68,16 +92,22 @@ export async function runChecks(opts: { home?: string; database?: string }): Pro
   results.push(d ? { name: 'coordinator', status: 'ok', detail: `${d.url} (pid ${d.pid})` } : { name: 'coordinator', status: 'warn', detail: 'not running', fix: 'start it with `gantry up`' });
   const tmux = await versionOf('tmux', ['-V']);
   results.push(tmux ? { name: 'tmux', status: 'ok', detail: tmux } : { name: 'tmux', status: 'warn', detail: 'not found (only needed for `gantry attach`)', fix: 'apt-get install tmux' });
-  for (const a of await detectAll()) {
+  const project = await checkProjectConfig(opts.cwd ?? process.cwd());
+  if (project) results.push(project.result);
+  const { detectAll } = await import('../../agents/registry.js');
+  for (const a of await detectAll(project?.config ? { binaries: project.config.binaries } : {})) {
     const detail = a.installed ? `${a.version ?? 'installed'}${a.path ? ` (${a.path})` : ''}` : 'not installed';
-    results.push({ name: `agent ${a.id}`, status: a.ready ? 'ok' : 'warn', detail, ...(a.ready || !a.hint ? {} : { fix: a.hint }) });
+    // The project's default agent must run here; any other missing CLI is only a warning.
+    const isDefault = project?.config?.defaultAgent === a.id;
+    const status: CheckStatus = a.ready ? 'ok' : isDefault ? 'fail' : 'warn';
+    results.push({ name: `agent ${a.id}`, status, detail: `${detail}${isDefault ? ' — the default agent of this project' : ''}`, ...(a.ready || !a.hint ? {} : { fix: a.hint }) });
   }
   return results;
 }
 
 export function registerDoctor(program: Command): void {
   withCommon(program.command('doctor'))
-    .description('check prerequisites (git, store, coordinator, agent CLIs, tmux) and say what to do about each')
+    .description("check prerequisites (git, store, coordinator, this repository's gantry.yaml, agent CLIs, tmux) and say what to do about each")
     .option('--database <url>', 'check this store instead of the home SQLite')
     .addHelpText('after', examples(['gantry doctor', 'gantry doctor --database postgres://localhost/gantry --json']))
     .action(

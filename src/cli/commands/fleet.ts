@@ -7,10 +7,7 @@ import { GantryError } from '../../domain/errors.js';
 import type { Task } from '../../domain/task.js';
 import type { FactoryView, QuarantineRecord } from '../../ports/fleet.js';
 import { resolveHome } from '../../app/home.js';
-import { Factory } from '../../fleet/factory.js';
-import { HttpCoordinatorClient } from '../../fleet/http-client.js';
-import { EXECUTORS, executorFrom } from '../../fleet/executors.js';
-import { SqliteOutbox } from '../../store/fleet-outbox.js';
+import type { HttpCoordinatorClient } from '../../fleet/http-client.js';
 import { CoordinatorUnreachable } from '../../ports/fleet.js';
 import { resolveTarget } from '../client.js';
 import { action, client, examples, intArg, withCommon, type CommonFlags } from '../common.js';
@@ -31,7 +28,7 @@ interface FactoryFlags extends CommonFlags {
 }
 
 /** The pipeline engine once it is registered; until then a factory must be told what to run. */
-function defaultExecutor(): string {
+function defaultExecutor(EXECUTORS: Record<string, unknown>): string {
   if (EXECUTORS.pipeline) return 'pipeline';
   throw new GantryError('validation', 'no executor: the pipeline engine is not registered in this build', {
     field: 'executor',
@@ -84,7 +81,13 @@ export function registerFleetCommands(program: Command): void {
         const home = resolveHome(f.home);
         const logOptions = resolveLogOptions(f, process.env, { file: join(home.logs, `factory-${name.replace(/[^A-Za-z0-9_.-]/g, '-')}.log`), fallback: 'stderr' });
         const dir = join(home.dir, 'factories', name.replace(/[^A-Za-z0-9_.-]/g, '-'));
-        const executor = executorFrom(f.executor ?? defaultExecutor());
+        const [{ Factory }, { HttpCoordinatorClient }, { EXECUTORS, executorFrom }, { SqliteOutbox }] = await Promise.all([
+          import('../../fleet/factory.js'),
+          import('../../fleet/http-client.js'),
+          import('../../fleet/executors.js'),
+          import('../../store/fleet-outbox.js'),
+        ]);
+        const executor = executorFrom(f.executor ?? defaultExecutor(EXECUTORS));
         const http = new HttpCoordinatorClient(target);
         const factoryId = await factoryIdFor(http, dir, name);
         const outbox = new SqliteOutbox(join(dir, 'outbox.db'));
@@ -127,8 +130,10 @@ export function registerFleetCommands(program: Command): void {
     );
 
   const factories = program.command('factories').description('the fleet: factories, their health, load and leases');
+  factories.addHelpText('after', examples(['gantry factories', 'gantry factories enroll build-1 --capabilities linux,node', 'gantry factories drain f-build-1']));
   withCommon(factories.command('list', { isDefault: true }))
     .description('list factories with health, load and leases, and recently quarantined results')
+    .addHelpText('after', examples(['gantry factories list', 'gantry factories --json']))
     .action(
       action(async (f: CommonFlags) => {
         const r = await client(f).get<{ factories: FactoryView[]; quarantined: QuarantineRecord[] }>('/api/fleet/factories');
@@ -154,6 +159,7 @@ export function registerFleetCommands(program: Command): void {
   withCommon(factories.command('enroll <name>'))
     .description('enroll a factory: prints its id and a token (shown once; pass it to `gantry factory --token`)')
     .option('--capabilities <list>', 'capabilities (comma-separated)', csv)
+    .addHelpText('after', examples(['gantry factories enroll build-1 --capabilities linux,node', 'gantry factories enroll gpu-1 --capabilities linux,gpu --json']))
     .action(
       action(async (name: string, f: CommonFlags & { capabilities?: string[] }) => {
         const r = await client(f).post<{ factoryId: string; token: string }>('/api/fleet/factories/enroll', { name, capabilities: f.capabilities ?? [] });
@@ -163,6 +169,7 @@ export function registerFleetCommands(program: Command): void {
   withCommon(factories.command('drain <id>'))
     .description('ask a factory to stop claiming (it finishes what it holds); --resume lifts it')
     .option('--resume', 'lift the drain')
+    .addHelpText('after', examples(['gantry factories drain f-build-1', 'gantry factories drain f-build-1 --resume']))
     .action(
       action(async (id: string, f: CommonFlags & { resume?: boolean }) => {
         const r = await client(f).post<{ factory: FactoryView }>(`/api/fleet/factories/${encodeURIComponent(id)}/drain`, { drain: !f.resume });
@@ -179,6 +186,7 @@ export function registerFleetCommands(program: Command): void {
     withCommon(program.command(`${name} <id>`))
       .description(what)
       .option('--reason <text>', 'why (recorded in the event log)')
+      .addHelpText('after', examples([`gantry ${name} t-1a2b3c4d`, `gantry ${name} t-1a2b3c4d --reason "${name === 'ship' ? 'merged by hand' : 'the factory host was replaced'}"`]))
       .action(
         action(async (id: string, f: CommonFlags & { reason?: string }) => {
           if (!/^[\w-]+$/.test(id)) throw new GantryError('validation', `not a task id: ${id}`, { hint: 'task ids look like t-1a2b3c4d; list them with `gantry ls`' });

@@ -27,7 +27,7 @@ export function registerRunCommands(program: Command): void {
   withCommon(program.command('approve <task>'))
     .description('approve the output a run waits on (with --edit, the pipeline goes on with your version of it)')
     .option('--edit <file>', 'your edited proposal (- for stdin); later steps work from it')
-    .addHelpText('after', examples(['gantry approve t-1a2b3c4d', 'gantry approve t-1a2b3c4d --edit plan.md']))
+    .addHelpText('after', examples(['gantry approve t-1a2b3c4d      # the plan of t-1a2b3c4d waits for you', 'gantry approve t-1a2b3c4d --edit plan.md   # go on with your version of the plan']))
     .action(
       action(async (id: string, f: CommonFlags & { edit?: string }) => {
         const text = f.edit === undefined ? undefined : readFileSync(f.edit === '-' ? 0 : f.edit, 'utf8');
@@ -35,14 +35,15 @@ export function registerRunCommands(program: Command): void {
         return post(f, id, 'approve', text === undefined ? {} : { text });
       }),
     );
-  const simple: [string, string, string][] = [
-    ['retry', 'retry', 'resume a failed, cancelled or budget-paused run from the step that stopped it'],
-    ['merge', 'merge', 'merge a change waiting in merge review'],
-    ['hold', 'hold', 'keep a change in merge review (do not merge yet)'],
+  const simple: [string, string, string, string][] = [
+    ['retry', 'retry', 'resume a failed, cancelled or budget-paused run from the step that stopped it', 'after fixing what `gantry show t-1a2b3c4d` reported'],
+    ['merge', 'merge', 'merge a change waiting in merge review', 'after reading `gantry diff t-1a2b3c4d`'],
+    ['hold', 'hold', 'keep a change in merge review (do not merge yet)', 'it stays in merge review until you merge or reject it'],
   ];
-  for (const [name, act, desc] of simple) {
+  for (const [name, act, desc, why] of simple) {
     withCommon(program.command(`${name} <task>`))
       .description(desc)
+      .addHelpText('after', examples([`gantry ${name} t-1a2b3c4d      # ${why}`, `gantry ${name} t-1a2b3c4d --json`]))
       .action(action(async (id: string, f: CommonFlags) => post(f, id, act)));
   }
   withCommon(program.command('changes <task> <feedback>'))
@@ -61,6 +62,7 @@ export function registerRunCommands(program: Command): void {
     );
   withCommon(program.command('review <task> <choice>'))
     .description('resolve a review cap: more-round · proceed · stop (stop and reset)')
+    .addHelpText('after', examples(['gantry review t-1a2b3c4d more-round   # one more review round', 'gantry review t-1a2b3c4d proceed      # accept the work as it is', 'gantry review t-1a2b3c4d stop         # fail the run; the producer starts over on retry']))
     .action(action(async (id: string, choice: string, f: CommonFlags) => post(f, id, choice.replace('-', '_'))));
   withCommon(program.command('restart <task>'))
     .description('start a new run from a step, keeping the steps before it')
@@ -77,6 +79,7 @@ export function registerRunCommands(program: Command): void {
     withCommon(program.command(`${name} <task> [reason]`))
       .description(what)
       .option('--reason <text>', 'why (recorded in the event log)')
+      .addHelpText('after', examples([`gantry ${name} t-1a2b3c4d "not needed any more"`, `gantry ${name} t-1a2b3c4d --reason "duplicate of t-9z8y7x6w" --json`]))
       .action(
         action(async (id: string, reason: string | undefined, f: CommonFlags & { reason?: string }) => {
           if (!/^[\w-]+$/.test(id)) throw new GantryError('validation', `not a task id: ${id}`, { hint: 'task ids look like t-1a2b3c4d; list them with `gantry ls`' });

@@ -2,7 +2,12 @@
 import type { Command } from 'commander';
 import type { SessionView } from '../../lifecycle/manager.js';
 import type { InputRecord, NotificationRecord } from '../../ports/lifecycle.js';
+import { launchSessionId } from '../../engine/agent-runner.js';
 import { action, client, examples, intArg, withCommon, type CommonFlags } from '../common.js';
+
+/** What a session id looks like, as `gantry sessions` lists it. */
+export const SESSION_EXAMPLE = 'r-1a2b3c4d5e6f7g8h_1_implement_1';
+export const SESSION_IDS = '\nSession ids are listed by `gantry sessions` and `gantry show`; the form in event logs (r-…:1:implement:1) works too.\n';
 import { ago, emit, table, truncate } from '../output.js';
 
 export function registerSessionCommands(program: Command): void {
@@ -27,15 +32,19 @@ export function registerSessionCommands(program: Command): void {
 
   withCommon(program.command('reply <session> <text>'))
     .description("send input to a session's agent (queued; delivered between turns, never into an open permission prompt)")
-    .addHelpText('after', examples(['gantry reply s-1a2b3c4d5e6f "Use the v2 API, not v1"']))
+    .addHelpText('after', examples([`gantry reply ${SESSION_EXAMPLE} "Use the v2 API, not v1"`]) + SESSION_IDS)
     .action(
-      action(async (id: string, text: string, f: CommonFlags) => {
+      action(async (given: string, text: string, f: CommonFlags) => {
+        const id = launchSessionId(given);
         const r = await client(f).post<{ input: InputRecord }>(`/api/sessions/${encodeURIComponent(id)}/input`, { text });
         emit(f, r, () => `queued ${r.input.id} for ${id} (#${r.input.seq}); it is delivered when the agent can take it`);
       }),
     );
 
-  const notes = program.command('notifications').description('what needs a person: list, acknowledge, resolve');
+  const notes = program
+    .command('notifications')
+    .description('what needs a person: list, acknowledge, resolve')
+    .addHelpText('after', examples(['gantry notifications', 'gantry notifications ack n-1a2b3c4d5e6f', 'gantry notifications resolve n-1a2b3c4d5e6f']));
   withCommon(notes.command('ls', { isDefault: true }))
     .description('list open notifications (raised, escalated, acknowledged)')
     .option('--all', 'include resolved ones')
@@ -57,6 +66,7 @@ export function registerSessionCommands(program: Command): void {
   for (const [verb, path, past] of [['ack', 'ack', 'acknowledged'], ['resolve', 'resolve', 'resolved']] as const) {
     withCommon(notes.command(`${verb} <id>`))
       .description(`mark a notification ${past}`)
+      .addHelpText('after', examples([`gantry notifications ${verb} n-1a2b3c4d5e6f`, `gantry notifications ${verb} n-1a2b3c4d5e6f --json`]))
       .action(
         action(async (id: string, f: CommonFlags) => {
           const r = await client(f).post<{ notification: NotificationRecord }>(`/api/notifications/${encodeURIComponent(id)}/${path}`);

@@ -1,29 +1,40 @@
 // gantry add · ls · show
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { GantryError } from '../../domain/errors.js';
 import { STAGES, type Task } from '../../domain/task.js';
 import type { GantryEvent } from '../../domain/events.js';
+import { summarize } from '../../domain/event-summary.js';
+import { closest } from '../../config/suggest.js';
 import type { Project } from '../../ports/store.js';
 import { repoRoot } from '../../scm/git.js';
 import type { ApiClient } from '../client.js';
 import { action, client, examples, intArg, withCommon, type CommonFlags } from '../common.js';
 import { ago, emit, table, truncate } from '../output.js';
+import { nextStep, type RunFacts } from '../next-step.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
-/** --project, else the project whose repository contains the current directory, else the only project. */
-async function pickProject(api: ApiClient, flag?: string): Promise<string> {
-  if (flag) return flag;
+/** --project, else the project whose repository holds the current directory; never a guess. */
+async function pickProject(api: ApiClient, flag?: string): Promise<Project> {
   const { projects } = await api.get<{ projects: Project[] }>('/api/projects');
+  const names = projects.map((p) => p.name).join(', ');
+  if (flag) {
+    const p = projects.find((x) => x.id === flag || x.name === flag);
+    if (p) return p;
+    const guess = closest(flag, projects.map((x) => x.name));
+    throw new GantryError('validation', `--project: no project ${flag}${guess ? ` — did you mean ${guess}?` : ''}`, { field: 'project', hint: projects.length ? `registered projects: ${names}` : 'run `gantry init` in your repository' });
+  }
+  if (projects.length === 0) throw new GantryError('bad_request', 'no project registered', { hint: 'run `gantry init` in your repository first' });
   const root = await repoRoot(process.cwd());
   const here = root ? projects.find((p) => resolve(p.path) === resolve(root)) : undefined;
-  if (here) return here.id;
-  if (projects.length === 1) return projects[0]!.id;
-  throw new GantryError('bad_request', projects.length ? 'which project? this directory is not a registered project' : 'no project registered', {
-    hint: projects.length ? `pass --project (one of ${projects.map((p) => p.name).join(', ')})` : 'run `gantry init` in your repository',
-  });
+  if (here) return here;
+  throw new GantryError(
+    'bad_request',
+    root ? `${root} is not a registered project` : `${process.cwd()} is not inside a project's repository`,
+    { hint: root ? `run \`gantry init\` there, or pass --project (one of ${names})` : `cd into the repository, or pass --project (one of ${names})` },
+  );
 }
 
 interface AddFlags extends CommonFlags {
@@ -62,7 +73,7 @@ export function registerTaskCommands(program: Command): void {
         const r = await api.post<{ task: Task; created: boolean }>('/api/tasks', {
           title,
           body,
-          project,
+          project: project.id,
           ...(f.pipeline ? { pipeline: f.pipeline } : {}),
           ...(f.agent ? { agent: f.agent } : {}),
           ...(f.priority !== undefined ? { priority: f.priority } : {}),
@@ -71,22 +82,27 @@ export function registerTaskCommands(program: Command): void {
           ...(f.key ? { idempotencyKey: f.key } : {}),
           ...(f.lightweight ? { lightweight: true } : {}),
         });
-        emit(f, r, () => `${r.created ? 'submitted' : 'already submitted'} ${r.task.id} (${r.task.stage}${r.task.blockedReason ? `: ${r.task.blockedReason}` : ''}) ${r.task.title}`);
+        emit(f, { ...r, project: { id: project.id, name: project.name } }, () =>
+          [
+            `${r.created ? 'submitted' : 'already submitted'} ${r.task.id} to ${project.name} (${r.task.stage}${r.task.blockedReason ? `: ${r.task.blockedReason}` : ''}) ${r.task.title}`,
+            `  follow it: gantry logs ${r.task.id} -f`,
+          ].join('\n'),
+        );
       }),
     );
 
   withCommon(program.command('ls'))
     .description('list tasks, newest first')
     .option('--project <p>', 'only this project')
-    .option('--stage <stages>', `only these stages (comma-separated: ${STAGES.join(', ')})`)
+    .option('--stage <stages>', `only these stages (comma-separated: ${STAGES.join(', ')})`, stagesArg)
     .option('--limit <n>', 'how many', intArg('--limit', 1, 500), 50)
     .option('--cursor <c>', 'continue after a previous page (nextCursor)')
     .addHelpText('after', examples(['gantry ls', 'gantry ls --stage blocked,failed --json']))
     .action(
-      action(async (f: CommonFlags & { project?: string; stage?: string; limit: number; cursor?: string }) => {
+      action(async (f: CommonFlags & { project?: string; stage?: string[]; limit: number; cursor?: string }) => {
         const q = new URLSearchParams({ limit: String(f.limit) });
         if (f.project) q.set('project', f.project);
-        if (f.stage) q.set('stage', f.stage);
+        if (f.stage) q.set('stage', f.stage.join(','));
         if (f.cursor) q.set('cursor', f.cursor);
         const page = await client(f).get<{ tasks: Task[]; nextCursor: string | null }>(`/api/tasks?${q}`);
         emit(f, page, () => {
@@ -98,16 +114,21 @@ export function registerTaskCommands(program: Command): void {
     );
 
   withCommon(program.command('show <id>'))
-    .description('show a task: stage, lease, dependencies and recent events')
+    .description('show a task: stage, lease, the run\'s steps, what it waits for, the next command, recent events')
     .option('--events <n>', 'how many recent events', intArg('--events', 0, 1000), 15)
-    .addHelpText('after', examples(['gantry show t-1a2b3c4d', 'gantry show t-1a2b3c4d --json']))
+    .addHelpText('after', examples(['gantry show t-1a2b3c4d', 'gantry show t-1a2b3c4d --events 50', 'gantry show t-1a2b3c4d --json']))
     .action(
       action(async (id: string, f: CommonFlags & { events: number }) => {
         const api = client(f);
-        const { task } = await api.get<{ task: Task }>(`/api/tasks/${encodeURIComponent(id)}`);
-        const { events } = await api.get<{ events: GantryEvent[] }>(`/api/tasks/${encodeURIComponent(id)}/events?limit=1000`);
+        const path = `/api/tasks/${encodeURIComponent(id)}`;
+        const { task } = await api.get<{ task: Task }>(path);
+        const [{ events }, { current }] = await Promise.all([
+          api.get<{ events: GantryEvent[] }>(`${path}/events?limit=1000`),
+          api.get<{ current: RunView | null }>(`${path}/runs`).catch(() => ({ current: null })),
+        ]);
         const recent = f.events ? events.slice(-f.events) : [];
-        emit(f, { task, events: recent }, () => {
+        const next = nextStep(task, current);
+        emit(f, { task, run: current, next, events: recent }, () => {
           const lines = [
             `${task.id}  ${task.title}`,
             `  stage      ${task.stage}${task.blockedReason ? ` (${task.blockedReason})` : ''}${task.quarantined ? '  [quarantined]' : ''}`,
@@ -118,12 +139,46 @@ export function registerTaskCommands(program: Command): void {
           if (task.after.length) lines.push(`  after      ${task.after.join(', ')}`);
           if (task.checkpoint) lines.push(`  checkpoint ${task.checkpoint.ref} ${task.checkpoint.sha.slice(0, 12)}`);
           if (task.failureKind) lines.push(`  failure    ${task.failureKind}: ${task.failureMessage ?? ''}`);
+          if (current) {
+            lines.push(`  run        #${current.number} ${current.state}${current.currentStep ? ` at ${current.currentStep}` : ''}`);
+            lines.push('  steps');
+            lines.push(...table(current.steps.map((st) => [`    ${st.id}`, st.kind, st.state, st.attempts > 1 ? `×${st.attempts}` : '', duration(st.startedAt, st.finishedAt), st.failure ? `${st.failure.kind}: ${truncate(st.failure.message, 60)}` : '']), ['    STEP', 'KIND', 'STATE', 'TRIES', 'TIME', '']).split('\n'));
+            if (current.failure) lines.push(`  remedy     ${current.failure.remedy}`);
+          }
+          if (next.waitsFor) lines.push(`  waits for  ${next.waitsFor}`);
+          if (next.commands.length) lines.push(`  next       ${next.commands.join('\n             ')}`);
           if (recent.length) {
             lines.push('  events');
-            for (const e of recent) lines.push(`    #${e.seq}  ${new Date(e.at).toISOString().slice(11, 19)}  ${e.type}`);
+            for (const e of recent) {
+              const sum = summarize(e);
+              lines.push(`    #${e.seq}  ${new Date(e.at).toISOString().slice(11, 19)}  ${e.type}${sum ? `  ${sum}` : ''}`);
+            }
           }
           return lines.join('\n');
         });
       }),
     );
+}
+
+interface RunView extends RunFacts {
+  number: number;
+  steps: Array<{ id: string; kind: string; state: string; attempts: number; startedAt: number | null; finishedAt: number | null; failure: { kind: string; message: string } | null }>;
+}
+
+function duration(from: number | null, to: number | null): string {
+  if (!from) return '';
+  const s = Math.max(0, Math.round(((to ?? Date.now()) - from) / 1000));
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** --stage a,b: every stage checked here, so a typo is named with the nearest stage. */
+function stagesArg(v: string): string[] {
+  const stages = v.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const st of stages) {
+    if (!(STAGES as readonly string[]).includes(st)) {
+      const guess = closest(st, STAGES);
+      throw new InvalidArgumentError(`unknown stage "${st}"${guess ? ` — did you mean ${guess}?` : ''} (stages: ${STAGES.join(', ')})`);
+    }
+  }
+  return stages;
 }

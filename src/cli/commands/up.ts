@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { startCoordinator } from '../../app/coordinator.js';
+import { GantryError } from '../../domain/errors.js';
 import { ensureHome, resolveHome } from '../../app/home.js';
-import { createLogger } from '../../api/logger.js';
-import { resolveLogOptions } from '../../app/log-options.js';
 import { action, examples, intArg } from '../common.js';
 import { emit } from '../output.js';
+import { localize } from '../self.js';
 
 interface UpFlags {
   port: number;
@@ -17,6 +16,37 @@ interface UpFlags {
   json?: boolean;
   log?: string;
   logLevel?: string;
+}
+
+/** A socket error from binding the API port, as one line that says what to do. */
+export function bindError(e: unknown, port: number, host: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new GantryError('conflict', `port ${port} on ${host} is already in use`, {
+      field: 'port',
+      hint: 'another `gantry up` (with another --home) or another program holds it: pass --port N, or --port 0 for any free port',
+    });
+  }
+  if (code === 'EACCES') return new GantryError('validation', `not allowed to listen on ${host}:${port}`, { field: 'port', hint: 'use a port above 1023, e.g. --port 4700' });
+  if (code === 'EADDRNOTAVAIL') return new GantryError('validation', `${host} is not an address of this machine`, { field: 'host', hint: 'use 127.0.0.1 (local) or 0.0.0.0 (every interface)' });
+  return e;
+}
+
+/** What Ctrl-C says, by how many times it was pressed. Pure. */
+export function stopMessage(presses: number, inFlight: readonly string[]): string {
+  const n = inFlight.length;
+  const tasks = `${n} running task${n === 1 ? '' : 's'} (${inFlight.slice(0, 5).join(', ')}${n > 5 ? ', …' : ''})`;
+  if (presses === 1) {
+    return n === 0
+      ? 'stopping…'
+      : `stopping: waiting for ${tasks} to reach a checkpoint and hand back their lease (up to the drain grace, 60 s) — press Ctrl-C again to stop them now`;
+  }
+  if (presses === 2) {
+    return n === 0
+      ? 'stopping now…'
+      : `stopping now: interrupting ${tasks}; each checkpoints and resumes on the next \`gantry up\` — Ctrl-C once more exits at once`;
+  }
+  return 'exiting at once: leases still held expire and their tasks resume from the last checkpoint';
 }
 
 export function registerUp(program: Command): void {
@@ -31,33 +61,60 @@ export function registerUp(program: Command): void {
     .option('--executor <spec>', 'what the in-process factories run: pipeline (default) or steps[:ms] (a demo that does no work)')
     .option('--log <where>', 'stdout (services), stderr, file (rotated <home>/logs/coordinator.log, the default) or a file path (GANTRY_LOG)')
     .option('--log-level <level>', 'debug, info, warn, error or silent (GANTRY_LOG_LEVEL, default info)')
-    .option('--json', 'print {url, pid, home} as JSON once serving')
+    .option('--json', 'print {url, pid, home, store} as JSON once serving')
     .addHelpText('after', examples(['gantry up', 'gantry up --port 4800 --home ./.gantry', 'gantry up --host 0.0.0.0 --log stdout --log-level warn', 'gantry up --database postgres://gantry@db:5432/gantry --factories 0']))
     .action(
       action(async (f: UpFlags) => {
         const home = resolveHome(f.home);
         const database = f.database ?? process.env.GANTRY_DATABASE_URL;
+        // Loaded here, not at the top: `gantry --help` and every other command stay fast.
+        const [{ startCoordinator }, { createLogger }, { resolveLogOptions }] = await Promise.all([
+          import('../../app/coordinator.js'),
+          import('../../api/logger.js'),
+          import('../../app/log-options.js'),
+        ]);
         const logOptions = resolveLogOptions(f, process.env, { file: join(home.logs, 'coordinator.log'), fallback: 'file' });
         ensureHome(home);
         const log = createLogger(logOptions);
         const c = await startCoordinator({ home, port: f.port, host: f.host, database, factories: f.factories, executor: f.executor, logger: log.logger }).catch(async (e: unknown) => {
           await log.close();
-          throw e;
+          throw bindError(e, f.port, f.host);
         });
-        const banner = [`Gantry is up on ${c.store.db.dialect === 'sqlite' ? 'embedded SQLite' : 'PostgreSQL'}.`, `  dashboard  ${c.url}/`, `  token      ${home.adminToken}`, `  stop       Ctrl-C`].join('\n');
+        // Ctrl-C is handled before anything announces that we serve: a script that reads the
+        // announcement and signals at once must find the handler in place.
+        const stopped = new Promise<void>((resolve) => {
+          let presses = 0;
+          const say = (m: string) => void process.stderr.write(`${localize(m)}\n`);
+          const stop = () => {
+            presses++;
+            say(stopMessage(presses, c.inFlight()));
+            if (presses === 2) c.hurry();
+            if (presses >= 3) process.exit(130);
+            if (presses > 1) return;
+            void c.close().finally(() =>
+              void log.close().finally(() => {
+                say('stopped');
+                resolve();
+              }),
+            );
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+        // On a terminal, a login link: the token rides in the fragment, which the browser never sends
+        // to a server. Anywhere else (a service's journal, a log file) only where the token is.
+        const login = process.stdout.isTTY ? `${c.url}/#token=${encodeURIComponent(c.adminToken)}` : null;
+        const banner = [
+          `Gantry is up on ${c.store.db.dialect === 'sqlite' ? 'embedded SQLite' : 'PostgreSQL'}.`,
+          login ? `  dashboard  ${login}` : `  dashboard  ${c.url}/  (sign in with the token in ${home.adminToken})`,
+          ...(login ? [`  token      ${home.adminToken}`] : []),
+          `  next       gantry init  (in your repository), then gantry add "what to do"`,
+          `  stop       Ctrl-C`,
+        ].join('\n');
         // Logs own stdout when they go there: the banner moves to stderr so stdout stays JSON lines.
         if (logOptions.destination.kind === 'stdout' && !f.json) process.stderr.write(`${banner}\n`);
         else emit(f, { url: c.url, pid: process.pid, home: home.dir, store: c.store.db.dialect }, () => banner);
-        await new Promise<void>((resolve) => {
-          let stopping = false;
-          const stop = () => {
-            if (stopping) return;
-            stopping = true;
-            void c.close().finally(() => void log.close().finally(resolve));
-          };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-        });
+        await stopped;
       }),
     );
 }
