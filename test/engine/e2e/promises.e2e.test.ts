@@ -3,7 +3,7 @@
 // real git and real agent processes, on SQLite and PostgreSQL. Issue 17, items 1–9.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { git } from '../../support/git.js';
@@ -223,10 +223,15 @@ ${scripted(`      implementer: [ { write: { path: feature.txt, content: "f\\n" }
     });
 
     it('6. a launch that throws before spawning ends its session instead of leaving it "spawning"', async () => {
+      // A script file is read at launch (submit cannot vet it), so the missing role surfaces there.
+      const file = join(mkdtempSync(join(tmpdir(), 'gantry-script-')), 'script.yaml');
+      writeFileSync(file, 'roles:\n  someone: [ { say: "hi" } ]\n');
       const p = await g.project(`version: 1
 pipelines:
   noscript: { steps: [ { id: implement, kind: agent, role: nobody }, { id: merge, kind: merge } ] }
-${scripted('      someone: [ { say: "hi" } ]')}`);
+agents:
+  scripted:
+    scriptFile: ${JSON.stringify(file)}`);
       const t = await g.submit({ title: 'no script', project: p.id, pipeline: 'noscript' });
       assert.equal((await g.settle(t.id)).stage, 'failed');
       const run = (await g.run(t.id))!.run;
