@@ -9,7 +9,8 @@ import { DEFAULT_CLAUDE_ALLOWED_TOOLS } from './permissions.js';
 import { withConvention } from './question.js';
 
 /** Hook events that say what the agent is doing (see activity/hook-activity.ts for the mapping). */
-export const CLAUDE_HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Notification', 'Stop', 'SessionEnd'];
+export const CLAUDE_HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'PermissionRequest', 'Notification', 'Stop', 'StopFailure', 'SessionEnd'];
+const TOOL_HOOKS = new Set(['PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'PermissionRequest']);
 
 export function claudeHookSettings(url: string): Record<string, unknown> {
   // The token is never written to disk or argv: Claude Code expands $GANTRY_HOOK_TOKEN from the env.
@@ -22,7 +23,7 @@ export function claudeHookSettings(url: string): Record<string, unknown> {
   };
   const hooks: Record<string, unknown> = {};
   for (const ev of CLAUDE_HOOK_EVENTS) {
-    const tool = ev === 'PreToolUse' || ev === 'PostToolUse';
+    const tool = TOOL_HOOKS.has(ev);
     hooks[ev] = [{ ...(tool ? { matcher: '*' } : {}), hooks: [handler] }];
   }
   return { hooks };

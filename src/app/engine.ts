@@ -3,6 +3,7 @@
 // local-git SCM per project and the checks runner. `executor` is what a factory runs per task.
 import { join } from 'node:path';
 import { createAgentLauncher } from '../agents/launcher.js';
+import type { HookTokens } from '../agents/activity/hook-token.js';
 import { validateConfig } from '../config/project-config.js';
 import { resolvePipelines } from '../config/pipeline.js';
 import { parseWorkspaceConfig } from '../config/workspace.js';
@@ -46,6 +47,8 @@ export interface EngineWiring {
   /** Stop the factory holding a task (the fleet's operator cancel). */
   stopHolder?: (taskId: string) => Promise<void>;
   registry?: StepKindRegistry;
+  /** Agent hooks: agents that support them post activity to this API with a per-session token. */
+  hooks?: { baseUrl: string; tokens: HookTokens };
 }
 
 export interface EngineParts {
@@ -84,7 +87,7 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
     runtime: (id, o) => w.sink.runtime(id, o),
     ...(w.sink.agentSession ? { agentSession: (id: string, a: string, g: number) => w.sink.agentSession!(id, a, g) } : {}),
   };
-  const launcher = createAgentLauncher({ logsDir: join(w.dir, 'logs', 'sessions'), sink, clock: { now: () => Date.now() } });
+  const launcher = createAgentLauncher({ logsDir: join(w.dir, 'logs', 'sessions'), sink, clock: { now: () => Date.now() }, ...(w.hooks ? { hooks: w.hooks } : {}) });
   const runner = new LauncherAgentRunner({
     launcher,
     ...(w.sessions ? { sessions: w.sessions } : {}),

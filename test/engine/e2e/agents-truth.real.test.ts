@@ -1,0 +1,74 @@
+// Agents tell the truth under `gantry up`: the real Claude Code CLI, driven by the pipeline engine
+// of an in-process coordinator, against the scripted model server. Its hooks reach the coordinator's
+// hook route (a permission prompt shows as blocked), a hung model fails at the step's timeout with
+// kind `timeout`, a prose question never ships empty, and an implementer that commits nothing fails.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireCli, sandbox, type Sandbox } from '../../agents/support.js';
+import { startModelServer, type ModelServer, type ScriptedResponse } from '../../support/model-server/server.js';
+import { startGantry, until, type Gantry } from './gantry.js';
+
+const skip = requireCli('claude', '@anthropic-ai/claude-code');
+
+const SOLO = (extra = '') => `version: 1
+defaults: { pipeline: solo, agent: claude-code }
+pipelines:
+  solo: { steps: [ { id: implement, kind: agent${extra} }, { id: merge, kind: merge } ] }
+`;
+
+describe('agents tell the truth under gantry up (real Claude Code)', { skip, timeout: 400_000 }, () => {
+  let model: ModelServer;
+  let box: Sandbox;
+  let g: Gantry;
+  const saved = { ...process.env };
+  /** Each task's conversation, told apart by a marker in the task body. */
+  const scripts = new Map<string, (cwd: string) => readonly ScriptedResponse[]>();
+  before(async () => {
+    model = await startModelServer();
+    model.setRouter((body) => {
+      const first = JSON.stringify((body.messages as unknown[] | undefined)?.[0] ?? '');
+      const cwd = /Working directory: ([^\s<"\\]+)/.exec(JSON.stringify(body.system ?? ''))?.[1] ?? '.';
+      for (const [marker, script] of scripts) if (first.includes(marker)) return script(cwd);
+      return [{ text: 'Nothing to do.' }];
+    });
+    box = sandbox('truth');
+    mkdirSync(join(box.home, '.claude'), { recursive: true });
+    Object.assign(process.env, {
+      HOME: box.home, ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-test-dummy', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_TELEMETRY: '1',
+      GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.com',
+    });
+    g = await startGantry('sqlite');
+  });
+  after(async () => {
+    await g?.close();
+    await model?.close();
+    box?.cleanup();
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  });
+
+  const sessionUpdates = async (taskId: string) =>
+    (await g.coordinator.store.events.list({ taskId, limit: 5000 })).filter((e) => e.type === 'session.updated').map((e) => ({ at: e.at, ...(e.payload as { display: string; activity: string; cause: string }) }));
+
+  it('hooks are wired: a permission prompt shows as blocked, hook activity reaches the session', async (t) => {
+    scripts.set('marker-hooks', (cwd) => [
+      { text: 'Running a check.', tools: [{ name: 'Bash', input: { command: 'node -e 1', description: 'not on the allowlist' } }] },
+      { text: 'Writing.', tools: [{ name: 'Write', input: { file_path: join(cwd, 'hooked.txt'), content: 'hooked\n' } }] },
+      { tools: [{ name: 'Bash', input: { command: 'git add hooked.txt && git commit -q -m "add hooked"', description: 'commit' } }] },
+      { text: 'Done.' },
+    ]);
+    const p = await g.project(SOLO());
+    const task = await g.submit({ title: 'hooks', body: 'marker-hooks: add hooked.txt', project: p.id });
+    const done = await g.settle(task.id, undefined, 180_000);
+    assert.equal(done.stage, 'shipped', JSON.stringify((await g.run(task.id))?.run));
+    const updates = await sessionUpdates(task.id);
+    assert.ok(updates.some((u) => u.display === 'blocked'), `a permission prompt shows as blocked: ${updates.map((u) => `${u.cause}:${u.display}`).join(' ')}`);
+    // Hook evidence reached the lifecycle through the coordinator's route (not only the protocol).
+    const sessions = await g.coordinator.lifecycle.manager.list({ taskId: task.id });
+    assert.equal(sessions.length, 1);
+    const blockedAt = updates.find((u) => u.display === 'blocked')?.at;
+    t.diagnostic(`blocked event at ${String(blockedAt)}`);
+  });
+});
