@@ -37,6 +37,17 @@ export function parseReviewBlock(text: string): AgentOutcome['review'] | undefin
   }
 }
 
+/**
+ * Which time limit stopped the agent, as a failure message naming the setting to raise (pure).
+ * `step`: the step's `timeout:`; `timeout`/`inactive`: the agent's own limits from gantry.yaml.
+ */
+export function timeLimitFailure(agent: string, stoppedBy: string, stepTimeoutMs: number | undefined): string | null {
+  if (stoppedBy === 'step') return `the agent ran past the step's timeout (${Math.round((stepTimeoutMs ?? 0) / 1000)} s; raise \`timeout:\` on the step)`;
+  if (stoppedBy === 'timeout') return `the agent ran past its time limit (\`agents.${agent}.timeoutSeconds\` in gantry.yaml)`;
+  if (stoppedBy === 'inactive') return `the agent printed nothing for too long and was stopped (\`agents.${agent}.inactivitySeconds\` in gantry.yaml)`;
+  return null;
+}
+
 /** Gantry session ids are `<run>:<idx>:<key>:<launch>`; agents get a filesystem-safe form. */
 export const launchSessionId = (id: string): string => id.replace(/[^\w.-]/g, '_');
 
@@ -111,7 +122,8 @@ export class LauncherAgentRunner implements AgentRunner {
       if (timer) clearTimeout(timer);
     }
     const base = { agentSessionId, text: texts.join('\n\n'), usage: { tokens, costUsd: cost }, ...(review ? { review } : {}) };
-    if (timedOut || exit.reason === 'timeout') return { ...base, status: 'failed', timedOut: true, error: 'the agent ran past its timeout' };
+    const limit = timeLimitFailure(req.agent, timedOut ? 'step' : exit.reason, req.timeoutMs);
+    if (limit) return { ...base, status: 'failed', timedOut: true, error: limit };
     if (question && !fatal) return { ...base, status: 'needs_input', question };
     if (fatal || exit.code !== 0 || exit.reason !== 'exited') return { ...base, status: 'failed', error: fatal ?? `the agent ended (${exit.reason}, exit ${String(exit.code)})` };
     return { ...base, status: 'completed' };

@@ -16,7 +16,7 @@ function advance(ctx: StepContext): Transition | Promise<Transition> {
   }
   const asked = ks.asked as { agentSessionId: string | null; question: string } | undefined;
   const role = ctx.def.role ?? 'implementer';
-  const base = { agent: agentOf(ctx), role, attempt: ctx.step.attempts, ...(timeoutMs(ctx.def) ? { timeoutMs: timeoutMs(ctx.def)! } : {}) };
+  const base = { agent: agentOf(ctx), role, attempt: ctx.step.attempts, timeoutMs: timeoutMs(ctx.def) };
   const answerSpec = (n: number, r: { agentSessionId: string | null; question: string; text: string }): DispatchSpec => ({
     ...base,
     key: `answer-${n}`,

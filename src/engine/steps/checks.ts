@@ -21,7 +21,7 @@ async function advance(ctx: StepContext): Promise<Transition> {
       role: ctx.def.role ?? 'fixer',
       attempt: fixes,
       prompt: `${taskBrief(ctx)}\n\n## Failing checks\n${(ks.results as Record<string, unknown>[]).filter((r) => !r.ok).map((r) => `### ${String(r.name)} (exit ${String(r.exitCode)}${r.timedOut ? ', timed out' : ''})\n\`\`\`\n${String(r.tail)}\n\`\`\``).join('\n\n')}\n\nMake these checks pass, then commit.`,
-      ...(timeoutMs(ctx.def) ? { timeoutMs: timeoutMs(ctx.def)! } : {}),
+      timeoutMs: timeoutMs(ctx.def),
     };
     // Whatever the fixer did (even failing), the checks decide: run them again.
     return driveDispatch(ctx, ks, spec, (o) => ({ type: 'update', kindState: { ...ks, dispatch: undefined, phase: 'check', lastFixer: o.status } }));

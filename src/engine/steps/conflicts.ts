@@ -18,7 +18,7 @@ async function advance(ctx: StepContext): Promise<Transition> {
       role: ctx.def.role ?? 'resolver',
       attempt: fixes,
       prompt: `${taskBrief(ctx)}\n\n## Merge conflicts with ${base}\nYour branch no longer merges cleanly into ${base} (now at ${String(ks.baseSha)}). Merge ${base} into your branch, resolve the conflicts keeping both intents, and commit.\nConflicting files: ${(ks.conflicts as string[]).join(', ')}\n\n\`\`\`\n${String(ks.detail)}\n\`\`\``,
-      ...(timeoutMs(ctx.def) ? { timeoutMs: timeoutMs(ctx.def)! } : {}),
+      timeoutMs: timeoutMs(ctx.def),
     };
     return driveDispatch(ctx, ks, spec, (o) => ({ type: 'update', kindState: { ...ks, dispatch: undefined, phase: 'test', lastResolver: o.status } }));
   }

@@ -39,7 +39,7 @@ async function advance(ctx: StepContext): Promise<Transition> {
     role: ctx.def.role ?? 'reviewer',
     attempt: round + 1,
     prompt: `${taskBrief(ctx)}\n\n## Output of ${producer.stepId}\n${String(producer.output?.text ?? '')}\n\n## Diff\n\`\`\`diff\n${diff}\n\`\`\`\n\n${REVIEW_CONVENTION}`,
-    ...(timeoutMs(ctx.def) ? { timeoutMs: timeoutMs(ctx.def)! } : {}),
+    timeoutMs: timeoutMs(ctx.def),
   };
   return driveDispatch(ctx, ks, spec, (o) => {
     if (o.status !== 'completed') return agentFailure(ctx, o, ks);

@@ -71,4 +71,28 @@ describe('agents tell the truth under gantry up (real Claude Code)', { skip, tim
     const blockedAt = updates.find((u) => u.display === 'blocked')?.at;
     t.diagnostic(`blocked event at ${String(blockedAt)}`);
   });
+
+  it('a hung model fails the step at its timeout with kind `timeout`, and the session ends', async () => {
+    scripts.set('marker-hung', () => [{ hang: true }]);
+    const p = await g.project(SOLO(', timeout: 12'));
+    const task = await g.submit({ title: 'hung', body: 'marker-hung: wait forever', project: p.id });
+    const done = await g.settle(task.id, undefined, 120_000);
+    assert.equal(done.stage, 'failed');
+    const run = (await g.run(task.id))!.run;
+    assert.equal(run.failureKind, 'timeout', JSON.stringify(run));
+    assert.match(run.failureMessage ?? '', /step's timeout \(12 s; raise `timeout:` on the step\)/);
+    const [s] = await g.coordinator.lifecycle.manager.list({ taskId: task.id });
+    await until(async () => ['done', 'terminated'].includes((await g.coordinator.lifecycle.manager.get(s!.id)).state), 'the session ends');
+  });
+
+  it('an inactivity kill is a timeout whose message names `inactivitySeconds`', async () => {
+    scripts.set('marker-quiet', () => [{ hang: true }]);
+    const p = await g.project(`${SOLO()}agents:\n  claude-code: { inactivitySeconds: 8 }\n`);
+    const task = await g.submit({ title: 'quiet', body: 'marker-quiet: say nothing', project: p.id });
+    const done = await g.settle(task.id, undefined, 120_000);
+    assert.equal(done.stage, 'failed');
+    const run = (await g.run(task.id))!.run;
+    assert.equal(run.failureKind, 'timeout', JSON.stringify(run));
+    assert.match(run.failureMessage ?? '', /agents\.claude-code\.inactivitySeconds/);
+  });
 });
