@@ -1,6 +1,7 @@
 // Claude Code, headless: `claude -p --output-format stream-json --verbose`, prompt on stdin, role
 // instructions appended to the system prompt, resume by session id, activity hooks injected with
 // --settings (a per-session file) posting to Gantry with the per-session token from the env.
+import { ENV_PASS_THROUGH } from './env-pass-through.js';
 import { join, dirname } from 'node:path';
 import type { LaunchSpec } from '../ports/agent.js';
 import { defineCliAgent, type CommandPlan } from './cli-agent.js';
@@ -73,7 +74,7 @@ export const claudeCode = defineCliAgent({
     usage: 'tokens+cost',
     activitySources: ['protocol', 'hook', 'process'],
   },
-  envPassThrough: ['ANTHROPIC_*', 'CLAUDE_CONFIG_DIR', 'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX', 'AWS_*', 'CLOUD_ML_REGION', 'ANTHROPIC_VERTEX_PROJECT_ID', 'DISABLE_TELEMETRY', 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC'],
+  envPassThrough: ENV_PASS_THROUGH['claude-code']!,
   plan: claudeCodePlan,
   interactivePlan: claudeCodeInteractivePlan,
   parser: () => claudeCodeParser(),
