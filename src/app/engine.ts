@@ -21,6 +21,7 @@ import type { Project, Store } from '../ports/store.js';
 import type { WorkspacePort } from '../ports/workspace.js';
 import { ChecksRunner } from '../scm/checks-runner.js';
 import { LocalGitScm } from '../scm/local-git.js';
+import { git } from '../scm/git.js';
 import { BudgetRepoSql } from '../store/budget-repo.js';
 import { MergeIntentRepoSql } from '../store/merge-intent-repo.js';
 import { RunRepoSql } from '../store/run-repo.js';
@@ -90,6 +91,7 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
   const launcher = createAgentLauncher({ logsDir: join(w.dir, 'logs', 'sessions'), sink, clock: { now: () => Date.now() }, ...(w.hooks ? { hooks: w.hooks } : {}) });
   const runner = new LauncherAgentRunner({
     launcher,
+    headOf: async (path) => (await git(path, ['rev-parse', '-q', '--verify', 'HEAD^{commit}']).catch(() => '')) || null,
     ...(w.sessions ? { sessions: w.sessions } : {}),
     agentsConfig: async (taskId) => {
       const t = await store.tasks.get(taskId);

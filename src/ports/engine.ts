@@ -234,6 +234,10 @@ export interface AgentOutcome {
   usage: { tokens: number; costUsd: number };
   error?: string;
   timedOut?: boolean;
+  /** The workspace's HEAD moved during the turn; absent when the runner cannot tell. */
+  committed?: boolean;
+  /** The workspace's HEAD after the turn, when known. */
+  head?: string;
 }
 
 /** "Run this role with this prompt in this workspace and give me the outcome." */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { requireCli, sandbox, type Sandbox } from '../../agents/support.js';
 import { startModelServer, type ModelServer, type ScriptedResponse } from '../../support/model-server/server.js';
 import { startGantry, until, type Gantry } from './gantry.js';
+import { git } from '../../support/git.js';
 
 const skip = requireCli('claude', '@anthropic-ai/claude-code');
 
@@ -94,5 +95,44 @@ describe('agents tell the truth under gantry up (real Claude Code)', { skip, tim
     const run = (await g.run(task.id))!.run;
     assert.equal(run.failureKind, 'timeout', JSON.stringify(run));
     assert.match(run.failureMessage ?? '', /agents\.claude-code\.inactivitySeconds/);
+  });
+
+  const notesOf = async (taskId: string) =>
+    g.coordinator.store.db.all<{ kind: string; state: string }>('SELECT kind, state FROM notifications WHERE task_id = ? ORDER BY created_at, id', [taskId]);
+  const parked = (id: string) => until(async () => (await g.run(id))?.run.state === 'parked' && (await g.task(id)).stage === 'blocked', `task ${id} parks`, 120_000);
+
+  it('a prose question that changes nothing parks as a question (one notification); the answer resumes and ships', async () => {
+    scripts.set('marker-prose', (cwd) => [
+      { text: 'I can do this two ways.\n\nShould the greeting be in English or in French?' },
+      { text: 'French it is.', tools: [{ name: 'Write', input: { file_path: join(cwd, 'greet.txt'), content: 'bonjour\n' } }] },
+      { tools: [{ name: 'Bash', input: { command: 'git add greet.txt && git commit -q -m "add greet"', description: 'commit' } }] },
+      { text: 'Done.' },
+    ]);
+    const p = await g.project(SOLO());
+    const task = await g.submit({ title: 'prose question', body: 'marker-prose: add a greeting', project: p.id });
+    await parked(task.id);
+    const run = (await g.run(task.id))!;
+    const waiting = run.run.waiting;
+    assert.equal(waiting?.kind, 'needs_input', JSON.stringify(run.run));
+    assert.equal(waiting?.question, 'Should the greeting be in English or in French?');
+    await until(async () => (await notesOf(task.id)).length > 0, 'the question notification');
+    assert.equal((await g.req('POST', `/api/tasks/${task.id}/run/answer`, { text: 'French' })).status, 200);
+    const done = await g.settle(task.id, undefined, 180_000);
+    assert.equal(done.stage, 'shipped', JSON.stringify((await g.run(task.id))?.run));
+    assert.equal(git(p.repo, 'show', 'main:greet.txt'), 'bonjour');
+    // One question, one notification (resolved by the answer).
+    assert.deepEqual((await notesOf(task.id)).map((n) => [n.kind, n.state]), [['awaiting_needs_input', 'resolved']]);
+  });
+
+  it('an implementer that commits nothing fails with the reason instead of shipping', async () => {
+    scripts.set('marker-empty', () => [{ text: 'Running the build.', tools: [{ name: 'Bash', input: { command: 'node build.js', description: 'not allowed' } }] }, { text: 'Done: all set.' }]);
+    const p = await g.project(SOLO());
+    const task = await g.submit({ title: 'empty', body: 'marker-empty: build it', project: p.id });
+    const done = await g.settle(task.id, undefined, 120_000);
+    assert.equal(done.stage, 'failed', JSON.stringify((await g.run(task.id))?.run));
+    const run = (await g.run(task.id))!.run;
+    assert.equal(run.failureKind, 'agent');
+    assert.match(run.failureMessage ?? '', /without committing anything, so there is nothing to ship.*Done: all set\./);
+    assert.ok(!(await g.eventTypes(task.id)).includes('task.shipped'));
   });
 });
