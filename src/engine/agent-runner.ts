@@ -80,6 +80,7 @@ export class LauncherAgentRunner implements AgentRunner {
       role: req.role,
       attempt: req.attempt,
       ...(req.resumeAgentSessionId ? { resumeAgentSessionId: req.resumeAgentSessionId } : {}),
+      ...(req.model ? { model: req.model } : {}),
       ...(agentsConfig ? { agentsConfig } : {}),
     }));
     await this.d.sessions?.onSpawned(sid, { launchGeneration: 1, pid: handle.pid }).catch(() => undefined);

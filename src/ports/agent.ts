@@ -141,7 +141,7 @@ export interface ActivitySink {
 
 /** What the engine asks for: which agent, in which workspace, for which step. */
 export interface AgentLaunchRequest
-  extends Pick<LaunchSpec, 'sessionId' | 'launchGeneration' | 'workspace' | 'prompt' | 'roleInstructions' | 'role' | 'attempt' | 'resumeAgentSessionId'> {
+  extends Pick<LaunchSpec, 'sessionId' | 'launchGeneration' | 'workspace' | 'prompt' | 'roleInstructions' | 'role' | 'attempt' | 'resumeAgentSessionId' | 'model'> {
   /** Registry id: claude-code, codex, gemini, opencode, aider, command, scripted. */
   agent: string;
   /** The project's gantry.yaml `agents:` section (binary, model, permissions, limits, scripts). */

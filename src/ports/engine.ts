@@ -216,6 +216,8 @@ export interface AgentRequest {
   /** Continue the agent's own conversation (answers to needs-input). */
   resumeAgentSessionId?: string;
   timeoutMs?: number;
+  /** The step's model (overrides the agent's configured model). */
+  model?: string;
   /** Called before the runner kills the agent for running past its timeout (a checkpoint, so nothing is lost). */
   beforeStop?(reason: 'timeout'): Promise<unknown>;
   signal: AbortSignal;

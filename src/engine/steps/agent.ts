@@ -5,7 +5,7 @@ import { BUILTIN_KINDS } from '../../domain/pipeline/kinds.js';
 import { decideEmptyTurn } from '../../domain/pipeline/empty-turn.js';
 import type { DispatchSpec } from '../dispatch.js';
 import type { StepKind, Transition, StepContext } from '../step-kind.js';
-import { agentFailure, agentOf, driveDispatch, earlierOutputs, outputPrompt, parkOnQuestion, stepOutput, taskBrief, timeoutMs } from './common.js';
+import { agentFailure, agentOf, driveDispatch, earlierOutputs, outputPrompt, parkOnQuestion, stepOutput, taskBrief, modelOf, timeoutMs } from './common.js';
 
 function advance(ctx: StepContext): Transition | Promise<Transition> {
   const ks = ctx.step.kindState;
@@ -17,7 +17,7 @@ function advance(ctx: StepContext): Transition | Promise<Transition> {
   }
   const asked = ks.asked as { agentSessionId: string | null; question: string } | undefined;
   const role = ctx.def.role ?? 'implementer';
-  const base = { agent: agentOf(ctx), role, attempt: ctx.step.attempts, timeoutMs: timeoutMs(ctx.def) };
+  const base = { agent: agentOf(ctx), role, attempt: ctx.step.attempts, timeoutMs: timeoutMs(ctx.def), ...modelOf(ctx.def) };
   const answerSpec = (n: number, r: { agentSessionId: string | null; question: string; text: string }): DispatchSpec => ({
     ...base,
     key: `answer-${n}`,

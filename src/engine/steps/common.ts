@@ -8,6 +8,9 @@ import type { AgentOutcome, StepContext, Transition } from '../step-kind.js';
 
 /** The task's agent (it overrides every step), else the step's, else the project's `defaults.agent`. */
 export const agentOf = (ctx: StepContext, def: StepDef = ctx.def): string => ctx.task.agent ?? def.agent ?? ctx.defaultAgent;
+/** The step's `model:` for its dispatches (absent: the agent's configured model). */
+export const modelOf = (def: StepDef): { model?: string } => (def.model ? { model: def.model } : {});
+
 /** An agent step's time limit: its `timeout:` (seconds), else the default (STEP_DEFAULTS.agentTimeoutS, one hour). */
 export const timeoutMs = (def: StepDef): number => (def.timeout ?? STEP_DEFAULTS.agentTimeoutS) * 1000;
 

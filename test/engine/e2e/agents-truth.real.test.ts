@@ -116,7 +116,8 @@ describe('agents tell the truth under gantry up (real Claude Code)', { skip, tim
     assert.equal(waiting?.kind, 'needs_input', JSON.stringify(run.run));
     assert.equal(waiting?.question, 'Should the greeting be in English or in French?');
     await until(async () => (await notesOf(task.id)).length > 0, 'the question notification');
-    assert.equal((await g.req('POST', `/api/tasks/${task.id}/run/answer`, { text: 'French' })).status, 200);
+    const reply = await g.req('POST', `/api/tasks/${task.id}/run/reply`, { text: 'French' });
+    assert.equal(reply.status, 200, JSON.stringify(reply.body));
     const done = await g.settle(task.id, undefined, 180_000);
     assert.equal(done.stage, 'shipped', JSON.stringify((await g.run(task.id))?.run));
     assert.equal(git(p.repo, 'show', 'main:greet.txt'), 'bonjour');
@@ -132,7 +133,31 @@ describe('agents tell the truth under gantry up (real Claude Code)', { skip, tim
     assert.equal(done.stage, 'failed', JSON.stringify((await g.run(task.id))?.run));
     const run = (await g.run(task.id))!.run;
     assert.equal(run.failureKind, 'agent');
-    assert.match(run.failureMessage ?? '', /without committing anything, so there is nothing to ship.*Done: all set\./);
+    assert.match(run.failureMessage ?? '', /without committing anything, so there is nothing to ship[\s\S]*Done: all set\./);
     assert.ok(!(await g.eventTypes(task.id)).includes('task.shipped'));
+  });
+
+  it("a step's `model:` reaches the model's request; other steps use the agent's configured model", async () => {
+    scripts.set('marker-models', (cwd) => [
+      { text: 'Writing.', tools: [{ name: 'Write', input: { file_path: join(cwd, 'models.txt'), content: 'm\n' } }] },
+      { tools: [{ name: 'Bash', input: { command: 'git add models.txt && git commit -q -m "add models"', description: 'commit' } }] },
+      { text: 'Done.' },
+    ]);
+    const p = await g.project(`version: 1
+defaults: { pipeline: two, agent: claude-code }
+pipelines:
+  two: { steps: [ { id: plan, kind: agent, role: planner, model: step-model-7 }, { id: implement, kind: agent }, { id: merge, kind: merge } ] }
+agents:
+  claude-code: { model: agent-model-3 }
+`);
+    const before = model.requests.length;
+    const task = await g.submit({ title: 'models', body: 'marker-models: add models.txt', project: p.id });
+    const done = await g.settle(task.id, undefined, 180_000);
+    assert.equal(done.stage, 'shipped', JSON.stringify((await g.run(task.id))?.run));
+    const loops = model.requests.slice(before).map((r) => r.body as { model?: string; tools?: unknown[] })
+      .filter((b) => Array.isArray(b.tools) && b.tools.length > 0); // the agent loop, not helper calls
+    const models = new Set(loops.map((b) => b.model));
+    assert.ok(models.has('step-model-7'), [...models].join(', '));
+    assert.ok(models.has('agent-model-3'), [...models].join(', '));
   });
 });
