@@ -1,6 +1,7 @@
 // Aider, one-shot: `aider --message-file F --yes-always`, then the exit code and git diff tell the
 // story. No session resume. Without the project's opt-in, Aider may edit and commit but not run
 // the shell commands it suggests (--no-suggest-shell-commands); readonly = --dry-run.
+import { ENV_PASS_THROUGH } from './env-pass-through.js';
 import { dirname, join } from 'node:path';
 import type { LaunchSpec } from '../ports/agent.js';
 import { aiderParser } from './aider-parser.js';
@@ -30,7 +31,7 @@ export const aider = defineCliAgent({
     usage: 'tokens+cost',
     activitySources: ['process'],
   },
-  envPassThrough: ['AIDER_*', 'ANTHROPIC_*', 'OPENAI_*', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY', 'DEEPSEEK_API_KEY'],
+  envPassThrough: ENV_PASS_THROUGH['aider']!,
   plan: aiderPlan,
   parser: () => aiderParser(),
 });

@@ -42,6 +42,7 @@ export function claudeCodeParser(): StreamParser {
             started = true;
             completed = false;
           }
+          if (ev.subtype === 'api_retry') out.push(claudeRetryNotice(ev));
           break;
         }
         case 'assistant': {
@@ -80,4 +81,14 @@ export function claudeCodeParser(): StreamParser {
     },
     end: (exit) => unfinishedTurn(started, completed, exit),
   };
+}
+
+/** `system/api_retry`: Claude Code is retrying a failed model call (overloaded, 5xx, rate limit). */
+export function claudeRetryNotice(ev: Record<string, unknown>): AgentEvent {
+  const status = typeof ev.error_status === 'number' ? ev.error_status : null;
+  const attempt = typeof ev.attempt === 'number' ? ev.attempt : '?';
+  const max = typeof ev.max_retries === 'number' ? `/${ev.max_retries}` : '';
+  const delay = typeof ev.retry_delay_ms === 'number' ? `; next attempt in ${(ev.retry_delay_ms / 1000).toFixed(1)} s` : '';
+  const why = [status !== null ? String(status) : null, str(ev.error)].filter(Boolean).join(' ') || 'model call failed';
+  return { type: 'notice', kind: status === 429 ? 'rate_limit' : 'retry', message: `model API retry ${attempt}${max} (${why})${delay}` };
 }

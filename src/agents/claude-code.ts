@@ -1,6 +1,7 @@
 // Claude Code, headless: `claude -p --output-format stream-json --verbose`, prompt on stdin, role
 // instructions appended to the system prompt, resume by session id, activity hooks injected with
 // --settings (a per-session file) posting to Gantry with the per-session token from the env.
+import { ENV_PASS_THROUGH } from './env-pass-through.js';
 import { join, dirname } from 'node:path';
 import type { LaunchSpec } from '../ports/agent.js';
 import { defineCliAgent, type CommandPlan } from './cli-agent.js';
@@ -9,7 +10,8 @@ import { DEFAULT_CLAUDE_ALLOWED_TOOLS } from './permissions.js';
 import { withConvention } from './question.js';
 
 /** Hook events that say what the agent is doing (see activity/hook-activity.ts for the mapping). */
-export const CLAUDE_HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Notification', 'Stop', 'SessionEnd'];
+export const CLAUDE_HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'PermissionRequest', 'Notification', 'Stop', 'StopFailure', 'SessionEnd'];
+const TOOL_HOOKS = new Set(['PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'PermissionRequest']);
 
 export function claudeHookSettings(url: string): Record<string, unknown> {
   // The token is never written to disk or argv: Claude Code expands $GANTRY_HOOK_TOKEN from the env.
@@ -22,7 +24,7 @@ export function claudeHookSettings(url: string): Record<string, unknown> {
   };
   const hooks: Record<string, unknown> = {};
   for (const ev of CLAUDE_HOOK_EVENTS) {
-    const tool = ev === 'PreToolUse' || ev === 'PostToolUse';
+    const tool = TOOL_HOOKS.has(ev);
     hooks[ev] = [{ ...(tool ? { matcher: '*' } : {}), hooks: [handler] }];
   }
   return { hooks };
@@ -72,7 +74,7 @@ export const claudeCode = defineCliAgent({
     usage: 'tokens+cost',
     activitySources: ['protocol', 'hook', 'process'],
   },
-  envPassThrough: ['ANTHROPIC_*', 'CLAUDE_CONFIG_DIR', 'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX', 'AWS_*', 'CLOUD_ML_REGION', 'ANTHROPIC_VERTEX_PROJECT_ID', 'DISABLE_TELEMETRY', 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC'],
+  envPassThrough: ENV_PASS_THROUGH['claude-code']!,
   plan: claudeCodePlan,
   interactivePlan: claudeCodeInteractivePlan,
   parser: () => claudeCodeParser(),

@@ -35,6 +35,8 @@ export interface CliAgentDef {
   /** The agent's interactive TUI (for tmux); absent = the agent has no interactive mode here. */
   interactivePlan?(spec: LaunchSpec, binary: string): CommandPlan;
   parser(spec: LaunchSpec): StreamParser;
+  /** Rewrites a stdout line before it is logged (agents that echo the prompt: prompts are never logged). */
+  logLine?(line: string): string;
 }
 
 function version(binary: string, args: string[], env: NodeJS.ProcessEnv): Promise<string | null> {
@@ -67,7 +69,7 @@ function writePlanFiles(plan: CommandPlan): void {
 }
 
 /** Runs a planned command under supervision, parsing its stdout into normalized events. */
-export function runPlanned(plan: CommandPlan, spec: LaunchSpec, parser: StreamParser, passThrough: readonly string[]): SessionHandle {
+export function runPlanned(plan: CommandPlan, spec: LaunchSpec, parser: StreamParser, passThrough: readonly string[], logLine?: (line: string) => string): SessionHandle {
   writePlanFiles(plan);
   const queue = new AsyncQueue<AgentEvent>();
   const push = (events: AgentEvent[]): void => events.forEach((e) => queue.push(e));
@@ -81,6 +83,7 @@ export function runPlanned(plan: CommandPlan, spec: LaunchSpec, parser: StreamPa
     ...(spec.timeoutMs ? { timeoutMs: spec.timeoutMs } : {}),
     ...(spec.inactivityMs ? { inactivityMs: spec.inactivityMs } : {}),
     ...(spec.killGraceMs ? { killGraceMs: spec.killGraceMs } : {}),
+    ...(logLine ? { logLine } : {}),
     onLine: (line, truncated) => {
       try {
         push(parser.line(line, truncated));
@@ -162,7 +165,7 @@ export function defineCliAgent(def: CliAgentDef): AgentAdapter {
         }
         return runInteractive(def.interactivePlan(spec, binary), spec, def.envPassThrough);
       }
-      return runPlanned(def.plan(spec, binary), spec, def.parser(spec), def.envPassThrough);
+      return runPlanned(def.plan(spec, binary), spec, def.parser(spec), def.envPassThrough, def.logLine);
     },
   };
 }

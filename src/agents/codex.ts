@@ -2,6 +2,7 @@
 // stdin (`-`). Permissions map onto Codex's sandbox: edits = workspace-write plus the repository's
 // git directory (so the agent can commit from a worktree), never asking for approval (there is no
 // one to ask in exec mode); readonly = read-only; skipPermissions = no sandbox, opt-in only.
+import { ENV_PASS_THROUGH } from './env-pass-through.js';
 import { execFileSync } from 'node:child_process';
 import { isAbsolute, join } from 'node:path';
 import type { LaunchSpec } from '../ports/agent.js';
@@ -67,7 +68,7 @@ export const codex = defineCliAgent({
     usage: 'tokens',
     activitySources: ['protocol', 'process'],
   },
-  envPassThrough: ['OPENAI_*', 'CODEX_HOME', 'AZURE_OPENAI_*'],
+  envPassThrough: ENV_PASS_THROUGH['codex']!,
   plan: (spec, binary) => codexPlan(spec, binary),
   interactivePlan: (spec, binary) => codexInteractivePlan(spec, binary),
   parser: () => codexParser(),

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { GantryError } from '../domain/errors.js';
 import type { LaunchSpec } from '../ports/agent.js';
 import { resolvePermissions } from './permissions.js';
+import type { Price } from './prices.js';
 import { parseScript } from './scripted/script.js';
 
 const permissions = z
@@ -23,6 +24,8 @@ const common = {
   inactivitySeconds: z.number().positive().max(86_400).optional(),
   /** Run inside tmux so a person can `gantry attach` (events then come from hooks only). */
   interactive: z.boolean().optional(),
+  /** USD per million tokens, for the cost of turns the CLI reports no cost for (default: src/agents/prices.ts). */
+  price: z.object({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0), cachedInputPerMTok: z.number().min(0).optional() }).strict().optional(),
 };
 
 const schemas: Record<string, z.ZodType> = {
@@ -32,7 +35,7 @@ const schemas: Record<string, z.ZodType> = {
 const cliSchema = z.object(common).strict();
 
 /** The launch fields a project's config decides for one agent. */
-export type AgentSettings = Pick<LaunchSpec, 'permissions'> & Partial<Pick<LaunchSpec, 'binary' | 'model' | 'timeoutMs' | 'inactivityMs' | 'options'>> & { interactive: boolean };
+export type AgentSettings = Pick<LaunchSpec, 'permissions'> & Partial<Pick<LaunchSpec, 'binary' | 'model' | 'timeoutMs' | 'inactivityMs' | 'options'>> & { interactive: boolean; price?: Price };
 
 export function agentSettings(section: Record<string, unknown> | undefined, id: string): AgentSettings {
   const raw = section?.[id] ?? {};
@@ -42,13 +45,14 @@ export function agentSettings(section: Record<string, unknown> | undefined, id: 
     const path = ['agents', id, ...(issue?.path ?? []).map(String)].join('.');
     throw new GantryError('validation', `gantry.yaml: ${path}: ${issue?.message ?? 'invalid'}`, { field: path, hint: 'see docs/agents.md for the agents section' });
   }
-  const v = r.data as { binary?: string; model?: string; permissions?: z.infer<typeof permissions>; timeoutSeconds?: number; inactivitySeconds?: number; interactive?: boolean } & Record<string, unknown>;
-  const { binary, model, permissions: perms, timeoutSeconds, inactivitySeconds, interactive, ...rest } = v;
+  const v = r.data as { binary?: string; model?: string; permissions?: z.infer<typeof permissions>; timeoutSeconds?: number; inactivitySeconds?: number; interactive?: boolean; price?: Price } & Record<string, unknown>;
+  const { binary, model, permissions: perms, timeoutSeconds, inactivitySeconds, interactive, price, ...rest } = v;
   if (id === 'scripted' && rest.scriptFile === undefined) parseScript(rest, `agents.${id}`); // validate inline scripts early
   return {
     permissions: resolvePermissions(perms),
     interactive: interactive === true,
     ...(binary ? { binary } : {}),
+    ...(price ? { price } : {}),
     ...(model ? { model } : {}),
     ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}),
     ...(inactivitySeconds ? { inactivityMs: inactivitySeconds * 1000 } : {}),

@@ -56,3 +56,18 @@ export function geminiParser(): StreamParser {
     end: (exit) => [...flush(), ...unfinishedTurn(started, completed, exit)],
   };
 }
+
+/**
+ * Gemini's stream-json echoes the prompt as its first `message` (role user): the session log keeps
+ * the line with the content replaced, so prompts are never logged. Other lines pass unchanged.
+ */
+export function geminiLogLine(line: string): string {
+  if (!line.includes('"role":"user"')) return line;
+  try {
+    const ev = JSON.parse(line) as Record<string, unknown>;
+    if (ev.type === 'message' && ev.role === 'user') return JSON.stringify({ ...ev, content: '[prompt omitted from the log]' });
+  } catch {
+    // not JSON: logged as is
+  }
+  return line;
+}

@@ -2,9 +2,10 @@
 // headless mode), role instructions leading the prompt, `--resume <session>` to continue.
 // Permissions: edits = --approval-mode auto_edit plus an allowlist (default: git); yolo only when
 // the project opts in. Gemini's own settings (auth type, folder trust) stay the user's.
+import { ENV_PASS_THROUGH } from './env-pass-through.js';
 import type { LaunchSpec } from '../ports/agent.js';
 import { defineCliAgent, type CommandPlan } from './cli-agent.js';
-import { geminiParser } from './gemini-parser.js';
+import { geminiLogLine, geminiParser } from './gemini-parser.js';
 import { withConvention } from './question.js';
 
 export const DEFAULT_GEMINI_ALLOWED_TOOLS = ['run_shell_command(git)'];
@@ -37,7 +38,8 @@ export const gemini = defineCliAgent({
     usage: 'tokens',
     activitySources: ['protocol', 'process'],
   },
-  envPassThrough: ['GEMINI_*', 'GOOGLE_API_KEY', 'GOOGLE_CLOUD_PROJECT', 'GOOGLE_CLOUD_LOCATION', 'GOOGLE_GENAI_USE_VERTEXAI', 'GOOGLE_APPLICATION_CREDENTIALS'],
+  envPassThrough: ENV_PASS_THROUGH['gemini']!,
   plan: geminiPlan,
   parser: () => geminiParser(),
+  logLine: geminiLogLine,
 });

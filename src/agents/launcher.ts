@@ -9,6 +9,7 @@ import { observeSession } from './activity/observe.js';
 import { agentSettings } from './config.js';
 import { AsyncQueue } from './process/async-queue.js';
 import { getAgent } from './registry.js';
+import { costOf, priceFor } from './prices.js';
 
 export interface LauncherDeps {
   /** Session logs go to `<logsDir>/<sessionId>/<launchGeneration>.log`. */
@@ -25,7 +26,7 @@ export interface LauncherDeps {
 /** Pure: the LaunchSpec for a request under the project's settings. */
 export function launchSpec(req: AgentLaunchRequest, deps: Pick<LauncherDeps, 'logsDir' | 'hooks' | 'env' | 'killGraceMs'>): LaunchSpec {
   const settings = agentSettings(req.agentsConfig, req.agent);
-  const { interactive, ...launch } = settings;
+  const { interactive, price: _price, ...launch } = settings;
   return {
     sessionId: req.sessionId,
     launchGeneration: req.launchGeneration,
@@ -36,6 +37,8 @@ export function launchSpec(req: AgentLaunchRequest, deps: Pick<LauncherDeps, 'lo
     ...(req.attempt !== undefined ? { attempt: req.attempt } : {}),
     ...(req.resumeAgentSessionId !== undefined ? { resumeAgentSessionId: req.resumeAgentSessionId } : {}),
     ...launch,
+    // The step's model wins over the agent's configured one.
+    ...(req.model !== undefined ? { model: req.model } : {}),
     ...(interactive ? { interactive } : {}),
     logFile: join(deps.logsDir, req.sessionId, `${req.launchGeneration}.log`),
     ...(deps.hooks ? { hook: { url: hookUrl(deps.hooks.baseUrl, req.sessionId), token: deps.hooks.tokens.issue(req.sessionId, req.launchGeneration) } } : {}),
@@ -48,10 +51,15 @@ export function createAgentLauncher(deps: LauncherDeps): AgentLauncher {
   return {
     launch(req): SessionHandle {
       const adapter = getAgent(req.agent);
-      const handle = adapter.launch(launchSpec(req, deps));
+      const spec = launchSpec(req, deps);
+      const handle = adapter.launch(spec);
+      // Turns the CLI reports tokens but no cost for are priced from the table (or the agent's `price:`).
+      const price = priceFor(req.agent, spec.model, agentSettings(req.agentsConfig, req.agent).price);
+      const priced = (e: AgentEvent): AgentEvent =>
+        e.type === 'turn_completed' && e.costUsd === null && e.usage && price ? { ...e, costUsd: costOf(e.usage, price) } : e;
       // Observe every event, then hand the same events to the caller.
       const out = new AsyncQueue<AgentEvent>();
-      void observeSession(req.sessionId, req.launchGeneration, handle, deps.sink, deps.clock, (e) => out.push(e)).finally(() => out.end());
+      void observeSession(req.sessionId, req.launchGeneration, handle, deps.sink, deps.clock, (e) => out.push(priced(e))).finally(() => out.end());
       return {
         get pid() {
           return handle.pid;

@@ -1,6 +1,7 @@
 // OpenCode, headless: `opencode run --format json [--session ID] <message>`. `run` approves tool
 // use on its own, so Gantry states the permission policy through OPENCODE_CONFIG_CONTENT: edits
 // allowed, shell limited to git, everything else denied — unless the project opts out of checks.
+import { ENV_PASS_THROUGH } from './env-pass-through.js';
 import type { LaunchSpec } from '../ports/agent.js';
 import { defineCliAgent, type CommandPlan } from './cli-agent.js';
 import { opencodeParser } from './opencode-parser.js';
@@ -51,7 +52,7 @@ export const opencode = defineCliAgent({
     usage: 'tokens+cost',
     activitySources: ['protocol', 'process'],
   },
-  envPassThrough: ['OPENCODE_*', 'ANTHROPIC_*', 'OPENAI_*', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'],
+  envPassThrough: ENV_PASS_THROUGH['opencode']!,
   plan: (spec, binary) => opencodePlan(spec, binary),
   parser: () => opencodeParser(),
 });

@@ -58,6 +58,8 @@ export function entryOf(e: AgentEvent): TranscriptEntry | null {
       return { kind: 'turn', text: `turn completed${e.usage ? ` · ${e.usage.inputTokens + e.usage.outputTokens} tokens` : ''}${e.costUsd ? ` · $${e.costUsd.toFixed(4)}` : ''}` };
     case 'error':
       return e.fatal ? { kind: 'error', text: clip(e.message) } : null;
+    case 'notice':
+      return { kind: 'error', text: clip(e.message) };
     default:
       return null;
   }

@@ -9,6 +9,8 @@ import { GantryError } from '../domain/errors.js';
 import { openStore, isPostgresUrl } from '../store/open.js';
 import type { SqlStore } from '../store/sql-store.js';
 import { newSecret } from '../store/token-repo.js';
+import { HookTokens } from '../agents/activity/hook-token.js';
+import { randomBytes } from 'node:crypto';
 import { ensureHome, isAlive, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
 import { allRoutes } from './routes.js';
 import { checkAgentsCanRun, refreshProjectConfig } from './submit-guards.js';
@@ -101,9 +103,13 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     const ready = async (): Promise<Readiness> => readiness(store, fleet, o.factories, () => closing);
     const lifecycle = await startLifecycle({ store, logger: o.logger });
     stack.push(() => lifecycle.close());
+    // Agent hooks (Claude Code --settings) post activity here with a per-session token; the secret
+    // lives only in this process, as do the agents its factories launch.
+    const hookTokens = new HookTokens(randomBytes(32).toString('base64url'));
     const api = createApiServer({
       routes: allRoutes({
         store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store), sessionLogDirs: () => sessionLogDirs(o.home), ready, metrics,
+        agentHooks: { tokens: hookTokens, sink: lifecycle.evidence, clock: { now: () => Date.now() } },
         // Agents run here only when this process's factories run the pipeline; a fleet's factories check their own.
         submitGuards: { refresh: (p) => refreshProjectConfig(store, p), ...(o.factories > 0 && (o.executor ?? 'pipeline') === 'pipeline' ? { canRun: checkAgentsCanRun } : {}) },
       }),
@@ -129,6 +135,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
           ? (factoryId: string) =>
               pipelineEngine({
                 dir: join(o.home.dir, 'factories', factoryId), store, workspaces, sink: lifecycle.evidence, sessions: lifecycle.manager, factoryId,
+                hooks: { baseUrl: loopbackUrl(url), tokens: hookTokens },
                 changes: lifecycleChanges(lifecycle.manager), warn: (m, f) => o.logger.warn(m, f),
                 stopHolder: async (taskId) => void (await fleet.act(taskId, 'cancel', { reason: 'run cancelled' }).catch(() => undefined)),
               }).executor
@@ -145,6 +152,14 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     await unwind();
     throw e;
   }
+}
+
+/** Where agents on this host reach the API: a wildcard bind address becomes the loopback address. */
+export function loopbackUrl(url: string): string {
+  const u = new URL(url);
+  if (u.hostname === '0.0.0.0') u.hostname = '127.0.0.1';
+  else if (u.hostname === '[::]') u.hostname = '[::1]';
+  return u.origin;
 }
 
 const KNOWN_SCHEMA = MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0);

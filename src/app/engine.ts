@@ -3,6 +3,7 @@
 // local-git SCM per project and the checks runner. `executor` is what a factory runs per task.
 import { join } from 'node:path';
 import { createAgentLauncher } from '../agents/launcher.js';
+import type { HookTokens } from '../agents/activity/hook-token.js';
 import { validateConfig } from '../config/project-config.js';
 import { resolvePipelines } from '../config/pipeline.js';
 import { parseWorkspaceConfig } from '../config/workspace.js';
@@ -20,6 +21,7 @@ import type { Project, Store } from '../ports/store.js';
 import type { WorkspacePort } from '../ports/workspace.js';
 import { ChecksRunner } from '../scm/checks-runner.js';
 import { LocalGitScm } from '../scm/local-git.js';
+import { git } from '../scm/git.js';
 import { BudgetRepoSql } from '../store/budget-repo.js';
 import { MergeIntentRepoSql } from '../store/merge-intent-repo.js';
 import { RunRepoSql } from '../store/run-repo.js';
@@ -46,6 +48,8 @@ export interface EngineWiring {
   /** Stop the factory holding a task (the fleet's operator cancel). */
   stopHolder?: (taskId: string) => Promise<void>;
   registry?: StepKindRegistry;
+  /** Agent hooks: agents that support them post activity to this API with a per-session token. */
+  hooks?: { baseUrl: string; tokens: HookTokens };
 }
 
 export interface EngineParts {
@@ -84,9 +88,10 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
     runtime: (id, o) => w.sink.runtime(id, o),
     ...(w.sink.agentSession ? { agentSession: (id: string, a: string, g: number) => w.sink.agentSession!(id, a, g) } : {}),
   };
-  const launcher = createAgentLauncher({ logsDir: join(w.dir, 'logs', 'sessions'), sink, clock: { now: () => Date.now() } });
+  const launcher = createAgentLauncher({ logsDir: join(w.dir, 'logs', 'sessions'), sink, clock: { now: () => Date.now() }, ...(w.hooks ? { hooks: w.hooks } : {}) });
   const runner = new LauncherAgentRunner({
     launcher,
+    headOf: async (path) => (await git(path, ['rev-parse', '-q', '--verify', 'HEAD^{commit}']).catch(() => '')) || null,
     ...(w.sessions ? { sessions: w.sessions } : {}),
     agentsConfig: async (taskId) => {
       const t = await store.tasks.get(taskId);

@@ -27,6 +27,7 @@ export const StepSchema = z
     deny: globs.optional(),
     agent: z.string().min(1).optional(),
     role: z.string().min(1).optional(),
+    model: z.string().min(1).optional(),
     of: z.string().min(1).optional(),
     policy: z.enum(['auto', 'manual']).optional(),
     run: z.string().min(1).optional(),

@@ -21,6 +21,8 @@ export interface LauncherRunnerDeps {
   factoryId?: string;
   /** The project's gantry.yaml `agents:` section for the task (binary, model, permissions, scripts). */
   agentsConfig(taskId: string): Promise<Record<string, unknown> | undefined>;
+  /** The workspace's HEAD commit (null when unknown): compared before and after a turn. */
+  headOf?(workspace: string): Promise<string | null>;
 }
 
 const REVIEW = /```gantry-review\s*\n([\s\S]*?)\n?```/;
@@ -35,6 +37,17 @@ export function parseReviewBlock(text: string): AgentOutcome['review'] | undefin
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Which time limit stopped the agent, as a failure message naming the setting to raise (pure).
+ * `step`: the step's `timeout:`; `timeout`/`inactive`: the agent's own limits from gantry.yaml.
+ */
+export function timeLimitFailure(agent: string, stoppedBy: string, stepTimeoutMs: number | undefined): string | null {
+  if (stoppedBy === 'step') return `the agent ran past the step's timeout (${Math.round((stepTimeoutMs ?? 0) / 1000)} s; raise \`timeout:\` on the step)`;
+  if (stoppedBy === 'timeout') return `the agent ran past its time limit (\`agents.${agent}.timeoutSeconds\` in gantry.yaml)`;
+  if (stoppedBy === 'inactive') return `the agent printed nothing for too long and was stopped (\`agents.${agent}.inactivitySeconds\` in gantry.yaml)`;
+  return null;
 }
 
 /** Gantry session ids are `<run>:<idx>:<key>:<launch>`; agents get a filesystem-safe form. */
@@ -55,6 +68,7 @@ export class LauncherAgentRunner implements AgentRunner {
 
   async run(req: AgentRequest): Promise<AgentOutcome> {
     const agentsConfig = await this.d.agentsConfig(req.taskId);
+    const headBefore = (await this.d.headOf?.(req.workspace).catch(() => null)) ?? null;
     const sid = launchSessionId(req.sessionId);
     await this.d.sessions?.create({ id: sid, taskId: req.taskId, runId: req.runId, stepRowId: req.stepRowId, agent: req.agent, workspace: req.workspace, factoryId: this.d.factoryId ?? null });
     const handle = await this.launch(sid, () => this.d.launcher.launch({
@@ -66,6 +80,7 @@ export class LauncherAgentRunner implements AgentRunner {
       role: req.role,
       attempt: req.attempt,
       ...(req.resumeAgentSessionId ? { resumeAgentSessionId: req.resumeAgentSessionId } : {}),
+      ...(req.model ? { model: req.model } : {}),
       ...(agentsConfig ? { agentsConfig } : {}),
     }));
     await this.d.sessions?.onSpawned(sid, { launchGeneration: 1, pid: handle.pid }).catch(() => undefined);
@@ -92,6 +107,8 @@ export class LauncherAgentRunner implements AgentRunner {
     let tokens = 0;
     let cost = 0;
     let fatal: string | undefined;
+    /** The last retry / rate-limit notice: a failure after an outage says so. */
+    let notice: string | undefined;
     let exit: { code: number | null; reason: string } = { code: null, reason: 'exited' };
     try {
       for await (const e of handle.events) {
@@ -104,16 +121,20 @@ export class LauncherAgentRunner implements AgentRunner {
           tokens += (e.usage?.inputTokens ?? 0) + (e.usage?.outputTokens ?? 0);
           cost += e.costUsd ?? 0;
         } else if (e.type === 'error' && e.fatal) fatal = e.message;
+        else if (e.type === 'notice') notice = e.message;
         else if (e.type === 'exited') exit = { code: e.code, reason: e.reason };
       }
     } finally {
       req.signal.removeEventListener('abort', stop);
       if (timer) clearTimeout(timer);
     }
-    const base = { agentSessionId, text: texts.join('\n\n'), usage: { tokens, costUsd: cost }, ...(review ? { review } : {}) };
-    if (timedOut || exit.reason === 'timeout') return { ...base, status: 'failed', timedOut: true, error: 'the agent ran past its timeout' };
+    const headAfter = headBefore === null ? null : ((await this.d.headOf?.(req.workspace).catch(() => null)) ?? null);
+    const committed = headBefore !== null && headAfter !== null ? { committed: headAfter !== headBefore, head: headAfter } : {};
+    const base = { agentSessionId, text: texts.join('\n\n'), usage: { tokens, costUsd: cost }, ...(review ? { review } : {}), ...committed };
+    const limit = timeLimitFailure(req.agent, timedOut ? 'step' : exit.reason, req.timeoutMs);
+    if (limit) return { ...base, status: 'failed', timedOut: true, error: limit };
     if (question && !fatal) return { ...base, status: 'needs_input', question };
-    if (fatal || exit.code !== 0 || exit.reason !== 'exited') return { ...base, status: 'failed', error: fatal ?? `the agent ended (${exit.reason}, exit ${String(exit.code)})` };
+    if (fatal || exit.code !== 0 || exit.reason !== 'exited') return { ...base, status: 'failed', error: `${fatal ?? `the agent ended (${exit.reason}, exit ${String(exit.code)})`}${notice ? ` (last notice: ${notice})` : ''}` };
     return { ...base, status: 'completed' };
   }
 }

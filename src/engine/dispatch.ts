@@ -14,6 +14,8 @@ export interface DispatchSpec {
   attempt: number;
   resumeAgentSessionId?: string;
   timeoutMs?: number;
+  /** The step's `model:` (else the agent's configured model). */
+  model?: string;
 }
 
 /** What kind_state.dispatch holds once the engine launched it. */

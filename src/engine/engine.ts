@@ -256,6 +256,7 @@ export class PipelineEngine {
           {
             sessionId, taskId, runId: snap.run.id, stepRowId: step.id, agent: d.agent, role: d.role, prompt: d.prompt, workspace: ws.path, attempt: d.attempt,
             ...(d.resumeAgentSessionId ? { resumeAgentSessionId: d.resumeAgentSessionId } : {}),
+            ...(d.model ? { model: d.model } : {}),
             ...(d.timeoutMs ? { timeoutMs: d.timeoutMs, beforeStop: (reason: string) => this.deps.workspace.checkpoint(taskId, def.id, reason).catch(() => null) } : {}),
           },
           signal,

@@ -18,6 +18,8 @@ export type AgentEvent =
   | { type: 'needs_input'; question: string; options?: string[] }
   /** usage/cost are null when the agent does not report them. */
   | { type: 'turn_completed'; usage: TokenUsage | null; costUsd: number | null }
+  /** The agent is retrying a model call, rate limited, or got an API error it recovers from: shown as it happens. */
+  | { type: 'notice'; kind: 'retry' | 'rate_limit' | 'api_error'; message: string }
   /** fatal: the turn failed (vs. a warning such as an unparseable line). */
   | { type: 'error'; message: string; fatal: boolean }
   | { type: 'exited'; code: number | null; signal: string | null; reason: ExitReason };
@@ -139,7 +141,7 @@ export interface ActivitySink {
 
 /** What the engine asks for: which agent, in which workspace, for which step. */
 export interface AgentLaunchRequest
-  extends Pick<LaunchSpec, 'sessionId' | 'launchGeneration' | 'workspace' | 'prompt' | 'roleInstructions' | 'role' | 'attempt' | 'resumeAgentSessionId'> {
+  extends Pick<LaunchSpec, 'sessionId' | 'launchGeneration' | 'workspace' | 'prompt' | 'roleInstructions' | 'role' | 'attempt' | 'resumeAgentSessionId' | 'model'> {
   /** Registry id: claude-code, codex, gemini, opencode, aider, command, scripted. */
   agent: string;
   /** The project's gantry.yaml `agents:` section (binary, model, permissions, limits, scripts). */

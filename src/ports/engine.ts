@@ -216,6 +216,8 @@ export interface AgentRequest {
   /** Continue the agent's own conversation (answers to needs-input). */
   resumeAgentSessionId?: string;
   timeoutMs?: number;
+  /** The step's model (overrides the agent's configured model). */
+  model?: string;
   /** Called before the runner kills the agent for running past its timeout (a checkpoint, so nothing is lost). */
   beforeStop?(reason: 'timeout'): Promise<unknown>;
   signal: AbortSignal;
@@ -234,6 +236,10 @@ export interface AgentOutcome {
   usage: { tokens: number; costUsd: number };
   error?: string;
   timedOut?: boolean;
+  /** The workspace's HEAD moved during the turn; absent when the runner cannot tell. */
+  committed?: boolean;
+  /** The workspace's HEAD after the turn, when known. */
+  head?: string;
 }
 
 /** "Run this role with this prompt in this workspace and give me the outcome." */

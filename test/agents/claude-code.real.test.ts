@@ -1,6 +1,6 @@
 // Real Claude Code CLI against the scripted model server, in a real git workspace.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ActivityHub, type ActivityMessage } from '../../src/agents/activity/hub.js';
@@ -10,6 +10,7 @@ import { claudeCode } from '../../src/agents/claude-code.js';
 import { silentLogger } from '../../src/api/logger.js';
 import { agentHookRoutes, hookUrl } from '../../src/api/routes/agent-hooks.js';
 import { createApiServer, type ApiServer } from '../../src/api/server.js';
+import { transcriptOf } from '../../src/api/transcript.js';
 import type { AgentEvent, LaunchSpec } from '../../src/ports/agent.js';
 import { startModelServer, type ModelServer } from '../support/model-server/server.js';
 import { collect, git, ofType, recordFixture, requireCli, sandbox, spec, type Sandbox } from './support.js';
@@ -141,5 +142,24 @@ describe('claude-code adapter against the real CLI', { skip, timeout: 240_000 },
     const events = await collect(claudeCode.launch(claudeSpec()));
     assert.equal(existsSync(join(box.workspace, 'forbidden.txt')), false);
     assert.ok(ofType(events, 'error').some((e) => !e.fatal && /permission denied for: Bash/.test(e.message)), JSON.stringify(events));
+  });
+
+  it('reports retry notices during a model outage as they happen, in events and the transcript', async () => {
+    let calls = 0;
+    server.setRouter(() => (++calls <= 2 ? [{ error: { status: 529, message: 'overloaded' } }] : [{ text: 'Back again.' }]));
+    try {
+      const s = claudeSpec();
+      const events = await collect(claudeCode.launch(s));
+      const notices = ofType(events, 'notice');
+      assert.equal(notices.length, 2, JSON.stringify(events));
+      assert.match(notices[0]!.message, /^model API retry 1\/\d+ \(529 overloaded\); next attempt in [\d.]+ s$/);
+      assert.equal(notices[0]!.kind, 'retry');
+      // Before the turn's reply, not after it: they arrive while the agent waits.
+      assert.ok(events.findIndex((e) => e.type === 'notice') < events.findIndex((e) => e.type === 'message'));
+      const transcript = transcriptOf('claude-code', readFileSync(s.logFile, 'utf8'));
+      assert.ok(transcript.filter((e) => /model API retry/.test(e.text)).length === 2, JSON.stringify(transcript));
+    } finally {
+      server.setRouter(null);
+    }
   });
 });

@@ -1,23 +1,26 @@
-// Real Gemini CLI against the scripted model server (GOOGLE_GEMINI_BASE_URL). Gemini CLI is not a
-// dev dependency: this runs where `gemini` is on PATH and skips otherwise, also in CI.
+// Real Gemini CLI against the scripted model server, reached through GOOGLE_GEMINI_BASE_URL in
+// Gantry's own environment (passed through to the agent). Installed from scripts/agent-clis.json;
+// mandatory in CI.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { resolveBinary } from '../../src/agents/binary.js';
 import { gemini } from '../../src/agents/gemini.js';
 import type { LaunchSpec } from '../../src/ports/agent.js';
 import { startModelServer, type ModelServer } from '../support/model-server/server.js';
-import { collect, git, ofType, recordFixture, sandbox, spec, type Sandbox } from './support.js';
+import { collect, git, ofType, recordFixture, requireCli, sandbox, spec, type Sandbox } from './support.js';
 
-const skip = resolveBinary('gemini', undefined) ? false : 'gemini CLI not on PATH (optional: npm install -g @google/gemini-cli); skipping its real-CLI tests';
+const skip = requireCli('gemini', '@google/gemini-cli');
 const question = 'I need a decision first.\n```gantry-question\n{"question":"Which database?","options":["SQLite","PostgreSQL"]}\n```';
 
 describe('gemini adapter against the real CLI', { skip, timeout: 300_000 }, () => {
   let server: ModelServer;
   let box: Sandbox;
+  const saved = { ...process.env };
   before(async () => {
     server = await startModelServer();
+    // What an operator's shell holds: the endpoint and key reach Gemini through the pass-through.
+    Object.assign(process.env, { GEMINI_API_KEY: 'test-dummy', GOOGLE_GEMINI_BASE_URL: server.url, GEMINI_CLI_NO_RELAUNCH: '1' });
     box = sandbox('gemini');
     // The user's Gemini settings: API-key auth; no folder-trust prompt for the temp workspace.
     mkdirSync(join(box.home, '.gemini'));
@@ -29,10 +32,12 @@ describe('gemini adapter against the real CLI', { skip, timeout: 300_000 }, () =
   after(async () => {
     await server.close();
     box.cleanup();
+    for (const k of ['GEMINI_API_KEY', 'GOOGLE_GEMINI_BASE_URL', 'GEMINI_CLI_NO_RELAUNCH']) delete process.env[k];
+    Object.assign(process.env, saved);
   });
 
   const gSpec = (over: Partial<LaunchSpec> = {}): LaunchSpec =>
-    spec(box, { model: 'gemini-2.5-pro', env: { HOME: box.home, GEMINI_API_KEY: 'test-dummy', GOOGLE_GEMINI_BASE_URL: server.url, GEMINI_CLI_NO_RELAUNCH: '1' }, ...over });
+    spec(box, { model: 'gemini-2.5-pro', env: { HOME: box.home }, ...over });
   let sessionId = '';
 
   it('edits and commits, reporting session id, usage and the turn end', async () => {
@@ -52,6 +57,10 @@ describe('gemini adapter against the real CLI', { skip, timeout: 300_000 }, () =
     assert.deepEqual(ofType(events, 'error'), []);
     assert.equal(ofType(events, 'exited')[0]?.code, 0);
     assert.equal(git(box.workspace, 'log', '-1', '--format=%s'), 'add hello');
+    // Gemini echoes the prompt on stdout; the session log keeps the line without it.
+    const log = readFileSync(s.logFile, 'utf8');
+    assert.ok(!log.includes(s.prompt) && !log.includes('You are the implementer.'), 'the prompt is not in the session log');
+    assert.match(log, /"role":"user","content":"\[prompt omitted from the log\]"/);
   });
 
   it('resumes the same session', async () => {

@@ -1,17 +1,15 @@
 // Real OpenCode CLI against the scripted model server (its Anthropic provider pointed at it).
-// OpenCode is not a dev dependency (a large native download): this runs where `opencode` is on
-// PATH and skips otherwise, also in CI.
+// Installed from scripts/agent-clis.json (out of the default npm install); mandatory in CI.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { resolveBinary } from '../../src/agents/binary.js';
 import { opencode } from '../../src/agents/opencode.js';
 import type { LaunchSpec } from '../../src/ports/agent.js';
 import { startModelServer, type ModelServer } from '../support/model-server/server.js';
-import { collect, git, ofType, recordFixture, sandbox, spec, type Sandbox } from './support.js';
+import { collect, git, ofType, recordFixture, requireCli, sandbox, spec, type Sandbox } from './support.js';
 
-const skip = resolveBinary('opencode', undefined) ? false : 'opencode CLI not on PATH (optional: npm install -g opencode-ai); skipping its real-CLI tests';
+const skip = requireCli('opencode', 'opencode-ai');
 const question = 'I need a decision first.\n```gantry-question\n{"question":"Which database?","options":["SQLite","PostgreSQL"]}\n```';
 
 describe('opencode adapter against the real CLI', { skip, timeout: 300_000 }, () => {

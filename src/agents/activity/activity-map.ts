@@ -37,6 +37,7 @@ export function eventActivity(e: AgentEvent): AgentActivity | null {
     case 'turn_started':
     case 'tool_use':
     case 'message':
+    case 'notice': // retrying or rate limited: alive and still on the turn
       return 'working';
     case 'needs_input':
       return 'waiting_input';

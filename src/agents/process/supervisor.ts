@@ -19,6 +19,8 @@ export interface SuperviseSpec {
   inactivityMs?: number;
   killGraceMs?: number;
   onLine(line: string, truncated: boolean): void;
+  /** Rewrites stdout lines before they reach the log (e.g. an agent that echoes the prompt); stdout is then logged line by line. */
+  logLine?(line: string): string;
 }
 
 export interface Supervised {
@@ -69,8 +71,11 @@ export function supervise(spec: SuperviseSpec): Supervised {
   let stdoutDone!: () => void;
   const stdoutClosed = new Promise<void>((r) => (stdoutDone = r));
   stdout.setEncoding('utf8');
+  const redact = spec.logLine;
+  const logSplitter = redact ? new LineSplitter((line, truncated) => log.write(truncated ? line : `${redact(line)}\n`)) : null;
   stdout.on('data', (chunk: string) => {
-    log.write(chunk);
+    if (logSplitter) logSplitter.push(chunk);
+    else log.write(chunk);
     armInactivity();
     splitter.push(chunk);
   });
@@ -91,6 +96,7 @@ export function supervise(spec: SuperviseSpec): Supervised {
       timers.forEach(clearTimeout);
       if (inactivity) clearTimeout(inactivity);
       splitter.end();
+      logSplitter?.end();
       log.end(() => resolve(info));
     };
     child.on('error', (err) => {

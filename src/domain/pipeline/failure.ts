@@ -18,7 +18,7 @@ export const REMEDIES: Readonly<Record<FailureKind, string>> = {
   agent: 'read the session log (`gantry logs <task>`), adjust the brief or agent, then `gantry retry <task>`',
   output: "the agent's structured output was missing or did not match the step's `output:` schema; read its reply (`gantry logs <task>`), make the step's prompt or schema clearer, then `gantry retry <task>`",
   session_lost: 'the agent process vanished repeatedly; check the factory host, then `gantry retry <task>`',
-  timeout: 'the step ran past its timeout; raise `timeout:` on the step or split the task, then `gantry retry <task>`',
+  timeout: 'the step ran past a time limit (the message names it): raise `timeout:` on the step (default 3600 s), `agents.<agent>.timeoutSeconds` or `agents.<agent>.inactivitySeconds` in gantry.yaml, or split the task, then `gantry retry <task>`',
   checks_exhausted: 'checks stayed red after every fix; read the attached check output, fix by hand or raise maxFixes, then `gantry retry <task>`',
   conflicts_exhausted: 'the branch still conflicts with base; resolve by hand on gantry/<task> or raise maxFixes, then `gantry retry <task>`',
   rejected: 'a person rejected the work; submit a new task or `gantry restart <task> --from <step>`',

@@ -2,14 +2,14 @@
 // src/engine/steps/<kind>.ts; the registry pairs each spec with its implementation.
 import type { KindSpec } from './types.js';
 
-const agentOpts = ['agent', 'role', 'allow', 'deny', 'prompt', 'reserve', 'output'] as const;
+const agentOpts = ['agent', 'role', 'model', 'allow', 'deny', 'prompt', 'reserve', 'output'] as const;
 
 export const BUILTIN_KINDS: readonly KindSpec[] = [
   { kind: 'agent', defaultStage: 'building', producer: true, needsProducer: false, options: [...agentOpts] },
-  { kind: 'review', defaultStage: 'review', producer: false, needsProducer: true, options: ['of', 'threshold', 'maxRounds', 'agent', 'role', 'reserve'] },
+  { kind: 'review', defaultStage: 'review', producer: false, needsProducer: true, options: ['of', 'threshold', 'maxRounds', 'agent', 'role', 'model', 'reserve'] },
   { kind: 'approval', defaultStage: 'review', producer: false, needsProducer: true, options: ['of'] },
-  { kind: 'checks', defaultStage: 'testing', producer: false, needsProducer: false, options: ['maxFixes', 'agent', 'role', 'reserve'] },
-  { kind: 'conflicts', defaultStage: 'testing', producer: false, needsProducer: false, options: ['maxFixes', 'agent', 'role', 'reserve'] },
+  { kind: 'checks', defaultStage: 'testing', producer: false, needsProducer: false, options: ['maxFixes', 'agent', 'role', 'model', 'reserve'] },
+  { kind: 'conflicts', defaultStage: 'testing', producer: false, needsProducer: false, options: ['maxFixes', 'agent', 'role', 'model', 'reserve'] },
   { kind: 'script', defaultStage: 'testing', producer: true, needsProducer: false, options: ['run'] },
   { kind: 'merge', defaultStage: 'testing', producer: false, needsProducer: false, options: ['policy'] },
 ];

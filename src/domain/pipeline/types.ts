@@ -22,6 +22,8 @@ export interface StepDef {
   deny?: string[];
   agent?: string;
   role?: string;
+  /** The model for this step's agent sessions, passed with the agent CLI's own flag (overrides `agents.<id>.model`). */
+  model?: string;
   /** review/approval: the producer step graded or gated (default: the nearest earlier producer). */
   of?: string;
   /** merge: `auto` merges when green; `manual` parks for a merge review. */

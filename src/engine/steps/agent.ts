@@ -2,9 +2,10 @@
 // (decision or needs-input, resumed with the answer), or — with `approval: true` — a gate on its output.
 import type { KindState } from '../../ports/engine.js';
 import { BUILTIN_KINDS } from '../../domain/pipeline/kinds.js';
+import { decideEmptyTurn } from '../../domain/pipeline/empty-turn.js';
 import type { DispatchSpec } from '../dispatch.js';
 import type { StepKind, Transition, StepContext } from '../step-kind.js';
-import { agentFailure, agentOf, driveDispatch, earlierOutputs, outputPrompt, parkOnQuestion, stepOutput, taskBrief, timeoutMs } from './common.js';
+import { agentFailure, agentOf, driveDispatch, earlierOutputs, outputPrompt, parkOnQuestion, stepOutput, taskBrief, modelOf, timeoutMs } from './common.js';
 
 function advance(ctx: StepContext): Transition | Promise<Transition> {
   const ks = ctx.step.kindState;
@@ -16,7 +17,7 @@ function advance(ctx: StepContext): Transition | Promise<Transition> {
   }
   const asked = ks.asked as { agentSessionId: string | null; question: string } | undefined;
   const role = ctx.def.role ?? 'implementer';
-  const base = { agent: agentOf(ctx), role, attempt: ctx.step.attempts, ...(timeoutMs(ctx.def) ? { timeoutMs: timeoutMs(ctx.def)! } : {}) };
+  const base = { agent: agentOf(ctx), role, attempt: ctx.step.attempts, timeoutMs: timeoutMs(ctx.def), ...modelOf(ctx.def) };
   const answerSpec = (n: number, r: { agentSessionId: string | null; question: string; text: string }): DispatchSpec => ({
     ...base,
     key: `answer-${n}`,
@@ -37,6 +38,11 @@ function advance(ctx: StepContext): Transition | Promise<Transition> {
   return driveDispatch(ctx, ks, spec, async (o) => {
     if (o.status === 'needs_input') return parkOnQuestion(o, ks);
     if (o.status !== 'completed') return agentFailure(ctx, o, ks);
+    // Never shipped with nothing in it: a prose question parks; an implementer that leaves nothing to ship fails.
+    const base = o.committed === false && o.head ? (await ctx.workspace.prepare(ctx.task.id).catch(() => null))?.baseSha : undefined;
+    const empty = decideEmptyTurn({ role, committed: o.committed, branchAhead: base ? o.head !== base : undefined, text: o.text });
+    if (empty.type === 'question') return parkOnQuestion({ ...o, question: { question: empty.question, options: [] } }, ks);
+    if (empty.type === 'fail') return { type: 'fail', failure: { kind: 'agent', message: `step ${ctx.def.id}: ${empty.message}` }, kindState: { ...ks, dispatch: undefined } };
     const out = stepOutput(ctx, o, ks);
     if (!out.ok) return out.fail;
     const output = out.output;

@@ -1,5 +1,6 @@
 // Shared pieces of the step kinds: prompts and how an agent's outcome becomes a transition.
 import type { StepDef } from '../../domain/pipeline/types.js';
+import { STEP_DEFAULTS } from '../../domain/pipeline/builtins.js';
 import { outputInstructions, readStructuredOutput } from '../../domain/pipeline/structured-output.js';
 import type { KindState } from '../../ports/engine.js';
 import type { DispatchSpec, DispatchState } from '../dispatch.js';
@@ -7,7 +8,11 @@ import type { AgentOutcome, StepContext, Transition } from '../step-kind.js';
 
 /** The task's agent (it overrides every step), else the step's, else the project's `defaults.agent`. */
 export const agentOf = (ctx: StepContext, def: StepDef = ctx.def): string => ctx.task.agent ?? def.agent ?? ctx.defaultAgent;
-export const timeoutMs = (def: StepDef): number | undefined => (def.timeout ? def.timeout * 1000 : undefined);
+/** The step's `model:` for its dispatches (absent: the agent's configured model). */
+export const modelOf = (def: StepDef): { model?: string } => (def.model ? { model: def.model } : {});
+
+/** An agent step's time limit: its `timeout:` (seconds), else the default (STEP_DEFAULTS.agentTimeoutS, one hour). */
+export const timeoutMs = (def: StepDef): number => (def.timeout ?? STEP_DEFAULTS.agentTimeoutS) * 1000;
 
 export function taskBrief(ctx: StepContext): string {
   const extra = ctx.def.prompt ? `\n\n${ctx.def.prompt}` : '';
@@ -57,7 +62,7 @@ export function agentFailure(ctx: StepContext, o: AgentOutcome, ks: KindState): 
   return {
     type: 'fail',
     failure: o.timedOut
-      ? { kind: 'timeout', message: `step ${ctx.def.id}: the agent ran past its timeout` }
+      ? { kind: 'timeout', message: `step ${ctx.def.id}: ${o.error ?? 'the agent ran past its timeout'}` }
       : { kind: 'agent', message: `step ${ctx.def.id}: ${o.error ?? 'the agent failed'}` },
     kindState: { ...ks, dispatch: undefined },
   };

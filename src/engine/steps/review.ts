@@ -6,7 +6,7 @@ import { normalizeReview, reviewFeedback, reviewVerdict } from '../../domain/pip
 import type { ReviewResult } from '../../domain/pipeline/types.js';
 import { producerOf } from '../../domain/pipeline/validate.js';
 import type { StepContext, StepKind, Transition } from '../step-kind.js';
-import { agentFailure, agentOf, driveDispatch, taskBrief, timeoutMs } from './common.js';
+import { agentFailure, agentOf, driveDispatch, taskBrief, modelOf, timeoutMs } from './common.js';
 
 export const REVIEW_CONVENTION =
   'Grade the change. End your reply with a fenced code block tagged gantry-review containing JSON ' +
@@ -39,7 +39,7 @@ async function advance(ctx: StepContext): Promise<Transition> {
     role: ctx.def.role ?? 'reviewer',
     attempt: round + 1,
     prompt: `${taskBrief(ctx)}\n\n## Output of ${producer.stepId}\n${String(producer.output?.text ?? '')}\n\n## Diff\n\`\`\`diff\n${diff}\n\`\`\`\n\n${REVIEW_CONVENTION}`,
-    ...(timeoutMs(ctx.def) ? { timeoutMs: timeoutMs(ctx.def)! } : {}),
+    timeoutMs: timeoutMs(ctx.def), ...modelOf(ctx.def),
   };
   return driveDispatch(ctx, ks, spec, (o) => {
     if (o.status !== 'completed') return agentFailure(ctx, o, ks);

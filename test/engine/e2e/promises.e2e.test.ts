@@ -121,7 +121,7 @@ ${scripted(`      plan_risky: [ ${block('{"risky": true, "area": "code"}')} ]
       plan_safe: [ ${block('{"risky": false, "area": "docs"}')} ]
       plan_broken: [ ${block('{"risky": "very", "area": "code"}')} ]
       plan_silent: [ { say: "I forgot the block." } ]
-      implementer: [ { run: "grep -q '\\"area\\":' \\"$GANTRY_PROMPT_FILE\\"" }, { write: { path: impl.txt, content: "x\\n" } }, { commit: "impl" } ]`)}`);
+      implementer: [ { run: "grep -q '\\"area\\":' \\"$GANTRY_PROMPT_FILE\\"" }, { run: "echo $GANTRY_SESSION_ID > impl.txt" }, { commit: "impl" } ]`)}`);
       const states = async (id: string) => Object.fromEntries((await g.run(id))!.steps.map((s) => [s.stepId, s.state]));
       const risky = await g.submit({ title: 'risky', project: p.id, pipeline: 'risky' });
       const safe = await g.submit({ title: 'safe', project: p.id, pipeline: 'safe' });
@@ -153,7 +153,7 @@ pipelines:
   manual: { steps: [ { id: implement, kind: agent, role: plain }, { id: merge, kind: merge, policy: manual } ] }
 ${scripted(`      planner: [ { say: "Plan: rewrite everything." } ]
       plain: [ { write: { path: plain.txt, content: "p\\n" } }, { commit: "plain" } ]
-      implementer: [ { run: "grep -q 'EDITED: touch one file' \\"$GANTRY_PROMPT_FILE\\" && ! grep -q 'rewrite everything' \\"$GANTRY_PROMPT_FILE\\"" }, { write: { path: one.txt, content: "1\\n" } }, { commit: "one" } ]`)}`);
+      implementer: [ { run: "grep -q 'EDITED: touch one file' \\"$GANTRY_PROMPT_FILE\\" && ! grep -q 'rewrite everything' \\"$GANTRY_PROMPT_FILE\\"" }, { run: "echo $GANTRY_SESSION_ID > one.txt" }, { commit: "one" } ]`)}`);
       for (const pipeline of ['own', 'gate']) {
         const t = await g.submit({ title: `edit ${pipeline}`, project: p.id, pipeline });
         await parked(g, t.id);

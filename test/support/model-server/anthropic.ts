@@ -28,6 +28,7 @@ export function replyAnthropic(res: ServerResponse, body: MessagesRequest, scrip
   const loop = isAgentLoop(body);
   const index = anthropicIndex(body);
   const step: ScriptedResponse = loop ? pick(script, index) : { text: 'Scripted helper reply.' };
+  if (step.hang) return; // a hung model: the socket stays open until the server closes
   if (step.error) {
     res.writeHead(step.error.status, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: step.error.message } }));

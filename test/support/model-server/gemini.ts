@@ -18,6 +18,7 @@ export function replyGemini(res: ServerResponse, body: GenerateRequest, script: 
   const loop = isAgentLoop(body);
   const json = body.generationConfig?.responseMimeType === 'application/json';
   const step: ScriptedResponse = loop ? pick(script, geminiIndex(body)) : { text: json ? '{"next_speaker":"user","reasoning":"scripted"}' : 'Scripted helper reply.' };
+  if (step.hang) return; // a hung model: the socket stays open until the server closes
   if (step.error) {
     res.writeHead(step.error.status, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { code: step.error.status, message: step.error.message, status: 'INVALID_ARGUMENT' } }));

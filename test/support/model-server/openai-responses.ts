@@ -36,6 +36,7 @@ export const isResponsesAgentLoop = (body: ResponsesRequest): boolean => Array.i
 export function replyResponses(res: ServerResponse, body: ResponsesRequest, script: readonly ScriptedResponse[]): void {
   const index = responsesIndex(body);
   const step: ScriptedResponse = isResponsesAgentLoop(body) ? pick(script, index) : { text: 'Scripted helper reply.' };
+  if (step.hang) return; // a hung model: the socket stays open until the server closes
   if (step.error) {
     res.writeHead(step.error.status, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { type: 'invalid_request_error', code: 'invalid_request', message: step.error.message, param: null } }));

@@ -15,6 +15,8 @@ export interface ScriptedResponse {
   usage?: { inputTokens: number; outputTokens: number };
   /** Answer with an HTTP error instead (4xx: clients do not retry). */
   error?: { status: number; message: string };
+  /** Never answer: the request stays open until the client gives up or the server closes (a hung model). */
+  hang?: true;
 }
 
 export const defaultUsage = { inputTokens: 120, outputTokens: 30 };
