@@ -113,8 +113,10 @@ export class FleetCoordinator {
       load: b.load,
       ...(b.name !== undefined ? { name: b.name } : {}),
       ...(b.slots !== undefined ? { slots: b.slots } : {}),
+      ...(b.incarnation !== undefined ? { incarnation: b.incarnation } : {}),
     });
     if (r.registered) this.log('factory registered', { factoryId: r.factory.id, slots: r.factory.slots });
+    for (const x of r.reclaimed) this.log('lease reclaimed', { taskId: x.taskId, factoryId: x.factoryId, reason: x.reason, epoch: x.epoch, stage: x.stage });
     return {
       factoryId: r.factory.id,
       serverTime: r.serverTime,

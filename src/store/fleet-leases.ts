@@ -269,35 +269,44 @@ export class FleetLeases {
         );
         for (const g of gone) tx.emit({ type: 'factory.stale', payload: { factoryId: g.id } });
       }
-      const rows = await tx.all(
-        `UPDATE tasks SET lease_epoch = lease_epoch + 1, affinity_factory_id = NULL, ${REQUEUE_SET_SQL}
-         WHERE ${where} RETURNING id, lease_epoch, stage, attempts`,
-        params,
-      );
-      const out: Reclaimed[] = [];
-      for (const r of rows) {
-        const taskId = String(r.id);
-        const epoch = Number(r.lease_epoch);
-        const lease = await tx.get<{ factory_id: string }>(
-          "UPDATE leases SET released_at = NOW_MS, outcome = ? WHERE task_id = ? AND epoch = ? AND released_at IS NULL RETURNING factory_id",
-          [reason, taskId, epoch - 1],
-        );
-        const rec: Reclaimed = {
-          taskId,
-          factoryId: lease?.factory_id ?? null,
-          previousEpoch: epoch - 1,
-          epoch,
-          stage: String(r.stage) as Stage,
-          attempts: Number(r.attempts),
-          reason,
-        };
-        tx.emit({ type: 'lease.reclaimed', taskId, payload: { ...rec } });
-        out.push(rec);
-      }
-      return out;
+      return reclaimIn(tx, reason, where, params);
     });
   }
+}
 
+/**
+ * Invariant 5 inside the caller's transaction: one statement reclaims every lease matching `where`
+ * (task back to queued, epoch + 1, checkpoint kept, attempts + 1), then closes each lease row.
+ */
+export async function reclaimIn(tx: WriteTx, reason: Reclaimed['reason'], where: string, params: Array<string | number>, o: { keepAffinity?: boolean } = {}): Promise<Reclaimed[]> {
+  // A restarted factory still has the task's workspace on its disk: it keeps the affinity.
+  const affinity = o.keepAffinity ? 'lease_factory_id' : 'NULL';
+  const rows = await tx.all(
+    `UPDATE tasks SET lease_epoch = lease_epoch + 1, affinity_factory_id = ${affinity}, ${REQUEUE_SET_SQL}
+     WHERE ${where} RETURNING id, lease_epoch, stage, attempts`,
+    params,
+  );
+  const out: Reclaimed[] = [];
+  for (const r of rows) {
+    const taskId = String(r.id);
+    const epoch = Number(r.lease_epoch);
+    const lease = await tx.get<{ factory_id: string }>(
+      'UPDATE leases SET released_at = NOW_MS, outcome = ? WHERE task_id = ? AND epoch = ? AND released_at IS NULL RETURNING factory_id',
+      [reason, taskId, epoch - 1],
+    );
+    const rec: Reclaimed = {
+      taskId,
+      factoryId: lease?.factory_id ?? null,
+      previousEpoch: epoch - 1,
+      epoch,
+      stage: String(r.stage) as Stage,
+      attempts: Number(r.attempts),
+      reason,
+    };
+    tx.emit({ type: 'lease.reclaimed', taskId, payload: { ...rec } });
+    out.push(rec);
+  }
+  return out;
 }
 
 /** Resolves the pipeline notifications (not the sessions' own) still open on a task, in the caller's transaction. */
