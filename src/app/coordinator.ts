@@ -9,7 +9,7 @@ import { GantryError } from '../domain/errors.js';
 import { openStore, isPostgresUrl } from '../store/open.js';
 import type { SqlStore } from '../store/sql-store.js';
 import { newSecret } from '../store/token-repo.js';
-import { ensureHome, isAlive, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
+import { ensureHome, isAlive, localFactoryId, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
 import { allRoutes } from './routes.js';
 import { checkAgentsCanRun, refreshProjectConfig } from './submit-guards.js';
 import { startWorkspaceUpkeep, workspaceService } from './workspaces.js';
@@ -98,7 +98,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     stack.push(() => fleet.stop());
     let closing = false;
     stack.push(async () => void (closing = true));
-    const ready = async (): Promise<Readiness> => readiness(store, fleet, o.factories, () => closing);
+    const ready = async (): Promise<Readiness> => readiness(store, fleet, Array.from({ length: o.factories }, (_, i) => localFactoryId(o.home.dir, i + 1)), () => closing);
     const lifecycle = await startLifecycle({ store, logger: o.logger });
     stack.push(() => lifecycle.close());
     const api = createApiServer({
@@ -149,14 +149,14 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
 
 const KNOWN_SCHEMA = MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0);
 
-async function readiness(store: SqlStore, fleet: FleetCoordinator, localFactories: number, closing: () => boolean): Promise<Readiness> {
+async function readiness(store: SqlStore, fleet: FleetCoordinator, localIds: string[], closing: () => boolean): Promise<Readiness> {
   const store_ = await withTimeout(store.db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM gantry_migrations'), 2_000).then(
     (r) => ({ ok: true as const, schemaVersion: Number(r?.v ?? 0) }),
     (e: unknown) => ({ ok: false as const, error: e instanceof Error ? e.message : String(e) }),
   );
-  const local = new Set(Array.from({ length: localFactories }, (_, i) => `f-local-${i + 1}`));
+  const local = new Set(localIds);
   const live = store_.ok && local.size ? (await fleet.factories().catch(() => [])).filter((f) => local.has(f.id) && f.live).length : 0;
-  return decideReadiness({ store: store_, knownSchemaVersion: KNOWN_SCHEMA, localFactories: { expected: localFactories, live }, shuttingDown: closing() });
+  return decideReadiness({ store: store_, knownSchemaVersion: KNOWN_SCHEMA, localFactories: { expected: localIds.length, live }, shuttingDown: closing() });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
