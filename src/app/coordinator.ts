@@ -12,6 +12,7 @@ import { newSecret } from '../store/token-repo.js';
 import { ensureHome, isAlive, localFactoryId, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
 import { allRoutes } from './routes.js';
 import { checkAgentsCanRun, refreshProjectConfig } from './submit-guards.js';
+import { factoryCapabilities } from './capabilities.js';
 import { startWorkspaceUpkeep, workspaceService } from './workspaces.js';
 import { pipelineEngine, startEngineSweeps } from './engine.js';
 import { createFleet, fleetConfigFromEnv, startLocalFactories, type LocalFactories } from './fleet.js';
@@ -38,6 +39,10 @@ export interface CoordinatorOptions {
   executor?: string | undefined;
   /** How often finished tasks' worktrees are retired on `workspace.retain` (default 60 s). */
   workspaceSweepMs?: number;
+  /** Capabilities the in-process factories offer besides the detected ones (`gantry up --cap`). */
+  capabilities?: string[];
+  /** Detect os, arch, git and installed agent CLIs as capabilities (default true). */
+  detectCapabilities?: boolean;
 }
 
 export interface Coordinator {
@@ -133,7 +138,8 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
                 stopHolder: async (taskId) => void (await fleet.act(taskId, 'cancel', { reason: 'run cancelled' }).catch(() => undefined)),
               }).executor
           : spec;
-      const started = await startLocalFactories({ fleet, count: o.factories, executor, home: o.home.dir, logger: o.logger });
+      const capabilities = await factoryCapabilities(o.capabilities ?? [], { detect: o.detectCapabilities ?? true });
+      const started = await startLocalFactories({ fleet, count: o.factories, executor, home: o.home.dir, logger: o.logger, capabilities });
       local = started;
       stack.push(() => started.close());
     }

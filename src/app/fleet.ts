@@ -69,6 +69,8 @@ export async function startLocalFactories(o: {
   executor: string | ((factoryId: string) => TaskExecutor);
   home: string;
   logger: Logger;
+  /** What they offer the scheduler (operator words and detected host facts). */
+  capabilities?: string[];
 }): Promise<LocalFactories> {
   const named = typeof o.executor === 'string' ? executorFrom(o.executor) : null;
   const factories: Factory[] = [];
@@ -81,7 +83,7 @@ export async function startLocalFactories(o: {
     const f = new Factory({
       factoryId: id,
       name: `local-${i}`,
-      capabilities: [],
+      capabilities: o.capabilities ?? [],
       slots: 1,
       client: new LocalClient(o.fleet, id),
       executor: named ?? (o.executor as (factoryId: string) => TaskExecutor)(id),

@@ -154,6 +154,8 @@ export interface FleetSnapshot {
   oldestQueuedAt: number | null;
   factories: FactoryView[];
   version: number;
+  /** The oldest queued tasks (at most 100): what they need, to say why any of them waits. */
+  queued: Array<{ id: string; capabilities: string[]; agent: string | null }>;
 }
 
 export interface FleetStore {

@@ -19,6 +19,7 @@ import type {
 import { FleetLeases, reclaimIn } from './fleet-leases.js';
 import type { ClaimOptions, ClaimStore } from './fleet-claim.js';
 import { LEASED_SQL, toFactory, toLease, toQuarantine, toRun } from './fleet-rows.js';
+import { json } from './rows.js';
 
 export class FleetStoreSql extends FleetLeases implements FleetStore {
   constructor(
@@ -141,6 +142,11 @@ export class FleetStoreSql extends FleetLeases implements FleetStore {
       oldestQueuedAt: oldest?.m === null || oldest?.m === undefined ? null : Number(oldest.m),
       factories: await this.factories(staleMs),
       version: await this.queueVersion(),
+      queued: (
+        await this.s.db.all<{ id: string; capabilities: string; agent: string | null }>(
+          "SELECT id, capabilities, agent FROM tasks WHERE stage = 'queued' ORDER BY queued_at, id LIMIT 100",
+        )
+      ).map((r) => ({ id: String(r.id), capabilities: json<string[]>(r.capabilities, []), agent: r.agent === null ? null : String(r.agent) })),
     };
   }
 
