@@ -49,6 +49,12 @@ export class Router {
     return [...this.byMethod.keys()].filter((m) => this.find(m, segs)).sort();
   }
 
+  /** The routes some method serves at `pathname`. */
+  routesAt(pathname: string): Route[] {
+    const segs = pathname.split('/').filter(Boolean).map(safeDecode);
+    return [...this.byMethod.keys()].flatMap((m) => this.find(m, segs)?.route ?? []);
+  }
+
   private find(method: Method, segs: string[]): Match | undefined {
     for (const c of this.byMethod.get(method) ?? []) {
       if (c.parts.length !== segs.length) continue;

@@ -126,6 +126,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const m = router.match(method, pathname);
     if (m === 'method_not_allowed') {
       skipBody(req, res);
+      // Who may not call a path learns nothing about it, not even its methods: 401 before 405.
+      if (router.routesAt(pathname).every((r) => r.access !== 'none')) {
+        const refused = await authenticate(req, pathname, target.query);
+        if (refused.status) return send(res, refused.status, errorBody(refused.error), refused.headers);
+      }
       const allow = router.allowed(pathname).join(', ');
       return send(res, 405, errorBody(new GantryError('method_not_allowed', `${method} is not allowed on ${pathname}`, { hint: `use ${allow}; see /api/openapi.json` })), { Allow: allow });
     }

@@ -11,9 +11,10 @@ import type { SqlStore } from '../store/sql-store.js';
 import { newSecret } from '../store/token-repo.js';
 import { HookTokens } from '../agents/activity/hook-token.js';
 import { randomBytes } from 'node:crypto';
-import { ensureHome, isAlive, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
+import { ensureHome, isAlive, localFactoryId, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
 import { allRoutes } from './routes.js';
 import { checkAgentsCanRun, refreshProjectConfig } from './submit-guards.js';
+import { factoryCapabilities } from './capabilities.js';
 import { startWorkspaceUpkeep, workspaceService } from './workspaces.js';
 import { pipelineEngine, startEngineSweeps } from './engine.js';
 import { createFleet, fleetConfigFromEnv, startLocalFactories, type LocalFactories } from './fleet.js';
@@ -40,6 +41,10 @@ export interface CoordinatorOptions {
   executor?: string | undefined;
   /** How often finished tasks' worktrees are retired on `workspace.retain` (default 60 s). */
   workspaceSweepMs?: number;
+  /** Capabilities the in-process factories offer besides the detected ones (`gantry up --cap`). */
+  capabilities?: string[];
+  /** Detect os, arch, git and installed agent CLIs as capabilities (default true). */
+  detectCapabilities?: boolean;
 }
 
 export interface Coordinator {
@@ -100,7 +105,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     stack.push(() => fleet.stop());
     let closing = false;
     stack.push(async () => void (closing = true));
-    const ready = async (): Promise<Readiness> => readiness(store, fleet, o.factories, () => closing);
+    const ready = async (): Promise<Readiness> => readiness(store, fleet, Array.from({ length: o.factories }, (_, i) => localFactoryId(o.home.dir, i + 1)), () => closing);
     const lifecycle = await startLifecycle({ store, logger: o.logger });
     stack.push(() => lifecycle.close());
     // Agent hooks (Claude Code --settings) post activity here with a per-session token; the secret
@@ -140,7 +145,8 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
                 stopHolder: async (taskId) => void (await fleet.act(taskId, 'cancel', { reason: 'run cancelled' }).catch(() => undefined)),
               }).executor
           : spec;
-      const started = await startLocalFactories({ fleet, count: o.factories, executor, home: o.home.dir, logger: o.logger });
+      const capabilities = await factoryCapabilities(o.capabilities ?? [], { detect: o.detectCapabilities ?? true });
+      const started = await startLocalFactories({ fleet, count: o.factories, executor, home: o.home.dir, logger: o.logger, capabilities });
       local = started;
       stack.push(() => started.close());
     }
@@ -164,14 +170,14 @@ export function loopbackUrl(url: string): string {
 
 const KNOWN_SCHEMA = MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0);
 
-async function readiness(store: SqlStore, fleet: FleetCoordinator, localFactories: number, closing: () => boolean): Promise<Readiness> {
+async function readiness(store: SqlStore, fleet: FleetCoordinator, localIds: string[], closing: () => boolean): Promise<Readiness> {
   const store_ = await withTimeout(store.db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM gantry_migrations'), 2_000).then(
     (r) => ({ ok: true as const, schemaVersion: Number(r?.v ?? 0) }),
     (e: unknown) => ({ ok: false as const, error: e instanceof Error ? e.message : String(e) }),
   );
-  const local = new Set(Array.from({ length: localFactories }, (_, i) => `f-local-${i + 1}`));
+  const local = new Set(localIds);
   const live = store_.ok && local.size ? (await fleet.factories().catch(() => [])).filter((f) => local.has(f.id) && f.live).length : 0;
-  return decideReadiness({ store: store_, knownSchemaVersion: KNOWN_SCHEMA, localFactories: { expected: localFactories, live }, shuttingDown: closing() });
+  return decideReadiness({ store: store_, knownSchemaVersion: KNOWN_SCHEMA, localFactories: { expected: localIds.length, live }, shuttingDown: closing() });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

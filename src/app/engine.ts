@@ -2,6 +2,7 @@
 // the built-in step kinds, agents through the AgentLauncher, workspaces through the workspace port,
 // local-git SCM per project and the checks runner. `executor` is what a factory runs per task.
 import { join } from 'node:path';
+import { reapOrphanedAgents } from '../agents/process/pid-record.js';
 import { createAgentLauncher } from '../agents/launcher.js';
 import type { HookTokens } from '../agents/activity/hook-token.js';
 import { validateConfig } from '../config/project-config.js';
@@ -88,7 +89,11 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
     runtime: (id, o) => w.sink.runtime(id, o),
     ...(w.sink.agentSession ? { agentSession: (id: string, a: string, g: number) => w.sink.agentSession!(id, a, g) } : {}),
   };
-  const launcher = createAgentLauncher({ logsDir: join(w.dir, 'logs', 'sessions'), sink, clock: { now: () => Date.now() }, ...(w.hooks ? { hooks: w.hooks } : {}) });
+  const logsDir = join(w.dir, 'logs', 'sessions');
+  // Built before its factory claims anything: an agent still running from a previous process of this
+  // factory is unobserved and would write into a worktree the resumed run now owns. Kill it.
+  for (const o of reapOrphanedAgents(logsDir)) w.warn?.('killed an agent left running by a previous run of this factory', { sessionId: o.sessionId, pid: o.pid });
+  const launcher = createAgentLauncher({ logsDir, sink, clock: { now: () => Date.now() }, ...(w.hooks ? { hooks: w.hooks } : {}) });
   const runner = new LauncherAgentRunner({
     launcher,
     headOf: async (path) => (await git(path, ['rev-parse', '-q', '--verify', 'HEAD^{commit}']).catch(() => '')) || null,

@@ -9,6 +9,7 @@ import { LocalClient } from '../fleet/local-client.js';
 import { executorFrom } from '../fleet/executors.js';
 import { FleetStoreSql } from '../store/fleet-repo.js';
 import { SqliteOutbox } from '../store/fleet-outbox.js';
+import { localFactoryId } from './home.js';
 import type { TaskExecutor } from '../ports/fleet.js';
 import type { SqlStore } from '../store/sql-store.js';
 
@@ -60,7 +61,7 @@ export interface LocalFactories {
   hurry(): void;
 }
 
-/** The in-process factories of `gantry up`: stable ids per home, so a restart reconciles their outboxes. */
+/** The in-process factories of `gantry up`: ids unique per home and stable across its restarts, so a restart reconciles their outboxes. */
 export async function startLocalFactories(o: {
   fleet: FleetCoordinator;
   count: number;
@@ -68,19 +69,21 @@ export async function startLocalFactories(o: {
   executor: string | ((factoryId: string) => TaskExecutor);
   home: string;
   logger: Logger;
+  /** What they offer the scheduler (operator words and detected host facts). */
+  capabilities?: string[];
 }): Promise<LocalFactories> {
   const named = typeof o.executor === 'string' ? executorFrom(o.executor) : null;
   const factories: Factory[] = [];
   const outboxes: SqliteOutbox[] = [];
   for (let i = 1; i <= o.count; i++) {
-    const id = `f-local-${i}`;
+    const id = localFactoryId(o.home, i);
     const flog = o.logger.child?.({ component: 'factory', factoryId: id }) ?? o.logger;
     const outbox = new SqliteOutbox(join(o.home, 'factories', id, 'outbox.db'));
     outboxes.push(outbox);
     const f = new Factory({
       factoryId: id,
       name: `local-${i}`,
-      capabilities: [],
+      capabilities: o.capabilities ?? [],
       slots: 1,
       client: new LocalClient(o.fleet, id),
       executor: named ?? (o.executor as (factoryId: string) => TaskExecutor)(id),

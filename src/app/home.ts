@@ -1,5 +1,6 @@
 // The home directory convention (DESIGN §10): database, admin.token (0600), daemon.json, workspaces, logs.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -76,4 +77,28 @@ export function isAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * This home's identity (`<home>/instance-id`, created once): several coordinators sharing one
+ * database each name their in-process factories after it, so they never share factory rows, and a
+ * restart of the same home finds its factories (and their outboxes) again.
+ */
+export function instanceId(dir: string): string {
+  const file = join(dir, 'instance-id');
+  try {
+    const id = readFileSync(file, 'utf8').trim();
+    if (/^[0-9a-z]{8}$/.test(id)) return id;
+  } catch {
+    // first start of this home
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const id = randomBytes(5).readUIntBE(0, 5).toString(36).padStart(8, '0').slice(-8);
+  writeFileAtomic(file, `${id}\n`, 0o644);
+  return id;
+}
+
+/** The id of the `n`th (1-based) in-process factory of `gantry up` in this home. */
+export function localFactoryId(dir: string, n: number): string {
+  return `f-${instanceId(dir)}-${n}`;
 }

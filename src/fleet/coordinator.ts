@@ -37,6 +37,7 @@ import {
   submitBody,
 } from './protocol.js';
 import { QueueSignal } from './queue-signal.js';
+import { whyWaiting, type WaitReason } from './capabilities.js';
 
 export interface FleetConfig {
   leaseTtlMs: number;
@@ -113,8 +114,10 @@ export class FleetCoordinator {
       load: b.load,
       ...(b.name !== undefined ? { name: b.name } : {}),
       ...(b.slots !== undefined ? { slots: b.slots } : {}),
+      ...(b.incarnation !== undefined ? { incarnation: b.incarnation } : {}),
     });
     if (r.registered) this.log('factory registered', { factoryId: r.factory.id, slots: r.factory.slots });
+    for (const x of r.reclaimed) this.log('lease reclaimed', { taskId: x.taskId, factoryId: x.factoryId, reason: x.reason, epoch: x.epoch, stage: x.stage });
     return {
       factoryId: r.factory.id,
       serverTime: r.serverTime,
@@ -237,6 +240,14 @@ export class FleetCoordinator {
   async events(taskId: string, after: number, limit: number): Promise<GantryEvent[]> {
     await this.job(taskId);
     return this.d.events.list({ taskId, after, limit });
+  }
+
+  /** Why a queued task no live factory can take is waiting; null when it is not queued or some factory can take it. */
+  async waiting(taskId: string): Promise<WaitReason | null> {
+    const t = await this.job(taskId);
+    if (t.stage !== 'queued') return null;
+    const serving = (await this.d.fleet.factories(this.config.staleMs)).filter((f) => f.live && !f.drain);
+    return whyWaiting({ capabilities: t.capabilities, agent: t.agent }, serving);
   }
 
   quarantines(limit = 100): Promise<QuarantineRecord[]> {

@@ -2,6 +2,7 @@
 // claims while it has free slots (woken by the coordinator's queue signal, polling only as a
 // backstop), runs each task under a LeaseRunner, and drains gracefully. The same class runs
 // in-process under `gantry up` and standalone as `gantry factory`; only the client differs.
+import { randomBytes } from 'node:crypto';
 import { isGantryError } from '../domain/errors.js';
 import type { ClaimResponse, CoordinatorClient, FactoryOutbox, OutboxEntry, TaskExecutor } from '../ports/fleet.js';
 import { CoordinatorUnreachable } from '../ports/fleet.js';
@@ -26,6 +27,8 @@ export interface FactoryOptions {
   drainGraceMs?: number;
   /** Strings that must never leave the factory (its token). */
   secrets?: string[];
+  /** Names this start of the process; random by default. A new one makes the coordinator reclaim the previous one's leases. */
+  incarnation?: string;
   /** Operational log line; ids go in `fields`, never in the message. */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -59,6 +62,7 @@ export class Factory {
       secrets: [],
       log: () => undefined,
       name: opts.factoryId,
+      incarnation: randomBytes(8).toString('hex'),
       ...opts,
     };
     this.sender = new OutboxSender({ client: opts.client, outbox: opts.outbox, log: (m, f) => this.log(m, f), onFenced: (e) => this.onFenced(e) });
@@ -77,16 +81,20 @@ export class Factory {
     };
   }
 
-  /** Registers (retrying until the coordinator answers), reconciles the outbox, then runs. */
+  /**
+   * Delivers what the previous process left in the outbox, then registers as a new incarnation
+   * (retrying until the coordinator answers), which reclaims whatever the previous process still
+   * held: its work died with it, so it is requeued now instead of after the stale window.
+   */
   async start(): Promise<void> {
     for (let attempt = 0; !this.stopAc.signal.aborted; attempt++) {
-      if (await this.heartbeat()) break;
+      // Reports left by a previous run (crash, outage) go first, while their leases are still held;
+      // a stale epoch among them is quarantined.
+      if ((await this.sender.flush()) && (await this.heartbeat())) break;
       await sleep(backoffMs(attempt, { baseMs: 250, maxMs: this.o.heartbeatMs }), this.stopAc.signal);
     }
     if (this.stopAc.signal.aborted) return;
     this.log('factory registered', { slots: this.o.slots });
-    // Reports left by a previous run (crash, outage) go first; a stale epoch among them is quarantined.
-    await this.sender.flush();
     this.claiming = this.claimLoop();
     this.loops = [this.heartbeatLoop(), this.claiming, this.outboxLoop()];
   }
@@ -141,6 +149,7 @@ export class Factory {
         slots: this.o.slots,
         health: { status: this.draining ? 'draining' : 'ok', outboxOnline: this.sender.online },
         load: { active: this.active.size, slots: this.o.slots },
+        incarnation: this.o.incarnation,
       });
       this.clockOffset = r.serverTime - Math.round((sentAt + Date.now()) / 2);
       if (r.drain !== this.coordinatorDrain) {

@@ -1,8 +1,9 @@
 // Fleet metrics and alerts from a snapshot of facts. Pure, so thresholds are table-tested.
 import type { Stage } from '../domain/task.js';
 import type { FleetSnapshot } from '../ports/fleet.js';
+import { whyWaiting, type WaitReason } from './capabilities.js';
 
-export type AlertKind = 'no_live_capacity' | 'all_factories_down' | 'queue_starvation' | 'saturated' | 'stale_factories';
+export type AlertKind = 'no_live_capacity' | 'all_factories_down' | 'queue_starvation' | 'saturated' | 'stale_factories' | 'unmatched_work';
 
 export interface Alert {
   kind: AlertKind;
@@ -18,6 +19,8 @@ export interface FleetMetrics {
   factories: { total: number; live: number; stale: number; draining: number };
   seats: { total: number; used: number };
   health: Array<{ id: string; name: string; live: boolean; drain: boolean; slots: number; leases: number; lastHeartbeatAgeMs: number | null }>;
+  /** Queued tasks (of the oldest 100) that no live factory can take, and why. */
+  waiting: Array<{ taskId: string } & WaitReason>;
   alerts: Alert[];
 }
 
@@ -48,6 +51,16 @@ export function fleetMetrics(s: FleetSnapshot, t: MetricThresholds): FleetMetric
       message: `a task has waited ${Math.round(oldestQueuedAgeMs / 1000)} s although seats are free: check its required capabilities and budget`,
     });
   }
+  // Work nobody serving can take (a capability or agent no live factory offers). With no factory at
+  // all, no_live_capacity already says so.
+  const waiting = serving.length === 0 ? [] : (s.queued ?? []).flatMap((q) => {
+    const why = whyWaiting(q, serving);
+    return why ? [{ taskId: q.id, ...why }] : [];
+  });
+  if (waiting.length > 0) {
+    const words = [...new Set(waiting.flatMap((w) => w.missing))];
+    alerts.push({ kind: 'unmatched_work', message: `${waiting.length} queued task(s) need what no live factory offers: ${words.join(', ')}` });
+  }
   if (stale.length > 0) alerts.push({ kind: 'stale_factories', message: `stale: ${stale.map((f) => f.name).join(', ')}` });
   return {
     at: s.now,
@@ -66,6 +79,7 @@ export function fleetMetrics(s: FleetSnapshot, t: MetricThresholds): FleetMetric
       leases: f.leases.length,
       lastHeartbeatAgeMs: f.lastHeartbeatAt === null ? null : Math.max(0, s.now - f.lastHeartbeatAt),
     })),
+    waiting,
     alerts,
   };
 }

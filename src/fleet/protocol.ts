@@ -12,13 +12,24 @@ const jsonObject = z.record(z.string(), z.unknown());
 export const checkpointSchema = z.object({ ref: z.string().min(1).max(500), sha: z.string().regex(/^[0-9a-f]{7,64}$/), seq: z.number().int().min(0).optional() });
 
 export const enrollBody = z.object({ name: z.string().min(1).max(100), capabilities: z.array(capability).max(100).default([]) });
+/**
+ * Seed-contract clients (a bash factory) send `health: "ok"` and `load: 0.4`; richer clients send
+ * objects. Both are kept as objects: a string is `{status}`, a number `{value}` (health) / `{ratio}` (load).
+ */
+const simpleOr = (key: string) =>
+  z
+    .union([jsonObject, z.string().max(200), z.number().finite(), z.null()])
+    .default({})
+    .transform((v): Record<string, unknown> => (v === null ? {} : typeof v === 'object' ? v : { [typeof v === 'string' ? 'status' : key]: v }));
 export const heartbeatBody = z.object({
   factoryId: id,
   name: z.string().min(1).max(100).optional(),
   capabilities: z.array(capability).max(100).default([]),
-  health: jsonObject.default({}),
-  load: jsonObject.default({}),
+  health: simpleOr('value'),
+  load: simpleOr('ratio'),
   slots: z.number().int().min(0).max(1000).optional(),
+  /** A random id per start of the factory process (see docs/fleet.md, "A factory restarts"). */
+  incarnation: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only').optional(),
 });
 export const claimBody = z.object({ factoryId: id, capabilities: z.array(capability).max(100).optional() });
 export const patchBody = z.object({

@@ -80,12 +80,19 @@ export interface HeartbeatFacts {
   health: Record<string, unknown>;
   load: Record<string, unknown>;
   slots?: number;
+  /**
+   * Names this start of the factory process (a random id per start). When it differs from the one
+   * recorded, the previous process is gone: its leases are reclaimed in the same transaction.
+   */
+  incarnation?: string;
 }
 
 export interface HeartbeatResult {
   factory: FactoryRecord;
   registered: boolean;
   serverTime: number;
+  /** Leases of the factory's previous incarnation, reclaimed by this heartbeat. */
+  reclaimed: Reclaimed[];
 }
 
 export interface ReleaseRequest {
@@ -110,7 +117,7 @@ export interface Reclaimed {
   epoch: number;
   stage: Stage;
   attempts: number;
-  reason: 'expired' | 'factory_stale';
+  reason: 'expired' | 'factory_stale' | 'factory_restarted';
 }
 
 export interface LeaseRecord {
@@ -147,6 +154,8 @@ export interface FleetSnapshot {
   oldestQueuedAt: number | null;
   factories: FactoryView[];
   version: number;
+  /** The oldest queued tasks (at most 100): what they need, to say why any of them waits. */
+  queued: Array<{ id: string; capabilities: string[]; agent: string | null }>;
 }
 
 export interface FleetStore {

@@ -20,6 +20,22 @@ import { LEASED_SQL, REQUEUE_SET_SQL, UNMET_DEPS_SQL } from './fleet-rows.js';
 import { WriteCombiner } from './fleet-batch.js';
 import { FleetClaimer, type ClaimOptions, type ClaimStore } from './fleet-claim.js';
 
+/** What each release outcome does to the task row (invariant 5 for `abandoned`). */
+const RELEASE_SET: Record<ReleaseOutcome, string> = {
+  done: "stage = 'shipped', blocked_reason = NULL, affinity_factory_id = NULL, lease_factory_id = NULL, lease_expires_at = NULL, updated_at = NOW_MS, rev = rev + 1",
+  parked:
+    "stage = 'blocked', blocked_reason = 'awaiting_human', affinity_factory_id = lease_factory_id, lease_factory_id = NULL, lease_expires_at = NULL, updated_at = NOW_MS, rev = rev + 1",
+  failed: "stage = 'failed', lease_factory_id = NULL, lease_expires_at = NULL, updated_at = NOW_MS, rev = rev + 1",
+  abandoned: `affinity_factory_id = lease_factory_id, ${REQUEUE_SET_SQL}`,
+};
+
+/** The failure columns a `failed` release records, from its (scrubbed) report. */
+function failureOf(report: Record<string, unknown>): { kind: string; message: string | null } {
+  const kind = typeof report.failureKind === 'string' ? report.failureKind : 'unknown';
+  const message = typeof report.failureMessage === 'string' ? report.failureMessage : typeof report.summary === 'string' ? report.summary : null;
+  return { kind, message };
+}
+
 /** These units refuse (throw a GantryError) only from their first, deciding statement — before any write. */
 const ATOMIC = { atomicOnThrow: true };
 
@@ -118,15 +134,14 @@ export class FleetLeases {
   }
 
   async release(ref: LeaseRef, req: ReleaseRequest): Promise<ReleaseResult> {
+    if (this.store.db.dialect === 'postgres') {
+      const one = await this.releasePg(ref, req);
+      if (one) return one;
+      // Nothing matched: a replay or a fenced call, which the general path tells apart.
+    }
     const f = fenceSql(ref);
     const outcome: ReleaseOutcome = req.outcome ?? 'abandoned';
-    const set: Record<ReleaseOutcome, string> = {
-      done: "stage = 'shipped', blocked_reason = NULL, affinity_factory_id = NULL, lease_factory_id = NULL, lease_expires_at = NULL, updated_at = NOW_MS, rev = rev + 1",
-      parked:
-        "stage = 'blocked', blocked_reason = 'awaiting_human', affinity_factory_id = lease_factory_id, lease_factory_id = NULL, lease_expires_at = NULL, updated_at = NOW_MS, rev = rev + 1",
-      failed: "stage = 'failed', lease_factory_id = NULL, lease_expires_at = NULL, updated_at = NOW_MS, rev = rev + 1",
-      abandoned: `affinity_factory_id = lease_factory_id, ${REQUEUE_SET_SQL}`,
-    };
+    const set = RELEASE_SET;
     const out = await this.combiner.run(async (tx) => {
       const r = await tx.get(`UPDATE tasks SET checkpoint = COALESCE(?, checkpoint), ${set[outcome]} WHERE ${f.sql} RETURNING *`, [
         req.checkpoint ? JSON.stringify(req.checkpoint) : null,
@@ -147,8 +162,7 @@ export class FleetLeases {
       const task = toTask(r);
       const report = req.scrub(req.report, task);
       if (outcome === 'failed') {
-        const kind = typeof report.failureKind === 'string' ? report.failureKind : 'unknown';
-        const message = typeof report.failureMessage === 'string' ? report.failureMessage : typeof report.summary === 'string' ? report.summary : null;
+        const { kind, message } = failureOf(report);
         await tx.run('UPDATE tasks SET failure_kind = ?, failure_message = ? WHERE id = ?', [kind, message, ref.taskId]);
       }
       await tx.run('UPDATE leases SET released_at = NOW_MS, outcome = ?, report = ? WHERE task_id = ? AND epoch = ?', [
@@ -167,6 +181,66 @@ export class FleetLeases {
     }, ATOMIC);
     const fresh = out.replayed ? out.row : ((await this.store.db.get('SELECT * FROM tasks WHERE id = ?', [ref.taskId])) ?? out.row);
     return { task: toTask(fresh, await this.store.tasks.dependencies(ref.taskId)), outcome: out.outcome, replayed: out.replayed };
+  }
+
+  /**
+   * PostgreSQL: the fenced release as one autocommit statement — task row, failure columns, lease
+   * history, dependents unblocked on a ship, and their events — plus, when the report has content,
+   * one read of the task's body to scrub it (a body never changes after submit). Undefined when the
+   * fence matched nothing (a replay or a stale epoch: the general path explains which).
+   */
+  private async releasePg(ref: LeaseRef, req: ReleaseRequest): Promise<ReleaseResult | undefined> {
+    const f = fenceSql(ref);
+    const outcome: ReleaseOutcome = req.outcome ?? 'abandoned';
+    let report = req.report;
+    if (Object.keys(report).length > 0) {
+      const row = await this.store.db.get('SELECT * FROM tasks WHERE id = ?', [ref.taskId]);
+      if (!row) return undefined;
+      report = req.scrub(report, toTask(row));
+    }
+    const failure = outcome === 'failed' ? failureOf(report) : null;
+    const reportText = JSON.stringify(report);
+    const [row] = await this.store.writeWithEventRows(
+      `WITH u AS (UPDATE tasks SET checkpoint = COALESCE(CAST(? AS TEXT), checkpoint), ${RELEASE_SET[outcome]}${failure ? ', failure_kind = CAST(? AS TEXT), failure_message = CAST(? AS TEXT)' : ''}
+                  WHERE ${f.sql} RETURNING *),
+            l AS (UPDATE leases SET released_at = NOW_MS, outcome = CAST(? AS TEXT), report = CAST(? AS TEXT)
+                  WHERE task_id = (SELECT id FROM u) AND epoch = CAST(? AS BIGINT) RETURNING 1),
+            d AS (UPDATE tasks t SET stage = 'queued', blocked_reason = NULL, queued_at = NOW_MS, updated_at = NOW_MS, rev = t.rev + 1
+                  FROM u WHERE u.stage = 'shipped' AND t.stage = 'blocked' AND t.blocked_reason = 'dependencies'
+                    AND t.id IN (SELECT task_id FROM task_deps WHERE depends_on = u.id)
+                    AND NOT EXISTS (SELECT 1 FROM task_deps dd JOIN tasks t2 ON t2.id = dd.depends_on WHERE dd.task_id = t.id AND t2.stage <> 'shipped' AND t2.id <> u.id)
+                  RETURNING t.id),
+            e AS (INSERT INTO events (type, task_id, run_id, session_id, payload, at)
+                  SELECT 'lease.released', u.id, NULL, NULL,
+                         jsonb_build_object('factoryId', COALESCE(CAST(? AS TEXT), u.affinity_factory_id), 'epoch', CAST(? AS BIGINT), 'outcome', CAST(? AS TEXT), 'stage', u.stage, 'report', CAST(? AS jsonb))::text,
+                         NOW_MS FROM u
+                  UNION ALL
+                  SELECT 'task.unblocked', d.id, NULL, NULL, jsonb_build_object('stage', 'queued', 'after', CAST(? AS TEXT))::text, NOW_MS FROM d)
+       SELECT u.*, (SELECT COUNT(*) FROM l) AS lease_rows,
+              COALESCE((SELECT json_agg(d.id ORDER BY d.id) FROM d)::text, '[]') AS unblocked_json,
+              COALESCE((SELECT json_agg(x.depends_on ORDER BY x.depends_on) FROM task_deps x WHERE x.task_id = u.id)::text, '[]') AS deps_json
+       FROM u`,
+      [
+        req.checkpoint ? JSON.stringify(req.checkpoint) : null,
+        ...(failure ? [failure.kind, failure.message] : []),
+        ...f.params,
+        outcome,
+        reportText,
+        ref.epoch,
+        ref.factoryId,
+        ref.epoch,
+        outcome,
+        reportText,
+        ref.taskId,
+      ],
+      (rows) =>
+        rows.flatMap((r) => [
+          { type: 'lease.released', taskId: ref.taskId, payload: { outcome, stage: String(r.stage) } },
+          ...json<string[]>(r.unblocked_json, []).map((id) => ({ type: 'task.unblocked', taskId: id, payload: { stage: 'queued', after: ref.taskId } })),
+        ]),
+    );
+    if (!row) return undefined;
+    return { task: toTask(row, json<string[]>(row.deps_json, [])), outcome, replayed: false };
   }
 
   async quarantine(ref: LeaseRef & { factoryId: string }, reason: string): Promise<{ recorded: boolean; currentEpoch: number }> {
@@ -269,35 +343,44 @@ export class FleetLeases {
         );
         for (const g of gone) tx.emit({ type: 'factory.stale', payload: { factoryId: g.id } });
       }
-      const rows = await tx.all(
-        `UPDATE tasks SET lease_epoch = lease_epoch + 1, affinity_factory_id = NULL, ${REQUEUE_SET_SQL}
-         WHERE ${where} RETURNING id, lease_epoch, stage, attempts`,
-        params,
-      );
-      const out: Reclaimed[] = [];
-      for (const r of rows) {
-        const taskId = String(r.id);
-        const epoch = Number(r.lease_epoch);
-        const lease = await tx.get<{ factory_id: string }>(
-          "UPDATE leases SET released_at = NOW_MS, outcome = ? WHERE task_id = ? AND epoch = ? AND released_at IS NULL RETURNING factory_id",
-          [reason, taskId, epoch - 1],
-        );
-        const rec: Reclaimed = {
-          taskId,
-          factoryId: lease?.factory_id ?? null,
-          previousEpoch: epoch - 1,
-          epoch,
-          stage: String(r.stage) as Stage,
-          attempts: Number(r.attempts),
-          reason,
-        };
-        tx.emit({ type: 'lease.reclaimed', taskId, payload: { ...rec } });
-        out.push(rec);
-      }
-      return out;
+      return reclaimIn(tx, reason, where, params);
     });
   }
+}
 
+/**
+ * Invariant 5 inside the caller's transaction: one statement reclaims every lease matching `where`
+ * (task back to queued, epoch + 1, checkpoint kept, attempts + 1), then closes each lease row.
+ */
+export async function reclaimIn(tx: WriteTx, reason: Reclaimed['reason'], where: string, params: Array<string | number>, o: { keepAffinity?: boolean } = {}): Promise<Reclaimed[]> {
+  // A restarted factory still has the task's workspace on its disk: it keeps the affinity.
+  const affinity = o.keepAffinity ? 'lease_factory_id' : 'NULL';
+  const rows = await tx.all(
+    `UPDATE tasks SET lease_epoch = lease_epoch + 1, affinity_factory_id = ${affinity}, ${REQUEUE_SET_SQL}
+     WHERE ${where} RETURNING id, lease_epoch, stage, attempts`,
+    params,
+  );
+  const out: Reclaimed[] = [];
+  for (const r of rows) {
+    const taskId = String(r.id);
+    const epoch = Number(r.lease_epoch);
+    const lease = await tx.get<{ factory_id: string }>(
+      'UPDATE leases SET released_at = NOW_MS, outcome = ? WHERE task_id = ? AND epoch = ? AND released_at IS NULL RETURNING factory_id',
+      [reason, taskId, epoch - 1],
+    );
+    const rec: Reclaimed = {
+      taskId,
+      factoryId: lease?.factory_id ?? null,
+      previousEpoch: epoch - 1,
+      epoch,
+      stage: String(r.stage) as Stage,
+      attempts: Number(r.attempts),
+      reason,
+    };
+    tx.emit({ type: 'lease.reclaimed', taskId, payload: { ...rec } });
+    out.push(rec);
+  }
+  return out;
 }
 
 /** Resolves the pipeline notifications (not the sessions' own) still open on a task, in the caller's transaction. */

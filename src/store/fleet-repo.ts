@@ -13,11 +13,13 @@ import type {
   HeartbeatResult,
   LeaseRecord,
   QuarantineRecord,
+  Reclaimed,
   RunRecord,
 } from '../ports/fleet.js';
-import { FleetLeases } from './fleet-leases.js';
+import { FleetLeases, reclaimIn } from './fleet-leases.js';
 import type { ClaimOptions, ClaimStore } from './fleet-claim.js';
 import { LEASED_SQL, toFactory, toLease, toQuarantine, toRun } from './fleet-rows.js';
+import { json } from './rows.js';
 
 export class FleetStoreSql extends FleetLeases implements FleetStore {
   constructor(
@@ -46,24 +48,42 @@ export class FleetStoreSql extends FleetLeases implements FleetStore {
     const common = `capabilities = ?, health = ?, load = ?, slots = COALESCE(?, slots), name = COALESCE(?, name),
       last_heartbeat_at = NOW_MS, state = 'live', rev = rev + 1`;
     const params = [caps, health, load, hb.slots ?? null, hb.name ?? null];
+    const inc = hb.incarnation ?? null;
     return this.s.write(async (tx) => {
-      // The hot path (an already-live factory) writes no event; transitions do.
-      let row = await tx.get(`UPDATE factories SET ${common} WHERE id = ? AND state = 'live' RETURNING *`, [...params, hb.factoryId]);
-      if (row) return { factory: toFactory(row), registered: false, serverTime: Number(row.last_heartbeat_at) };
+      // The hot path (an already-live factory, same process as before) writes no event; transitions do.
+      let row = await tx.get(`UPDATE factories SET ${common} WHERE id = ? AND state = 'live'${inc === null ? '' : ' AND incarnation = ?'} RETURNING *`, [
+        ...params,
+        hb.factoryId,
+        ...(inc === null ? [] : [inc]),
+      ]);
+      if (row) return { factory: toFactory(row), registered: false, serverTime: Number(row.last_heartbeat_at), reclaimed: [] };
+      let reclaimed: Reclaimed[] = [];
+      if (inc !== null) {
+        // A new process under a known id: whatever the previous one held is dead with it. The row
+        // lock this UPDATE takes orders it against claims (which lock the factory row first).
+        const restarted = await tx.get(
+          'UPDATE factories SET incarnation = ?, rev = rev + 1 WHERE id = ? AND (incarnation IS NULL OR incarnation <> ?) RETURNING id',
+          [inc, hb.factoryId, inc],
+        );
+        if (restarted) {
+          reclaimed = await reclaimIn(tx, 'factory_restarted', `lease_factory_id = ? AND stage IN ${LEASED_SQL}`, [hb.factoryId], { keepAffinity: true });
+          if (reclaimed.length > 0) tx.emit({ type: 'factory.restarted', payload: { factoryId: hb.factoryId, reclaimed: reclaimed.map((r) => r.taskId) } });
+        }
+      }
       row = await tx.get(`UPDATE factories SET ${common} WHERE id = ? AND state = 'enrolled' RETURNING *`, [...params, hb.factoryId]);
       let registered = row !== undefined;
       if (!row) row = await tx.get(`UPDATE factories SET ${common} WHERE id = ? RETURNING *`, [...params, hb.factoryId]);
       if (!row) {
         registered = true;
         row = await tx.get(
-          `INSERT INTO factories (id, name, capabilities, health, load, slots, state, last_heartbeat_at, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'live', NOW_MS, NOW_MS) RETURNING *`,
-          [hb.factoryId, hb.name ?? hb.factoryId, caps, health, load, hb.slots ?? 1],
+          `INSERT INTO factories (id, name, capabilities, health, load, slots, state, last_heartbeat_at, created_at, incarnation)
+           VALUES (?, ?, ?, ?, ?, ?, 'live', NOW_MS, NOW_MS, ?) RETURNING *`,
+          [hb.factoryId, hb.name ?? hb.factoryId, caps, health, load, hb.slots ?? 1, inc],
         );
       }
       const f = toFactory(row!);
       tx.emit({ type: registered ? 'factory.registered' : 'factory.live', payload: { factoryId: f.id, name: f.name, capabilities: f.capabilities, slots: f.slots } });
-      return { factory: f, registered, serverTime: Number(row!.last_heartbeat_at) };
+      return { factory: f, registered, serverTime: Number(row!.last_heartbeat_at), reclaimed };
     });
   }
 
@@ -122,6 +142,11 @@ export class FleetStoreSql extends FleetLeases implements FleetStore {
       oldestQueuedAt: oldest?.m === null || oldest?.m === undefined ? null : Number(oldest.m),
       factories: await this.factories(staleMs),
       version: await this.queueVersion(),
+      queued: (
+        await this.s.db.all<{ id: string; capabilities: string; agent: string | null }>(
+          "SELECT id, capabilities, agent FROM tasks WHERE stage = 'queued' ORDER BY queued_at, id LIMIT 100",
+        )
+      ).map((r) => ({ id: String(r.id), capabilities: json<string[]>(r.capabilities, []), agent: r.agent === null ? null : String(r.agent) })),
     };
   }
 

@@ -23,6 +23,7 @@ import { applyTree, treeChanges } from './snapshot.js';
 import { allRecords, Layout, loadRecord, safeName, saveRecord, type WorkspaceRecord } from './state-record.js';
 import { removeWorktree, withRepoLock } from './worktree-ops.js';
 import { collectGarbage, projectDirName } from './collector.js';
+import { decideGc } from '../domain/workspace-gc.js';
 
 export interface WorkspaceServiceOptions {
   /** The gantry home: workspaces live in <home>/workspaces/<project>/<task>. */
@@ -95,8 +96,39 @@ export class WorkspaceService implements WorkspacePort {
     const existing = await loadRecord(this.layout, projectName, req.taskId);
     if (existing?.status === 'ready' && existsSync(existing.path)) return this.toWorkspace(existing, null); // idempotent
     if (existing) {
-      throw conflict(`workspace of task ${req.taskId} is ${existing.status} after an interrupted run`, 'run `gantry gc` (or restart the factory) to repair it, then retry');
+      if (this.inFlight.has(req.taskId)) {
+        throw conflict(`workspace of task ${req.taskId} is being ${existing.status === 'removing' ? 'removed' : 'provisioned'} right now`, 'wait for it to finish, then retry');
+      }
+      await this.repairInterrupted(existing);
     }
+    this.inFlight.add(req.taskId);
+    try {
+      return await this.provisionFresh(req, projectName, path);
+    } finally {
+      this.inFlight.delete(req.taskId);
+    }
+  }
+
+  /**
+   * A record no provisioning or teardown of this process is working on was left by a process that
+   * died mid-way (the next claim of the task lands here): undo an interrupted provisioning the way
+   * `gc` does, finish an interrupted teardown (checkpoint first), or forget a worktree that is gone.
+   */
+  private async repairInterrupted(r: WorkspaceRecord): Promise<void> {
+    const action = decideGc({ taskId: r.taskId, status: r.status, dirExists: existsSync(r.path), registered: true, taskTerminal: false });
+    if (action === 'teardown') {
+      await this.teardownRecord(r, {});
+    } else {
+      await removeWorktree(r.repoPath, r.path, action === 'clean_interrupted' && r.createdBranch ? { deleteBranch: r.branch } : {});
+      await rm(this.layout.stateDir(r.projectName, r.taskId), { recursive: true, force: true });
+      forgetTask(r.taskId);
+    }
+    await this.emit([{ type: 'workspace.repaired', taskId: r.taskId, payload: { was: r.status, action } }]);
+  }
+
+  private readonly inFlight = new Set<string>();
+
+  private async provisionFresh(req: ProvisionRequest, projectName: string, path: string): Promise<Workspace> {
     const resume = req.resume === false ? null : ((await this.opts.checkpoints.latest(req.taskId)) ?? null);
     const state: ProvisionState = {
       req,

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GANTRY_BIN } from '../support/cli.js';
 import { makeRepo } from '../support/git.js';
+import { localFactoryId } from '../../src/app/home.js';
 
 const YAML = `
 version: 1
@@ -85,7 +86,7 @@ describe('gantry up as a service: readiness, metrics, logs', () => {
       };
 
       const before = await scrape();
-      assert.equal(sample(before, 'gantry_factory_up', { factory: 'f-local-1' }), 1);
+      assert.equal(sample(before, 'gantry_factory_up', { factory: localFactoryId(home, 1) }), 1);
       assert.equal(sample(before, 'gantry_tasks', { stage: 'shipped' }), 0);
 
       const project = await call('POST', '/api/projects', admin, { path: repo });

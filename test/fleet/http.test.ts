@@ -76,6 +76,50 @@ for (const sc of storeCases()) {
       assert.deepEqual(got.map((g) => [g.type, g.taskId]), [['task.submitted', t.id], ['task.action', t.id]]);
     });
 
+    it('a seed-contract client works unchanged: simple health/load, unknown fields, a bare release, 401 before 405', async () => {
+      const e = await api.req('POST', '/api/fleet/factories/enroll', { name: 'bash-factory' });
+      const factoryId = e.body.factoryId as string;
+      const as = { token: e.body.token as string };
+      // A bash factory heartbeats strings and numbers, and fields Gantry does not know.
+      const hb = await api.req('POST', '/api/fleet/factories/heartbeat', { factoryId, capabilities: [], health: 'ok', load: 0.4, hostname: 'box', version: '0.1' }, as);
+      assert.equal(hb.status, 200, JSON.stringify(hb.body));
+      const me = (await api.coordinator.fleet.factories()).find((f) => f.id === factoryId)!;
+      assert.deepEqual(me.health, { status: 'ok' });
+      assert.deepEqual(me.load, { ratio: 0.4 });
+      assert.equal((await api.req('POST', '/api/fleet/factories/heartbeat', { factoryId, health: 7, load: 'busy' }, as)).status, 200);
+      assert.equal((await api.req('POST', '/api/fleet/factories/heartbeat', { factoryId, health: ['no'] }, as)).status, 400, 'arrays are not a simple form');
+
+      // Work through the seed flow: claim, PATCH, then a release carrying only the epoch.
+      const first = (await api.coordinator.store.tasks.submit(newTask(pid, { title: 'seed-a' }))).task;
+      let cl = await api.req('POST', '/api/fleet/claim', { factoryId, capabilities: [], extra: true }, as);
+      assert.equal(cl.status, 200);
+      assert.equal((cl.body.job as { id: string }).id, first.id);
+      let epoch = cl.body.leaseEpoch as number;
+      assert.equal((await api.req('PATCH', `/api/fleet/jobs/${first.id}`, { stage: 'shipped', leaseEpoch: epoch, note: 'x' }, as)).status, 200);
+      const bare = await api.req('POST', `/api/fleet/jobs/${first.id}/lease/release`, { leaseEpoch: epoch }, as);
+      assert.equal(bare.status, 200, 'after a terminal PATCH a bare release replays');
+      assert.equal((bare.body.job as { stage: string }).stage, 'shipped');
+      // Mid-run, a bare release hands the task back (abandoned): requeued, never lost or failed.
+      const second = (await api.coordinator.store.tasks.submit(newTask(pid, { title: 'seed-b' }))).task;
+      cl = await api.req('POST', '/api/fleet/claim', { factoryId, capabilities: [] }, as);
+      assert.equal((cl.body.job as { id: string }).id, second.id);
+      epoch = cl.body.leaseEpoch as number;
+      assert.equal((await api.req('PATCH', `/api/fleet/jobs/${second.id}`, { stage: 'building', leaseEpoch: epoch }, as)).status, 200);
+      const handBack = await api.req('POST', `/api/fleet/jobs/${second.id}/lease/release`, { leaseEpoch: epoch }, as);
+      assert.equal(handBack.status, 200);
+      assert.equal((handBack.body.job as { stage: string }).stage, 'queued');
+      await api.coordinator.fleet.act(second.id, 'cancel', {});
+
+      // Unauthenticated: 401 before 405, on every path that needs a token; a public path still says 405.
+      for (const [method, path] of [['DELETE', '/api/fleet/claim'], ['GET', '/api/fleet/factories/heartbeat'], ['PUT', `/api/fleet/jobs/${first.id}`]] as const) {
+        const r = await fetch(`${api.url}${path}`, { method });
+        assert.equal(r.status, 401, `${method} ${path}`);
+        assert.equal(r.headers.get('allow'), null, 'no methods revealed');
+        const authed = await fetch(`${api.url}${path}`, { method, headers: { Authorization: `Bearer ${as.token}` } });
+        assert.equal(authed.status, 405, `${method} ${path} with a token`);
+      }
+    });
+
     it('refuses what a token may not do, and bad bodies, changing nothing', async () => {
       const a = await api.req('POST', '/api/fleet/factories/enroll', { name: 'a' });
       const b = await api.req('POST', '/api/fleet/factories/enroll', { name: 'b' });

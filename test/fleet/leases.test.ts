@@ -194,6 +194,47 @@ for (const sc of storeCases()) {
         assert.equal((await s.tasks.get(a.id))?.quarantined, true);
       });
     });
+
+    it('a factory that announces a new incarnation gets its previous process\'s leases reclaimed at once', async () => {
+      await withStore(sc.kind, async (s) => {
+        const c = coordinator(s, { leaseTtlMs: 60_000, staleMs: 90_000 });
+        const p = await project(s);
+        const a = (await s.tasks.submit(newTask(p, { title: 'a' }))).task;
+        const b = (await s.tasks.submit(newTask(p, { title: 'b' }))).task;
+        const hb = (factoryId: string, incarnation?: string) =>
+          c.heartbeat({ factoryId, capabilities: [], slots: 10, health: {}, load: {}, ...(incarnation ? { incarnation } : {}) }, { factoryId });
+        await hb('f-r', 'boot-1');
+        await hb('f-seed');
+        const ga = (await c.claim({ factoryId: 'f-r' }, admin))!;
+        assert.ok(await c.claim({ factoryId: 'f-seed' }, admin));
+        await c.patch(ga.task.id, { leaseEpoch: ga.leaseEpoch, stage: 'building', checkpoint: { ref: 'refs/gantry/checkpoints/a/1', sha: 'abc1234' } }, { factoryId: 'f-r' });
+        // The same process heartbeating again, and a client that sends no incarnation: nothing moves.
+        await hb('f-r', 'boot-1');
+        await hb('f-seed');
+        await hb('f-seed');
+        assert.equal((await s.tasks.get(a.id))?.leaseFactoryId, 'f-r');
+        assert.equal((await s.tasks.get(b.id))?.leaseFactoryId, 'f-seed');
+        // f-r restarts: its first heartbeat names a new incarnation.
+        await hb('f-r', 'boot-2');
+        const ta = (await s.tasks.get(ga.task.id))!;
+        assert.equal(ta.stage, 'queued');
+        assert.equal(ta.leaseEpoch, ga.leaseEpoch + 1);
+        assert.equal(ta.attempts, 1);
+        assert.deepEqual(ta.checkpoint, { ref: 'refs/gantry/checkpoints/a/1', sha: 'abc1234' }, 'the checkpoint pointer stays');
+        assert.equal(ta.affinityFactoryId, 'f-r', 'the restarted factory keeps its workspace, so it gets the task back first');
+        assert.deepEqual((await c.runs(ga.task.id)).leases.map((l) => [l.epoch, l.outcome]), [[ga.leaseEpoch, 'factory_restarted']]);
+        const types = (await s.events.list({ taskId: ga.task.id, limit: 100 })).map((e) => e.type);
+        assert.ok(types.includes('lease.reclaimed'));
+        assert.ok((await s.events.list({ limit: 1000 })).some((e) => e.type === 'factory.restarted' && e.payload.factoryId === 'f-r'));
+        await assert.rejects(c.release(ga.task.id, { leaseEpoch: ga.leaseEpoch, outcome: 'done' }, { factoryId: 'f-r' }), /stale lease/, 'the dead process\'s epoch is fenced');
+        assert.equal((await s.tasks.get(b.id))?.leaseFactoryId, 'f-seed', 'other factories are untouched');
+        const again = (await c.claim({ factoryId: 'f-r' }, admin))!;
+        assert.equal(again.task.id, ga.task.id);
+        assert.equal(again.leaseEpoch, ga.leaseEpoch + 2);
+        await hb('f-r', 'boot-2');
+        assert.equal((await s.tasks.get(ga.task.id))?.leaseFactoryId, 'f-r', 'the new incarnation keeps what it claimed');
+      });
+    });
   });
 }
 

@@ -9,7 +9,7 @@ import { freshDb, pgSkip } from '../support/db.js';
 import { newTask, project } from '../support/fixtures.js';
 import { until } from './support.js';
 import { startCoordinator } from '../../src/app/coordinator.js';
-import { resolveHome } from '../../src/app/home.js';
+import { localFactoryId, resolveHome } from '../../src/app/home.js';
 import { silentLogger } from '../../src/api/logger.js';
 import { Factory } from '../../src/fleet/factory.js';
 import { HttpCoordinatorClient } from '../../src/fleet/http-client.js';
@@ -60,6 +60,37 @@ describe('two coordinators, one PostgreSQL', { skip: pgSkip() }, () => {
     } finally {
       await Promise.all(factories.map((f) => f.stop()));
       for (const o of outboxes) await o.close();
+      await a.close();
+      await b.close();
+      await db.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('several gantry up on one PostgreSQL', { skip: pgSkip() }, () => {
+  it('never share in-process factory rows; each keeps its own ids across restarts', async () => {
+    const db = await freshDb('postgres');
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-multi-up-'));
+    const up = (name: string) =>
+      startCoordinator({ home: resolveHome(join(dir, name)), port: 0, host: '127.0.0.1', database: db.target, factories: 2, executor: 'steps:5', logger: silentLogger, pollMs: 100, fleet: { heartbeatMs: 100 } });
+    let a = await up('a');
+    const b = await up('b');
+    try {
+      const ids = (await a.fleet.factories()).map((f) => f.id).sort();
+      assert.equal(ids.length, 4, `four factory rows, not two shared ones: ${ids.join(' ')}`);
+      const ofA = [localFactoryId(join(dir, 'a'), 1), localFactoryId(join(dir, 'a'), 2)];
+      const ofB = [localFactoryId(join(dir, 'b'), 1), localFactoryId(join(dir, 'b'), 2)];
+      assert.deepEqual(ids, [...ofA, ...ofB].sort());
+      const p = await project(a.store);
+      const tasks: string[] = [];
+      for (let i = 0; i < 8; i++) tasks.push((await b.store.tasks.submit(newTask(p, { title: `u${i}` }))).task.id);
+      await until(async () => (await a.store.tasks.list({ stages: ['shipped'], limit: 100 })).tasks.length === 8, 'all 8 shipped', 40_000);
+      await a.close();
+      a = await up('a');
+      assert.deepEqual((await a.fleet.factories()).map((f) => f.id).sort(), ids, 'a restart reuses its ids; no new rows');
+      for (const id of ofB) assert.ok((await b.fleet.factories()).find((f) => f.id === id)?.live, 'b is unaffected by a restarting');
+    } finally {
       await a.close();
       await b.close();
       await db.dispose();

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rank, score, weights, DEFAULT_WEIGHTS, type ScheduleFacts } from '../../src/fleet/schedule.js';
 import { fleetMetrics } from '../../src/fleet/metrics.js';
+import { detectedCapabilities, mergeCapabilities, whyWaiting } from '../../src/fleet/capabilities.js';
 import { redact, secretsOf, REDACTED } from '../../src/fleet/redact.js';
 import { backoffMs } from '../../src/fleet/backoff.js';
 import { makesWork } from '../../src/fleet/queue-signal.js';
@@ -55,7 +56,7 @@ const fv = (over: Partial<FactoryView> & { id: string }): FactoryView => ({
   leases: [],
   ...over,
 });
-const snap = (over: Partial<FleetSnapshot>): FleetSnapshot => ({ now: 1_000_000, stages: {}, oldestQueuedAt: null, factories: [], version: 1, ...over });
+const snap = (over: Partial<FleetSnapshot>): FleetSnapshot => ({ now: 1_000_000, stages: {}, oldestQueuedAt: null, factories: [], version: 1, queued: [], ...over });
 const lease = { taskId: 't', epoch: 1, stage: 'building' as const, expiresAt: 0 };
 
 describe('metrics and alerts', () => {
@@ -74,6 +75,20 @@ describe('metrics and alerts', () => {
     assert.deepEqual(m.alerts, []);
     assert.deepEqual(m.seats, { total: 2, used: 1 });
     assert.equal(m.factories.draining, 1);
+  });
+  it('unmatched work: a queued task needs a capability or agent no live factory offers', () => {
+    const m = fleetMetrics(
+      snap({
+        stages: { queued: 2 },
+        oldestQueuedAt: 999_000,
+        factories: [fv({ id: 'a', slots: 2, capabilities: ['os:linux', 'agent:scripted'] })],
+        queued: [{ id: 't-gpu', capabilities: ['gpu'], agent: null }, { id: 't-ok', capabilities: [], agent: 'scripted' }],
+      }),
+      { starvationMs: 60_000 },
+    );
+    assert.deepEqual(m.alerts.map((a) => a.kind), ['unmatched_work']);
+    assert.match(m.alerts[0]!.message, /1 queued task\(s\) need what no live factory offers: gpu/);
+    assert.deepEqual(m.waiting.map((w) => [w.taskId, w.kind, w.missing]), [['t-gpu', 'capabilities', ['gpu']]]);
   });
 });
 
@@ -107,4 +122,37 @@ describe('backoff and wake-ups', () => {
     assert.equal(makesWork(e('lease.renewed', { epoch: 1 })), false);
     assert.equal(makesWork(e('task.stage_changed', { stage: 'building' })), false);
   });
+});
+
+describe('capabilities and why a task waits', () => {
+  it('detects os, arch, git major.minor and installed agents', () => {
+    assert.deepEqual(detectedCapabilities({ platform: 'linux', arch: 'x64', gitVersion: 'git version 2.43.0', agents: ['scripted', 'claude-code'] }), [
+      'os:linux',
+      'arch:x64',
+      'git:2.43',
+      'agent:scripted',
+      'agent:claude-code',
+    ]);
+    assert.deepEqual(detectedCapabilities({ platform: 'darwin', arch: 'arm64', gitVersion: null, agents: [] }), ['os:darwin', 'arch:arm64']);
+    assert.deepEqual(mergeCapabilities(['gpu', 'os:linux'], ['os:linux', 'arch:x64']), ['gpu', 'os:linux', 'arch:x64']);
+  });
+  const gpuBox = { capabilities: ['gpu', 'agent:scripted'] };
+  const plain = { capabilities: ['os:linux', 'agent:scripted', 'agent:codex'] };
+  const seed = { capabilities: ['linux'] };
+  const table: Array<[string, { capabilities: string[]; agent: string | null }, Array<{ capabilities: string[] }>, string | null, string[]?]> = [
+    ['takeable', { capabilities: [], agent: null }, [plain], null],
+    ['needs a capability someone has', { capabilities: ['gpu'], agent: 'scripted' }, [plain, gpuBox], null],
+    ['needs a capability nobody has', { capabilities: ['gpu', 'cuda'], agent: null }, [plain, gpuBox], 'capabilities', ['cuda']],
+    ['needs an agent nobody runs', { capabilities: [], agent: 'claude-code' }, [plain, gpuBox], 'agent', ['agent:claude-code']],
+    ['an agent on a factory without the capability', { capabilities: ['gpu'], agent: 'codex' }, [plain, gpuBox], 'agent', ['agent:codex']],
+    ['a factory that names no agents may run any', { capabilities: [], agent: 'claude-code' }, [plain, seed], null],
+    ['nobody serving', { capabilities: [], agent: null }, [], 'no_live_factory', []],
+  ];
+  for (const [name, task, fs, kind, missing] of table) {
+    it(name, () => {
+      const r = whyWaiting(task, fs);
+      assert.equal(r?.kind ?? null, kind);
+      if (missing) assert.deepEqual(r?.missing, missing);
+    });
+  }
 });

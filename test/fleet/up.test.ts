@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { newTask, project } from '../support/fixtures.js';
 import { until } from './support.js';
 import { startCoordinator } from '../../src/app/coordinator.js';
-import { resolveHome } from '../../src/app/home.js';
+import { localFactoryId, resolveHome } from '../../src/app/home.js';
 import { silentLogger } from '../../src/api/logger.js';
 import { fleetConfigFromEnv } from '../../src/app/fleet.js';
 
@@ -23,10 +23,12 @@ describe('gantry up with in-process factories', () => {
       for (let i = 0; i < 4; i++) ids.push((await c.store.tasks.submit(newTask(p, { title: `u${i}` }))).task.id);
       await until(async () => (await c.store.tasks.list({ stages: ['shipped'] })).tasks.length === 4, 'shipped in-process');
       const holders = new Set((await Promise.all(ids.map((id) => c.fleet.runs(id)))).flatMap((r) => r.leases.map((l) => l.factoryId)));
-      assert.ok([...holders].every((h) => h === 'f-local-1' || h === 'f-local-2'));
+      const mine = [localFactoryId(dir, 1), localFactoryId(dir, 2)];
+      assert.match(mine[0]!, /^f-[0-9a-z]{8}-1$/);
+      assert.ok([...holders].every((h) => mine.includes(h)));
       await c.close();
       c = await start();
-      assert.deepEqual((await c.fleet.factories()).map((f) => f.id).sort(), ['f-local-1', 'f-local-2'], 'same identities after a restart');
+      assert.deepEqual((await c.fleet.factories()).map((f) => f.id).sort(), mine.sort(), 'same identities after a restart');
     } finally {
       await c.close();
       rmSync(dir, { recursive: true, force: true });

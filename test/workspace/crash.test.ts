@@ -63,13 +63,41 @@ describe('crash recovery (SIGKILL)', () => {
         process.kill(Number(readFileSync(marker, 'utf8').trim()), 'SIGKILL'); // the setup command's own process group
         await exited;
 
-        await assert.rejects(h.ws.provision(h.request(id)), /interrupted run/);
         const actions = await h.ws.gc();
         assert.deepEqual(actions.map((a) => [a.taskId, a.action, a.error ?? null]), [[id, 'clean_interrupted', null]]);
         assert.equal(sh(h.repo, 'worktree', 'list').split('\n').length, 1);
         assert.equal(sh(h.repo, 'branch', '--list', `gantry/${id}`), '');
         const ws = await h.ws.provision(h.request(id));
         assert.equal(sh(ws.path, 'status', '--porcelain'), '');
+      } finally {
+        h.dispose();
+      }
+    });
+  });
+
+  it('a factory killed mid-provisioning: the next provisioning of that task (its next claim) repairs and redoes it', async () => {
+    await withStore('sqlite', async (store, db) => {
+      const h = await harness(store);
+      try {
+        const id = await h.newTaskId();
+        const marker = join(h.root, 'setup-running');
+        const p = child(['provision', db.target, h.home, h.repo, h.projectId, id, marker]);
+        const exited = new Promise((r) => p.on('exit', r));
+        await until(() => existsSync(marker) && readFileSync(marker, 'utf8').trim() !== '', 'setup to start');
+        p.kill('SIGKILL');
+        process.kill(Number(readFileSync(marker, 'utf8').trim()), 'SIGKILL'); // the setup command's own process group
+        await exited;
+        assert.equal(sh(h.repo, 'worktree', 'list').split('\n').length, 2, 'the killed provisioning left its worktree behind');
+
+        // No gc in between: the task is simply provisioned again, as its next claim does.
+        const ws = await h.ws.provision(h.request(id));
+        assert.equal(sh(ws.path, 'status', '--porcelain'), '');
+        assert.equal(sh(h.repo, 'worktree', 'list').split('\n').length, 2, 'one worktree: the new one');
+        const repaired = (await store.events.list({ taskId: id, limit: 100 })).filter((e) => e.type === 'workspace.repaired');
+        assert.deepEqual(repaired.map((e) => [e.payload.was, e.payload.action]), [['provisioning', 'clean_interrupted']]);
+        assert.deepEqual(await h.ws.gc(), [], 'nothing left for gc');
+        // A second provisioning of a ready workspace stays idempotent.
+        assert.equal((await h.ws.provision(h.request(id))).path, ws.path);
       } finally {
         h.dispose();
       }

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ExitInfo, ExitReason } from '../../ports/agent.js';
 import { LineSplitter } from './line-splitter.js';
+import { clearProcess, recordProcess } from './pid-record.js';
 
 export interface SuperviseSpec {
   argv: string[];
@@ -54,6 +55,8 @@ export function supervise(spec: SuperviseSpec): Supervised {
     stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   const pid = child.pid ?? 0;
+  // Leaves a trail should this process die before the agent: the next start kills the orphan.
+  if (pid) recordProcess(spec.logFile, pid);
   const stdout = child.stdout as Readable;
   const stderr = child.stderr as Readable;
   let stopReason: ExitReason | null = null;
@@ -114,6 +117,7 @@ export function supervise(spec: SuperviseSpec): Supervised {
         stdout.destroy();
         stdoutDone();
       }, DRAIN_CAP_MS);
+      clearProcess(spec.logFile);
       void stdoutClosed.then(() => {
         clearTimeout(cap);
         finish({ code, signal, reason: stopReason ?? 'exited' });

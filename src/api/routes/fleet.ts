@@ -113,6 +113,15 @@ export function fleetRoutes(fleet: FleetCoordinator, store: Store, opts: { keepA
     }),
     defineRoute({
       method: 'GET',
+      path: '/api/fleet/jobs/:id/waiting',
+      access: 'read',
+      tag: 'fleet',
+      summary: 'Why a queued job waits: a capability or agent no live factory offers (null when some factory can take it)',
+      params: IdParams,
+      handler: async ({ params }) => ({ body: { waiting: await fleet.waiting(params.id) } }),
+    }),
+    defineRoute({
+      method: 'GET',
       path: '/api/fleet/jobs/:id/runs',
       access: 'fleet',
       tag: 'fleet',

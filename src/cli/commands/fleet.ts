@@ -20,6 +20,7 @@ const csv = (v: string, prev: string[] = []): string[] => [...prev, ...v.split('
 interface FactoryFlags extends CommonFlags {
   name?: string;
   capabilities?: string[];
+  detectCaps: boolean;
   slots: number;
   executor?: string;
   drainGrace: number;
@@ -67,7 +68,8 @@ export function registerFleetCommands(program: Command): void {
   withCommon(program.command('factory'))
     .description('run a factory: claim tasks from a coordinator and execute them (SIGTERM drains gracefully)')
     .option('--name <name>', 'factory name (default: this host name)')
-    .option('--capabilities <list>', 'capabilities this factory offers (comma-separated, repeatable)', csv)
+    .option('--cap, --capabilities <list>', 'capabilities this factory offers besides the detected os:, arch:, git:, agent: ones (comma-separated, repeatable)', csv)
+    .option('--no-detect-caps', 'offer only the --cap words (no os:, arch:, git:, agent: detection)')
     .option('--slots <n>', 'tasks run at once', intArg('--slots', 1, 64), 1)
     .option('--executor <spec>', 'what runs a task (default: the pipeline engine; `steps[:ms]` is a demo that does no work)')
     .option('--drain-grace <ms>', 'on SIGTERM, how long in-flight work may finish before it is handed back', intArg('--drain-grace', 0, 3_600_000), 60_000)
@@ -97,7 +99,7 @@ export function registerFleetCommands(program: Command): void {
         const factory = new Factory({
           factoryId,
           name,
-          capabilities: f.capabilities ?? [],
+          capabilities: await (await import('../../app/capabilities.js')).factoryCapabilities(f.capabilities ?? [], { detect: f.detectCaps }),
           slots: f.slots,
           client: http,
           executor,

@@ -122,13 +122,16 @@ export function registerTaskCommands(program: Command): void {
         const api = client(f);
         const path = `/api/tasks/${encodeURIComponent(id)}`;
         const { task } = await api.get<{ task: Task }>(path);
-        const [{ events }, { current }] = await Promise.all([
+        const [{ events }, { current }, { waiting }] = await Promise.all([
           api.get<{ events: GantryEvent[] }>(`${path}/events?limit=1000`),
           api.get<{ current: RunView | null }>(`${path}/runs`).catch(() => ({ current: null })),
+          task.stage === 'queued'
+            ? api.get<{ waiting: { kind: string; message: string; missing: string[] } | null }>(`/api/fleet/jobs/${encodeURIComponent(id)}/waiting`).catch(() => ({ waiting: null }))
+            : Promise.resolve({ waiting: null }),
         ]);
         const recent = f.events ? events.slice(-f.events) : [];
         const next = nextStep(task, current);
-        emit(f, { task, run: current, next, events: recent }, () => {
+        emit(f, { task, run: current, next, waiting, events: recent }, () => {
           const lines = [
             `${task.id}  ${task.title}`,
             `  stage      ${task.stage}${task.blockedReason ? ` (${task.blockedReason})` : ''}${task.quarantined ? '  [quarantined]' : ''}`,
@@ -145,7 +148,8 @@ export function registerTaskCommands(program: Command): void {
             lines.push(...table(current.steps.map((st) => [`    ${st.id}`, st.kind, st.state, st.attempts > 1 ? `×${st.attempts}` : '', duration(st.startedAt, st.finishedAt), st.failure ? `${st.failure.kind}: ${truncate(st.failure.message, 60)}` : '']), ['    STEP', 'KIND', 'STATE', 'TRIES', 'TIME', '']).split('\n'));
             if (current.failure) lines.push(`  remedy     ${current.failure.remedy}`);
           }
-          if (next.waitsFor) lines.push(`  waits for  ${next.waitsFor}`);
+          if (waiting) lines.push(`  waits for  ${waiting.message}`);
+          else if (next.waitsFor) lines.push(`  waits for  ${next.waitsFor}`);
           if (next.commands.length) lines.push(`  next       ${next.commands.join('\n             ')}`);
           if (recent.length) {
             lines.push('  events');

@@ -13,6 +13,8 @@ interface UpFlags {
   database?: string;
   factories: number;
   executor?: string;
+  cap?: string[];
+  detectCaps: boolean;
   json?: boolean;
   log?: string;
   logLevel?: string;
@@ -59,6 +61,8 @@ export function registerUp(program: Command): void {
     .option('--database <url>', 'postgres://… for a fleet (GANTRY_DATABASE_URL); default embedded SQLite in the home directory')
     .option('--factories <n>', 'in-process factories', intArg('--factories', 0, 64), 1)
     .option('--executor <spec>', 'what the in-process factories run: pipeline (default) or steps[:ms] (a demo that does no work)')
+    .option('--cap <list>', 'capabilities the in-process factories offer besides the detected os:, arch:, git:, agent: ones (comma-separated, repeatable)', (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((x) => x.trim()).filter(Boolean)])
+    .option('--no-detect-caps', 'offer only the --cap words (no os:, arch:, git:, agent: detection)')
     .option('--log <where>', 'stdout (services), stderr, file (rotated <home>/logs/coordinator.log, the default) or a file path (GANTRY_LOG)')
     .option('--log-level <level>', 'debug, info, warn, error or silent (GANTRY_LOG_LEVEL, default info)')
     .option('--json', 'print {url, pid, home, store} as JSON once serving')
@@ -76,7 +80,7 @@ export function registerUp(program: Command): void {
         const logOptions = resolveLogOptions(f, process.env, { file: join(home.logs, 'coordinator.log'), fallback: 'file' });
         ensureHome(home);
         const log = createLogger(logOptions);
-        const c = await startCoordinator({ home, port: f.port, host: f.host, database, factories: f.factories, executor: f.executor, logger: log.logger }).catch(async (e: unknown) => {
+        const c = await startCoordinator({ home, port: f.port, host: f.host, database, factories: f.factories, executor: f.executor, logger: log.logger, capabilities: f.cap ?? [], detectCapabilities: f.detectCaps }).catch(async (e: unknown) => {
           await log.close();
           throw bindError(e, f.port, f.host);
         });
