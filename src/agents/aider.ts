@@ -31,6 +31,7 @@ export const aider = defineCliAgent({
     activitySources: ['process'],
   },
   envPassThrough: ['AIDER_*', 'ANTHROPIC_*', 'OPENAI_*', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY', 'DEEPSEEK_API_KEY'],
+  statePaths: () => ['~/.aider', '~/.aider.conf.yml', '~/.cache/aider'],
   plan: aiderPlan,
   parser: () => aiderParser(),
 });

@@ -73,6 +73,7 @@ export const claudeCode = defineCliAgent({
     activitySources: ['protocol', 'hook', 'process'],
   },
   envPassThrough: ['ANTHROPIC_*', 'CLAUDE_CONFIG_DIR', 'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX', 'AWS_*', 'CLOUD_ML_REGION', 'ANTHROPIC_VERTEX_PROJECT_ID', 'DISABLE_TELEMETRY', 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC'],
+  statePaths: (env) => [env.CLAUDE_CONFIG_DIR ?? '~/.claude', '~/.claude.json'],
   plan: claudeCodePlan,
   interactivePlan: claudeCodeInteractivePlan,
   parser: () => claudeCodeParser(),

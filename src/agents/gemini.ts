@@ -38,6 +38,7 @@ export const gemini = defineCliAgent({
     activitySources: ['protocol', 'process'],
   },
   envPassThrough: ['GEMINI_*', 'GOOGLE_API_KEY', 'GOOGLE_CLOUD_PROJECT', 'GOOGLE_CLOUD_LOCATION', 'GOOGLE_GENAI_USE_VERTEXAI', 'GOOGLE_APPLICATION_CREDENTIALS'],
+  statePaths: (env) => ['~/.gemini', ...(env.GOOGLE_APPLICATION_CREDENTIALS ? [env.GOOGLE_APPLICATION_CREDENTIALS] : [])],
   plan: geminiPlan,
   parser: () => geminiParser(),
 });

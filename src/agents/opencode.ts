@@ -52,6 +52,7 @@ export const opencode = defineCliAgent({
     activitySources: ['protocol', 'process'],
   },
   envPassThrough: ['OPENCODE_*', 'ANTHROPIC_*', 'OPENAI_*', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'],
+  statePaths: () => ['~/.local/share/opencode', '~/.config/opencode', '~/.cache/opencode', '~/.local/state/opencode'],
   plan: (spec, binary) => opencodePlan(spec, binary),
   parser: () => opencodeParser(),
 });

@@ -46,6 +46,11 @@ export interface EngineWiring {
   /** Stop the factory holding a task (the fleet's operator cancel). */
   stopHolder?: (taskId: string) => Promise<void>;
   registry?: StepKindRegistry;
+  /**
+   * What no agent may see, even through a path it was not given (the sandbox hides these; default:
+   * `dir`): the Gantry home (tokens, database, every workspace) and secret files kept elsewhere.
+   */
+  secrets?: { dirs: string[]; files?: string[] };
 }
 
 export interface EngineParts {
@@ -84,15 +89,22 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
     runtime: (id, o) => w.sink.runtime(id, o),
     ...(w.sink.agentSession ? { agentSession: (id: string, a: string, g: number) => w.sink.agentSession!(id, a, g) } : {}),
   };
-  const launcher = createAgentLauncher({ logsDir: join(w.dir, 'logs', 'sessions'), sink, clock: { now: () => Date.now() } });
+  const launcher = createAgentLauncher({
+    logsDir: join(w.dir, 'logs', 'sessions'),
+    sink,
+    clock: { now: () => Date.now() },
+    sandbox: { hide: w.secrets?.dirs ?? [w.dir], hideFiles: w.secrets?.files ?? [] },
+  });
+  const configOf = async (taskId: string) => {
+    const t = await store.tasks.get(taskId);
+    const p = t ? await store.projects.get(t.projectId) : undefined;
+    return p ? validateConfig(p.config) : undefined;
+  };
   const runner = new LauncherAgentRunner({
     launcher,
     ...(w.sessions ? { sessions: w.sessions } : {}),
-    agentsConfig: async (taskId) => {
-      const t = await store.tasks.get(taskId);
-      const p = t ? await store.projects.get(t.projectId) : undefined;
-      return p ? validateConfig(p.config).agents : undefined;
-    },
+    agentsConfig: async (taskId) => (await configOf(taskId))?.agents,
+    sandboxConfig: async (taskId) => (await configOf(taskId))?.sandbox,
   });
   const sessions = (table = new SessionTable(runner));
   const engine = new PipelineEngine({

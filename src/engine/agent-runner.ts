@@ -1,7 +1,7 @@
 // AgentRunner over the AgentLauncher port: launch the role's agent in the workspace, consume its
 // normalized events, and boil them down to the one outcome a step needs (text, question, review,
 // usage). Stops the agent when the step's signal aborts (cancel, lost lease) or its timeout passes.
-import type { AgentLauncher } from '../ports/agent.js';
+import type { AgentLauncher, AgentLaunchRequest } from '../ports/agent.js';
 import type { NewSession } from '../ports/lifecycle.js';
 import type { AgentOutcome, AgentRequest, AgentRunner } from '../ports/engine.js';
 
@@ -21,6 +21,8 @@ export interface LauncherRunnerDeps {
   factoryId?: string;
   /** The project's gantry.yaml `agents:` section for the task (binary, model, permissions, scripts). */
   agentsConfig(taskId: string): Promise<Record<string, unknown> | undefined>;
+  /** The project's gantry.yaml `sandbox:` section for the task. */
+  sandboxConfig?(taskId: string): Promise<AgentLaunchRequest['sandboxConfig'] | undefined>;
 }
 
 const REVIEW = /```gantry-review\s*\n([\s\S]*?)\n?```/;
@@ -55,6 +57,7 @@ export class LauncherAgentRunner implements AgentRunner {
 
   async run(req: AgentRequest): Promise<AgentOutcome> {
     const agentsConfig = await this.d.agentsConfig(req.taskId);
+    const sandboxConfig = await this.d.sandboxConfig?.(req.taskId);
     const sid = launchSessionId(req.sessionId);
     await this.d.sessions?.create({ id: sid, taskId: req.taskId, runId: req.runId, stepRowId: req.stepRowId, agent: req.agent, workspace: req.workspace, factoryId: this.d.factoryId ?? null });
     const handle = await this.launch(sid, () => this.d.launcher.launch({
@@ -67,6 +70,7 @@ export class LauncherAgentRunner implements AgentRunner {
       attempt: req.attempt,
       ...(req.resumeAgentSessionId ? { resumeAgentSessionId: req.resumeAgentSessionId } : {}),
       ...(agentsConfig ? { agentsConfig } : {}),
+      ...(sandboxConfig ? { sandboxConfig } : {}),
     }));
     await this.d.sessions?.onSpawned(sid, { launchGeneration: 1, pid: handle.pid }).catch(() => undefined);
     if (req.resumeAgentSessionId) {

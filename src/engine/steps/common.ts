@@ -95,6 +95,6 @@ export async function guardAfterAgent(ctx: StepContext, ks: KindState, who: stri
   const rules = opts.reviewOnly ? { reviewOnly: true } : { ...(ctx.def.allow ? { allow: ctx.def.allow } : {}), ...(ctx.def.deny ? { deny: ctx.def.deny } : {}) };
   const g = await ctx.workspace.guard?.(ctx.task.id, ctx.def.id, rules);
   if (!g?.blocked) return null;
-  const what = opts.reviewOnly ? `the ${who} changed the workspace, and reviewers only judge (its changes were discarded)` : `the ${who} changed what the step may not touch (its changes were reverted)`;
+  const what = opts.reviewOnly ? `the ${who} changed the workspace, and reviewers only judge (its changes were discarded)` : `the ${who} wrote outside what the step may touch (all it wrote was reverted)`;
   return { type: 'fail', failure: { kind: 'agent', message: `step ${ctx.def.id}: ${what}: ${g.violations.slice(0, 5).join('; ')}` }, kindState: { ...ks, dispatch: undefined } };
 }
