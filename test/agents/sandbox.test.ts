@@ -14,6 +14,7 @@ import { sandboxHost } from '../../src/agents/sandbox/host.js';
 import { command } from '../../src/agents/command.js';
 import type { LaunchSpec, SandboxSpec } from '../../src/ports/agent.js';
 import { collect, ofType } from './support.js';
+import { judgeSandbox } from '../../src/cli/commands/doctor.js';
 
 describe('sandbox decider (pure)', () => {
   const linux = { platform: 'linux', bwrap: '/usr/bin/bwrap', probeError: null };
@@ -61,6 +62,15 @@ describe('sandbox decider (pure)', () => {
     const own = bwrapArgs(layout({ gitDir: '/w/.git', gitCommonDir: '/w/.git', worktree: '/w' }));
     assert.ok(pairs(own, '--bind').includes('/w/.git'));
     assert.deepEqual(pairs(own, '--ro-bind-try').filter((p) => p.startsWith('/w/.git/')), ['/w/.git/config', '/w/.git/hooks', '/w/.git/info']);
+  });
+
+  it('doctor: says which mode is active and why; warns where secrets are reachable', () => {
+    const on = judgeSandbox(decideSandbox(linux, 'auto'), { dir: '/h/.gantry', mode: 0o40700 });
+    assert.deepEqual(on.map((r) => [r.name, r.status]), [['sandbox', 'ok']]);
+    const off = judgeSandbox(decideSandbox({ ...linux, bwrap: null }, 'auto'), { dir: '/h/.gantry', mode: 0o40755 });
+    assert.deepEqual(off.map((r) => [r.name, r.status]), [['sandbox', 'warn'], ['secrets', 'warn'], ['secrets', 'warn']]);
+    assert.match(off[1]!.fix!, /chmod 700/);
+    assert.equal(judgeSandbox(decideSandbox({ ...linux, bwrap: null }, 'required'), { dir: '/h', mode: null })[0]!.status, 'fail');
   });
 
   it("recognizes an agent's broken inner sandbox in command output", () => {
