@@ -32,6 +32,7 @@ export const aider = defineCliAgent({
     activitySources: ['process'],
   },
   envPassThrough: ENV_PASS_THROUGH['aider']!,
+  statePaths: () => ['~/.aider', '~/.aider.conf.yml', '~/.cache/aider'],
   plan: aiderPlan,
   parser: () => aiderParser(),
 });

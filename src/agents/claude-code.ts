@@ -45,7 +45,8 @@ export function claudeCodePlan(spec: LaunchSpec, binary: string): CommandPlan {
   const env: Record<string, string> = { DISABLE_AUTOUPDATER: '1' };
   const files: CommandPlan['files'] = [];
   if (spec.hook) {
-    const settings = join(dirname(spec.logFile), `${spec.sessionId}.claude-settings.json`);
+    // In the session's contract directory: the one place under the Gantry home a sandboxed agent may read.
+    const settings = join(dirname(spec.logFile), spec.sessionId, 'claude-settings.json');
     files.push({ path: settings, content: JSON.stringify(claudeHookSettings(spec.hook.url)) });
     argv.push('--settings', settings);
     env.GANTRY_HOOK_TOKEN = spec.hook.token;
@@ -75,6 +76,7 @@ export const claudeCode = defineCliAgent({
     activitySources: ['protocol', 'hook', 'process'],
   },
   envPassThrough: ENV_PASS_THROUGH['claude-code']!,
+  statePaths: (env) => [env.CLAUDE_CONFIG_DIR ?? '~/.claude', '~/.claude.json'],
   plan: claudeCodePlan,
   interactivePlan: claudeCodeInteractivePlan,
   parser: () => claudeCodeParser(),

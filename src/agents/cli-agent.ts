@@ -10,6 +10,7 @@ import { resolveBinary } from './binary.js';
 import { AsyncQueue } from './process/async-queue.js';
 import { agentEnv, isDenied } from './process/env.js';
 import { supervise } from './process/supervisor.js';
+import { sandboxed } from './sandbox/wrap.js';
 import { launchInTmux } from './process/tmux.js';
 import type { StreamParser } from './stream-parser.js';
 
@@ -32,6 +33,10 @@ export interface CliAgentDef {
   /** The agent's own auth and endpoint variables, passed through from Gantry's environment. */
   envPassThrough: readonly string[];
   plan(spec: LaunchSpec, binary: string): CommandPlan;
+  /** The agent's own state and auth (writable inside Gantry's sandbox); `~/` is the agent's HOME. */
+  statePaths?(env: Record<string, string>): string[];
+  /** The agent's own sandbox on this host (`gantry doctor`). */
+  innerSandbox?: AgentAdapter['innerSandbox'];
   /** The agent's interactive TUI (for tmux); absent = the agent has no interactive mode here. */
   interactivePlan?(spec: LaunchSpec, binary: string): CommandPlan;
   parser(spec: LaunchSpec): StreamParser;
@@ -68,14 +73,22 @@ function writePlanFiles(plan: CommandPlan): void {
   }
 }
 
+export interface PlannedExtras {
+  /** Rewrites each line before it reaches the session log (e.g. drops an echoed prompt). */
+  logLine?: (line: string) => string;
+  /** The agent's own state the sandbox must let it write (see AgentDef.statePaths). */
+  statePaths?: (env: Record<string, string>) => string[];
+}
+
 /** Runs a planned command under supervision, parsing its stdout into normalized events. */
-export function runPlanned(plan: CommandPlan, spec: LaunchSpec, parser: StreamParser, passThrough: readonly string[], logLine?: (line: string) => string): SessionHandle {
+export function runPlanned(plan: CommandPlan, spec: LaunchSpec, parser: StreamParser, passThrough: readonly string[], extras: PlannedExtras = {}): SessionHandle {
+  const { logLine, statePaths } = extras;
   writePlanFiles(plan);
   const queue = new AsyncQueue<AgentEvent>();
   const push = (events: AgentEvent[]): void => events.forEach((e) => queue.push(e));
   const env = agentEnv(process.env, { passThrough }, { ...(spec.env ?? {}), ...plan.env });
   const proc = supervise({
-    argv: plan.argv,
+    argv: spec.sandbox ? sandboxed(spec.sandbox, plan.argv, spec.workspace, env, statePaths?.(env) ?? []) : plan.argv,
     cwd: spec.workspace,
     env,
     logFile: spec.logFile,
@@ -115,11 +128,12 @@ export function runPlanned(plan: CommandPlan, spec: LaunchSpec, parser: StreamPa
 }
 
 /** Runs a planned command in tmux; the only protocol event is the final `exited`. */
-export function runInteractive(plan: CommandPlan, spec: LaunchSpec, passThrough: readonly string[]): SessionHandle {
+export function runInteractive(plan: CommandPlan, spec: LaunchSpec, passThrough: readonly string[], statePaths?: (env: Record<string, string>) => string[]): SessionHandle {
   writePlanFiles(plan);
   const queue = new AsyncQueue<AgentEvent>();
   const env = agentEnv(process.env, { passThrough }, { ...(spec.env ?? {}), ...plan.env });
-  const started = launchInTmux({ sessionId: spec.sessionId, argv: plan.argv, cwd: spec.workspace, env, logFile: spec.logFile, ...(spec.killGraceMs ? { killGraceMs: spec.killGraceMs } : {}) });
+  const argv = spec.sandbox ? sandboxed(spec.sandbox, plan.argv, spec.workspace, env, statePaths?.(env) ?? []) : plan.argv;
+  const started = launchInTmux({ sessionId: spec.sessionId, argv, cwd: spec.workspace, env, logFile: spec.logFile, ...(spec.killGraceMs ? { killGraceMs: spec.killGraceMs } : {}) });
   let pid = 0;
   const exited: Promise<ExitInfo> = started.then(
     (t) => {
@@ -154,6 +168,7 @@ export function defineCliAgent(def: CliAgentDef): AgentAdapter {
     displayName: def.displayName,
     capabilities: def.capabilities,
     detect: (opts) => detectCli(def, opts),
+    ...(def.innerSandbox ? { innerSandbox: def.innerSandbox } : {}),
     launch(spec) {
       const binary = resolveBinary(def.binaryName, spec.binary) ?? spec.binary ?? def.binaryName;
       if (spec.interactive) {
@@ -163,9 +178,12 @@ export function defineCliAgent(def: CliAgentDef): AgentAdapter {
             hint: 'remove `interactive: true` for this agent, or use claude-code or codex',
           });
         }
-        return runInteractive(def.interactivePlan(spec, binary), spec, def.envPassThrough);
+        return runInteractive(def.interactivePlan(spec, binary), spec, def.envPassThrough, def.statePaths);
       }
-      return runPlanned(def.plan(spec, binary), spec, def.parser(spec), def.envPassThrough, def.logLine);
+      return runPlanned(def.plan(spec, binary), spec, def.parser(spec), def.envPassThrough, {
+        ...(def.logLine ? { logLine: (l: string) => def.logLine!(l) } : {}),
+        ...(def.statePaths ? { statePaths: (e: Record<string, string>) => def.statePaths!(e) } : {}),
+      });
     },
   };
 }

@@ -2,6 +2,7 @@
 // item.completed (agent_message, command_execution, file_change, mcp_tool_call, web_search, error),
 // turn.completed with token usage (no cost), turn.failed, and top-level error (retry notices).
 import type { AgentEvent } from '../ports/agent.js';
+import { innerSandboxFailure, innerSandboxMessage } from './inner-sandbox.js';
 import { messageEvents } from './question.js';
 import { jsonLine, num, obj, str, unfinishedTurn, type StreamParser } from './stream-parser.js';
 
@@ -15,8 +16,12 @@ function itemEvents(phase: 'started' | 'completed', item: Record<string, unknown
   switch (item.type) {
     case 'agent_message':
       return phase === 'completed' ? messageEvents(str(item.text) ?? '') : [];
-    case 'command_execution':
-      return once({ type: 'tool_use', name: 'shell', summary: (str(item.command) ?? '').slice(0, 160) });
+    case 'command_execution': {
+      const use = once({ type: 'tool_use', name: 'shell', summary: (str(item.command) ?? '').slice(0, 160) });
+      // A command its own sandbox could not start: the turn cannot do anything, so it must fail, not "finish".
+      const broken = phase === 'completed' ? innerSandboxFailure(str(item.aggregated_output) ?? '') : null;
+      return broken ? [...use, { type: 'error', message: innerSandboxMessage('Codex', broken), fatal: true }] : use;
+    }
     case 'file_change': {
       const changes = Array.isArray(item.changes) ? item.changes : [];
       return once({ type: 'tool_use', name: 'edit', summary: changes.map((c) => str(obj(c).path) ?? '?').join(', ') });

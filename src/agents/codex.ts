@@ -5,7 +5,9 @@
 import { ENV_PASS_THROUGH } from './env-pass-through.js';
 import { execFileSync } from 'node:child_process';
 import { isAbsolute, join } from 'node:path';
-import type { LaunchSpec } from '../ports/agent.js';
+import type { InnerSandboxStatus, LaunchSpec } from '../ports/agent.js';
+import { resolveBinary } from './binary.js';
+import { INNER_SANDBOX_REMEDY } from './inner-sandbox.js';
 import { defineCliAgent, type CommandPlan } from './cli-agent.js';
 import { codexParser } from './codex-parser.js';
 import { withConvention } from './question.js';
@@ -32,7 +34,11 @@ export function codexPlan(spec: LaunchSpec, binary: string, dirs: string[] = git
   argv.push('--json', '--skip-git-repo-check');
   const p = spec.permissions;
   if (p.skipPermissions) argv.push('--dangerously-bypass-approvals-and-sandbox');
-  else {
+  else if (spec.sandbox) {
+    // Inside Gantry's sandbox Codex's own (bwrap in bwrap, a helper npm does not ship) cannot start:
+    // Gantry's is the boundary, and it enforces readonly itself (the worktree is mounted read-only).
+    argv.push('-c', 'approval_policy="never"', '-c', 'sandbox_mode="danger-full-access"');
+  } else {
     argv.push('-c', 'approval_policy="never"');
     if (p.mode === 'readonly') argv.push('-c', 'sandbox_mode="read-only"');
     else {
@@ -55,6 +61,16 @@ export function codexInteractivePlan(spec: LaunchSpec, binary: string, dirs: str
   return { argv, env: headless.env };
 }
 
+/** Codex's own sandbox on this host: bwrap on PATH without the codex-linux-sandbox helper cannot start a command. */
+export function codexInnerSandbox(env: NodeJS.ProcessEnv, gantrySandboxed: boolean): InnerSandboxStatus {
+  if (gantrySandboxed) return { state: 'off', detail: "off inside Gantry's sandbox (danger-full-access; Gantry's bubblewrap is the boundary)" };
+  const bwrap = resolveBinary('bwrap', undefined, env);
+  if (bwrap && !resolveBinary('codex-linux-sandbox', undefined, env)) {
+    return { state: 'broken', detail: `Codex would sandbox commands with ${bwrap} and the codex-linux-sandbox helper, which is not installed: every command would fail`, fix: INNER_SANDBOX_REMEDY };
+  }
+  return { state: 'own', detail: bwrap ? `Codex's own sandbox (${bwrap})` : "Codex's own sandbox (landlock/seccomp)" };
+}
+
 export const codex = defineCliAgent({
   id: 'codex',
   displayName: 'Codex CLI',
@@ -70,6 +86,8 @@ export const codex = defineCliAgent({
   },
   envPassThrough: ENV_PASS_THROUGH['codex']!,
   plan: (spec, binary) => codexPlan(spec, binary),
+  statePaths: (env) => [env.CODEX_HOME ?? '~/.codex'],
+  innerSandbox: codexInnerSandbox,
   interactivePlan: (spec, binary) => codexInteractivePlan(spec, binary),
   parser: () => codexParser(),
 });

@@ -39,6 +39,7 @@ export const gemini = defineCliAgent({
     activitySources: ['protocol', 'process'],
   },
   envPassThrough: ENV_PASS_THROUGH['gemini']!,
+  statePaths: (env) => ['~/.gemini', ...(env.GOOGLE_APPLICATION_CREDENTIALS ? [env.GOOGLE_APPLICATION_CREDENTIALS] : [])],
   plan: geminiPlan,
   parser: () => geminiParser(),
   logLine: geminiLogLine,

@@ -1,7 +1,8 @@
 // The AgentLauncher port: registry + the project's `agents:` settings + session log + hooks +
 // observation, in one call. The composition root builds it; the engine only sees the port.
-import { join } from 'node:path';
-import type { AgentEvent, AgentLauncher, AgentLaunchRequest, ActivitySink, LaunchSpec, SessionHandle } from '../ports/agent.js';
+import { dirname, join } from 'node:path';
+import { GantryError } from '../domain/errors.js';
+import type { AgentEvent, AgentLauncher, AgentLaunchRequest, ActivitySink, LaunchSpec, SandboxSpec, SessionHandle } from '../ports/agent.js';
 import type { Clock } from '../ports/clock.js';
 import { hookUrl } from './activity/hook-url.js';
 import type { HookTokens } from './activity/hook-token.js';
@@ -10,6 +11,7 @@ import { agentSettings } from './config.js';
 import { AsyncQueue } from './process/async-queue.js';
 import { getAgent } from './registry.js';
 import { costOf, priceFor } from './prices.js';
+import { hostSandbox } from './sandbox/host.js';
 
 export interface LauncherDeps {
   /** Session logs go to `<logsDir>/<sessionId>/<launchGeneration>.log`. */
@@ -21,6 +23,29 @@ export interface LauncherDeps {
   /** Extra environment for every agent (e.g. a test model endpoint). */
   env?: Record<string, string>;
   killGraceMs?: number;
+  /**
+   * Gantry's process sandbox: hidden from every agent are these directories (the Gantry home: tokens,
+   * database, other workspaces, logs) and secret files (token files kept elsewhere).
+   */
+  sandbox?: { hide: string[]; hideFiles?: string[]; env?: NodeJS.ProcessEnv };
+}
+
+/** The sandbox of one launch, or a refusal when the project requires one this host cannot give. */
+export function launchSandbox(req: AgentLaunchRequest, logFile: string, deps: NonNullable<LauncherDeps['sandbox']>, readonly = false): SandboxSpec | undefined {
+  const cfg = req.sandboxConfig ?? { mode: 'auto' as const, network: true, grant: [] };
+  const d = hostSandbox(cfg.mode, deps.env);
+  if (d.refuse) throw new GantryError('unsupported', `cannot start ${req.agent}: ${d.why}`, { field: 'sandbox.mode', hint: d.fix ?? 'set sandbox.mode: auto in gantry.yaml' });
+  if (d.mode !== 'bwrap' || !d.bwrap) return undefined;
+  return {
+    bwrap: d.bwrap,
+    hide: deps.hide,
+    hideFiles: deps.hideFiles ?? [],
+    // The command contract's prompt/result files sit next to the session log (see command.ts).
+    writable: [join(dirname(logFile), req.sessionId)],
+    grants: cfg.grant,
+    network: cfg.network,
+    ...(readonly ? { readonly: true } : {}),
+  };
 }
 
 /** Pure: the LaunchSpec for a request under the project's settings. */
@@ -52,7 +77,8 @@ export function createAgentLauncher(deps: LauncherDeps): AgentLauncher {
     launch(req): SessionHandle {
       const adapter = getAgent(req.agent);
       const spec = launchSpec(req, deps);
-      const handle = adapter.launch(spec);
+      const sandbox = deps.sandbox ? launchSandbox(req, spec.logFile, deps.sandbox, spec.permissions.mode === 'readonly') : undefined;
+      const handle = adapter.launch(sandbox ? { ...spec, sandbox } : spec);
       // Turns the CLI reports tokens but no cost for are priced from the table (or the agent's `price:`).
       const price = priceFor(req.agent, spec.model, agentSettings(req.agentsConfig, req.agent).price);
       const priced = (e: AgentEvent): AgentEvent =>

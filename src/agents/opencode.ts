@@ -53,6 +53,7 @@ export const opencode = defineCliAgent({
     activitySources: ['protocol', 'process'],
   },
   envPassThrough: ENV_PASS_THROUGH['opencode']!,
+  statePaths: () => ['~/.local/share/opencode', '~/.config/opencode', '~/.cache/opencode', '~/.local/state/opencode'],
   plan: (spec, binary) => opencodePlan(spec, binary),
   parser: () => opencodeParser(),
 });

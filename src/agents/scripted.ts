@@ -3,6 +3,7 @@
 // it runs as a real child process speaking the command contract, so the engine treats it exactly
 // like any other agent. It powers the demo and the engine's end-to-end tests.
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -20,6 +21,9 @@ export function scriptedArgv(): string[] {
   const main = fileURLToPath(mainUrl);
   return main.endsWith('.ts') ? [process.execPath, '--import', import.meta.resolve('tsx'), main] : [process.execPath, main];
 }
+
+/** Run from source, the entry point is compiled by tsx into a cache under the temp dir: inside the sandbox's private /tmp it stays shared, or every launch recompiles. */
+const tsxCache = (): string[] => (mainUrl.pathname.endsWith('.ts') && process.getuid ? [join(tmpdir(), `tsx-${process.getuid()}`)] : []);
 
 export function loadScript(options: Record<string, unknown> | undefined, workspace: string): ScriptDoc {
   const file = options?.scriptFile;
@@ -64,6 +68,6 @@ export const scripted: AgentAdapter = {
     const actionsFile = join(contractFiles(spec).dir, 'actions.json');
     plan.files = [...(plan.files ?? []), { path: actionsFile, content: JSON.stringify(actions) }];
     plan.env.GANTRY_SCRIPTED_ACTIONS = actionsFile;
-    return runPlanned(plan, spec, commandParser(readResultFile(spec)), []);
+    return runPlanned(plan, spec, commandParser(readResultFile(spec)), [], { statePaths: tsxCache });
   },
 };

@@ -141,6 +141,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
               pipelineEngine({
                 dir: join(o.home.dir, 'factories', factoryId), store, workspaces, sink: lifecycle.evidence, sessions: lifecycle.manager, factoryId,
                 hooks: { baseUrl: loopbackUrl(url), tokens: hookTokens },
+                secrets: agentSecrets(o.home.dir, target),
                 changes: lifecycleChanges(lifecycle.manager), warn: (m, f) => o.logger.warn(m, f),
                 stopHolder: async (taskId) => void (await fleet.act(taskId, 'cancel', { reason: 'run cancelled' }).catch(() => undefined)),
               }).executor
@@ -166,6 +167,12 @@ export function loopbackUrl(url: string): string {
   if (u.hostname === '0.0.0.0') u.hostname = '127.0.0.1';
   else if (u.hostname === '[::]') u.hostname = '[::1]';
   return u.origin;
+}
+
+/** What agents must never see: the home (tokens, database, workspaces), a database file or token file kept elsewhere. */
+export function agentSecrets(home: string, database: string): { dirs: string[]; files: string[] } {
+  const files = [...(isPostgresUrl(database) ? [] : [database, `${database}-wal`, `${database}-shm`]), ...(process.env.GANTRY_TOKEN_FILE ? [process.env.GANTRY_TOKEN_FILE] : [])];
+  return { dirs: [home], files };
 }
 
 const KNOWN_SCHEMA = MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0);

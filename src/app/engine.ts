@@ -51,6 +51,11 @@ export interface EngineWiring {
   registry?: StepKindRegistry;
   /** Agent hooks: agents that support them post activity to this API with a per-session token. */
   hooks?: { baseUrl: string; tokens: HookTokens };
+  /**
+   * What no agent may see, even through a path it was not given (the sandbox hides these; default:
+   * `dir`): the Gantry home (tokens, database, every workspace) and secret files kept elsewhere.
+   */
+  secrets?: { dirs: string[]; files?: string[] };
 }
 
 export interface EngineParts {
@@ -93,16 +98,24 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
   // Built before its factory claims anything: an agent still running from a previous process of this
   // factory is unobserved and would write into a worktree the resumed run now owns. Kill it.
   for (const o of reapOrphanedAgents(logsDir)) w.warn?.('killed an agent left running by a previous run of this factory', { sessionId: o.sessionId, pid: o.pid });
-  const launcher = createAgentLauncher({ logsDir, sink, clock: { now: () => Date.now() }, ...(w.hooks ? { hooks: w.hooks } : {}) });
+  const launcher = createAgentLauncher({
+    logsDir,
+    sink,
+    clock: { now: () => Date.now() },
+    ...(w.hooks ? { hooks: w.hooks } : {}),
+    sandbox: { hide: w.secrets?.dirs ?? [w.dir], hideFiles: w.secrets?.files ?? [] },
+  });
+  const configOf = async (taskId: string) => {
+    const t = await store.tasks.get(taskId);
+    const p = t ? await store.projects.get(t.projectId) : undefined;
+    return p ? validateConfig(p.config) : undefined;
+  };
   const runner = new LauncherAgentRunner({
     launcher,
     headOf: async (path) => (await git(path, ['rev-parse', '-q', '--verify', 'HEAD^{commit}']).catch(() => '')) || null,
     ...(w.sessions ? { sessions: w.sessions } : {}),
-    agentsConfig: async (taskId) => {
-      const t = await store.tasks.get(taskId);
-      const p = t ? await store.projects.get(t.projectId) : undefined;
-      return p ? validateConfig(p.config).agents : undefined;
-    },
+    agentsConfig: async (taskId) => (await configOf(taskId))?.agents,
+    sandboxConfig: async (taskId) => (await configOf(taskId))?.sandbox,
   });
   const sessions = (table = new SessionTable(runner));
   const engine = new PipelineEngine({

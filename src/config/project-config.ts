@@ -6,6 +6,7 @@ import { GantryError } from '../domain/errors.js';
 import { describeIssues, keysAt, type ConfigIssue } from './zod-errors.js';
 import { PipelinesSchema } from './pipeline.js';
 import { workspaceConfigSchema } from './workspace.js';
+import { sandboxConfigSchema } from './sandbox.js';
 import { reactionsSchema } from './reactions.js';
 import { notificationsSchema } from './notifications.js';
 
@@ -41,6 +42,7 @@ export const ProjectConfigSchema = z
     pipelines: PipelinesSchema.default({}),
     /** Per-agent settings; each adapter validates its own entry when the project is loaded. */
     agents: z.record(z.string(), section).default({}),
+    sandbox: sandboxConfigSchema.prefault({}),
     budgets: BudgetsSchema.default({}),
     reactions: reactionsSchema.prefault({}),
     notifications: notificationsSchema.prefault({}),

@@ -30,6 +30,8 @@ export const guardConfigSchema = z.strictObject({
   /** Total size of the workspace directory, ignored files included. */
   quotaBytes: z.number().int().positive().default(5 * 1024 * 1024 * 1024),
   response: guardResponseSchema.default('block'),
+  /** A reviewer only judges: its changes are always discarded; `fail` also fails the review step. */
+  reviewerChanges: z.enum(['discard', 'fail']).default('discard'),
 });
 
 export const workspaceConfigSchema = z.strictObject({
@@ -52,7 +54,7 @@ export const workspaceConfigSchema = z.strictObject({
     .strictObject({ from: z.number().int().min(1024).max(65535), to: z.number().int().min(1024).max(65535) })
     .refine((r) => r.from <= r.to, { message: 'ports.from must not exceed ports.to' })
     .default({ from: 4800, to: 4999 }),
-  guard: guardConfigSchema.default({ allow: [], deny: [], maxFileBytes: 50 * 1024 * 1024, quotaBytes: 5 * 1024 * 1024 * 1024, response: 'block' }),
+  guard: guardConfigSchema.default({ allow: [], deny: [], maxFileBytes: 50 * 1024 * 1024, quotaBytes: 5 * 1024 * 1024 * 1024, response: 'block', reviewerChanges: 'discard' }),
   checkpoints: z
     .strictObject({
       /** Quiet period after the last file change before a checkpoint is taken while an agent works. */

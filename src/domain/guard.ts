@@ -16,6 +16,8 @@ export interface ChangedEntry {
   size: number | null;
   /** Whether the canonical location (all symlinks, parents included, resolved) stays in the workspace. */
   resolvesInside: boolean;
+  /** Git records the file as executable (mode 100755). */
+  executable?: boolean;
 }
 
 export interface GuardFacts {
@@ -26,6 +28,8 @@ export interface GuardFacts {
   diskBytes: number | null;
   /** Paths provisioning placed on purpose (linked files); never judged. */
   exempt: string[];
+  /** Whether HEAD moved since the baseline (commits, resets, another branch checked out). */
+  headMoved?: boolean;
 }
 
 export interface GuardRules {
@@ -35,9 +39,11 @@ export interface GuardRules {
   deny: string[];
   maxFileBytes: number;
   quotaBytes: number;
+  /** A reviewer's step: any change at all (files, .git, commits) is a violation. */
+  reviewOnly?: boolean;
 }
 
-export type ViolationKind = 'git_dir' | 'path_escape' | 'symlink_escape' | 'file_too_large' | 'quota' | 'denied' | 'not_allowed';
+export type ViolationKind = 'git_dir' | 'path_escape' | 'symlink_escape' | 'file_too_large' | 'quota' | 'denied' | 'not_allowed' | 'review_only';
 
 export interface GuardViolation {
   kind: ViolationKind;
@@ -74,6 +80,7 @@ export function decideGuard(facts: GuardFacts, rules: GuardRules): GuardViolatio
   for (const p of facts.gitMetaChanged) add('git_dir', p);
   for (const c of facts.changes) {
     if (exempt.has(c.path)) continue;
+    if (rules.reviewOnly) add('review_only', c.path);
     const path = canonicalPath(c.path);
     if (path === null) {
       add('path_escape', c.path);
@@ -86,6 +93,9 @@ export function decideGuard(facts: GuardFacts, rules: GuardRules): GuardViolatio
     else if ((rules.allow.length > 0 && !allowed(path)) || (rules.stepAllow.length > 0 && !stepAllowed(path))) add('not_allowed', path);
   }
 
+  if (rules.reviewOnly && facts.headMoved) add('review_only', 'HEAD');
+  if (rules.reviewOnly) for (const p of facts.gitMetaChanged) add('review_only', p);
+
   const out: GuardViolation[] = [];
   const detail: Record<ViolationKind, string> = {
     git_dir: 'writes into .git are never allowed',
@@ -95,6 +105,7 @@ export function decideGuard(facts: GuardFacts, rules: GuardRules): GuardViolatio
     quota: `workspace over its disk quota of ${rules.quotaBytes} bytes`,
     denied: 'path matches a deny rule',
     not_allowed: 'path is outside the allowed globs',
+    review_only: 'a reviewer only judges: its changes are discarded',
   };
   for (const [kind, paths] of byKind) out.push({ kind, paths: [...paths].sort(), detail: detail[kind] });
   if (facts.diskBytes !== null && facts.diskBytes > rules.quotaBytes) out.push({ kind: 'quota', paths: [], detail: `${detail.quota} (${facts.diskBytes} bytes)` });
@@ -106,4 +117,10 @@ export function revertablePaths(violations: readonly GuardViolation[]): string[]
   const s = new Set<string>();
   for (const v of violations) if (v.kind !== 'quota') for (const p of v.paths) s.add(p);
   return [...s].sort();
+}
+
+/** Files the agent added or made executable: flagged in the guard report for a person to look at (not a violation). */
+export function flaggedExecutables(facts: GuardFacts): string[] {
+  const exempt = new Set(facts.exempt);
+  return facts.changes.filter((c) => c.executable === true && c.status !== 'deleted' && !exempt.has(c.path)).map((c) => c.path).sort();
 }

@@ -1,7 +1,7 @@
 // AgentRunner over the AgentLauncher port: launch the role's agent in the workspace, consume its
 // normalized events, and boil them down to the one outcome a step needs (text, question, review,
 // usage). Stops the agent when the step's signal aborts (cancel, lost lease) or its timeout passes.
-import type { AgentLauncher } from '../ports/agent.js';
+import type { AgentLauncher, AgentLaunchRequest } from '../ports/agent.js';
 import type { NewSession } from '../ports/lifecycle.js';
 import type { AgentOutcome, AgentRequest, AgentRunner } from '../ports/engine.js';
 
@@ -23,6 +23,8 @@ export interface LauncherRunnerDeps {
   agentsConfig(taskId: string): Promise<Record<string, unknown> | undefined>;
   /** The workspace's HEAD commit (null when unknown): compared before and after a turn. */
   headOf?(workspace: string): Promise<string | null>;
+  /** The project's gantry.yaml `sandbox:` section for the task. */
+  sandboxConfig?(taskId: string): Promise<AgentLaunchRequest['sandboxConfig'] | undefined>;
 }
 
 const REVIEW = /```gantry-review\s*\n([\s\S]*?)\n?```/;
@@ -69,6 +71,7 @@ export class LauncherAgentRunner implements AgentRunner {
   async run(req: AgentRequest): Promise<AgentOutcome> {
     const agentsConfig = await this.d.agentsConfig(req.taskId);
     const headBefore = (await this.d.headOf?.(req.workspace).catch(() => null)) ?? null;
+    const sandboxConfig = await this.d.sandboxConfig?.(req.taskId);
     const sid = launchSessionId(req.sessionId);
     await this.d.sessions?.create({ id: sid, taskId: req.taskId, runId: req.runId, stepRowId: req.stepRowId, agent: req.agent, workspace: req.workspace, factoryId: this.d.factoryId ?? null });
     const handle = await this.launch(sid, () => this.d.launcher.launch({
@@ -82,6 +85,7 @@ export class LauncherAgentRunner implements AgentRunner {
       ...(req.resumeAgentSessionId ? { resumeAgentSessionId: req.resumeAgentSessionId } : {}),
       ...(req.model ? { model: req.model } : {}),
       ...(agentsConfig ? { agentsConfig } : {}),
+      ...(sandboxConfig ? { sandboxConfig } : {}),
     }));
     await this.d.sessions?.onSpawned(sid, { launchGeneration: 1, pid: handle.pid }).catch(() => undefined);
     if (req.resumeAgentSessionId) {

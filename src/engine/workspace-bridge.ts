@@ -83,7 +83,7 @@ export class WorkspaceBridge implements EngineWorkspace {
     return 'removed';
   }
 
-  async guard(taskId: string, step: string, rules: { allow?: string[]; deny?: string[] }): Promise<{ blocked: boolean; violations: string[] }> {
+  async guard(taskId: string, step: string, rules: { allow?: string[]; deny?: string[]; reviewOnly?: boolean }): Promise<{ blocked: boolean; violations: string[] }> {
     if (!(await this.ws.get(taskId))) return { blocked: false, violations: [] };
     const r = await this.ws.guard(taskId, { step, since: await this.guardBaseline(taskId, step), ...rules });
     return { blocked: r.applied === 'blocked', violations: r.violations.map((v) => `${v.kind} ${v.paths.join(', ')}: ${v.detail}`) };

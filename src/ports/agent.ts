@@ -79,6 +79,24 @@ export interface LaunchSpec {
   interactive?: boolean;
   /** Adapter-specific settings from gantry.yaml (e.g. the scripted agent's script, command argv). */
   options?: Record<string, unknown>;
+  /** Run inside Gantry's process sandbox (absent: unsandboxed, the agent's own sandbox stays on). */
+  sandbox?: SandboxSpec;
+}
+
+/** Gantry's process sandbox for one launch (bubblewrap); the worktree and git dirs come from the workspace. */
+export interface SandboxSpec {
+  bwrap: string;
+  /** Hidden entirely: the Gantry home (tokens, database, other workspaces, logs); the agent's HOME is always hidden too. */
+  hide: string[];
+  /** Secret files hidden (read as empty), e.g. a factory's token file outside the home. */
+  hideFiles: string[];
+  /** Writable besides the worktree: the session's contract directory. */
+  writable: string[];
+  /** The project's `sandbox.grant` entries (`~/` expands to the agent's HOME). */
+  grants: { path: string; write: boolean }[];
+  network: boolean;
+  /** Permission mode readonly: the worktree and git are mounted read-only. */
+  readonly?: boolean;
 }
 
 export interface SessionHandle {
@@ -121,6 +139,15 @@ export interface AgentAdapter {
   capabilities: AgentCapabilities;
   detect(opts?: { binary?: string; env?: NodeJS.ProcessEnv }): Promise<AgentDetection>;
   launch(spec: LaunchSpec): SessionHandle;
+  /** The agent's own sandbox on this host, with and without Gantry's around it (`gantry doctor`). */
+  innerSandbox?(env: NodeJS.ProcessEnv, gantrySandboxed: boolean): InnerSandboxStatus;
+}
+
+export interface InnerSandboxStatus {
+  /** What runs: the agent's own sandbox, none (Gantry's is the boundary), or the agent's is broken here. */
+  state: 'own' | 'off' | 'none' | 'broken';
+  detail: string;
+  fix?: string;
 }
 
 /** What an agent is doing, as evidence sources see it (DESIGN §7 activity axis). */
@@ -146,6 +173,8 @@ export interface AgentLaunchRequest
   agent: string;
   /** The project's gantry.yaml `agents:` section (binary, model, permissions, limits, scripts). */
   agentsConfig?: Record<string, unknown>;
+  /** The project's gantry.yaml `sandbox:` section (mode, network, grants). */
+  sandboxConfig?: { mode: 'auto' | 'required' | 'off'; network: boolean; grant: { path: string; write: boolean }[] };
 }
 
 /**

@@ -258,8 +258,12 @@ export interface EngineWorkspace {
   diff(taskId: string): Promise<string>;
   /** Stop using the workspace (cancel): checkpoint then remove. */
   release?(taskId: string): Promise<void>;
-  /** Changes outside the step's allow/deny globs (and the project's guard): blocked, reverted or warned. */
-  guard?(taskId: string, step: string, rules: { allow?: string[]; deny?: string[] }): Promise<{ blocked: boolean; violations: string[] }>;
+  /**
+   * After every step that ran an agent: changes outside the step's allow/deny globs (and the project's
+   * guard) are blocked (all the step wrote is reverted and the step fails), reverted or warned. A
+   * reviewer (`reviewOnly`) changes nothing: what it wrote is discarded (blocked under `reviewerChanges: fail`).
+   */
+  guard?(taskId: string, step: string, rules: { allow?: string[]; deny?: string[]; reviewOnly?: boolean }): Promise<{ blocked: boolean; violations: string[] }>;
   /** Debounced checkpoints while an agent works: poke on activity; stop() flushes what is pending. */
   activity?(taskId: string, step: string): { poke(): void; stop(): Promise<void> };
   /** The task ended: checkpoint and remove its worktree now if the project's `workspace.retain` says so. */

@@ -88,14 +88,21 @@ export interface GuardRequest {
   allow?: string[];
   deny?: string[];
   response?: GuardResponse;
+  /** A reviewer's step: every change is a violation and is discarded (the step fails when `guard.reviewerChanges: fail`). */
+  reviewOnly?: boolean;
 }
 
 export interface GuardReport {
   violations: GuardViolation[];
   response: GuardResponse;
-  /** What was done: nothing (clean), warned, blocked (the caller fails the step), or reverted paths. */
+  /**
+   * What was done: nothing (clean), warned, blocked (the caller fails the step; everything the step
+   * wrote, commits included, was reverted to the baseline), or reverted paths.
+   */
   applied: 'none' | 'warned' | 'blocked' | 'reverted';
   reverted: string[];
+  /** Files the step added or made executable (flagged, not a violation). */
+  executables: string[];
 }
 
 export interface TeardownResult {

@@ -1,7 +1,7 @@
 // The parts of git's own directory an agent could abuse to escape review (hooks run on the
 // operator's next git command; config can set core.hooksPath or aliases; info/ changes excludes and
 // attributes). A copy is kept at provisioning so the guard can detect and revert writes into .git.
-import { readdir, readFile, rm, writeFile, mkdir, chmod, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile, mkdir, chmod, stat, lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gitDirsOf } from './git-paths.js';
 
@@ -62,4 +62,25 @@ export async function restoreGitMeta(worktree: string, before: GitMetaSnapshot, 
     await writeFile(abs, Buffer.from(was.data, 'base64'));
     await chmod(abs, was.mode);
   }
+}
+
+/**
+ * The worktree's `.git` link file is what every git command (Gantry's own included) follows to find the
+ * repository. An agent that rewrote, removed or replaced it (with a directory or a symlink) would make
+ * Gantry read the wrong repository: it is put back from the snapshot before anything else looks.
+ * Returns whether it had to be repaired.
+ */
+export async function repairWorktreeLink(worktree: string, before: GitMetaSnapshot): Promise<boolean> {
+  const was = before['.git'];
+  if (!was) return false; // the main worktree (a .git directory): nothing to compare
+  const abs = join(worktree, '.git');
+  const st = await lstat(abs).catch(() => undefined);
+  if (st?.isFile()) {
+    const now = await readFile(abs).catch(() => undefined);
+    if (now && now.toString('base64') === was.data && (st.mode & 0o777) === was.mode) return false;
+  }
+  await rm(abs, { recursive: true, force: true });
+  await writeFile(abs, Buffer.from(was.data, 'base64'));
+  await chmod(abs, was.mode);
+  return true;
 }

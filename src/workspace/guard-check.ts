@@ -49,6 +49,9 @@ export async function gatherGuardFacts(opts: {
   gitMeta: GitMetaSnapshot;
   exempt: string[];
   measureDisk: boolean;
+  headMoved?: boolean;
+  /** Already compared (the caller repaired or restored some of it first). */
+  gitMetaChanged?: string[];
 }): Promise<GuardFacts> {
   const root = await realpath(opts.worktree);
   const changes: ChangedEntry[] = [];
@@ -62,12 +65,14 @@ export async function gatherGuardFacts(opts: {
       kind,
       size: kind === 'file' && st ? st.size : null,
       resolvesInside: c.status === 'D' ? true : await landsInside(root, c.path),
+      executable: c.newMode === '100755' && c.oldMode !== '100755',
     });
   }
   return {
     changes,
-    gitMetaChanged: await changedGitMeta(opts.worktree, opts.gitMeta),
+    gitMetaChanged: opts.gitMetaChanged ?? (await changedGitMeta(opts.worktree, opts.gitMeta)),
     diskBytes: opts.measureDisk ? await diskBytes(root) : null,
     exempt: opts.exempt,
+    headMoved: opts.headMoved ?? false,
   };
 }

@@ -43,7 +43,7 @@ export async function snapshotTree(t: SnapshotTarget): Promise<string> {
   return gitOut(['write-tree'], { cwd: t.worktree, env });
 }
 
-export type TreeChange = { status: 'A' | 'M' | 'D' | 'T'; path: string; newMode: string };
+export type TreeChange = { status: 'A' | 'M' | 'D' | 'T'; path: string; newMode: string; oldMode: string };
 
 /** Per-file differences between two tree-ish, optionally limited to paths. */
 export async function treeChanges(cwd: string, from: string, to: string, paths?: readonly string[]): Promise<TreeChange[]> {
@@ -54,7 +54,7 @@ export async function treeChanges(cwd: string, from: string, to: string, paths?:
   for (let i = 0; i + 1 < parts.length; i += 2) {
     // ":oldmode newmode oldsha newsha STATUS" then the path
     const meta = parts[i]!.split(' ');
-    out.push({ status: meta[4]!.charAt(0) as TreeChange['status'], path: parts[i + 1]!, newMode: meta[1]! });
+    out.push({ status: meta[4]!.charAt(0) as TreeChange['status'], path: parts[i + 1]!, newMode: meta[1]!, oldMode: meta[0]!.replace(/^:/, '') });
   }
   return out;
 }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { conflict, GantryError, notFound } from '../domain/errors.js';
 import type { NewEvent } from '../domain/events.js';
-import { canonicalPath, decideGuard, revertablePaths } from '../domain/guard.js';
+import { canonicalPath, decideGuard, flaggedExecutables, revertablePaths } from '../domain/guard.js';
 import { runSteps, type StepDef, type StepEvent } from '../lib/step-runner.js';
 import { Debouncer } from '../lib/debounce.js';
 import type { Clock } from '../ports/clock.js';
@@ -16,7 +16,8 @@ import type {
 import type { WorkspaceConfig } from '../config/workspace.js';
 import { checkpointLocked, forgetTask, resolveSelector, snapshotRepairing, snapshotTarget, withTaskLock, type CheckpointContext } from './checkpointer.js';
 import { git, gitOut, splitZ } from './git.js';
-import { restoreGitMeta, type GitMetaSnapshot } from './git-meta.js';
+import { changedGitMeta, repairWorktreeLink, restoreGitMeta, type GitMetaSnapshot } from './git-meta.js';
+import { commitRevert, currentHead, headOfBaseline, restoreBranch } from './branch-restore.js';
 import { gatherGuardFacts } from './guard-check.js';
 import { provisionPlan, type ProvisionState } from './provision-plan.js';
 import { applyTree, treeChanges } from './snapshot.js';
@@ -277,35 +278,59 @@ export class WorkspaceService implements WorkspacePort {
   async guard(taskId: string, req: GuardRequest): Promise<GuardReport> {
     const rec = await this.liveRecord(taskId);
     const config = (await this.opts.configOf?.(rec.projectId))?.guard;
+    const reviewOnly = req.reviewOnly === true;
     const rules = {
       allow: config?.allow ?? [], stepAllow: req.allow ?? [], deny: [...(config?.deny ?? []), ...(req.deny ?? [])],
-      maxFileBytes: config?.maxFileBytes ?? 50 * 1024 * 1024, quotaBytes: config?.quotaBytes ?? 5 * 1024 ** 3,
+      maxFileBytes: config?.maxFileBytes ?? 50 * 1024 * 1024, quotaBytes: config?.quotaBytes ?? 5 * 1024 ** 3, reviewOnly,
     };
-    const response = req.response ?? config?.response ?? 'block';
-    const since = await resolveSelector(rec.repoPath, this.opts.checkpoints, taskId, req.since ?? ((await this.opts.checkpoints.latest(taskId)) ? 'latest' : 'base'), rec.baseSha);
+    // A reviewer's changes are always discarded whole; `reviewerChanges: fail` also fails its step.
+    const response = reviewOnly ? 'block' : (req.response ?? config?.response ?? 'block');
     const gitMeta = JSON.parse(await readFile(this.layout.gitMeta(rec.projectName, rec.taskId), 'utf8').catch(() => '{}')) as GitMetaSnapshot;
     return withTaskLock(taskId, async () => {
+      // Before any git command runs here: the worktree link back in place (git follows it), and under
+      // block/revert the repository's hooks and config too (a planted fsmonitor or hook must not run).
+      const linkRepaired = await repairWorktreeLink(rec.path, gitMeta);
+      const metaChanged = [...new Set([...(linkRepaired ? ['.git'] : []), ...(await changedGitMeta(rec.path, gitMeta))])].sort();
+      if (response !== 'warn' && metaChanged.length) await restoreGitMeta(rec.path, gitMeta, metaChanged.filter((k) => k !== '.git'));
+      const since = await resolveSelector(rec.repoPath, this.opts.checkpoints, taskId, req.since ?? ((await this.opts.checkpoints.latest(taskId)) ? 'latest' : 'base'), rec.baseSha);
+      const baseHead = await headOfBaseline(rec.path, since.sha);
+      const head = await currentHead(rec.path, rec.branch);
+      const headMoved = head !== baseHead;
       const now = await snapshotRepairing(snapshotTarget(this.layout, rec));
-      const facts = await gatherGuardFacts({ worktree: rec.path, since: since.sha, now, gitMeta, exempt: rec.placed, measureDisk: true });
+      const facts = await gatherGuardFacts({ worktree: rec.path, since: since.sha, now, gitMeta, gitMetaChanged: metaChanged, exempt: rec.placed, measureDisk: true, headMoved });
       const violations = decideGuard(facts, rules);
-      if (violations.length === 0) return { violations, response, applied: 'none', reverted: [] };
+      const executables = flaggedExecutables(facts);
+      if (executables.length) {
+        await this.emit([{ type: 'workspace.guard_flagged', taskId, payload: { flag: 'executable', paths: executables.slice(0, 200), pathCount: executables.length, step: req.step ?? null } }]);
+      }
+      if (violations.length === 0) return { violations, response, applied: 'none', reverted: [], executables };
       let applied: GuardReport['applied'] = response === 'warn' ? 'warned' : 'blocked';
       let reverted: string[] = [];
       if (response === 'revert') {
         const paths = revertablePaths(violations);
-        const meta = paths.filter((p) => facts.gitMetaChanged.includes(p));
-        const files = paths.filter((p) => !facts.gitMetaChanged.includes(p));
-        if (meta.length) await restoreGitMeta(rec.path, gitMeta, meta);
-        if (files.length) await applyTree(rec.path, now, since.sha, files);
+        const files = paths.filter((p) => !metaChanged.includes(p));
+        if (files.length) {
+          await applyTree(rec.path, now, since.sha, files);
+          // A reverted path the agent committed would still ship with its branch: commit the revert.
+          if (headMoved) await commitRevert(rec.path, baseHead, files);
+        }
         reverted = paths;
         // A quota overrun cannot be reverted path by path: it still blocks.
         applied = violations.some((v) => v.kind === 'quota') ? 'blocked' : 'reverted';
+      } else if (response === 'block') {
+        // Nothing the agent wrote in this step survives: files, commits and the branch go back to the baseline.
+        await restoreBranch(rec.path, rec.branch, baseHead);
+        const r = await applyTree(rec.path, now, since.sha);
+        reverted = [...new Set([...metaChanged, ...r.written, ...r.deleted, ...(headMoved ? ['HEAD'] : [])])].sort();
+        const cp = await checkpointLocked(this.ctx, rec, { step: req.step ?? null, reason: 'guard_reverted' });
+        await this.emit([{ type: 'workspace.guard_reverted', taskId, payload: { step: req.step ?? null, to: since.label, checkpointSeq: cp.checkpoint.seq, paths: reverted.slice(0, 200), pathCount: reverted.length } }]);
+        if (reviewOnly && config?.reviewerChanges !== 'fail') applied = 'reverted';
       }
       await this.emit(violations.map((v) => ({
         type: 'workspace.guard_violation', taskId,
         payload: { kind: v.kind, paths: v.paths.slice(0, 200), pathCount: v.paths.length, detail: v.detail, step: req.step ?? null, response, applied },
       })));
-      return { violations, response, applied, reverted };
+      return { violations, response, applied, reverted, executables };
     });
   }
 

@@ -2,10 +2,11 @@
 // CODEX_HOME speaking the Responses API), in a real git workspace.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { codex } from '../../src/agents/codex.js';
-import type { LaunchSpec } from '../../src/ports/agent.js';
+import { codex, codexInnerSandbox } from '../../src/agents/codex.js';
+import { sandboxHost } from '../../src/agents/sandbox/host.js';
+import type { LaunchSpec, SandboxSpec } from '../../src/ports/agent.js';
 import { startModelServer, type ModelServer } from '../support/model-server/server.js';
 import { collect, git, ofType, recordFixture, requireCli, sandbox, spec, type Sandbox } from './support.js';
 
@@ -39,7 +40,14 @@ describe('codex adapter against the real CLI', { skip, timeout: 240_000 }, () =>
     box.cleanup();
   });
 
-  const codexSpec = (over: Partial<LaunchSpec> = {}): LaunchSpec => spec(box, { env: { HOME: box.home, CODEX_HOME: codexHome }, ...over });
+  // #21: on a host with bubblewrap, Codex's own sandbox needs a helper its npm package does not ship, so
+  // there (as in CI) Codex runs inside Gantry's sandbox, as the launcher runs it.
+  const host = sandboxHost();
+  const withBwrap = host.bwrap && !host.probeError ? host.bwrap : null;
+  const bwrapPath = withBwrap ? `${dirname(withBwrap)}:${process.env.PATH ?? ''}` : '';
+  const gantrySandbox = (readonly = false): SandboxSpec => ({ bwrap: withBwrap!, hide: [box.logs], hideFiles: [], writable: [], grants: [], network: true, ...(readonly ? { readonly } : {}) });
+  const codexSpec = (over: Partial<LaunchSpec> = {}): LaunchSpec =>
+    spec(box, { env: { HOME: box.home, CODEX_HOME: codexHome }, ...(withBwrap ? { sandbox: gantrySandbox(over.permissions?.mode === 'readonly') } : {}), ...over });
   let threadId = '';
 
   it('edits and commits a file inside its sandbox, reporting thread id, usage and turn boundaries', async () => {
@@ -115,6 +123,33 @@ describe('codex adapter against the real CLI', { skip, timeout: 240_000 }, () =>
     const exited = ofType(events, 'exited')[0];
     assert.notEqual(exited?.code, 0);
     assert.equal(exited?.reason, 'exited');
+  });
+
+  it("inside Gantry's sandbox (bwrap on PATH) Codex's own sandbox is off and the agent's commit lands", { skip: !withBwrap && 'no working bubblewrap on this host' }, async () => {
+    server.setScript([
+      { tools: [{ name: 'exec_command', input: { cmd: "printf 'boxed\\n' > boxed.txt && git add boxed.txt && git commit -q -m 'add boxed'" } }] },
+      { text: 'Done: boxed.txt is committed.' },
+    ]);
+    const s = codexSpec({ env: { HOME: box.home, CODEX_HOME: codexHome, PATH: bwrapPath }, sandbox: gantrySandbox() });
+    const events = await collect(codex.launch(s));
+    assert.deepEqual(ofType(events, 'error').filter((e) => e.fatal), [], JSON.stringify(events));
+    assert.equal(ofType(events, 'exited')[0]?.code, 0);
+    assert.equal(git(box.workspace, 'log', '-1', '--format=%s'), 'add boxed');
+  });
+
+  it("without Gantry's sandbox, a broken inner sandbox (bwrap without codex-linux-sandbox) fails the turn naming the sandbox and the remedy; nothing is committed", { skip: !withBwrap && 'no working bubblewrap on this host' }, async () => {
+    server.setScript([
+      { tools: [{ name: 'exec_command', input: { cmd: "printf 'x\\n' > broken.txt && git add broken.txt && git commit -q -m 'add broken'" } }] },
+      { text: 'Done.' },
+    ]);
+    const before = git(box.workspace, 'rev-parse', 'HEAD');
+    const s = codexSpec({ env: { HOME: box.home, CODEX_HOME: codexHome, PATH: bwrapPath }, sandbox: undefined });
+    assert.equal(codexInnerSandbox({ PATH: bwrapPath }, false).state, 'broken');
+    const events = await collect(codex.launch(s));
+    const fatal = ofType(events, 'error').filter((e) => e.fatal);
+    assert.ok(fatal.some((e) => /Codex's own sandbox cannot run on this host \(bwrap: .*codex-linux-sandbox.*Remedy: .*bubblewrap/.test(e.message)), JSON.stringify(fatal));
+    assert.equal(git(box.workspace, 'rev-parse', 'HEAD'), before);
+    assert.equal(existsSync(join(box.workspace, 'broken.txt')), false);
   });
 
   it('keeps the sandbox on: in readonly mode the agent cannot write to its workspace', async () => {

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalPath, decideGuard, type ChangedEntry, type GuardRules } from '../../src/domain/guard.js';
+import { canonicalPath, decideGuard, flaggedExecutables, type ChangedEntry, type GuardRules } from '../../src/domain/guard.js';
 import { withStore } from '../support/db.js';
 import { harness, sh } from './support.js';
 
@@ -29,8 +29,20 @@ describe('guard decider (pure)', () => {
     ['dotfiles match globs', facts([file('.github/w.yml')]), rules({ allow: ['.github/**'] }), []],
     ['placed files are exempt', facts([file('.env', { kind: 'symlink', resolvesInside: false })], { exempt: ['.env'] }), rules(), []],
     ['escaping path', facts([file('../x')]), rules(), ['path_escape:../x']],
+    ['review-only: every change, .git and a moved HEAD', facts([file('src/a.ts')], { gitMetaChanged: ['.git/config'], headMoved: true }), rules({ reviewOnly: true }), ['git_dir:.git/config', 'review_only:.git/config,HEAD,src/a.ts']],
+    ['review-only: nothing changed', facts([]), rules({ reviewOnly: true }), []],
   ];
   for (const [name, f, r, want] of table) it(name, () => assert.deepEqual(kinds(f, r), want));
+
+  it('flags executables the agent added or made executable, not deleted or exempt ones', () => {
+    const f = facts([
+      file('run.sh', { executable: true }),
+      file('old.sh', { status: 'deleted', kind: 'absent', executable: true }),
+      file('placed.sh', { executable: true }),
+      file('a.txt'),
+    ], { exempt: ['placed.sh'] });
+    assert.deepEqual(flaggedExecutables(f), ['run.sh']);
+  });
 
   it('canonicalizes paths', () => {
     assert.equal(canonicalPath('./a//b/../c'), 'a/c');
@@ -74,9 +86,6 @@ describe('guard on a real workspace', () => {
         assert.equal(evs.length, 4);
         assert.deepEqual(evs.find((e) => e.payload.kind === 'git_dir')?.payload.paths, ['.git/hooks/post-checkout']);
 
-        const blocked = await h.ws.guard(id, {});
-        assert.equal(blocked.applied, 'blocked');
-
         const reverted = await h.ws.guard(id, { response: 'revert' });
         assert.equal(reverted.applied, 'reverted');
         for (const p of ['direct-link', 'dirlink', 'via-parent', 'dangling', 'big.bin', 'secrets/k.pem']) assert.equal(existsSync(join(ws.path, p)) || isLink(join(ws.path, p)), false, p);
@@ -89,6 +98,98 @@ describe('guard on a real workspace', () => {
         writeFileSync(join(ws.path, 'docs.md'), 'd');
         const narrowed = await h.ws.guard(id, { allow: ['src/**'] });
         assert.deepEqual(narrowed.violations.map((v) => v.kind), ['not_allowed']);
+      } finally {
+        h.dispose();
+      }
+    });
+  });
+
+  it('block: nothing the step wrote survives — files, commits, another branch checked out, hooks, config, the worktree .git link', async () => {
+    await withStore('sqlite', async (store) => {
+      const h = await harness(store);
+      try {
+        const id = await h.newTaskId();
+        const ws = await h.ws.provision(h.request(id, { guard: { deny: ['secrets/**'] } }));
+        const before = await h.ws.checkpoint(id, { step: 'implement', reason: 'start' });
+        const common = sh(ws.path, 'rev-parse', '--path-format=absolute', '--git-common-dir');
+        const link = readFileSync(join(ws.path, '.git'), 'utf8');
+        const config = readFileSync(join(common, 'config'), 'utf8');
+        const head = sh(ws.path, 'rev-parse', 'HEAD');
+        mkdirSync(join(ws.path, 'secrets'));
+        writeFileSync(join(ws.path, 'secrets', 'k.pem'), 'k');
+        writeFileSync(join(ws.path, 'src', 'ok.ts'), 'ok');
+        writeFileSync(join(ws.path, 'tool.sh'), '#!/bin/sh\n', { mode: 0o755 });
+        sh(ws.path, 'add', '-A');
+        sh(ws.path, '-c', 'user.name=a', '-c', 'user.email=a@b', 'commit', '-qm', 'agent work');
+        writeFileSync(join(common, 'hooks', 'pre-push'), '#!/bin/sh\necho pwned\n', { mode: 0o755 });
+        writeFileSync(join(common, 'config'), `${config}[core]\n\tfsmonitor = touch /tmp/pwned\n`);
+        sh(ws.path, 'checkout', '-q', '-b', 'elsewhere');
+        writeFileSync(join(ws.path, '.git'), 'gitdir: /nowhere\n'); // the link every git command follows
+
+        const r = await h.ws.guard(id, { step: 'implement' });
+        assert.equal(r.applied, 'blocked');
+        const got = Object.fromEntries(r.violations.map((v) => [v.kind, v.paths]));
+        assert.deepEqual(got.git_dir, ['.git', '.git/config', '.git/hooks/pre-push']);
+        assert.deepEqual(got.denied, ['secrets/k.pem']);
+        assert.deepEqual(r.executables, ['tool.sh']);
+        assert.equal(readFileSync(join(ws.path, '.git'), 'utf8'), link, 'worktree link restored');
+        assert.equal(readFileSync(join(common, 'config'), 'utf8'), config, 'config restored');
+        assert.equal(existsSync(join(common, 'hooks', 'pre-push')), false, 'planted hook removed');
+        assert.equal(sh(ws.path, 'symbolic-ref', 'HEAD'), `refs/heads/${ws.branch}`, 'HEAD back on the task branch');
+        assert.equal(sh(ws.path, 'rev-parse', 'HEAD'), head, 'the agent commit is gone from the branch');
+        for (const p of ['secrets/k.pem', 'src/ok.ts', 'tool.sh']) assert.equal(existsSync(join(ws.path, p)), false, p);
+        assert.equal(sh(ws.path, 'status', '--porcelain'), '', 'worktree and index equal the baseline');
+        const types = (await store.events.list({ taskId: id, limit: 500 })).map((e) => e.type);
+        for (const t of ['workspace.guard_violation', 'workspace.guard_reverted', 'workspace.guard_flagged']) assert.ok(types.includes(t), `${t} in ${types.join(',')}`);
+        // The reverted state is the latest checkpoint, so a resumed run starts from it.
+        const latest = (await h.ws.listCheckpoints(id)).at(-1)!;
+        assert.equal(sh(ws.path, 'rev-parse', `${latest.sha}^{tree}`), sh(ws.path, 'rev-parse', `${before.checkpoint.sha}^{tree}`));
+        assert.deepEqual((await h.ws.guard(id, { step: 'implement' })).violations, []);
+      } finally {
+        h.dispose();
+      }
+    });
+  });
+
+  it('revert: a reverted path the agent committed is reverted on the branch too', async () => {
+    await withStore('sqlite', async (store) => {
+      const h = await harness(store);
+      try {
+        const id = await h.newTaskId();
+        const ws = await h.ws.provision(h.request(id, { guard: { deny: ['secrets/**'], response: 'revert' } }));
+        await h.ws.checkpoint(id, { reason: 'start' });
+        mkdirSync(join(ws.path, 'secrets'));
+        writeFileSync(join(ws.path, 'secrets', 'k.pem'), 'k');
+        writeFileSync(join(ws.path, 'src', 'ok.ts'), 'ok');
+        sh(ws.path, 'add', '-A');
+        sh(ws.path, '-c', 'user.name=a', '-c', 'user.email=a@b', 'commit', '-qm', 'agent work');
+        const r = await h.ws.guard(id, { step: 'fix' });
+        assert.equal(r.applied, 'reverted');
+        assert.throws(() => sh(ws.path, 'cat-file', '-e', 'HEAD:secrets/k.pem'), 'the branch no longer has the denied file');
+        assert.equal(sh(ws.path, 'show', 'HEAD:src/ok.ts'), 'ok', 'allowed committed work kept');
+      } finally {
+        h.dispose();
+      }
+    });
+  });
+
+  it('review-only: any change a reviewer makes (files or commits) is discarded; reviewerChanges: fail blocks', async () => {
+    await withStore('sqlite', async (store) => {
+      const h = await harness(store);
+      try {
+        for (const reviewerChanges of ['discard', 'fail'] as const) {
+          const id = await h.newTaskId();
+          const ws = await h.ws.provision(h.request(id, { guard: { reviewerChanges } }));
+          await h.ws.checkpoint(id, { reason: 'review' });
+          const head = sh(ws.path, 'rev-parse', 'HEAD');
+          writeFileSync(join(ws.path, 'src', 'a.ts'), 'reviewer rewrote this');
+          sh(ws.path, '-c', 'user.name=a', '-c', 'user.email=a@b', 'commit', '-qam', 'reviewer commit');
+          const r = await h.ws.guard(id, { step: 'review', reviewOnly: true });
+          assert.equal(r.applied, reviewerChanges === 'fail' ? 'blocked' : 'reverted');
+          assert.deepEqual(r.violations.map((v) => [v.kind, v.paths]), [['review_only', ['HEAD', 'src/a.ts']]]);
+          assert.equal(sh(ws.path, 'rev-parse', 'HEAD'), head);
+          assert.notEqual(readFileSync(join(ws.path, 'src', 'a.ts'), 'utf8'), 'reviewer rewrote this');
+        }
       } finally {
         h.dispose();
       }

@@ -1,6 +1,6 @@
 // gantry doctor: every prerequisite, its state, and what to do about it.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
@@ -65,7 +65,23 @@ async function checkStore(target: string): Promise<CheckResult> {
 }
 
 /** The gantry.yaml of the repository the command runs in, validated as the coordinator will. */
-async function checkProjectConfig(cwd: string): Promise<{ result: CheckResult; config: { defaultAgent: string; binaries: Record<string, string> } | null } | null> {
+type ProjectFacts = { defaultAgent: string; binaries: Record<string, string>; sandbox: 'auto' | 'required' | 'off' };
+
+/** Which process sandbox agents get here and why; where there is none, whether secrets stay out of their reach. Pure. */
+export function judgeSandbox(d: { mode: 'bwrap' | 'none'; why: string; refuse: boolean; fix?: string }, home: { dir: string; mode: number | null }): CheckResult[] {
+  const out: CheckResult[] = [];
+  if (d.mode === 'bwrap') out.push({ name: 'sandbox', status: 'ok', detail: d.why });
+  else out.push({ name: 'sandbox', status: d.refuse ? 'fail' : 'warn', detail: d.why, ...(d.fix ? { fix: d.fix } : {}) });
+  if (d.mode === 'none' && home.mode !== null && (home.mode & 0o077) !== 0) {
+    out.push({ name: 'secrets', status: 'warn', detail: `${home.dir} is readable by other users (mode ${(home.mode & 0o777).toString(8)})`, fix: `chmod 700 ${home.dir}` });
+  }
+  if (d.mode === 'none') {
+    out.push({ name: 'secrets', status: 'warn', detail: `without a sandbox an agent runs as you and can read ${home.dir} (admin token, database) and your credentials`, fix: d.fix ?? 'install bubblewrap' });
+  }
+  return out;
+}
+
+async function checkProjectConfig(cwd: string): Promise<{ result: CheckResult; config: ProjectFacts | null } | null> {
   const root = await repoRoot(cwd);
   if (!root) return null;
   const file = join(root, CONFIG_FILE);
@@ -74,7 +90,7 @@ async function checkProjectConfig(cwd: string): Promise<{ result: CheckResult; c
   try {
     const c = await readProjectConfig(root);
     const binaries = Object.fromEntries(Object.entries(c.agents).flatMap(([id, a]) => (typeof a.binary === 'string' ? [[id, a.binary]] : [])));
-    return { result: { name: CONFIG_FILE, status: 'ok', detail: `${file} is valid (default agent ${c.defaults.agent}, pipeline ${c.defaults.pipeline})` }, config: { defaultAgent: c.defaults.agent, binaries } };
+    return { result: { name: CONFIG_FILE, status: 'ok', detail: `${file} is valid (default agent ${c.defaults.agent}, pipeline ${c.defaults.pipeline})` }, config: { defaultAgent: c.defaults.agent, binaries, sandbox: c.sandbox.mode } };
   } catch (e) {
     const msg = isGantryError(e) ? e.message.split('\n').join('; ') : String(e);
     return { result: { name: CONFIG_FILE, status: 'fail', detail: msg, fix: `fix ${file} (\`gantry config check\` shows every error)` }, config: null };
@@ -94,20 +110,25 @@ export async function runChecks(opts: { home?: string; database?: string; cwd?: 
   results.push(tmux ? { name: 'tmux', status: 'ok', detail: tmux } : { name: 'tmux', status: 'warn', detail: 'not found (only needed for `gantry attach`)', fix: 'apt-get install tmux' });
   const project = await checkProjectConfig(opts.cwd ?? process.cwd());
   if (project) results.push(project.result);
-  const { detectAll } = await import('../../agents/registry.js');
+  const [{ detectAll, getAgent }, { hostSandbox }] = await Promise.all([import('../../agents/registry.js'), import('../../agents/sandbox/host.js')]);
+  const sandbox = hostSandbox(project?.config?.sandbox ?? 'auto');
+  results.push(...judgeSandbox(sandbox, { dir: home.dir, mode: existsSync(home.dir) ? statSync(home.dir).mode : null }));
   for (const a of await detectAll(project?.config ? { binaries: project.config.binaries } : {})) {
     const detail = a.installed ? `${a.version ?? 'installed'}${a.path ? ` (${a.path})` : ''}` : 'not installed';
     // The project's default agent must run here; any other missing CLI is only a warning.
     const isDefault = project?.config?.defaultAgent === a.id;
     const status: CheckStatus = a.ready ? 'ok' : isDefault ? 'fail' : 'warn';
     results.push({ name: `agent ${a.id}`, status, detail: `${detail}${isDefault ? ' — the default agent of this project' : ''}`, ...(a.ready || !a.hint ? {} : { fix: a.hint }) });
+    // The agent's own sandbox, as it combines with Gantry's on this host.
+    const inner = a.installed ? getAgent(a.id).innerSandbox?.(process.env, sandbox.mode === 'bwrap') : undefined;
+    if (inner) results.push({ name: `agent ${a.id} sandbox`, status: inner.state === 'broken' ? (isDefault ? 'fail' : 'warn') : 'ok', detail: inner.detail, ...(inner.fix ? { fix: inner.fix } : {}) });
   }
   return results;
 }
 
 export function registerDoctor(program: Command): void {
   withCommon(program.command('doctor'))
-    .description("check prerequisites (git, store, coordinator, this repository's gantry.yaml, agent CLIs, tmux) and say what to do about each")
+    .description("check prerequisites (git, store, coordinator, this repository's gantry.yaml, the agent sandbox, agent CLIs and their own sandboxes, tmux) and say what to do about each")
     .option('--database <url>', 'check this store instead of the home SQLite')
     .addHelpText('after', examples(['gantry doctor', 'gantry doctor --database postgres://localhost/gantry --json']))
     .action(

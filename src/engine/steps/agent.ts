@@ -5,7 +5,7 @@ import { BUILTIN_KINDS } from '../../domain/pipeline/kinds.js';
 import { decideEmptyTurn } from '../../domain/pipeline/empty-turn.js';
 import type { DispatchSpec } from '../dispatch.js';
 import type { StepKind, Transition, StepContext } from '../step-kind.js';
-import { agentFailure, agentOf, driveDispatch, earlierOutputs, outputPrompt, parkOnQuestion, stepOutput, taskBrief, modelOf, timeoutMs } from './common.js';
+import { agentFailure, agentOf, driveDispatch, earlierOutputs, guardAfterAgent, outputPrompt, parkOnQuestion, stepOutput, taskBrief, modelOf, timeoutMs } from './common.js';
 
 function advance(ctx: StepContext): Transition | Promise<Transition> {
   const ks = ctx.step.kindState;
@@ -36,6 +36,9 @@ function advance(ctx: StepContext): Transition | Promise<Transition> {
     ? answerSpec(Number(ks.answers ?? 1), resume)
     : { ...base, key: `main-${Number(ks.reworks ?? 0)}`, prompt: `${taskBrief(ctx)}${earlierOutputs(ctx)}${feedback}${outputPrompt(ctx.def)}` };
   return driveDispatch(ctx, ks, spec, async (o) => {
+    // The guard judges what the agent wrote whatever its outcome: nothing outside the rules survives a park or a failure.
+    const blocked = await guardAfterAgent(ctx, { ...ks, dispatch: undefined, asked: undefined, answer: undefined, resume: undefined }, role);
+    if (blocked) return blocked;
     if (o.status === 'needs_input') return parkOnQuestion(o, ks);
     if (o.status !== 'completed') return agentFailure(ctx, o, ks);
     // Never shipped with nothing in it: a prose question parks; an implementer that leaves nothing to ship fails.
@@ -47,10 +50,6 @@ function advance(ctx: StepContext): Transition | Promise<Transition> {
     if (!out.ok) return out.fail;
     const output = out.output;
     const next: KindState = { ...ks, dispatch: undefined, asked: undefined, answer: undefined, resume: undefined };
-    const g = await ctx.workspace.guard?.(ctx.task.id, ctx.def.id, { ...(ctx.def.allow ? { allow: ctx.def.allow } : {}), ...(ctx.def.deny ? { deny: ctx.def.deny } : {}) });
-    if (g?.blocked) {
-      return { type: 'fail', failure: { kind: 'agent', message: `step ${ctx.def.id}: changes outside what the step may touch: ${g.violations.slice(0, 5).join('; ')}` }, kindState: next };
-    }
     if (ctx.def.approval) return approvalPark(ctx, { ...next, phase: 'approval', result: output });
     return { type: 'done', output, kindState: next };
   });

@@ -5,7 +5,7 @@ import { STEP_DEFAULTS } from '../../domain/pipeline/builtins.js';
 import { fixLoop } from '../../domain/pipeline/fix-loop.js';
 import type { CheckResult } from '../../ports/engine.js';
 import type { StepContext, StepKind, Transition } from '../step-kind.js';
-import { agentOf, driveDispatch, taskBrief, modelOf, timeoutMs } from './common.js';
+import { agentOf, driveDispatch, guardAfterAgent, taskBrief, modelOf, timeoutMs } from './common.js';
 
 const summary = (rs: readonly CheckResult[]): Record<string, unknown>[] =>
   rs.map((r) => ({ name: r.name, ok: r.ok, exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs, logFile: r.logFile, tail: r.tail }));
@@ -23,8 +23,8 @@ async function advance(ctx: StepContext): Promise<Transition> {
       prompt: `${taskBrief(ctx)}\n\n## Failing checks\n${(ks.results as Record<string, unknown>[]).filter((r) => !r.ok).map((r) => `### ${String(r.name)} (exit ${String(r.exitCode)}${r.timedOut ? ', timed out' : ''})\n\`\`\`\n${String(r.tail)}\n\`\`\``).join('\n\n')}\n\nMake these checks pass, then commit.`,
       timeoutMs: timeoutMs(ctx.def), ...modelOf(ctx.def),
     };
-    // Whatever the fixer did (even failing), the checks decide: run them again.
-    return driveDispatch(ctx, ks, spec, (o) => ({ type: 'update', kindState: { ...ks, dispatch: undefined, phase: 'check', lastFixer: o.status } }));
+    // Whatever the fixer did (even failing), the guard judges its changes, then the checks decide: run them again.
+    return driveDispatch(ctx, ks, spec, async (o) => (await guardAfterAgent(ctx, ks, spec.role)) ?? { type: 'update', kindState: { ...ks, dispatch: undefined, phase: 'check', lastFixer: o.status } });
   }
   if (ks.phase !== 'checked') {
     return {

@@ -91,3 +91,15 @@ export function stepOutput(ctx: StepContext, o: AgentOutcome, ks: KindState): { 
   if (r.ok) return { ok: true, output: { ...base, ...r.value } };
   return { ok: false, fail: { type: 'fail', failure: { kind: 'output', message: `step ${ctx.def.id}: ${r.message}` }, kindState: { ...ks, dispatch: undefined } } };
 }
+
+/**
+ * The guard after a step's agent ran (implementer, fixer, resolver, planner: the step's globs; a
+ * reviewer: review-only). A failing transition when it blocked, else null.
+ */
+export async function guardAfterAgent(ctx: StepContext, ks: KindState, who: string, opts: { reviewOnly?: boolean } = {}): Promise<Transition | null> {
+  const rules = opts.reviewOnly ? { reviewOnly: true } : { ...(ctx.def.allow ? { allow: ctx.def.allow } : {}), ...(ctx.def.deny ? { deny: ctx.def.deny } : {}) };
+  const g = await ctx.workspace.guard?.(ctx.task.id, ctx.def.id, rules);
+  if (!g?.blocked) return null;
+  const what = opts.reviewOnly ? `the ${who} changed the workspace, and reviewers only judge (its changes were discarded)` : `the ${who} wrote outside what the step may touch (all it wrote was reverted)`;
+  return { type: 'fail', failure: { kind: 'agent', message: `step ${ctx.def.id}: ${what}: ${g.violations.slice(0, 5).join('; ')}` }, kindState: { ...ks, dispatch: undefined } };
+}

@@ -4,7 +4,7 @@ import { BUILTIN_KINDS } from '../../domain/pipeline/kinds.js';
 import { STEP_DEFAULTS } from '../../domain/pipeline/builtins.js';
 import { fixLoop } from '../../domain/pipeline/fix-loop.js';
 import type { StepContext, StepKind, Transition } from '../step-kind.js';
-import { agentOf, driveDispatch, taskBrief, modelOf, timeoutMs } from './common.js';
+import { agentOf, driveDispatch, guardAfterAgent, taskBrief, modelOf, timeoutMs } from './common.js';
 
 async function advance(ctx: StepContext): Promise<Transition> {
   const ks = ctx.step.kindState;
@@ -20,7 +20,7 @@ async function advance(ctx: StepContext): Promise<Transition> {
       prompt: `${taskBrief(ctx)}\n\n## Merge conflicts with ${base}\nYour branch no longer merges cleanly into ${base} (now at ${String(ks.baseSha)}). Merge ${base} into your branch, resolve the conflicts keeping both intents, and commit.\nConflicting files: ${(ks.conflicts as string[]).join(', ')}\n\n\`\`\`\n${String(ks.detail)}\n\`\`\``,
       timeoutMs: timeoutMs(ctx.def), ...modelOf(ctx.def),
     };
-    return driveDispatch(ctx, ks, spec, (o) => ({ type: 'update', kindState: { ...ks, dispatch: undefined, phase: 'test', lastResolver: o.status } }));
+    return driveDispatch(ctx, ks, spec, async (o) => (await guardAfterAgent(ctx, ks, spec.role)) ?? { type: 'update', kindState: { ...ks, dispatch: undefined, phase: 'test', lastResolver: o.status } });
   }
   if (ks.phase !== 'tested') {
     return {

@@ -6,7 +6,7 @@ import { normalizeReview, reviewFeedback, reviewVerdict } from '../../domain/pip
 import type { ReviewResult } from '../../domain/pipeline/types.js';
 import { producerOf } from '../../domain/pipeline/validate.js';
 import type { StepContext, StepKind, Transition } from '../step-kind.js';
-import { agentFailure, agentOf, driveDispatch, taskBrief, modelOf, timeoutMs } from './common.js';
+import { agentFailure, agentOf, dispatchOf, driveDispatch, guardAfterAgent, taskBrief, modelOf, timeoutMs } from './common.js';
 
 export const REVIEW_CONVENTION =
   'Grade the change. End your reply with a fenced code block tagged gantry-review containing JSON ' +
@@ -32,16 +32,22 @@ async function advance(ctx: StepContext): Promise<Transition> {
     return capPark(ctx, ks, last, round, maxRounds);
   }
   const producer = ctx.steps[producerIdx]!;
-  const diff = await ctx.workspace.diff(ctx.task.id);
+  const key = `round-${round + 1}`;
+  // The diff (and its checkpoint) only before launching: taken after the reviewer ran, it would make
+  // the reviewer's own changes the baseline its review-only guard judges against.
+  const diff = dispatchOf(ks)?.key === key ? '' : await ctx.workspace.diff(ctx.task.id);
   const spec = {
-    key: `round-${round + 1}`,
+    key,
     agent: agentOf(ctx),
     role: ctx.def.role ?? 'reviewer',
     attempt: round + 1,
     prompt: `${taskBrief(ctx)}\n\n## Output of ${producer.stepId}\n${String(producer.output?.text ?? '')}\n\n## Diff\n\`\`\`diff\n${diff}\n\`\`\`\n\n${REVIEW_CONVENTION}`,
     timeoutMs: timeoutMs(ctx.def), ...modelOf(ctx.def),
   };
-  return driveDispatch(ctx, ks, spec, (o) => {
+  return driveDispatch(ctx, ks, spec, async (o) => {
+    // Reviewers only judge: whatever a reviewer wrote is discarded (or fails the step), whatever its outcome.
+    const blocked = await guardAfterAgent(ctx, ks, spec.role, { reviewOnly: true });
+    if (blocked) return blocked;
     if (o.status !== 'completed') return agentFailure(ctx, o, ks);
     const result = o.review ? normalizeReview(o.review) : null;
     if (!result) return { type: 'fail', failure: { kind: 'agent', message: `step ${ctx.def.id}: the reviewer reported no score` }, kindState: { ...ks, dispatch: undefined } };
