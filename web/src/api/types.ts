@@ -161,3 +161,22 @@ export interface Transcript {
   size: number;
   truncated: boolean;
 }
+
+// ---- new task -----------------------------------------------------------------------------------
+
+export interface NewTaskOptions {
+  projects: Array<{ id: string; name: string; pipelines: string[]; defaultPipeline: string; defaultAgent: string }>;
+  agents: string[];
+}
+
+/** The body of POST /api/tasks the form sends; the API validates it (the form shows its messages). */
+export interface NewTaskInput {
+  title: string;
+  body: string;
+  project: string;
+  pipeline?: string;
+  agent?: string;
+  priority?: number;
+  after?: string[];
+  capabilities?: string[];
+}

@@ -6,7 +6,7 @@ import { boardView, COLUMNS, type BoardCard } from '../model/board.js';
 import { ago, stageLabel } from '../ui/format.js';
 import { Link } from '../ui/router.js';
 
-export function Board() {
+export function Board({ onNew }: { onNew(): void }) {
   const { api } = useSession();
   const { tasks, loaded, error, parks, notifications } = useLive();
   const [projects, setProjects] = useState<Project[]>([]);
@@ -50,6 +50,9 @@ export function Board() {
           </select>
         )}
         <span className="muted count">{tasks.size} tasks</span>
+        <button type="button" className="primary" onClick={onNew} aria-keyshortcuts="n" title="New task (n)">
+          New task
+        </button>
       </div>
       {tasks.size === 0 ? (
         <Empty hasProjects={projects.length > 0} />
