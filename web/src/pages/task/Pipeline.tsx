@@ -1,11 +1,13 @@
 // The pipeline timeline of the task's current run: each step's state, attempts, duration and score;
 // what the run waits for and the answers a person can give; retry, restart from a step, cancel.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { GantryEvent, RunsResponse, RunView, StepView, Task } from '../../api/types.js';
+import type { GantryEvent, RunsResponse, RunView, StepView, Task, Waiting } from '../../api/types.js';
 import { useSession } from '../../live/context.js';
 import { choicesFor, proposalOf, runControls, stepDuration, WAIT_TITLE, type ActionChoice } from '../../model/run-actions.js';
 import { ConfirmDialog, type ConfirmSpec } from '../../ui/Confirm.js';
 import { duration } from '../../ui/format.js';
+import { Markdown } from '../../ui/Markdown.js';
+import { DiffView } from './DiffView.js';
 
 export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] | null }) {
   const { api, live } = useSession();
@@ -112,6 +114,7 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
                 <strong>{run.waiting.stepId}</strong> {WAIT_TITLE[run.waiting.kind]}
               </p>
               {run.waiting.question && <blockquote className="question">{run.waiting.question}</blockquote>}
+              <WaitSubject task={task} waiting={run.waiting} canDiff={live.has('GET /api/tasks/{id}/diff')} />
               <div className="action-row">
                 {choicesFor(run.waiting.kind, run.waiting.options).map((c) => (
                   <button key={`${c.action}:${c.label}`} type="button" className={c.danger ? 'danger-outline' : c.action === 'reject' ? undefined : 'primary'} data-run-action={c.action} onClick={() => act(c)}>
@@ -168,5 +171,34 @@ function Step({ step, current }: { step: StepView; current: boolean }) {
       </span>
       {step.failure && <span className="step-failure">{step.failure.message ?? step.failure.kind}</span>}
     </li>
+  );
+}
+
+/**
+ * What the person is asked to approve, inside the prompt: the producing step's output (a plan, as
+ * sanitized Markdown) and the workspace's changes; a merge review shows the changes to be merged.
+ */
+function WaitSubject({ task, waiting, canDiff }: { task: Task; waiting: Waiting; canDiff: boolean }) {
+  const [showDiff, setShowDiff] = useState(waiting.kind === 'merge_review');
+  if (waiting.kind !== 'approval' && waiting.kind !== 'merge_review') return null;
+  const text = proposalOf(waiting);
+  return (
+    <div className="wait-subject" data-testid="approval-subject">
+      {text && (
+        <div className="proposal">
+          <h3>Output of {waiting.stepId}</h3>
+          <Markdown text={text} />
+        </div>
+      )}
+      {waiting.kind === 'approval' && !text && <p className="muted">The step produced no text; its changes are below.</p>}
+      {canDiff &&
+        (showDiff || (waiting.kind === 'approval' && !text) ? (
+          <DiffView task={task} range={{ from: 'base', to: 'latest', label: 'base → latest' }} />
+        ) : (
+          <button type="button" className="small" onClick={() => setShowDiff(true)}>
+            Show the changes
+          </button>
+        ))}
+    </div>
   );
 }
