@@ -89,6 +89,14 @@ export class Api {
   runAction = (id: string, action: RunAction, body: { text?: string; from?: string } = {}) =>
     this.post<{ run: RunView; task: Task | null }>(`/api/tasks/${enc(id)}/run/${action}`, body);
 
+  /** The full log of one check in one round of the current run's checks step (plain text). */
+  async checkLog(id: string, step: string, round: number, check: string): Promise<string> {
+    const res = await fetch(`${this.base}/api/tasks/${enc(id)}/run/steps/${enc(step)}/log?round=${round}&check=${enc(check)}`, { headers: { Authorization: `Bearer ${this.token}` }, cache: 'no-store' });
+    if (res.status === 401) this.onUnauthorized();
+    if (!res.ok) throw new ApiError(res.status, 'http', `HTTP ${res.status}`, null);
+    return res.text();
+  }
+
   // ---- workspaces ----------------------------------------------------------------------------
   checkpoints = (id: string) => this.get<{ checkpoints: Checkpoint[] }>(`/api/tasks/${enc(id)}/checkpoints`).then((r) => r.checkpoints);
   diff = (id: string, from?: string | number, to?: string | number) => {

@@ -8,6 +8,7 @@ import { ConfirmDialog, type ConfirmSpec } from '../../ui/Confirm.js';
 import { duration } from '../../ui/format.js';
 import { Markdown } from '../../ui/Markdown.js';
 import { DiffView } from './DiffView.js';
+import { CheckRounds } from './StepLog.js';
 
 export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] | null }) {
   const { api, live } = useSession();
@@ -126,7 +127,7 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
           )}
           <ol className="steps">
             {run.steps.map((s) => (
-              <Step key={s.id} step={s} current={run.currentStep === s.id} />
+              <Step key={s.id} task={task} step={s} current={run.currentStep === s.id} />
             ))}
           </ol>
           {runControls(run).length > 0 && (
@@ -152,7 +153,7 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
 
 const ICON: Record<StepView['state'], string> = { pending: '○', working: '◐', waiting: '◆', done: '●', skipped: '–', failed: '✕' };
 
-function Step({ step, current }: { step: StepView; current: boolean }) {
+function Step({ task, step, current }: { task: Task; step: StepView; current: boolean }) {
   const d = stepDuration(step, Date.now());
   const score = typeof step.output?.score === 'number' ? step.output.score : null;
   return (
@@ -170,6 +171,15 @@ function Step({ step, current }: { step: StepView; current: boolean }) {
         {score !== null && ` · score ${score.toFixed(2)}`}
       </span>
       {step.failure && <span className="step-failure">{step.failure.message ?? step.failure.kind}</span>}
+      {step.rounds && step.rounds.length > 0 && (
+        <details className="step-detail" open={step.state === 'failed'}>
+          <summary>
+            {step.rounds.length} {step.rounds.length === 1 ? 'attempt' : 'attempts'}
+            {step.rounds.some((r) => !r.ok) && step.rounds[step.rounds.length - 1]!.ok ? ' · red, then fixed' : ''}
+          </summary>
+          <CheckRounds task={task} step={step.id} rounds={step.rounds} />
+        </details>
+      )}
     </li>
   );
 }
