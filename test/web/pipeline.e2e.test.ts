@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Task } from '../../src/domain/task.js';
 import { makeRepo } from '../support/git.js';
-import { browserUnavailable, launchBrowser, shot, signedIn, startDaemon, type Daemon } from './browser.js';
+import { browserUnavailable, launchBrowser, shot, signedIn, startDaemon, watchPage, type Daemon } from './browser.js';
 
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
 const unavailable = browserUnavailable();
@@ -91,9 +91,7 @@ describe('the pipeline answered from the dashboard', { skip: unavailable ?? fals
 
   it('an approval shows the plan in the prompt; changes requested with text reach the agent; approving ships', async () => {
     const { context, page } = await signedIn(browser, d, '/');
-    const errors: string[] = [];
-    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { errors, refused } = watchPage(page);
     const task = await submit('Add coupon rules', 'gated');
     await openFromLane(page, task, 'Approval');
     // The plan is in the prompt, rendered as Markdown and sanitized.
@@ -117,6 +115,7 @@ describe('the pipeline answered from the dashboard', { skip: unavailable ?? fals
     await page.locator('[data-testid="task-page"][data-stage="shipped"]').waitFor({ timeout: 60_000 });
     assert.equal(onBase('coupon.txt'), '10% off\n');
     assert.deepEqual(errors, []);
+    assert.deepEqual(refused, []);
     await context.close();
   });
 

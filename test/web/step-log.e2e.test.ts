@@ -8,7 +8,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import type { Task } from '../../src/domain/task.js';
 import { makeRepo } from '../support/git.js';
-import { browserUnavailable, launchBrowser, shot, signedIn, startDaemon, type Daemon } from './browser.js';
+import { browserUnavailable, launchBrowser, shot, signedIn, startDaemon, watchPage, type Daemon } from './browser.js';
 
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
 const unavailable = browserUnavailable();
@@ -48,9 +48,7 @@ describe('step logs like a CI run view', { skip: unavailable ?? false }, () => {
     it(`a failed-then-fixed checks step shows the failing output (${viewport.width} px)`, async () => {
       const task = (await d.req<{ task: Task }>('POST', '/api/tasks', { title: `Ship the app at ${viewport.width}`, project, pipeline: 'checked', agent: 'scripted' })).body.task;
       const { context, page } = await signedIn(browser, d, `/tasks/${task.id}`, viewport);
-      const errors: string[] = [];
-      page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
-      page.on('pageerror', (e) => errors.push(e.message));
+      const { errors, refused } = watchPage(page);
       await page.locator('[data-testid="task-page"][data-stage="shipped"]').waitFor({ timeout: 90_000 });
 
       // The API keeps both rounds on the step.
@@ -80,6 +78,7 @@ describe('step logs like a CI run view', { skip: unavailable ?? false }, () => {
       assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
       if (viewport.width === 1400) await shot(page, 'step-log');
       assert.deepEqual(errors, []);
+      assert.deepEqual(refused, []);
       await context.close();
     });
   }
