@@ -2,8 +2,11 @@
 // (DOM updated and the next frame drawn), with 200 tasks on the board, in Debian's Chromium.
 // Beneath it, the raw operation in the same run: the same event arriving at a bare EventSource in
 // the same page (commit → SSE delivery, no refetch, no React).
+// It also prints the built dashboard's size (web/dist/assets, raw and gzip): what a first visit loads
+// (index.html's script and stylesheet) and the chunks loaded on demand (the Markdown renderer).
 //   node --import tsx bench/ui.ts          (BENCH_N events, default 100; BENCH_TASKS, default 200)
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCoordinator } from '../src/app/coordinator.js';
@@ -121,9 +124,27 @@ try {
     [`raw: ${BURST} commits → last message`, pct(rawBursts, 50), pct(rawBursts, 99), '1.00×'],
     [`dashboard: ${BURST} commits → all rendered`, pct(bursts, 50), pct(bursts, 99), ratio(pct(bursts, 50), pct(rawBursts, 50))],
   ]);
+  printBundle();
 } finally {
   await browser.close();
   await c.close();
   rmSync(homeDir, { recursive: true, force: true });
   rmSync(repo, { recursive: true, force: true });
+}
+
+/** The built dashboard's assets: loaded on the first visit (referenced by index.html) or on demand. */
+function printBundle(): void {
+  const dist = new URL('../web/dist/', import.meta.url);
+  const index = readFileSync(new URL('index.html', dist), 'utf8');
+  const kb = (n: number) => (n / 1024).toFixed(1);
+  const rows = readdirSync(new URL('assets/', dist)).map((f) => {
+    const buf = readFileSync(new URL(`assets/${f}`, dist));
+    return { f, raw: buf.length, gz: gzipSync(buf).length, initial: index.includes(`/assets/${f}`) };
+  });
+  const sum = (xs: typeof rows) => xs.reduce((a, r) => [a[0]! + r.raw, a[1]! + r.gz], [0, 0]);
+  const [iRaw, iGz] = sum(rows.filter((r) => r.initial));
+  printTable('bench/ui — dashboard bundle (web/dist/assets, KiB)', ['asset', 'loaded', 'raw KiB', 'gzip KiB'], [
+    ...rows.map((r) => [r.f, r.initial ? 'first visit' : 'on demand', kb(r.raw), kb(r.gz)]),
+    ['total on the first visit', '', kb(iRaw!), kb(iGz!)],
+  ]);
 }

@@ -84,6 +84,15 @@ describe('web board model', () => {
     assert.deepEqual(boardView([a, b], () => ({}), { text: b.id }).columns.queued.map((c) => c.task.id), [b.id]);
   });
 
+  it('filters by agent; a task that names none matches only "all agents"', () => {
+    const a = task({ title: 'Fix login', agent: 'codex' });
+    const b = task({ title: 'Dark mode', agent: 'scripted' });
+    const c = task({ title: 'Docs', agent: null });
+    const ids = (agent: string | null) => boardView([a, b, c], () => ({}), { agent }).columns.queued.map((x) => x.task.id).sort();
+    assert.deepEqual(ids('codex'), [a.id]);
+    assert.deepEqual(ids(null), [a.id, b.id, c.id].sort());
+  });
+
   it('summarizes events from their payload, never inventing text', () => {
     const e = (type: string, payload: Record<string, unknown>) => ({ seq: 1, type, taskId: 't-1', runId: null, sessionId: null, payload, at: 0 });
     assert.equal(summarize(e('task.stage_changed', { from: 'queued', to: 'assigned', epoch: 2, factoryId: 'f-1' })), 'queued → assigned · epoch 2 · on f-1');

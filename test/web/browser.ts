@@ -50,3 +50,21 @@ export async function shot(page: Page, name: string, opts: { fullPage?: boolean 
   mkdirSync(SHOTS_DIR, { recursive: true });
   await page.screenshot({ path: join(SHOTS_DIR, `${name}.png`), ...(opts.fullPage ? { fullPage: true } : {}) });
 }
+
+/**
+ * Console errors, uncaught exceptions and refused API calls on a page. Chromium logs every 4xx as a
+ * console error, so those are listed by call in `refused` instead, for a test to expect its own; a
+ * transcript asked for before the agent's log exists answers 404 by contract and is left out.
+ */
+export function watchPage(page: Page): { errors: string[]; refused: string[] } {
+  const errors: string[] = [];
+  const refused: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !(r.status() === 404 && r.url().endsWith('/transcript'))) refused.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`);
+  });
+  return { errors, refused };
+}

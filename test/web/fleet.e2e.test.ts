@@ -68,6 +68,17 @@ describe('fleet page in a browser', { skip: unavailable ?? false }, () => {
     }
     await shot(page, 'fleet');
 
+    // On a 390 px phone every factory is a card: the Drain button is in view, nothing scrolls sideways.
+    const phone = await signedIn(browser, d, '/fleet', { width: 390, height: 844 });
+    const drainBtn = phone.page.locator('[data-testid="factories"] tr[data-factory="builder-1"]').getByRole('button', { name: 'Drain' });
+    await drainBtn.waitFor();
+    const box = (await drainBtn.boundingBox())!;
+    assert.ok(box.x >= 0 && box.x + box.width <= 390, `Drain is off-screen at 390 px (x ${box.x}, width ${box.width})`);
+    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the fleet page scrolls sideways by ${overflow}px at 390 px`);
+    await shot(phone.page, 'fleet-phone', { fullPage: true });
+    await phone.context.close();
+
     // SIGKILL: no goodbye. Its heartbeat falls out of the stale window and the page says so.
     factory.kill('SIGKILL');
     await row.and(page.locator('[data-state="stale"]')).waitFor();

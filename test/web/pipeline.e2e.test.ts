@@ -6,11 +6,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Task } from '../../src/domain/task.js';
 import { makeRepo } from '../support/git.js';
-import { browserUnavailable, launchBrowser, shot, signedIn, startDaemon, type Daemon } from './browser.js';
+import { browserUnavailable, launchBrowser, shot, signedIn, startDaemon, watchPage, type Daemon } from './browser.js';
 
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
 const unavailable = browserUnavailable();
@@ -29,7 +31,10 @@ agents:
       asker:
         attempts: [ [ { say: "Sessions need a store." }, { ask: { question: "Which store should sessions use?", options: [ postgres, sqlite ] } } ] ]
         resumed: [ { write: { path: store.txt, content: "postgres\\n" } }, { commit: "sessions on the chosen store" } ]
-      planner: [ { say: "Plan: add coupon.txt with the coupon rules." } ]
+      planner:
+        attempts:
+          - [ { say: "## Plan\\n\\n1. Add **coupon.txt** with the coupon rules\\n2. <img src=x onerror=alert(1)>Nothing else" } ]
+          - [ { run: "cp \\"$GANTRY_PROMPT_FILE\\" FEEDBACK_FILE" }, { say: "## Plan v2\\n\\n- Add **coupon.txt**, a table of rules" } ]
       implementer: [ { write: { path: coupon.txt, content: "10% off\\n" } }, { commit: "coupon rules" } ]
 `;
 
@@ -38,8 +43,10 @@ describe('the pipeline answered from the dashboard', { skip: unavailable ?? fals
   let browser: Browser;
   let repo: string;
   let project: string;
+  const scratch = mkdtempSync(join(tmpdir(), 'gantry-feedback-'));
+  const feedbackFile = join(scratch, 'prompt.txt');
   before(async () => {
-    repo = makeRepo({ 'README.md': '# shop\n', 'gantry.yaml': GANTRY_YAML });
+    repo = makeRepo({ 'README.md': '# shop\n', 'gantry.yaml': GANTRY_YAML.replace('FEEDBACK_FILE', feedbackFile) });
     [d, browser] = await Promise.all([startDaemon({ args: ['--factories', '1'], env: { GANTRY_HEARTBEAT_MS: '200' } }), launchBrowser()]);
     project = (await d.req<{ project: { id: string } }>('POST', '/api/projects', { path: repo, name: 'shop' })).body.project.id;
   });
@@ -47,6 +54,7 @@ describe('the pipeline answered from the dashboard', { skip: unavailable ?? fals
     await browser?.close();
     await d?.stop();
     rmSync(repo, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   const submit = async (title: string, pipeline: string): Promise<Task> => {
@@ -81,16 +89,48 @@ describe('the pipeline answered from the dashboard', { skip: unavailable ?? fals
     await context.close();
   });
 
-  it('an approval from the page advances the pipeline to implement and merge', async () => {
+  it('an approval shows the plan in the prompt; changes requested with text reach the agent; approving ships', async () => {
     const { context, page } = await signedIn(browser, d, '/');
+    const { errors, refused } = watchPage(page);
     const task = await submit('Add coupon rules', 'gated');
     await openFromLane(page, task, 'Approval');
+    // The plan is in the prompt, rendered as Markdown and sanitized.
+    const subject = page.getByTestId('waiting').getByTestId('approval-subject');
+    await subject.locator('h2', { hasText: 'Plan' }).waitFor();
+    await subject.locator('strong', { hasText: 'coupon.txt' }).waitFor();
+    assert.equal(await subject.locator('img, [onerror]').count(), 0, 'markup an agent wrote cannot run in the page');
+    await subject.getByText('<img src=x onerror=alert(1)>Nothing else').waitFor();
     await shot(page, 'approval');
+    // Request changes: the text is required, and the rerun agent receives it in its prompt.
+    await page.getByTestId('waiting').getByRole('button', { name: 'Request changes' }).click();
+    const dialog = page.getByRole('dialog');
+    assert.equal(await dialog.getByRole('button', { name: 'Request changes' }).isDisabled(), true, 'no empty feedback');
+    await dialog.getByLabel('Feedback for the agent').fill('Put the rules in a table of rules.');
+    await dialog.getByRole('button', { name: 'Request changes' }).click();
+    await subject.locator('h2', { hasText: 'Plan v2' }).waitFor({ timeout: 60_000 });
+    assert.match(readFileSync(feedbackFile, 'utf8'), /Put the rules in a table of rules\./);
     await page.getByTestId('waiting').getByRole('button', { name: 'Approve' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Approve' }).click();
     await page.locator('[data-testid="pipeline"] [data-step="implement"][data-state="done"]').waitFor({ timeout: 60_000 });
     await page.locator('[data-testid="task-page"][data-stage="shipped"]').waitFor({ timeout: 60_000 });
     assert.equal(onBase('coupon.txt'), '10% off\n');
+    assert.deepEqual(errors, []);
+    assert.deepEqual(refused, []);
+    await context.close();
+  });
+
+  it('at 390 px the plan and its changes fit the phone: no sideways scrolling', async () => {
+    const { context, page } = await signedIn(browser, d, '/', { width: 390, height: 844 });
+    const task = await submit('Add loyalty points', 'gated');
+    await openFromLane(page, task, 'Approval');
+    await page.getByTestId('approval-subject').locator('h2', { hasText: 'Plan' }).waitFor();
+    await page.getByTestId('approval-subject').getByRole('button', { name: 'Show the changes' }).click();
+    await page.getByTestId('approval-subject').getByTestId('diff').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 390 px`);
+    await page.getByTestId('waiting').getByRole('button', { name: 'Reject' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Reject' }).click();
+    await page.locator('[data-testid="task-page"]:not([data-stage="blocked"])').waitFor({ timeout: 60_000 });
     await context.close();
   });
 

@@ -55,5 +55,19 @@ for (const c of storeCases()) {
       assert.equal(r.status, 400);
       assert.match(JSON.stringify(r.body), /query\.recent/);
     });
+
+    it("offers the New task form each project's pipelines and defaults, and the registered agents", async () => {
+      const custom = makeRepo({ 'gantry.yaml': 'version: 1\ndefaults: { pipeline: quick }\npipelines:\n  solo:\n    steps: [ { id: implement, kind: agent } ]\n' });
+      const id = ((await api.req('POST', '/api/projects', { path: custom, name: 'custom' })).body.project as { id: string }).id;
+      const r = await api.req('GET', '/api/ui/new-task');
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const projects = r.body.projects as Array<{ id: string; pipelines: string[]; defaultPipeline: string; defaultAgent: string }>;
+      const p = projects.find((x) => x.id === id)!;
+      assert.deepEqual(p.pipelines, ['standard', 'quick', 'review-only', 'solo']);
+      assert.equal(p.defaultPipeline, 'quick');
+      assert.ok(projects.some((x) => x.id === project));
+      assert.ok((r.body.agents as string[]).includes('scripted'));
+      assert.equal((await api.req('GET', '/api/ui/new-task', undefined, { token: null })).status, 401);
+    });
   });
 }

@@ -7,6 +7,8 @@ import { clearToken, readToken, saveToken } from './live/token.js';
 import { Board } from './pages/Board.js';
 import { Fleet } from './pages/Fleet.js';
 import { Login } from './pages/Login.js';
+import { NewTaskDialog } from './pages/NewTask.js';
+import { NotFound } from './pages/NotFound.js';
 import { NotificationsPanel } from './pages/Notifications.js';
 import { Settings } from './pages/Settings.js';
 import { TaskPage } from './pages/TaskPage.js';
@@ -65,20 +67,36 @@ export function App() {
   );
 }
 
+/** Keys a shortcut must not steal: the person is typing. */
+const typing = (t: EventTarget | null): boolean => t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+
 function Shell() {
   const path = usePath();
   const [panel, setPanel] = useState(false);
+  const [creating, setCreating] = useState(false);
   const page = useMemo(() => {
-    const task = /^\/tasks\/([^/]+)/.exec(path);
+    const task = /^\/tasks\/([^/]+)\/?$/.exec(path);
     if (task) return <TaskPage id={decodeURIComponent(task[1]!)} />;
-    if (path.startsWith('/fleet')) return <Fleet />;
-    if (path.startsWith('/settings')) return <Settings />;
-    return <Board />;
+    if (path === '/fleet' || path === '/fleet/') return <Fleet />;
+    if (path === '/settings' || path === '/settings/') return <Settings />;
+    if (path === '/' || path === '/index.html') return <Board onNew={() => setCreating(true)} />;
+    return <NotFound path={path} />;
   }, [path]);
+  // `n` opens New task from any page (not while typing, not over another dialog).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'n' || e.metaKey || e.ctrlKey || e.altKey || typing(e.target) || document.querySelector('dialog[open]')) return;
+      e.preventDefault();
+      setCreating(true);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
   return (
     <>
       <TopBar path={path} onBell={() => setPanel((p) => !p)} />
       {panel && <NotificationsPanel onClose={() => setPanel(false)} />}
+      {creating && <NewTaskDialog onClose={() => setCreating(false)} />}
       <main className="page">{page}</main>
     </>
   );

@@ -1,6 +1,7 @@
 // Runs of a task and what people do to them (DESIGN §6, §10): read the pipeline timeline; approve,
 // request changes, reject, answer, reply, resolve a review cap, merge review; retry, restart, cancel.
 // A run not waiting for that action answers 409 with the reason.
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { GantryError, notFound } from '../../domain/errors.js';
 import { HUMAN_ACTIONS } from '../../domain/pipeline/human-action.js';
@@ -12,6 +13,27 @@ import { defineRoute, type Route } from '../route.js';
 
 const IdParams = z.object({ id: z.string().min(1) }).strict();
 export const RUN_ACTIONS = [...HUMAN_ACTIONS, 'retry', 'restart', 'cancel'] as const;
+
+/** A check log is at most this big when served; beyond it the start is cut (the end says why it failed). */
+export const CHECK_LOG_CAP = 2 * 1024 * 1024;
+
+function readLogText(file: string): string | null {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return null;
+  }
+  if (size <= CHECK_LOG_CAP) return readFileSync(file, 'utf8');
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(CHECK_LOG_CAP);
+    readSync(fd, buf, 0, CHECK_LOG_CAP, size - CHECK_LOG_CAP);
+    return `[… the first ${size - CHECK_LOG_CAP} bytes are cut]\n${buf.toString('utf8')}`;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** The run as the API shows it: steps in order, the wait, and a remedy for a failure. */
 export function runView(s: RunSnapshot): Record<string, unknown> {
@@ -31,6 +53,8 @@ export function runView(s: RunSnapshot): Record<string, unknown> {
       id: st.stepId, kind: st.kind, state: st.state, attempts: st.attempts, output: st.output,
       failure: st.failureKind ? { kind: st.failureKind, message: st.failureMessage } : null,
       startedAt: st.startedAt, finishedAt: st.finishedAt,
+      // A checks step's rounds (each check's command, exit code, duration, log tail), live while it runs.
+      ...(Array.isArray(st.kindState?.rounds) ? { rounds: st.kindState.rounds } : {}),
     })),
   };
 }
@@ -48,6 +72,28 @@ export function runRoutes(store: Store, runs: RunRepo, actions: HumanActions): R
         if (!(await store.tasks.get(params.id))) throw notFound('task', params.id);
         const current = await runs.current(params.id);
         return { body: { runs: await runs.list(params.id).then((rs) => rs.map((r) => ({ id: r.id, number: r.number, state: r.state, startedAt: r.startedAt, finishedAt: r.finishedAt }))), current: current ? runView(current) : null } };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/tasks/:id/run/steps/:step/log',
+      access: 'read',
+      tag: 'runs',
+      summary: "The full log of one check in one round of the current run's checks step, as text (the dashboard's log view and download)",
+      params: z.object({ id: z.string().min(1), step: z.string().min(1).max(200) }).strict(),
+      query: z.object({ round: z.coerce.number().int().min(0), check: z.string().min(1).max(200) }).strict(),
+      handler: async ({ params, query }) => {
+        const current = await runs.current(params.id);
+        if (!current) throw notFound('run of task', params.id);
+        const st = current.steps.find((x) => x.stepId === params.step);
+        if (!st) throw notFound('step', params.step);
+        const rounds = Array.isArray(st.kindState?.rounds) ? (st.kindState.rounds as Array<{ round?: unknown; results?: Array<{ name?: unknown; logFile?: unknown }> }>) : [];
+        const r = rounds.find((x) => x.round === query.round)?.results?.find((x) => x.name === query.check);
+        if (!r || typeof r.logFile !== 'string') throw notFound('check log', `${params.step} round ${query.round} ${query.check}`);
+        // Only a path the engine recorded for this step is read, never one from the request.
+        const text = readLogText(r.logFile);
+        if (text === null) throw notFound('check log', r.logFile, 'the log lives on the factory that ran the checks; `gantry up` serves the logs of its own factories');
+        return { text, headers: { 'Content-Type': 'text/plain; charset=utf-8' } };
       },
     }),
     defineRoute({

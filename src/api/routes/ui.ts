@@ -7,6 +7,7 @@ import type { SqlRunner } from '../../ports/sql.js';
 import { notFound } from '../../domain/errors.js';
 import { defineRoute, type Route } from '../route.js';
 import { readTranscript } from '../transcript.js';
+import { newTaskOptionsRoute } from './ui-new-task.js';
 
 const ACTIVE: Stage[] = STAGES.filter((s) => !TERMINAL_STAGES.has(s));
 const TERMINAL: Stage[] = STAGES.filter((s) => TERMINAL_STAGES.has(s));
@@ -67,6 +68,7 @@ async function sessionAgent(db: SqlRunner, lookup: SessionLookup | undefined, id
 export function uiRoutes(store: Store & { db: SqlRunner }, deps: UiDeps = {}): Route[] {
   const t = deps.transcripts;
   return [
+    newTaskOptionsRoute(store),
     ...(t
       ? [
           defineRoute({

@@ -3,12 +3,15 @@
 import { BUILTIN_KINDS } from '../../domain/pipeline/kinds.js';
 import { STEP_DEFAULTS } from '../../domain/pipeline/builtins.js';
 import { fixLoop } from '../../domain/pipeline/fix-loop.js';
-import type { CheckResult } from '../../ports/engine.js';
+import type { CheckResult, CheckSpec } from '../../ports/engine.js';
 import type { StepContext, StepKind, Transition } from '../step-kind.js';
 import { agentOf, driveDispatch, guardAfterAgent, taskBrief, modelOf, timeoutMs } from './common.js';
 
-const summary = (rs: readonly CheckResult[]): Record<string, unknown>[] =>
-  rs.map((r) => ({ name: r.name, ok: r.ok, exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs, logFile: r.logFile, tail: r.tail }));
+const summary = (rs: readonly CheckResult[], specs: readonly CheckSpec[] = []): Record<string, unknown>[] =>
+  rs.map((r) => ({ name: r.name, command: specs.find((c) => c.name === r.name)?.run ?? null, ok: r.ok, exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs, logFile: r.logFile, tail: r.tail }));
+
+/** Every round of checks this step ran, oldest first (a red round a fixer repaired stays on record). */
+const roundsOf = (ks: Record<string, unknown>): Record<string, unknown>[] => (Array.isArray(ks.rounds) ? (ks.rounds as Record<string, unknown>[]) : []);
 
 async function advance(ctx: StepContext): Promise<Transition> {
   const ks = ctx.step.kindState;
@@ -35,12 +38,13 @@ async function advance(ctx: StepContext): Promise<Transition> {
         const ok = results.every((r) => r.ok);
         const failing = results.filter((r) => !r.ok).map((r) => `${r.name} (exit ${String(r.exitCode)}${r.timedOut ? ', timed out' : ''}):\n${r.tail}`);
         await ctx.observeScm({ state: 'open', checks: ok ? 'passing' : 'failing', ...(ok ? {} : { detail: failing.join('\n\n') }), handledBy: 'pipeline' });
-        return { ...ks, phase: 'checked', results: summary(results), ok };
+        const done = summary(results, ctx.checkSpecs);
+        return { ...ks, phase: 'checked', results: done, ok, rounds: [...roundsOf(ks), { round: fixes, ok, fixer: ks.lastFixer ?? null, results: done }] };
       },
     };
   }
   const decision = fixLoop(ks.ok === true, fixes, maxFixes);
-  if (decision.type === 'pass') return { type: 'done', output: { checks: ks.results, fixes }, kindState: ks };
+  if (decision.type === 'pass') return { type: 'done', output: { checks: ks.results, fixes, rounds: roundsOf(ks) }, kindState: ks };
   if (decision.type === 'fix') return { type: 'update', kindState: { ...ks, phase: 'fixing', fixes: decision.attempt } };
   const failing = (ks.results as Record<string, unknown>[]).filter((r) => !r.ok);
   return {

@@ -1,7 +1,7 @@
 // Every call the dashboard makes, typed, in one place. The token travels in the Authorization
 // header; only the event stream (EventSource cannot set headers) puts it in the query string.
 import type {
-  BoardSnapshot, Checkpoint, Factory, FleetMetrics, GantryEvent, Notification, OperatorAction, Project, Quarantine, RollbackResult, RunAction, RunsResponse, RunView, Session, Task, TaskPage, Transcript, WhoAmI, WorkspaceDiff,
+  BoardSnapshot, Checkpoint, NewTaskInput, NewTaskOptions, Factory, FleetMetrics, GantryEvent, Notification, OperatorAction, Project, Quarantine, RollbackResult, RunAction, RunsResponse, RunView, Session, Task, TaskPage, Transcript, WhoAmI, WorkspaceDiff,
 } from './types.js';
 
 export class ApiError extends Error {
@@ -10,6 +10,10 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly hint: string | null,
+    /** The input the error is about (`body.title`, `pipeline` …), when the API names one. */
+    readonly field: string | null = null,
+    /** Every input a validation error names (its `details.issues`), the first being `field`. */
+    readonly fields: readonly string[] = field ? [field] : [],
   ) {
     super(message);
   }
@@ -39,9 +43,10 @@ export class Api {
       data = { error: { message: text.slice(0, 200) } };
     }
     if (!res.ok) {
-      const e = ((data as { error?: { code?: string; message?: string; hint?: string } }).error ?? {});
+      const e = ((data as { error?: { code?: string; message?: string; hint?: string; field?: string; details?: { issues?: Array<{ path?: unknown }> } } }).error ?? {});
       if (res.status === 401) this.onUnauthorized();
-      throw new ApiError(res.status, e.code ?? 'http', e.message ?? `HTTP ${res.status}`, e.hint ?? null);
+      const issues = Array.isArray(e.details?.issues) ? e.details.issues.map((i) => i.path).filter((p): p is string => typeof p === 'string') : [];
+      throw new ApiError(res.status, e.code ?? 'http', e.message ?? `HTTP ${res.status}`, e.hint ?? null, e.field ?? null, [...new Set([...(e.field ? [e.field] : []), ...issues])]);
     }
     return data as T;
   }
@@ -74,6 +79,8 @@ export class Api {
     if (q.cursor) s.set('cursor', q.cursor);
     return this.get<TaskPage>(`/api/tasks?${s}`);
   };
+  submit = (input: NewTaskInput) => this.post<{ task: Task; created: boolean }>('/api/tasks', input).then((r) => r.task);
+  newTaskOptions = () => this.get<NewTaskOptions>('/api/ui/new-task');
   task = (id: string) => this.get<{ task: Task }>(`/api/tasks/${enc(id)}`).then((r) => r.task);
   taskEvents = (id: string, after = 0, limit = 1000) => this.get<{ events: GantryEvent[] }>(`/api/tasks/${enc(id)}/events?after=${after}&limit=${limit}`).then((r) => r.events);
 
@@ -81,6 +88,14 @@ export class Api {
   runs = (id: string) => this.get<RunsResponse>(`/api/tasks/${enc(id)}/runs`);
   runAction = (id: string, action: RunAction, body: { text?: string; from?: string } = {}) =>
     this.post<{ run: RunView; task: Task | null }>(`/api/tasks/${enc(id)}/run/${action}`, body);
+
+  /** The full log of one check in one round of the current run's checks step (plain text). */
+  async checkLog(id: string, step: string, round: number, check: string): Promise<string> {
+    const res = await fetch(`${this.base}/api/tasks/${enc(id)}/run/steps/${enc(step)}/log?round=${round}&check=${enc(check)}`, { headers: { Authorization: `Bearer ${this.token}` }, cache: 'no-store' });
+    if (res.status === 401) this.onUnauthorized();
+    if (!res.ok) throw new ApiError(res.status, 'http', `HTTP ${res.status}`, null);
+    return res.text();
+  }
 
   // ---- workspaces ----------------------------------------------------------------------------
   checkpoints = (id: string) => this.get<{ checkpoints: Checkpoint[] }>(`/api/tasks/${enc(id)}/checkpoints`).then((r) => r.checkpoints);

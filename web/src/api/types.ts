@@ -94,6 +94,27 @@ export interface StepView {
   failure: { kind: string; message: string | null } | null;
   startedAt: number | null;
   finishedAt: number | null;
+  /** A checks step's rounds, oldest first: a red round that a fixer repaired stays listed. */
+  rounds?: CheckRound[];
+}
+
+export interface CheckRun {
+  name: string;
+  command: string | null;
+  ok: boolean;
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  /** The end of the log, kept with the result. */
+  tail: string;
+}
+
+export interface CheckRound {
+  round: number;
+  ok: boolean;
+  /** How the fixer that ran before this round ended (null for the first round). */
+  fixer: string | null;
+  results: CheckRun[];
 }
 
 export interface RunView {
@@ -160,4 +181,23 @@ export interface Transcript {
   entries: TranscriptEntry[];
   size: number;
   truncated: boolean;
+}
+
+// ---- new task -----------------------------------------------------------------------------------
+
+export interface NewTaskOptions {
+  projects: Array<{ id: string; name: string; pipelines: string[]; defaultPipeline: string; defaultAgent: string }>;
+  agents: string[];
+}
+
+/** The body of POST /api/tasks the form sends; the API validates it (the form shows its messages). */
+export interface NewTaskInput {
+  title: string;
+  body: string;
+  project: string;
+  pipeline?: string;
+  agent?: string;
+  priority?: number;
+  after?: string[];
+  capabilities?: string[];
 }

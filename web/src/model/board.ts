@@ -100,6 +100,8 @@ export interface BoardView {
 
 export interface BoardFilter {
   project?: string | null;
+  /** An agent id; '' or null = any. A task without its own agent runs its project's default. */
+  agent?: string | null;
   text?: string;
 }
 
@@ -110,6 +112,7 @@ export function boardView(tasks: Iterable<Task>, facts: (t: Task) => Omit<NeedFa
   const text = filter.text?.trim().toLowerCase() ?? '';
   for (const task of tasks) {
     if (filter.project && task.projectId !== filter.project) continue;
+    if (filter.agent && task.agent !== filter.agent) continue;
     if (text && !task.title.toLowerCase().includes(text) && !task.id.toLowerCase().includes(text)) continue;
     const card: BoardCard = { task, need: needOf({ task, ...facts(task) }) };
     if (card.need) needs.push(card);

@@ -6,11 +6,12 @@ import { boardView, COLUMNS, type BoardCard } from '../model/board.js';
 import { ago, stageLabel } from '../ui/format.js';
 import { Link } from '../ui/router.js';
 
-export function Board() {
+export function Board({ onNew }: { onNew(): void }) {
   const { api } = useSession();
   const { tasks, loaded, error, parks, notifications } = useLive();
   const [projects, setProjects] = useState<Project[]>([]);
   const [project, setProject] = useState<string>('');
+  const [agent, setAgent] = useState<string>('');
   const [text, setText] = useState('');
   // Ages ("4m ago") refresh twice a minute; otherwise a card re-renders only when its task changes.
   const [tick, setTick] = useState(0);
@@ -28,9 +29,10 @@ export function Board() {
     return m;
   }, [notifications]);
   const view = useMemo(
-    () => boardView(tasks.values(), (t) => ({ parkReason: parks.get(t.id) ?? null, notifications: byTask.get(t.id) ?? [] }), { project: project || null, text }),
-    [tasks, parks, byTask, project, text],
+    () => boardView(tasks.values(), (t) => ({ parkReason: parks.get(t.id) ?? null, notifications: byTask.get(t.id) ?? [] }), { project: project || null, agent: agent || null, text }),
+    [tasks, parks, byTask, project, agent, text],
   );
+  const agents = useMemo(() => [...new Set([...tasks.values()].map((t) => t.agent).filter((a): a is string => !!a))].sort(), [tasks]);
   const projectName = useMemo(() => new Map(projects.map((p) => [p.id, p.name])), [projects]);
 
   if (!loaded) return <p className="muted">{error ? `Could not load the board: ${error}` : 'Loading the board…'}</p>;
@@ -49,7 +51,20 @@ export function Board() {
             ))}
           </select>
         )}
+        {agents.length > 1 && (
+          <select aria-label="Agent" value={agent} onChange={(e) => setAgent(e.target.value)}>
+            <option value="">All agents</option>
+            {agents.map((a) => (
+              <option key={a} value={a}>
+                {a}
+              </option>
+            ))}
+          </select>
+        )}
         <span className="muted count">{tasks.size} tasks</span>
+        <button type="button" className="primary" onClick={onNew} aria-keyshortcuts="n" title="New task (n)">
+          New task
+        </button>
       </div>
       {tasks.size === 0 ? (
         <Empty hasProjects={projects.length > 0} />
@@ -115,6 +130,7 @@ const Card = memo(function Card({ card, project }: CardProps) {
         {t.blockedReason && t.stage === 'blocked' && <span className="muted">{t.blockedReason.replace('_', ' ')}</span>}
         {t.priority !== 0 && <span title="priority">P{t.priority}</span>}
         {t.attempts > 0 && <span title="attempts">↻{t.attempts}</span>}
+        {t.agent && <span className="muted" title="agent">{t.agent}</span>}
         {project && <span className="muted">{project}</span>}
         <span className="muted" title={new Date(t.updatedAt).toLocaleString()}>
           {ago(t.updatedAt)}

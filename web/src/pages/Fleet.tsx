@@ -136,20 +136,20 @@ export function Fleet() {
                   const state = factoryState(f, data.staleMs, clock + data.skew);
                   return (
                     <tr key={f.id} data-factory={f.name} data-state={state}>
-                      <td>
+                      <td data-label="Factory">
                         <strong>{f.name}</strong>
                         <br />
                         <code className="muted">{f.id}</code>
                       </td>
-                      <td>
+                      <td data-label="State">
                         <span className={`chip f-${state}`}>{state}</span>
                       </td>
-                      <td>{ago(f.lastHeartbeatAt, clock + data.skew)}</td>
-                      <td>
+                      <td data-label="Last heartbeat">{ago(f.lastHeartbeatAt, clock + data.skew)}</td>
+                      <td data-label="Load">
                         {f.leases.length} / {f.slots} slots
                         {loadText(f.load) && <div className="muted">{loadText(f.load)}</div>}
                       </td>
-                      <td>
+                      <td data-label="Leases">
                         {f.leases.length === 0
                           ? '—'
                           : f.leases.map((l) => (
@@ -158,9 +158,9 @@ export function Fleet() {
                               </div>
                             ))}
                       </td>
-                      <td>{f.capabilities.join(', ') || '—'}</td>
+                      <td data-label="Capabilities">{f.capabilities.join(', ') || '—'}</td>
                       {who.role === 'admin' && (
-                        <td>
+                        <td data-label="Actions">
                           <button type="button" onClick={() => drain(f)}>
                             {f.drain ? 'Resume' : 'Drain'}
                           </button>

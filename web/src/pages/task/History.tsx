@@ -3,14 +3,13 @@ import { useMemo, useState } from 'react';
 import type { GantryEvent } from '../../api/types.js';
 import { eventTone, summarize } from '../../../../src/domain/event-summary.js';
 import { clock } from '../../ui/format.js';
+import { isBookkeeping } from '../../model/history.js';
 
-/** Provisioning's per-step bookkeeping: kept in the log, folded away unless asked for. */
-const DETAIL = /^(workspace\.step_(started|completed|skipped)|lease\.renewed)$/;
 
 export function History({ events }: { events: GantryEvent[] | null }) {
   const [all, setAll] = useState(false);
   const list = useMemo(() => (events ?? []).filter((e) => !e.sessionId), [events]);
-  const shown = useMemo(() => (all ? list : list.filter((e) => !DETAIL.test(e.type)).slice(-40)), [list, all]);
+  const shown = useMemo(() => (all ? list : list.filter((e) => !isBookkeeping(e)).slice(-40)), [list, all]);
   return (
     <section className="panel" aria-labelledby="history-title">
       <h2 id="history-title">History</h2>

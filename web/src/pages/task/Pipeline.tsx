@@ -1,11 +1,14 @@
 // The pipeline timeline of the task's current run: each step's state, attempts, duration and score;
 // what the run waits for and the answers a person can give; retry, restart from a step, cancel.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { GantryEvent, RunsResponse, RunView, StepView, Task } from '../../api/types.js';
+import type { GantryEvent, RunsResponse, RunView, StepView, Task, Waiting } from '../../api/types.js';
 import { useSession } from '../../live/context.js';
 import { choicesFor, proposalOf, runControls, stepDuration, WAIT_TITLE, type ActionChoice } from '../../model/run-actions.js';
 import { ConfirmDialog, type ConfirmSpec } from '../../ui/Confirm.js';
 import { duration } from '../../ui/format.js';
+import { Markdown } from '../../ui/Markdown.js';
+import { DiffView } from './DiffView.js';
+import { CheckRounds } from './StepLog.js';
 
 export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] | null }) {
   const { api, live } = useSession();
@@ -112,6 +115,7 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
                 <strong>{run.waiting.stepId}</strong> {WAIT_TITLE[run.waiting.kind]}
               </p>
               {run.waiting.question && <blockquote className="question">{run.waiting.question}</blockquote>}
+              <WaitSubject task={task} waiting={run.waiting} canDiff={live.has('GET /api/tasks/{id}/diff')} />
               <div className="action-row">
                 {choicesFor(run.waiting.kind, run.waiting.options).map((c) => (
                   <button key={`${c.action}:${c.label}`} type="button" className={c.danger ? 'danger-outline' : c.action === 'reject' ? undefined : 'primary'} data-run-action={c.action} onClick={() => act(c)}>
@@ -123,7 +127,7 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
           )}
           <ol className="steps">
             {run.steps.map((s) => (
-              <Step key={s.id} step={s} current={run.currentStep === s.id} />
+              <Step key={s.id} task={task} step={s} current={run.currentStep === s.id} />
             ))}
           </ol>
           {runControls(run).length > 0 && (
@@ -149,7 +153,7 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
 
 const ICON: Record<StepView['state'], string> = { pending: '○', working: '◐', waiting: '◆', done: '●', skipped: '–', failed: '✕' };
 
-function Step({ step, current }: { step: StepView; current: boolean }) {
+function Step({ task, step, current }: { task: Task; step: StepView; current: boolean }) {
   const d = stepDuration(step, Date.now());
   const score = typeof step.output?.score === 'number' ? step.output.score : null;
   return (
@@ -167,6 +171,44 @@ function Step({ step, current }: { step: StepView; current: boolean }) {
         {score !== null && ` · score ${score.toFixed(2)}`}
       </span>
       {step.failure && <span className="step-failure">{step.failure.message ?? step.failure.kind}</span>}
+      {step.rounds && step.rounds.length > 0 && (
+        <details className="step-detail" open={step.state === 'failed'}>
+          <summary>
+            {step.rounds.length} {step.rounds.length === 1 ? 'attempt' : 'attempts'}
+            {step.rounds.some((r) => !r.ok) && step.rounds[step.rounds.length - 1]!.ok ? ' · red, then fixed' : ''}
+          </summary>
+          <CheckRounds task={task} step={step.id} rounds={step.rounds} />
+        </details>
+      )}
     </li>
+  );
+}
+
+/**
+ * What the person is asked to approve, inside the prompt: the producing step's output (a plan, as
+ * sanitized Markdown) and the workspace's changes; a merge review shows the changes to be merged.
+ */
+function WaitSubject({ task, waiting, canDiff }: { task: Task; waiting: Waiting; canDiff: boolean }) {
+  const [showDiff, setShowDiff] = useState(waiting.kind === 'merge_review');
+  if (waiting.kind !== 'approval' && waiting.kind !== 'merge_review') return null;
+  const text = proposalOf(waiting);
+  return (
+    <div className="wait-subject" data-testid="approval-subject">
+      {text && (
+        <div className="proposal">
+          <h3>Output of {waiting.stepId}</h3>
+          <Markdown text={text} />
+        </div>
+      )}
+      {waiting.kind === 'approval' && !text && <p className="muted">The step produced no text; its changes are below.</p>}
+      {canDiff &&
+        (showDiff || (waiting.kind === 'approval' && !text) ? (
+          <DiffView task={task} range={{ from: 'base', to: 'latest', label: 'base → latest' }} />
+        ) : (
+          <button type="button" className="small" onClick={() => setShowDiff(true)}>
+            Show the changes
+          </button>
+        ))}
+    </div>
   );
 }
