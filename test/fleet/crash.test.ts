@@ -155,7 +155,8 @@ for (const sc of storeCases()) {
     });
 
     it('a factory SIGKILLed while offline delivers its durable outbox when it restarts', async () => {
-      const e = await env(sc.kind, { staleMs: 4000, reapIntervalMs: 200, leaseTtlMs: 120_000 });
+      // The stale window only has to outlast the restarted factory's start (a node process on a busy host).
+      const e = await env(sc.kind, { staleMs: 15_000, reapIntervalMs: 200, leaseTtlMs: 120_000 });
       let c = await e.start();
       const port = Number(new URL(c.url).port);
       const p = await project(c.store);

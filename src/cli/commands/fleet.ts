@@ -83,6 +83,9 @@ export function registerFleetCommands(program: Command): void {
         const home = resolveHome(f.home);
         const logOptions = resolveLogOptions(f, process.env, { file: join(home.logs, `factory-${name.replace(/[^A-Za-z0-9_.-]/g, '-')}.log`), fallback: 'stderr' });
         const dir = join(home.dir, 'factories', name.replace(/[^A-Za-z0-9_.-]/g, '-'));
+        // What this host offers is detected while the rest loads.
+        const capabilities = import('../../app/capabilities.js').then((m) => m.factoryCapabilities(f.capabilities ?? [], { detect: f.detectCaps }));
+        capabilities.catch(() => undefined);
         const [{ Factory }, { HttpCoordinatorClient }, { EXECUTORS, executorFrom }, { SqliteOutbox }] = await Promise.all([
           import('../../fleet/factory.js'),
           import('../../fleet/http-client.js'),
@@ -99,7 +102,7 @@ export function registerFleetCommands(program: Command): void {
         const factory = new Factory({
           factoryId,
           name,
-          capabilities: await (await import('../../app/capabilities.js')).factoryCapabilities(f.capabilities ?? [], { detect: f.detectCaps }),
+          capabilities: await capabilities,
           slots: f.slots,
           client: http,
           executor,
