@@ -128,7 +128,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
         spec === 'pipeline'
           ? (factoryId: string) =>
               pipelineEngine({
-                dir: join(o.home.dir, 'factories', factoryId), store, workspaces, sink: lifecycle.evidence, sessions: lifecycle.manager, factoryId,
+                dir: join(o.home.dir, 'factories', factoryId), workspaceHome: o.home.dir, store, workspaces, sink: lifecycle.evidence, sessions: lifecycle.manager, factoryId,
                 changes: lifecycleChanges(lifecycle.manager), warn: (m, f) => o.logger.warn(m, f),
                 stopHolder: async (taskId) => void (await fleet.act(taskId, 'cancel', { reason: 'run cancelled' }).catch(() => undefined)),
               }).executor
