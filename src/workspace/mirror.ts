@@ -13,6 +13,7 @@ import { gitDirsOf, refShaFs } from './git-paths.js';
 import { GantryError } from '../domain/errors.js';
 import { git, gitOut } from './git.js';
 import { withRepoLock } from './worktree-ops.js';
+import { withFileLock } from './file-lock.js';
 
 /** Refs Gantry sets in a mirror itself, outside any task: every branch and tag except task branches. */
 const OWN_REFS = ['refs/heads/', 'refs/tags/'];
@@ -72,13 +73,22 @@ export class Mirror {
 
   /** Creates the bare mirror on first use (under the lock of its parent directory). */
   private async create(): Promise<void> {
-    if (existsSync(join(this.path, 'HEAD'))) return;
+    if (existsSync(join(this.path, 'gantry-known-refs.json'))) return;
     await mkdir(dirname(this.path), { recursive: true });
+    // Several processes may start on a new project at once: one creates, the others wait and see it made.
+    await withFileLock(`${this.path}.lock`, () => this.createLocked());
+  }
+
+  private async createLocked(): Promise<void> {
+    if (existsSync(join(this.path, 'gantry-known-refs.json'))) return;
     await git(['init', '--quiet', '--bare', this.path], { cwd: dirname(this.path) });
     // A named remote, so `checkpoints.pushTo: origin` means the project remote; fetch refspecs are always explicit.
     await git(['config', 'remote.origin.url', this.remote], { cwd: this.path });
+    // So a push to origin (checkpoints, a task branch) leaves a tracking ref: teardown then knows the state is pushed.
+    await git(['config', 'remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*'], { cwd: this.path });
     // Reflogs in a bare repository: what moved a ref stays visible to an operator.
     await git(['config', 'core.logAllRefUpdates', 'always'], { cwd: this.path });
+    await recordKnown(this.path);
   }
 
   /**

@@ -362,7 +362,11 @@ export class WorkspaceService implements WorkspacePort {
   /** The disk equals HEAD and HEAD is on a remote-tracking branch: the state is pushed. */
   private async pushed(rec: WorkspaceRecord, tree: string): Promise<boolean> {
     if ((await gitOut(['rev-parse', 'HEAD^{tree}'], { cwd: rec.path })) !== tree) return false;
-    return (await gitOut(['for-each-ref', '--count=1', '--contains', 'HEAD', '--format=%(refname)', 'refs/remotes/'], { cwd: rec.path })) !== '';
+    if ((await gitOut(['for-each-ref', '--count=1', '--contains', 'HEAD', '--format=%(refname)', 'refs/remotes/'], { cwd: rec.path })) !== '') return true;
+    // In a mirror, non-task branches are the remote's own (fetched, or landed by Gantry's push).
+    if (!this.isMirror(rec.repoPath)) return false;
+    const heads = await gitOut(['for-each-ref', '--contains', 'HEAD', '--format=%(refname)', 'refs/heads/'], { cwd: rec.path });
+    return heads.split('\n').some((r) => r !== '' && !r.startsWith('refs/heads/gantry/'));
   }
 
   /**

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withStore } from '../support/db.js';
-import { LocalGitScm } from '../../src/scm/local-git.js';
+import { scmFor } from '../../src/scm/registry.js';
 import { hardeningOverrides, parseScopedConfig } from '../../src/lib/git-hardening.js';
 import { harness, sh } from './support.js';
 
@@ -38,22 +38,25 @@ describe('hardened git: Gantry never runs what a repository plants', () => {
       const h = await harness(store, { repoFiles: { '.gitattributes': '*.txt filter=evil merge=evil diff=evil\n', 'notes.txt': 'one\n' } });
       try {
         const marker = join(h.root, 'ran.log');
-        plantPrograms(h.repo, join(h.repo, '.git'), marker);
-        // Sanity: the planted programs do run for a plain git command in that repository.
-        sh(h.repo, 'status', '--porcelain');
+        const id = await h.newTaskId();
+        const w = await h.ws.provision(h.request(id));
+        // What an agent in the task's worktree can write: the mirror's config and hooks (its common dir).
+        plantPrograms(w.path, h.mirror, marker);
+        // Sanity: the planted programs do run for a plain git command in that worktree.
+        sh(w.path, 'status', '--porcelain');
         assert.ok(existsSync(marker), 'the planted fsmonitor runs for plain git');
         writeFileSync(marker, '');
 
-        const id = await h.newTaskId();
-        const w = await h.ws.provision(h.request(id));
         writeFileSync(join(w.path, 'notes.txt'), 'two\n');
         writeFileSync(join(w.path, 'new.txt'), 'new\n');
         await h.ws.checkpoint(id, { reason: 'test' });
         await h.ws.diff(id);
-        await h.ws.guard(id, { step: 'implement' });
+        await h.ws.guard(id, { step: 'implement', response: 'warn' });
+        plantPrograms(w.path, h.mirror, marker); // the guard undid the planting: plant again for what follows
         sh(w.path, '-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'filter.evil.clean=', 'add', '-A');
         sh(w.path, '-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', 'commit', '-qm', 'work');
-        const scm = new LocalGitScm(h.repo);
+        const project = (await store.projects.get(h.projectId))!;
+        const scm = scmFor({ home: h.home, project });
         const change = await scm.openChange({ taskId: id, branch: w.branch, base: 'main', title: 't' });
         await scm.pushBranch(w.path, w.branch);
         const m = await scm.mergeability(change);
