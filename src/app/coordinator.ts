@@ -139,7 +139,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
         spec === 'pipeline'
           ? (factoryId: string) =>
               pipelineEngine({
-                dir: join(o.home.dir, 'factories', factoryId), store, workspaces, sink: lifecycle.evidence, sessions: lifecycle.manager, factoryId,
+                dir: join(o.home.dir, 'factories', factoryId), workspaceHome: o.home.dir, store, workspaces, sink: lifecycle.evidence, sessions: lifecycle.manager, factoryId,
                 hooks: { baseUrl: loopbackUrl(url), tokens: hookTokens },
                 secrets: agentSecrets(o.home.dir, target),
                 changes: lifecycleChanges(lifecycle.manager), warn: (m, f) => o.logger.warn(m, f),

@@ -21,7 +21,7 @@ import type { ChangeObserver, Scm } from '../ports/engine.js';
 import type { Project, Store } from '../ports/store.js';
 import type { WorkspacePort } from '../ports/workspace.js';
 import { ChecksRunner } from '../scm/checks-runner.js';
-import { LocalGitScm } from '../scm/local-git.js';
+import { scmFor } from '../scm/registry.js';
 import { git } from '../scm/git.js';
 import { BudgetRepoSql } from '../store/budget-repo.js';
 import { MergeIntentRepoSql } from '../store/merge-intent-repo.js';
@@ -42,6 +42,8 @@ export interface EngineWiring {
   factoryId: string;
   /** Replace the SCM adapter (hosted SCM, or crash injection in tests). */
   scm?: (project: Project) => Scm;
+  /** Where the workspace service keeps its mirrors (default `dir`). */
+  workspaceHome?: string;
   /** What an agent step reserves against budgets when it does not say. */
   reserve?: Amount;
   /** Skip workspace setup commands (tests, benchmarks). */
@@ -126,7 +128,7 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
     registry,
     sessions,
     workspace: new WorkspaceBridge(w.workspaces, store, (c) => parseWorkspaceConfig((c as { workspace?: unknown }).workspace ?? {}), w.lightweight ? { lightweight: true } : {}),
-    scmFor: w.scm ?? ((p) => new LocalGitScm(p.path)),
+    scmFor: w.scm ?? ((p) => scmFor({ home: w.workspaceHome ?? w.dir, project: p })),
     checks: new ChecksRunner(),
     settings: projectSettings(registry),
     logRoot: join(w.dir, 'logs', 'checks'),

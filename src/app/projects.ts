@@ -1,10 +1,10 @@
 // Registering a project: a local git repository plus its parsed gantry.yaml.
 import { readFile } from 'node:fs/promises';
-import { basename, isAbsolute, join } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { GantryError } from '../domain/errors.js';
 import { CONFIG_FILE, parseConfig, type ProjectConfig } from '../config/project-config.js';
 import type { Project, Store } from '../ports/store.js';
-import { currentBranch, repoRoot } from '../scm/git.js';
+import { currentBranch, git, repoRoot } from '../scm/git.js';
 import { agentSettings } from '../agents/config.js';
 import { getAgent } from '../agents/registry.js';
 
@@ -29,6 +29,14 @@ export async function readProjectConfig(root: string): Promise<ProjectConfig> {
   return config;
 }
 
+/** The remote a clone lives in: its `origin` URL, else the clone's own path (treated exactly like a remote). */
+export async function remoteOf(root: string): Promise<string> {
+  const url = await git(root, ['remote', 'get-url', 'origin']).catch(() => '');
+  if (!url) return root;
+  // A relative path remote (`git clone ../x`) is resolved against the clone, as git does.
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/]+@[^/]+:/.test(url) || isAbsolute(url) ? url : resolve(root, url);
+}
+
 export async function registerProject(store: Store, input: { path: string; name?: string | undefined; defaultBranch?: string | undefined }): Promise<{ project: Project; created: boolean }> {
   if (!isAbsolute(input.path)) {
     throw new GantryError('validation', `path: ${input.path} is not absolute`, { field: 'path', hint: 'pass the absolute path of the repository' });
@@ -42,7 +50,7 @@ export async function registerProject(store: Store, input: { path: string; name?
   const config = await readProjectConfig(root);
   const name = input.name ?? config.project.name ?? basename(root);
   const defaultBranch = input.defaultBranch ?? config.project.defaultBranch ?? (await currentBranch(root)) ?? 'main';
-  const project = await store.projects.create({ name, path: root, defaultBranch, config: config as unknown as Record<string, unknown> });
+  const project = await store.projects.create({ name, path: root, remote: await remoteOf(root), defaultBranch, config: config as unknown as Record<string, unknown> });
   return { project, created: true };
 }
 

@@ -24,6 +24,8 @@ export interface GuardFacts {
   changes: ChangedEntry[];
   /** Git metadata (worktree .git file, hooks, config, info/) whose content changed. */
   gitMetaChanged: string[];
+  /** Refs outside any task branch that moved since Gantry last set them (an agent ran update-ref, branch -f …). */
+  refsMoved?: string[];
   /** Workspace size in bytes, or null when not measured. */
   diskBytes: number | null;
   /** Paths provisioning placed on purpose (linked files); never judged. */
@@ -43,7 +45,7 @@ export interface GuardRules {
   reviewOnly?: boolean;
 }
 
-export type ViolationKind = 'git_dir' | 'path_escape' | 'symlink_escape' | 'file_too_large' | 'quota' | 'denied' | 'not_allowed' | 'review_only';
+export type ViolationKind = 'git_dir' | 'path_escape' | 'symlink_escape' | 'file_too_large' | 'quota' | 'denied' | 'not_allowed' | 'review_only' | 'ref_moved';
 
 export interface GuardViolation {
   kind: ViolationKind;
@@ -78,6 +80,7 @@ export function decideGuard(facts: GuardFacts, rules: GuardRules): GuardViolatio
   const stepAllowed = matcher(rules.stepAllow);
 
   for (const p of facts.gitMetaChanged) add('git_dir', p);
+  for (const r of facts.refsMoved ?? []) add('ref_moved', r);
   for (const c of facts.changes) {
     if (exempt.has(c.path)) continue;
     if (rules.reviewOnly) add('review_only', c.path);
@@ -106,6 +109,7 @@ export function decideGuard(facts: GuardFacts, rules: GuardRules): GuardViolatio
     denied: 'path matches a deny rule',
     not_allowed: 'path is outside the allowed globs',
     review_only: 'a reviewer only judges: its changes are discarded',
+    ref_moved: 'refs outside the task branch are moved only by Gantry; the move was refused and undone',
   };
   for (const [kind, paths] of byKind) out.push({ kind, paths: [...paths].sort(), detail: detail[kind] });
   if (facts.diskBytes !== null && facts.diskBytes > rules.quotaBytes) out.push({ kind: 'quota', paths: [], detail: `${detail.quota} (${facts.diskBytes} bytes)` });
@@ -115,7 +119,7 @@ export function decideGuard(facts: GuardFacts, rules: GuardRules): GuardViolatio
 /** Paths a `revert` response restores: everything path-specific (quota has no path of its own). */
 export function revertablePaths(violations: readonly GuardViolation[]): string[] {
   const s = new Set<string>();
-  for (const v of violations) if (v.kind !== 'quota') for (const p of v.paths) s.add(p);
+  for (const v of violations) if (v.kind !== 'quota' && v.kind !== 'ref_moved') for (const p of v.paths) s.add(p);
   return [...s].sort();
 }
 

@@ -30,7 +30,7 @@ export class WorkspaceBridge implements EngineWorkspace {
     const lightweight = this.opts.lightweight === true || (task.lightweight ?? config.lightweight);
     return this.ws.provision({
       taskId,
-      project: { id: p.id, name: p.name, path: p.path, defaultBranch: p.defaultBranch },
+      project: { id: p.id, name: p.name, path: p.path, remote: p.remote, defaultBranch: p.defaultBranch },
       config,
       resume: true,
       ...(lightweight ? { lightweight: true } : {}),

@@ -9,6 +9,8 @@ export interface Project {
   id: string;
   name: string;
   path: string;
+  /** The git remote the project lives in: a URL, or a local path treated exactly like one (DESIGN §9). */
+  remote: string;
   defaultBranch: string;
   config: Record<string, unknown>;
   createdAt: number;
@@ -19,6 +21,8 @@ export interface Project {
 export interface NewProject {
   name: string;
   path: string;
+  /** Default: `path`. */
+  remote?: string;
   defaultBranch: string;
   config: Record<string, unknown>;
 }

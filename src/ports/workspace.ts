@@ -21,7 +21,8 @@ export interface Workspace {
 
 export interface ProvisionRequest {
   taskId: string;
-  project: { id: string; name: string; path: string; defaultBranch: string };
+  /** `remote` (default `path`) is what the factory mirrors; `path`, when a local checkout, is where workspace files are copied from. */
+  project: { id: string; name: string; path: string; remote?: string; defaultBranch: string };
   config: WorkspaceConfig;
   /** Branch, tag or sha to start from; default the project's default branch. */
   base?: string;

@@ -1,12 +1,9 @@
-// Minimal git invocation used outside workspaces (project registration, doctor).
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+// Minimal git invocation used outside workspaces (project registration, doctor), through the one
+// hardened runner (src/workspace/git.ts): a repository's planted hooks and programs never run.
+import { git as run } from '../workspace/git.js';
 
 export async function git(cwd: string, args: readonly string[]): Promise<string> {
-  const { stdout } = await run('git', [...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
-  return stdout.trimEnd();
+  return (await run(args, { cwd })).stdout.trimEnd();
 }
 
 export async function repoRoot(path: string): Promise<string | null> {
@@ -27,8 +24,7 @@ export async function currentBranch(path: string): Promise<string | null> {
 
 export async function gitVersion(): Promise<string | null> {
   try {
-    const { stdout } = await run('git', ['--version']);
-    return stdout.trim().replace(/^git version /, '');
+    return (await run(['--version'], { cwd: process.cwd() })).stdout.trim().replace(/^git version /, '');
   } catch {
     return null;
   }

@@ -2,23 +2,20 @@
 // plus a record. Conflicts are tested with `git merge-tree --write-tree` (no worktree touched); a
 // merge writes the merge commit with commit-tree and moves base with `update-ref <new> <old>`,
 // an atomic compare-and-set on the expected base SHA, after checking the expected head SHA.
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { conflict, GantryError } from '../domain/errors.js';
 import type { Change, ChangeState, Mergeability, Scm } from '../ports/engine.js';
+import { git as hardened } from '../workspace/git.js';
 
-const run = promisify(execFile);
-const ENV = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: 'Gantry', GIT_AUTHOR_EMAIL: 'gantry@localhost', GIT_COMMITTER_NAME: 'Gantry', GIT_COMMITTER_EMAIL: 'gantry@localhost' };
+const IDENTITY = { GIT_AUTHOR_NAME: 'Gantry', GIT_AUTHOR_EMAIL: 'gantry@localhost', GIT_COMMITTER_NAME: 'Gantry', GIT_COMMITTER_EMAIL: 'gantry@localhost' };
 
+/** Hardened git (no repository hooks or programs); every exit code is an answer here. */
 async function git(cwd: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
   try {
-    const { stdout, stderr } = await run('git', args, { cwd, env: ENV, maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, out: stdout.trimEnd(), err: stderr.trimEnd() };
+    const r = await hardened(args, { cwd, env: IDENTITY, okCodes: Array.from({ length: 255 }, (_, i) => i + 1) });
+    return { code: r.code, out: r.stdout.trimEnd(), err: r.stderr.trimEnd() };
   } catch (e) {
-    const x = e as { code?: number | string; stdout?: string; stderr?: string; message: string };
-    if (typeof x.code !== 'number') throw new GantryError('internal', `git ${args[0]} could not run: ${x.message}`, { hint: 'is git installed and on PATH?' });
-    return { code: x.code, out: (x.stdout ?? '').trimEnd(), err: (x.stderr ?? '').trimEnd() };
+    throw new GantryError('internal', `git ${args[0]} could not run: ${e instanceof Error ? e.message : String(e)}`, { hint: 'is git installed and on PATH?' });
   }
 }
 

@@ -13,9 +13,9 @@ export class ProjectRepoSql implements ProjectRepo {
       const clash = await tx.get('SELECT id FROM projects WHERE name = ?', [p.name]);
       if (clash) throw conflict(`a project named ${p.name} already exists`, 'pick another --name, or use the existing project');
       const row = await tx.get(
-        `INSERT INTO projects (id, name, path, default_branch, config, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, NOW_MS, NOW_MS) RETURNING *`,
-        [id, p.name, p.path, p.defaultBranch, JSON.stringify(p.config)],
+        `INSERT INTO projects (id, name, path, remote, default_branch, config, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, NOW_MS, NOW_MS) RETURNING *`,
+        [id, p.name, p.path, p.remote ?? p.path, p.defaultBranch, JSON.stringify(p.config)],
       );
       tx.emit({ type: 'project.registered', payload: { projectId: id, name: p.name } });
       return toProject(row!);

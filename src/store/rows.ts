@@ -55,6 +55,7 @@ export function toProject(r: Row): Project {
     id: String(r.id),
     name: String(r.name),
     path: String(r.path),
+    remote: r.remote === null || r.remote === undefined || r.remote === '' ? String(r.path) : String(r.remote),
     defaultBranch: String(r.default_branch),
     config: json<Record<string, unknown>>(r.config, {}),
     createdAt: num(r.created_at),

@@ -1,6 +1,7 @@
 // Garbage collection and crash repair for workspaces on this host. Each workspace found on disk (by
 // record, directory or git registration) gets the action the pure `decideGc` chooses; checkpoint refs
 // and rows are reconciled after a process died between writing one and the other.
+import { mirrorPath } from './mirror.js';
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,7 +41,10 @@ export async function collectGarbage(d: CollectorDeps): Promise<GcEntry[]> {
   const known = new Set(records.map((r) => r.path));
   const repos = new Map<string, string>(); // project dir → repo path
   for (const r of records) repos.set(r.projectName, r.repoPath);
-  for (const p of await d.store.projects.list()) if (!repos.has(projectDirName(p))) repos.set(projectDirName(p), p.path);
+  for (const p of await d.store.projects.list()) {
+    const mirror = mirrorPath(d.layout.home, projectDirName(p));
+    if (!repos.has(projectDirName(p))) repos.set(projectDirName(p), existsSync(mirror) ? mirror : p.path);
+  }
 
   const registered = new Set<string>();
   for (const repo of new Set(repos.values())) {

@@ -1,4 +1,5 @@
-// The provisioning plan (DESIGN §8) as steps for the generic runner: record → resolve base →
+// The provisioning plan (DESIGN §8) as steps for the generic runner: record → mirror (fetch the
+// project remote into this factory's bare mirror) → resolve base →
 // worktree on gantry/<task> (from base or the latest checkpoint) → files → dependency cache and setup
 // → port → agent files → ready. Each step registers the undo of what it created.
 import { existsSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { runSetupCommand } from './setup-commands.js';
 import { applyTree } from './snapshot.js';
 import { allRecords, type Layout, saveRecord, writeAtomic, type WorkspaceRecord } from './state-record.js';
 import { addWorktree, branchExists, removeWorktree, withRepoLock } from './worktree-ops.js';
+import { Mirror } from './mirror.js';
 
 export interface ProvisionState {
   req: ProvisionRequest;
@@ -32,6 +34,8 @@ export interface ProvisionState {
   env: Record<string, string>;
   /** Called to fetch checkpoint refs a checkpoint commit is missing locally (resume on another factory). */
   fetchCheckpoints: (taskId: string) => Promise<void>;
+  /** Skip fetching the mirror when this process fetched it this recently (landing always fetches). */
+  mirrorMaxAgeMs: number;
   /**
    * The dependency-cache key, taken from the lockfiles *before* setup runs: setup may rewrite a
    * lockfile (npm install does), and the next workspace restores by the pre-setup key.
@@ -70,10 +74,25 @@ export function provisionPlan(): StepDef<ProvisionState>[] {
       },
     },
     {
+      name: 'mirror',
+      fatal: true,
+      run: async ({ state: s }) => {
+        const mirror = Mirror.of(s.layout.home, { dirName: s.record.projectName, remote: s.req.project.remote ?? s.req.project.path });
+        const base = s.req.base ?? s.req.project.defaultBranch;
+        await mirror.fetch([s.req.project.defaultBranch], { maxAgeMs: s.mirrorMaxAgeMs });
+        // Another base branch, when the remote has one by that name (else resolve-base says what is wrong).
+        if (base !== s.req.project.defaultBranch && /^[\w./-]+$/.test(base) && !/^[0-9a-f]{40}$/.test(base)) {
+          await mirror.fetch([base], { maxAgeMs: s.mirrorMaxAgeMs }).catch(() => undefined);
+        }
+        s.record.repoPath = mirror.path;
+        return { detail: { mirror: mirror.path } };
+      },
+    },
+    {
       name: 'resolve-base',
       fatal: true,
       run: async ({ state: s }) => {
-        const repo = s.req.project.path;
+        const repo = s.record.repoPath;
         if (s.resume) {
           const has = await git(['cat-file', '-e', `${s.resume.sha}^{commit}`], { cwd: repo, okCodes: [1, 128] });
           if (has.code !== 0) await s.fetchCheckpoints(s.req.taskId);
@@ -99,7 +118,7 @@ export function provisionPlan(): StepDef<ProvisionState>[] {
       fatal: true,
       run: async (ctx) => {
         const s = ctx.state;
-        const repo = s.req.project.path;
+        const repo = s.record.repoPath;
         const { path, branch } = s.record;
         if (existsSync(path)) throw new GantryError('conflict', `${path} already exists`, { hint: 'run `gantry gc` to clean leftovers, then retry' });
         return withRepoLock(repo, async () => {

@@ -2,6 +2,7 @@
 // guard, teardown that never loses work, and garbage collection that repairs what crashes leave.
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { conflict, GantryError, notFound } from '../domain/errors.js';
 import type { NewEvent } from '../domain/events.js';
 import { canonicalPath, decideGuard, flaggedExecutables, revertablePaths } from '../domain/guard.js';
@@ -25,6 +26,7 @@ import { allRecords, Layout, loadRecord, safeName, saveRecord, type WorkspaceRec
 import { removeWorktree, withRepoLock } from './worktree-ops.js';
 import { collectGarbage, projectDirName } from './collector.js';
 import { decideGc } from '../domain/workspace-gc.js';
+import { Mirror, mirrorPath } from './mirror.js';
 
 export interface WorkspaceServiceOptions {
   /** The gantry home: workspaces live in <home>/workspaces/<project>/<task>. */
@@ -38,6 +40,8 @@ export interface WorkspaceServiceOptions {
   configOf?: (projectId: string) => Promise<WorkspaceConfig | undefined>;
   /** A finished task whose worktree `workspace.retain` still keeps: gc leaves it (the composition root decides). */
   retained?: (taskId: string) => Promise<boolean>;
+  /** Provisioning reuses a mirror fetched this recently by this process (default 10 s); landing always fetches. */
+  mirrorMaxAgeMs?: number;
   /** Seam to extend or instrument the provisioning plan (tests inject failures at every step with it). */
   planDecorator?: (plan: StepDef<ProvisionState>[]) => StepDef<ProvisionState>[];
 }
@@ -137,7 +141,8 @@ export class WorkspaceService implements WorkspacePort {
       resume,
       start: '',
       env: this.opts.env ?? {},
-      fetchCheckpoints: (taskId) => this.fetchCheckpoints(req.project.path, req.config, taskId),
+      fetchCheckpoints: (taskId) => this.fetchCheckpoints(state.record.repoPath, req.project.path, req.config, taskId),
+      mirrorMaxAgeMs: this.opts.mirrorMaxAgeMs ?? 10_000,
       record: {
         taskId: req.taskId, projectId: req.project.id, projectName, repoPath: req.project.path, path,
         branch: `gantry/${req.taskId}`, baseSha: '', port: null, status: 'provisioning', createdBranch: false, placed: [], resumedFromSeq: null,
@@ -209,19 +214,42 @@ export class WorkspaceService implements WorkspacePort {
     if (!task) throw notFound('task', taskId);
     const project = await this.opts.store.projects.get(task.projectId);
     if (!project) throw notFound('project', task.projectId);
-    return { repoPath: project.path, rec: undefined };
+    const mirror = mirrorPath(this.opts.home, projectDirName(project));
+    return { repoPath: existsSync(mirror) ? mirror : project.path, rec: undefined };
+  }
+
+  /**
+   * `checkpoints.pushTo` as a URL: a remote named in the project's local checkout (its `origin` …),
+   * else the name as the mirror knows it (`origin` is the project remote), else a URL or path as given.
+   */
+  private async pushTarget(checkout: string | undefined, pushTo: string): Promise<string> {
+    if (checkout && /^[A-Za-z0-9._-]+$/.test(pushTo) && existsSync(checkout)) {
+      const r = await git(['remote', 'get-url', pushTo], { cwd: checkout, okCodes: [1, 2, 128] });
+      if (r.code === 0 && r.stdout.trim()) return r.stdout.trim();
+    }
+    return pushTo;
+  }
+
+  private async checkoutOf(projectId: string): Promise<string | undefined> {
+    return (await this.opts.store.projects.get(projectId))?.path;
+  }
+
+  private isMirror(repo: string): boolean {
+    return repo.startsWith(`${this.opts.home}/mirrors/`) || repo.startsWith(join(this.opts.home, 'mirrors') + sep);
   }
 
   private async pushRef(rec: WorkspaceRecord, ref: string): Promise<void> {
-    const remote = (await this.opts.configOf?.(rec.projectId))?.checkpoints.pushTo;
-    if (!remote) return;
+    const pushTo = (await this.opts.configOf?.(rec.projectId))?.checkpoints.pushTo;
+    if (!pushTo) return;
+    const remote = await this.pushTarget(await this.checkoutOf(rec.projectId), pushTo);
     const r = await git(['push', '--quiet', remote, `${ref}:${ref}`], { cwd: rec.repoPath, okCodes: [1, 128] });
     if (r.code !== 0) await this.emit([{ type: 'checkpoint.push_failed', taskId: rec.taskId, payload: { ref, remote, error: r.stderr.trim().slice(0, 500) } }]);
   }
 
-  private async fetchCheckpoints(repoPath: string, config: WorkspaceConfig, taskId: string): Promise<void> {
-    const remote = config.checkpoints.pushTo;
-    if (!remote) throw new GantryError('not_found', `checkpoint commits of task ${taskId} are not in ${repoPath}`, { hint: 'set workspace.checkpoints.pushTo so factories share checkpoints' });
+  private async fetchCheckpoints(repoPath: string, checkout: string, config: WorkspaceConfig, taskId: string): Promise<void> {
+    const pushTo = config.checkpoints.pushTo;
+    if (!pushTo) throw new GantryError('not_found', `checkpoint commits of task ${taskId} are not in ${repoPath}`, { hint: 'set workspace.checkpoints.pushTo so factories share checkpoints' });
+    const remote = await this.pushTarget(checkout, pushTo);
     const spec = `refs/gantry/checkpoints/${taskId}/*`;
     await withRepoLock(repoPath, () => git(['fetch', '--quiet', '--no-write-fetch-head', remote, `+${spec}:${spec}`], { cwd: repoPath }));
   }
@@ -291,13 +319,23 @@ export class WorkspaceService implements WorkspacePort {
       // block/revert the repository's hooks and config too (a planted fsmonitor or hook must not run).
       const linkRepaired = await repairWorktreeLink(rec.path, gitMeta);
       const metaChanged = [...new Set([...(linkRepaired ? ['.git'] : []), ...(await changedGitMeta(rec.path, gitMeta))])].sort();
-      if (response !== 'warn' && metaChanged.length) await restoreGitMeta(rec.path, gitMeta, metaChanged.filter((k) => k !== '.git'));
+      // A mirror's config and hooks are shared by every task's worktree: what an agent planted there is
+      // undone whatever the response, so it never reaches another task's agent.
+      const mirror = this.isMirror(rec.repoPath) ? new Mirror(rec.repoPath, '') : null;
+      if ((response !== 'warn' || mirror) && metaChanged.length) await restoreGitMeta(rec.path, gitMeta, metaChanged.filter((k) => k !== '.git'));
       const since = await resolveSelector(rec.repoPath, this.opts.checkpoints, taskId, req.since ?? ((await this.opts.checkpoints.latest(taskId)) ? 'latest' : 'base'), rec.baseSha);
       const baseHead = await headOfBaseline(rec.path, since.sha);
       const head = await currentHead(rec.path, rec.branch);
       const headMoved = head !== baseHead;
       const now = await snapshotRepairing(snapshotTarget(this.layout, rec));
       const facts = await gatherGuardFacts({ worktree: rec.path, since: since.sha, now, gitMeta, gitMetaChanged: metaChanged, exempt: rec.placed, measureDisk: true, headMoved });
+      // Refs outside the task branch: an agent cannot move them. Whatever the response, the move is undone
+      // in the mirror (Gantry's own repository), so nothing provisions from or lands through it.
+      const moved = mirror ? await mirror.moved() : [];
+      if (moved.length) {
+        facts.refsMoved = moved.map((m) => m.ref);
+        await mirror!.restore(moved);
+      }
       const violations = decideGuard(facts, rules);
       const executables = flaggedExecutables(facts);
       if (executables.length) {
@@ -380,7 +418,11 @@ export class WorkspaceService implements WorkspacePort {
   /** The disk equals HEAD and HEAD is on a remote-tracking branch: the state is pushed. */
   private async pushed(rec: WorkspaceRecord, tree: string): Promise<boolean> {
     if ((await gitOut(['rev-parse', 'HEAD^{tree}'], { cwd: rec.path })) !== tree) return false;
-    return (await gitOut(['for-each-ref', '--count=1', '--contains', 'HEAD', '--format=%(refname)', 'refs/remotes/'], { cwd: rec.path })) !== '';
+    if ((await gitOut(['for-each-ref', '--count=1', '--contains', 'HEAD', '--format=%(refname)', 'refs/remotes/'], { cwd: rec.path })) !== '') return true;
+    // In a mirror, non-task branches are the remote's own (fetched, or landed by Gantry's push).
+    if (!this.isMirror(rec.repoPath)) return false;
+    const heads = await gitOut(['for-each-ref', '--contains', 'HEAD', '--format=%(refname)', 'refs/heads/'], { cwd: rec.path });
+    return heads.split('\n').some((r) => r !== '' && !r.startsWith('refs/heads/gantry/'));
   }
 
   /**

@@ -52,7 +52,7 @@ describe('checkpoints, diff and rollback (real git)', () => {
         execFileSync('touch', ['-d', tick, file]);
         execFileSync('touch', ['-d', tick, index]);
         const { checkpoint } = await h.ws.checkpoint(id, { step: 'implement', reason: 'step_end' });
-        assert.equal(sh(h.repo, 'show', `${checkpoint.sha}:README.md`), 'HELLO');
+        assert.equal(sh(h.mirror, 'show', `${checkpoint.sha}:README.md`), 'HELLO');
       } finally {
         h.dispose();
       }
@@ -79,10 +79,10 @@ describe('checkpoints, diff and rollback (real git)', () => {
         const cp = r1.checkpoint;
         assert.equal(cp.seq, 1);
         assert.equal(cp.ref, `refs/gantry/checkpoints/${id}/1`);
-        assert.equal(sh(h.repo, 'rev-parse', cp.ref), cp.sha);
+        assert.equal(sh(h.mirror, 'rev-parse', cp.ref), cp.sha);
         assert.equal(cp.parentSha, ws.baseSha);
         assert.deepEqual([cp.filesChanged, cp.linesAdded, cp.linesRemoved], [3, 3, 2]);
-        const files = sh(h.repo, 'ls-tree', '-r', '--name-only', cp.sha).split('\n');
+        const files = sh(h.mirror, 'ls-tree', '-r', '--name-only', cp.sha).split('\n');
         assert.ok(files.includes('new.txt') && files.includes('src/a.ts'));
         assert.ok(!files.includes('src/b.ts') && !files.includes('debug.log') && !files.includes('.env'));
 
@@ -94,7 +94,7 @@ describe('checkpoints, diff and rollback (real git)', () => {
         const cp2 = (await h.ws.checkpoint(id, { step: 'review', reason: 'step_end' })).checkpoint;
         assert.equal(cp2.seq, 2);
         assert.equal(cp2.parentSha, cp.sha);
-        assert.equal(sh(h.repo, 'rev-parse', `${cp2.sha}^1`), cp.sha);
+        assert.equal(sh(h.mirror, 'rev-parse', `${cp2.sha}^1`), cp.sha);
         assert.deepEqual([cp2.filesChanged, cp2.linesAdded, cp2.linesRemoved], [1, 1, 1]);
 
         const d = await h.ws.diff(id, 1, 2);

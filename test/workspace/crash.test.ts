@@ -41,7 +41,7 @@ describe('separate processes', () => {
         const ports = results.flat();
         assert.equal(ports.length, 9);
         assert.equal(new Set(ports).size, 9, 'ports unique across processes');
-        assert.equal(sh(h.repo, 'worktree', 'list').split('\n').length, 10);
+        assert.equal(sh(h.mirror, 'worktree', 'list').split('\n').length, 10);
       } finally {
         h.dispose();
       }
@@ -65,8 +65,8 @@ describe('crash recovery (SIGKILL)', () => {
 
         const actions = await h.ws.gc();
         assert.deepEqual(actions.map((a) => [a.taskId, a.action, a.error ?? null]), [[id, 'clean_interrupted', null]]);
-        assert.equal(sh(h.repo, 'worktree', 'list').split('\n').length, 1);
-        assert.equal(sh(h.repo, 'branch', '--list', `gantry/${id}`), '');
+        assert.equal(sh(h.mirror, 'worktree', 'list').split('\n').length, 1);
+        assert.equal(sh(h.mirror, 'branch', '--list', `gantry/${id}`), '');
         const ws = await h.ws.provision(h.request(id));
         assert.equal(sh(ws.path, 'status', '--porcelain'), '');
       } finally {
@@ -121,7 +121,7 @@ describe('crash recovery (SIGKILL)', () => {
 
           await h.ws.gc();
           const rows = await h.ws.listCheckpoints(id);
-          const refs = sh(h.repo, 'for-each-ref', '--format=%(refname) %(objectname)', `refs/gantry/checkpoints/${id}/`).split('\n').filter(Boolean);
+          const refs = sh(h.mirror, 'for-each-ref', '--format=%(refname) %(objectname)', `refs/gantry/checkpoints/${id}/`).split('\n').filter(Boolean);
           assert.deepEqual(refs.map((r) => r.split(' ')[0]).sort(), rows.map((r) => r.ref).sort(), 'every ref has its row and every row its ref');
           for (const r of rows) assert.ok(refs.includes(`${r.ref} ${r.sha}`));
           rows.forEach((r, i) => assert.equal(r.seq, i + 1, 'seqs stay dense'));
@@ -153,16 +153,16 @@ describe('crash recovery (SIGKILL)', () => {
         // Killed between update-ref and the row: a ref #3 chained on #2 with no row. gc adopts it.
         writeFileSync(join(ws.path, 'y.txt'), 'y');
         const two = (await h.ws.listCheckpoints(id)).at(-1)!;
-        const tree = sh(h.repo, 'rev-parse', `${two.sha}^{tree}`);
-        const orphan = sh(h.repo, 'commit-tree', tree, '-p', two.sha, '-m', 'gantry checkpoint\n\nstep: build\nreason: loop');
-        sh(h.repo, 'update-ref', `refs/gantry/checkpoints/${id}/3`, orphan);
+        const tree = sh(h.mirror, 'rev-parse', `${two.sha}^{tree}`);
+        const orphan = sh(h.mirror, 'commit-tree', tree, '-p', two.sha, '-m', 'gantry checkpoint\n\nstep: build\nreason: loop');
+        sh(h.mirror, 'update-ref', `refs/gantry/checkpoints/${id}/3`, orphan);
         // And a ref that does not extend the chain is dropped.
-        sh(h.repo, 'update-ref', `refs/gantry/checkpoints/${id}/7`, orphan);
+        sh(h.mirror, 'update-ref', `refs/gantry/checkpoints/${id}/7`, orphan);
         await h.ws.gc();
         const rows = await h.ws.listCheckpoints(id);
         assert.deepEqual(rows.map((r) => [r.seq, r.reason]), [[1, 'one'], [2, 'two'], [3, 'recovered']]);
         assert.equal(rows[2]!.sha, orphan);
-        assert.equal(sh(h.repo, 'for-each-ref', `refs/gantry/checkpoints/${id}/7`), '');
+        assert.equal(sh(h.mirror, 'for-each-ref', `refs/gantry/checkpoints/${id}/7`), '');
         assert.equal((await h.ws.checkpoint(id, { reason: 'four' })).checkpoint.seq, 4);
       } finally {
         h.dispose();

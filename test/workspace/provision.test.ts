@@ -79,7 +79,7 @@ describe('workspace provisioning (real git, SQLite store)', () => {
         const id = await h.newTaskId();
         await assert.rejects(h.ws.provision(h.request(id, { files: [{ path: 'nope.env', optional: false }] })), /required file nope\.env is missing/);
         assert.equal(existsSync(join(h.home, 'workspaces', 'demo', id)), false);
-        assert.equal(sh(h.repo, 'branch', '--list', `gantry/${id}`), '');
+        assert.equal(sh(h.mirror, 'branch', '--list', `gantry/${id}`), '');
       } finally {
         h.dispose();
       }
@@ -91,7 +91,7 @@ describe('workspace provisioning (real git, SQLite store)', () => {
       const h = await harness(store);
       try {
         const id = await h.newTaskId();
-        const lock = join(h.repo, '.git', 'refs', 'heads', 'gantry', `${id}.lock`);
+        const lock = join(h.mirror, 'refs', 'heads', 'gantry', `${id}.lock`);
         mkdirSync(dirname(lock), { recursive: true });
         // Fresh: as if another git process were updating the branch right now. Left alone; provisioning fails loudly.
         writeFileSync(lock, '');
@@ -142,15 +142,15 @@ describe('workspace provisioning (real git, SQLite store)', () => {
           files: ['.env'],
           setup: { commands: ['mkdir -p deps && echo ok > deps/x'], cache: { lockfiles: ['README.md'], paths: ['deps'] } },
         };
-        const steps = ['record', 'resolve-base', 'worktree', 'restore-checkpoint', 'files', 'cache-restore', 'setup', 'cache-save', 'port', 'agent-files', 'ready'];
+        const steps = ['record', 'mirror', 'resolve-base', 'worktree', 'restore-checkpoint', 'files', 'cache-restore', 'setup', 'cache-save', 'port', 'agent-files', 'ready'];
         for (const step of steps) {
           failAfter = step;
           const id = await h.newTaskId();
           await assert.rejects(h.ws.provision(h.request(id, config, { agentFiles: [{ path: 'a.json', content: '{}' }] })), new RegExp(`injected after ${step}`));
           assert.equal(existsSync(join(h.home, 'workspaces', 'demo', id)), false, `${step}: worktree dir removed`);
-          assert.equal(sh(h.repo, 'branch', '--list', `gantry/${id}`), '', `${step}: branch removed`);
+          if (existsSync(h.mirror)) assert.equal(sh(h.mirror, 'branch', '--list', `gantry/${id}`), '', `${step}: branch removed`);
           assert.equal(existsSync(join(h.home, 'workspace-state', 'demo', id)), false, `${step}: record removed`);
-          assert.equal(sh(h.repo, 'worktree', 'list').split('\n').length, 1, `${step}: git has no stray registration`);
+          if (existsSync(h.mirror)) assert.equal(sh(h.mirror, 'worktree', 'list').split('\n').length, 1, `${step}: git has no stray registration`);
           const evs = await store.events.list({ taskId: id, limit: 1000 });
           assert.ok(evs.some((e) => e.type === 'workspace.step_failed' && e.payload.step === step));
           assert.equal(evs.at(-1)!.type, 'workspace.provision_failed');
@@ -171,7 +171,7 @@ describe('workspace provisioning (real git, SQLite store)', () => {
         const ids = await Promise.all(Array.from({ length: 8 }, () => h.newTaskId()));
         const wss = await Promise.all(ids.map((id) => h.ws.provision(h.request(id, { ports: { from: 5200, to: 5299 } }))));
         assert.equal(new Set(wss.map((w) => w.port)).size, 8);
-        assert.equal(sh(h.repo, 'worktree', 'list').split('\n').length, 9);
+        assert.equal(sh(h.mirror, 'worktree', 'list').split('\n').length, 9);
         for (const w of wss) assert.equal(sh(w.path, 'status', '--porcelain'), '');
       } finally {
         h.dispose();

@@ -36,6 +36,8 @@ export interface Harness {
   root: string;
   home: string;
   repo: string;
+  /** This factory's bare mirror of the project (task worktrees and checkpoint refs live there). */
+  mirror: string;
   ws: WorkspaceService;
   store: SqlStore;
   projectId: string;
@@ -56,7 +58,7 @@ export async function harness(store: SqlStore, opts: Partial<WorkspaceServiceOpt
     ...opts,
   });
   return {
-    root, home, repo, ws, store, projectId: project.id,
+    root, home, repo, mirror: join(home, 'mirrors', 'demo.git'), ws, store, projectId: project.id,
     newTaskId: async () => (await store.tasks.submit(newTask(project.id))).task.id,
     request: (taskId, config = {}, over = {}) => {
       configs = new Map([['current', config]]);

@@ -46,9 +46,9 @@ describe('teardown and gc (real git)', () => {
         rmSync(join(ws.path, 'nested'), { recursive: true });
         const t = await h.ws.teardown(id);
         assert.equal(t.removed, true);
-        assert.equal(sh(h.repo, 'show', `${t.finalCheckpoint!.sha}:work.txt`), 'precious');
+        assert.equal(sh(h.mirror, 'show', `${t.finalCheckpoint!.sha}:work.txt`), 'precious');
         assert.equal(existsSync(ws.path), false);
-        assert.equal(sh(h.repo, 'worktree', 'list').split('\n').length, 1);
+        assert.equal(sh(h.mirror, 'worktree', 'list').split('\n').length, 1);
         assert.equal(await h.ws.get(id), undefined);
 
         const id2 = await h.newTaskId();

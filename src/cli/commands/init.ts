@@ -5,6 +5,7 @@ import { GantryError } from '../../domain/errors.js';
 import { CONFIG_FILE } from '../../config/project-config.js';
 import { readDaemon, resolveHome } from '../../app/home.js';
 import { repoRoot } from '../../scm/git.js';
+import { redactRemote } from '../../lib/remote-url.js';
 import type { Project } from '../../ports/store.js';
 import { action, client, examples, withCommon, type CommonFlags } from '../common.js';
 import { emit } from '../output.js';
@@ -58,6 +59,7 @@ export function registerInit(program: Command): void {
           [
             `${write ? 'wrote' : 'kept'} ${file}`,
             `project ${project.name} (${project.id}) → ${project.path}, base ${project.defaultBranch}`,
+            ...(project.remote && project.remote !== project.path ? [`remote  ${redactRemote(project.remote)} (tasks land there by push; see docs/repositories.md)`] : []),
             ...(agentLine ? [agentLine] : []),
             'next: gantry add "what to do"',
           ].join('\n'),

@@ -27,7 +27,7 @@ export function engineParts(store: SqlStore, home: string, factoryId: string, o:
   mkdirSync(home, { recursive: true });
   const workspaces = new WorkspaceService({ home, store, checkpoints: new CheckpointRepoSql(store), clock: { now: () => Date.now() } });
   return pipelineEngine({
-    dir: home, store, workspaces, factoryId, lightweight: true,
+    dir: home, workspaceHome: home, store, workspaces, factoryId, lightweight: true,
     sink: { activity: () => undefined, runtime: () => undefined },
     ...(o.scm ? { scm: o.scm } : {}), ...(o.reserve ? { reserve: o.reserve } : {}), ...(o.stopHolder ? { stopHolder: o.stopHolder } : {}),
   });

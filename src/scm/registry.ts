@@ -1,0 +1,43 @@
+// SCM adapters as a registry (DESIGN §9): each entry makes the Scm port for a project on this
+// factory. `git-remote` (a compare-and-set push to the project remote) is the default; a forge
+// (GitHub, GitLab) is one more file and one more entry here.
+import { GantryError } from '../domain/errors.js';
+import type { Scm } from '../ports/engine.js';
+import type { Project } from '../ports/store.js';
+import { projectDirName } from '../workspace/collector.js';
+import { Mirror } from '../workspace/mirror.js';
+import { GitRemoteScm } from './git-remote.js';
+
+export interface ScmContext {
+  /** The factory's home: its mirrors live under <home>/mirrors. */
+  home: string;
+  project: Project;
+}
+
+export interface ScmAdapter {
+  id: string;
+  describe: string;
+  create(ctx: ScmContext): Scm;
+}
+
+const ADAPTERS = new Map<string, ScmAdapter>();
+
+export function registerScm(a: ScmAdapter): void {
+  ADAPTERS.set(a.id, a);
+}
+
+registerScm({
+  id: 'git-remote',
+  describe: 'land with a compare-and-set push of the base branch to the project remote (URL or local path)',
+  create: ({ home, project }) => new GitRemoteScm(Mirror.of(home, { dirName: projectDirName(project), remote: project.remote })),
+});
+
+export const DEFAULT_SCM = 'git-remote';
+
+/** The adapter a project names in `scm.adapter` of its gantry.yaml (default git-remote). */
+export function scmFor(ctx: ScmContext): Scm {
+  const id = (ctx.project.config.scm as { adapter?: unknown } | undefined)?.adapter ?? DEFAULT_SCM;
+  const a = typeof id === 'string' ? ADAPTERS.get(id) : undefined;
+  if (!a) throw new GantryError('validation', `scm.adapter: unknown adapter ${String(id)}`, { field: 'scm.adapter', hint: `use one of: ${[...ADAPTERS.keys()].join(', ')}` });
+  return a.create(ctx);
+}
