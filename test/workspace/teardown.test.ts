@@ -74,6 +74,8 @@ describe('teardown and gc (real git)', () => {
         const wsLive = await h.ws.provision(h.request(live));
         const wsDone = await h.ws.provision(h.request(done));
         writeFileSync(join(wsDone.path, 'result.txt'), 'r\n');
+        // Task worktrees come from the factory's mirror of the project: checkpoints live there.
+        const mirror = sh(wsDone.path, 'rev-parse', '--path-format=absolute', '--git-common-dir');
         const t = (await store.tasks.get(done))!;
         await store.tasks.setStage(done, t.rev, 'cancelled', null, { type: 'task.cancelled', taskId: done });
 
@@ -95,11 +97,12 @@ describe('teardown and gc (real git)', () => {
         assert.ok(existsSync(wsLive.path));
         assert.equal(existsSync(wsDone.path), false);
         const cps = await h.ws.listCheckpoints(done);
-        assert.equal(sh(h.repo, 'show', `${cps.at(-1)!.sha}:result.txt`), 'r');
+        assert.equal(sh(mirror, 'show', `${cps.at(-1)!.sha}:result.txt`), 'r');
         assert.equal(existsSync(halfPath), false);
         assert.equal(sh(h.repo, 'branch', '--list', `gantry/${half}`), '');
         assert.equal(existsSync(join(h.home, 'workspaces', 'demo', 'stray')), false);
-        assert.equal(sh(h.repo, 'worktree', 'list').split('\n').length, 2);
+        assert.equal(sh(h.repo, 'worktree', 'list').split('\n').length, 1, 'the user checkout gains no worktree');
+        assert.equal(sh(mirror, 'worktree', 'list').split('\n').length, 2, 'the mirror (bare) and the live task');
         assert.deepEqual(await h.ws.gc(), [], 'a second pass finds nothing to do');
       } finally {
         h.dispose();
