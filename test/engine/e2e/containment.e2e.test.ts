@@ -15,8 +15,11 @@ import { openStore } from '../../../src/store/open.js';
 import type { SqlStore } from '../../../src/store/sql-store.js';
 import type { Factory } from '../../../src/fleet/factory.js';
 import type { FleetCoordinator } from '../../../src/fleet/coordinator.js';
+import { sandboxHost } from '../../../src/agents/sandbox/host.js';
 import { addProject, engineParts, fleet, startFactory, until, type EngineParts } from './rig.js';
 
+const host = sandboxHost();
+const sandboxed = host.bwrap !== null && host.probeError === null;
 const COMMON = 'C=$(git rev-parse --path-format=absolute --git-common-dir)';
 const yaml = `
 version: 1
@@ -128,7 +131,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.ok(evs.some((e) => e.type === 'workspace.guard_flagged' && (e.payload.paths as string[]).includes('tool.sh')));
     });
 
-    it("a resolver that rewrites the worktree's .git link is caught and evented, and the link is restored", async () => {
+    it("a resolver that rewrites the worktree's .git link: read-only in the sandbox, else caught, evented and the step fails", async () => {
       const t = (await store.tasks.submit(newTask(projectId, { title: 'resolved', pipeline: 'resolved', agent: 'scripted' }))).task;
       // The implementer asks first: while it waits, main changes the same line, so its work will conflict.
       await until(async () => (await parts.runs.current(t.id))?.run.state === 'parked' && (await stage(t.id)) === 'blocked', 'parks on the question', 120_000);
@@ -140,9 +143,15 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         throw new Error(`${String(e)}: ${JSON.stringify(snap?.steps.map((s) => [s.stepId, s.state, s.kindState]))} ${JSON.stringify((await events(t.id)).slice(-12).map((x) => [x.type, x.payload]))}`);
       });
       const evs = await events(t.id);
+      if (sandboxed) {
+        // Inside the sandbox the link is read-only: the write has no effect, the honest merge ships.
+        assert.equal(await stage(t.id), 'shipped');
+        assert.equal(evs.some((e) => e.type === 'workspace.guard_violation'), false);
+        return;
+      }
       assert.ok(evs.some((e) => e.type === 'workspace.guard_violation' && (e.payload.paths as string[]).includes('.git')), JSON.stringify(evs.filter((e) => e.type.startsWith('workspace.guard')).map((e) => e.payload)));
       assert.equal(await stage(t.id), 'failed');
-      assert.equal(git(repo, 'show', 'main:shared.txt'), 'theirs', 'the resolver\'s merge did not reach main');
+      assert.equal(git(repo, 'show', 'main:shared.txt'), 'theirs', "the resolver's merge did not reach main");
     });
   });
 }
