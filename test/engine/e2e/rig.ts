@@ -1,6 +1,7 @@
 // The real parts wired the way a factory runs them: store, fleet coordinator, factory runtime,
 // workspace service over real git, the scripted agent as a real child process, local-git SCM and
 // the checks runner — with the pipeline engine as the factory's executor.
+import { parseWorkspaceConfig } from '../../../src/config/workspace.js';
 import { mkdirSync } from 'node:fs';
 import { pipelineEngine, type EngineParts } from '../../../src/app/engine.js';
 import { join } from 'node:path';
@@ -25,7 +26,9 @@ export type { EngineParts };
 
 export function engineParts(store: SqlStore, home: string, factoryId: string, o: { scm?: (p: Project) => Scm; reserve?: Amount; stopHolder?: (taskId: string) => Promise<void> } = {}): EngineParts {
   mkdirSync(home, { recursive: true });
-  const workspaces = new WorkspaceService({ home, store, checkpoints: new CheckpointRepoSql(store), clock: { now: () => Date.now() } });
+  // The project's `workspace:` section applies (guard rules, as the composition root wires it).
+  const configOf = async (projectId: string) => parseWorkspaceConfig((await store.projects.get(projectId))?.config.workspace ?? {});
+  const workspaces = new WorkspaceService({ home, store, checkpoints: new CheckpointRepoSql(store), clock: { now: () => Date.now() }, configOf });
   return pipelineEngine({
     dir: home, workspaceHome: home, store, workspaces, factoryId, lightweight: true,
     sink: { activity: () => undefined, runtime: () => undefined },
