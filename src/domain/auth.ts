@@ -17,3 +17,17 @@ const grants: Record<Role, ReadonlySet<Permission>> = {
 };
 
 export const allows = (role: Role, need: Permission): boolean => grants[role].has(need);
+
+/**
+ * Whether a caller may read a task's body (its brief, which may hold anything the submitter wrote):
+ * people's roles always (the route already checked them); a factory only while it holds the live
+ * lease — what it needs to do the work, and nothing of work it does not hold. Pure.
+ */
+export function mayReadTaskBody(
+  task: { leaseFactoryId: string | null; leaseExpiresAt: number | null },
+  caller: { role: Role; factoryId: string | null } | null,
+  now: number,
+): boolean {
+  if (!caller || caller.role !== 'factory') return true;
+  return caller.factoryId !== null && task.leaseFactoryId === caller.factoryId && (task.leaseExpiresAt ?? 0) > now;
+}

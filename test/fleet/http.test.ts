@@ -137,6 +137,33 @@ for (const sc of storeCases()) {
       assert.equal(await api.coordinator.store.events.latestSeq(), seq, 'nothing was written');
     });
 
+    it("a factory token reads a task's body only while it holds the task's lease", async () => {
+      const enroll = async (name: string) => {
+        const e = await api.req('POST', '/api/fleet/factories/enroll', { name });
+        const as = { token: e.body.token as string };
+        const factoryId = e.body.factoryId as string;
+        assert.equal((await api.req('POST', '/api/fleet/factories/heartbeat', { factoryId, capabilities: ['body-test'] }, as)).status, 200);
+        return { as, factoryId };
+      };
+      const holder = await enroll('holder');
+      const other = await enroll('other');
+      const t = (await api.coordinator.store.tasks.submit(newTask(pid, { body: 'SECRET-BRIEF-77 for the holder only', capabilities: ['body-test'] }))).task;
+      const read = async (as?: { token: string }) => (await api.req('GET', `/api/fleet/jobs/${t.id}`, undefined, as)).body.job as { body: string | null; bodyMd: string | null };
+      const hidden = (j: { body: string | null; bodyMd: string | null }) => j.body === null && j.bodyMd === null && !JSON.stringify(j).includes('SECRET-BRIEF-77');
+      assert.ok(hidden(await read(holder.as)), 'queued: no factory holds it');
+      const cl = await api.req('POST', '/api/fleet/claim', { factoryId: holder.factoryId, capabilities: ['body-test'] }, holder.as);
+      assert.equal(cl.status, 200);
+      assert.equal((cl.body.job as { id: string; bodyMd: string }).id, t.id);
+      assert.equal((cl.body.job as { bodyMd: string }).bodyMd, 'SECRET-BRIEF-77 for the holder only', 'the grant carries the body');
+      assert.equal((await read(holder.as)).bodyMd, 'SECRET-BRIEF-77 for the holder only');
+      assert.ok(hidden(await read(other.as)), 'another factory sees the job, not its body');
+      assert.equal((await read()).bodyMd, 'SECRET-BRIEF-77 for the holder only', 'people (admin) read it');
+      const rel = await api.req('POST', `/api/fleet/jobs/${t.id}/lease/release`, { leaseEpoch: cl.body.leaseEpoch, outcome: 'abandoned' }, holder.as);
+      assert.equal(rel.status, 200);
+      assert.ok(hidden(rel.body.job as { body: string | null; bodyMd: string | null }), 'released: the answer no longer carries it');
+      assert.ok(hidden(await read(holder.as)), 'released: the former holder no longer reads it');
+    });
+
     it('CLI: factories enroll/list/drain and the operator actions', async () => {
       const env = { GANTRY_HOME: api.home };
       const en = await gantry(['factories', 'enroll', 'cli-f', '--json'], { env });

@@ -2,6 +2,7 @@
 // Bodies are validated here (server) and again in the coordinator (in-process calls take the same path).
 // Unknown body keys are dropped rather than refused, so factory clients of the older contract still work.
 import { z } from 'zod';
+import { mayReadTaskBody } from '../../domain/auth.js';
 import type { Task } from '../../domain/task.js';
 import type { Store, TokenRecord } from '../../ports/store.js';
 import type { FleetCoordinator, Caller } from '../../fleet/coordinator.js';
@@ -26,7 +27,9 @@ const ActionParams = z.object({ id: z.string().min(1).max(200), action: z.string
 const callerOf = (auth: TokenRecord | null): Caller => ({ factoryId: auth?.role === 'factory' ? auth.factoryId : null });
 
 /** The job as factories see it; `bodyMd` keeps older factory clients working. */
-const jobView = (t: Task) => ({ ...t, bodyMd: t.body });
+/** A job as the caller may see it: a factory reads a body only while it holds the task's lease. */
+const jobView = (t: Task, auth: TokenRecord | null = null) =>
+  mayReadTaskBody(t, auth, Date.now()) ? { ...t, bodyMd: t.body } : { ...t, body: null, bodyMd: null, bodyHidden: 'a factory reads a task body only while it holds the lease' };
 
 export function fleetRoutes(fleet: FleetCoordinator, store: Store, opts: { keepAliveMs: number }): Route[] {
   return [
@@ -87,6 +90,7 @@ export function fleetRoutes(fleet: FleetCoordinator, store: Store, opts: { keepA
       handler: async ({ body, auth }) => {
         const g = await fleet.claim(body, callerOf(auth));
         if (!g) return { status: 204 };
+        // The grant is the lease: the claimant reads the body it now holds.
         return { body: { job: jobView(g.task), leaseEpoch: g.leaseEpoch, leaseExpiresAt: g.leaseExpiresAt } };
       },
     }),
@@ -109,7 +113,7 @@ export function fleetRoutes(fleet: FleetCoordinator, store: Store, opts: { keepA
       tag: 'fleet',
       summary: 'One job',
       params: IdParams,
-      handler: async ({ params }) => ({ body: { job: jobView(await fleet.job(params.id)) } }),
+      handler: async ({ params, auth }) => ({ body: { job: jobView(await fleet.job(params.id), auth) } }),
     }),
     defineRoute({
       method: 'GET',
@@ -147,7 +151,7 @@ export function fleetRoutes(fleet: FleetCoordinator, store: Store, opts: { keepA
       summary: 'Fenced stage transition {stage, checkpoint?, leaseEpoch}; 409 when the epoch is stale',
       params: IdParams,
       body: patchBody,
-      handler: async ({ params, body, auth }) => ({ body: { job: jobView(await fleet.patch(params.id, body, callerOf(auth))) } }),
+      handler: async ({ params, body, auth }) => ({ body: { job: jobView(await fleet.patch(params.id, body, callerOf(auth)), auth) } }),
     }),
     defineRoute({
       method: 'POST',
@@ -169,7 +173,7 @@ export function fleetRoutes(fleet: FleetCoordinator, store: Store, opts: { keepA
       body: releaseBody,
       handler: async ({ params, body, auth }) => {
         const r = await fleet.release(params.id, body, callerOf(auth));
-        return { body: { job: jobView(r.task), outcome: r.outcome, replayed: r.replayed } };
+        return { body: { job: jobView(r.task, auth), outcome: r.outcome, replayed: r.replayed } };
       },
     }),
     defineRoute({
