@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { conflict, GantryError } from '../domain/errors.js';
 import type { Change, ChangeState, Mergeability, Scm } from '../ports/engine.js';
 import { git as hardened } from '../workspace/git.js';
+import { MERGE_TREE_ARGS, mergeTreeVerdict } from './merge-tree.js';
 
 const IDENTITY = { GIT_AUTHOR_NAME: 'Gantry', GIT_AUTHOR_EMAIL: 'gantry@localhost', GIT_COMMITTER_NAME: 'Gantry', GIT_COMMITTER_EMAIL: 'gantry@localhost' };
 
@@ -63,14 +64,7 @@ export class LocalGitScm implements Scm {
   async mergeability(c: Change): Promise<Mergeability> {
     const baseSha = await this.sha(`refs/heads/${c.base}`);
     const headSha = await this.sha(`refs/heads/${c.branch}`);
-    const r = await git(this.repo, ['merge-tree', '--write-tree', '--name-only', baseSha, headSha]);
-    if (r.code === 0) return { clean: true, conflicts: [], baseSha, headSha, detail: '' };
-    if (r.code !== 1) throw new GantryError('internal', `git merge-tree failed: ${r.err}`, { hint: 'Gantry needs git 2.38 or newer' });
-    // Output: tree OID, conflicted paths, a blank line, then messages.
-    const [, ...rest] = r.out.split('\n');
-    const blank = rest.indexOf('');
-    const files = [...new Set((blank >= 0 ? rest.slice(0, blank) : rest).filter(Boolean))];
-    return { clean: false, conflicts: files, baseSha, headSha, detail: blank >= 0 ? rest.slice(blank + 1).join('\n') : '' };
+    return mergeTreeVerdict(await git(this.repo, MERGE_TREE_ARGS(baseSha, headSha)), baseSha, headSha);
   }
 
   async merge(c: Change, o: { expectedHeadSha: string; expectedBaseSha: string; message: string }): Promise<{ mergedSha: string; alreadyMerged: boolean }> {
