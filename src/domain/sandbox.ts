@@ -77,7 +77,9 @@ export function bwrapArgs(l: SandboxLayout): string[] {
   const a = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
   for (const h of [...l.hide].sort((x, y) => depth(x) - depth(y))) a.push('--tmpfs', h);
   for (const f of l.hideFiles) if (!l.hide.some((h) => under(h, f))) a.push('--ro-bind-try', '/dev/null', f);
-  for (const t of l.tools) if (l.hide.some((h) => under(h, t))) a.push('--ro-bind-try', t, t);
+  // Tools under anything masked (a hidden dir, or the private /tmp: a clone or npm prefix may live there) are shown again.
+  const masked = ['/tmp', ...l.hide];
+  for (const t of l.tools) if (masked.some((h) => under(h, t))) a.push('--ro-bind-try', t, t);
   for (const g of l.grants) a.push(g.write ? '--bind-try' : '--ro-bind-try', g.path, g.path);
   a.push(l.readonly ? '--ro-bind' : '--bind', l.worktree, l.worktree);
   if (l.gitDir === l.gitCommonDir && !l.readonly) {

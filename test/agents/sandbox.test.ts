@@ -54,6 +54,13 @@ describe('sandbox decider (pure)', () => {
     assert.ok(a.indexOf('--tmpfs') < a.indexOf('--bind'), 'hidden before shown again');
   });
 
+  it('tools under the private /tmp (a clone or npm prefix living there) are shown again, read-only', () => {
+    const a = bwrapArgs(layout({ tools: ['/tmp/ci/.agent-clis/abc/bin', '/tmp/ci/.agent-clis/abc/lib', '/usr/bin'] }));
+    const shown = pairs(a, '--ro-bind-try');
+    assert.ok(shown.includes('/tmp/ci/.agent-clis/abc/bin') && shown.includes('/tmp/ci/.agent-clis/abc/lib'));
+    assert.ok(a.indexOf('/tmp/ci/.agent-clis/abc/bin') > a.indexOf('/tmp'), 'after /tmp is made private');
+  });
+
   it('network off, readonly, and a repository of its own', () => {
     assert.ok(!bwrapArgs(layout({ network: false })).includes('--share-net'));
     const ro = bwrapArgs(layout({ readonly: true }));
