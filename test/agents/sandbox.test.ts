@@ -11,6 +11,7 @@ import { bwrapArgs, decideSandbox, type SandboxLayout } from '../../src/domain/s
 import { innerSandboxFailure } from '../../src/agents/inner-sandbox.js';
 import { codexInnerSandbox, codexPlan } from '../../src/agents/codex.js';
 import { sandboxHost } from '../../src/agents/sandbox/host.js';
+import { toolsOf } from '../../src/agents/sandbox/wrap.js';
 import { command } from '../../src/agents/command.js';
 import type { LaunchSpec, SandboxSpec } from '../../src/ports/agent.js';
 import { collect, ofType } from './support.js';
@@ -59,6 +60,10 @@ describe('sandbox decider (pure)', () => {
     const shown = pairs(a, '--ro-bind-try');
     assert.ok(shown.includes('/tmp/ci/.agent-clis/abc/bin') && shown.includes('/tmp/ci/.agent-clis/abc/lib'));
     assert.ok(a.indexOf('/tmp/ci/.agent-clis/abc/bin') > a.indexOf('/tmp'), 'after /tmp is made private');
+  });
+
+  it('toolsOf: PATH entries, a bin dir\'s lib, and a node_modules/.bin\'s packages (npm prefixes link into them)', () => {
+    assert.deepEqual(toolsOf({ PATH: '/p/node_modules/.bin:/h/.local/bin:relative:/usr/sbin' }), ['/p/node_modules', '/h/.local/bin', '/h/.local/lib', '/usr/sbin']);
   });
 
   it('network off, readonly, and a repository of its own', () => {

@@ -37,9 +37,15 @@ const HOME_CONFIG = ['.gitconfig', '.config/git'];
 
 const expand = (p: string, home: string | undefined): string => (p === '~' ? (home ?? '/') : p.startsWith('~/') ? join(home ?? '/', p.slice(2)) : p);
 
-/** Tools under a hidden directory: each PATH entry, and a `…/bin`'s sibling `…/lib` (where npm and pip put packages). */
-function toolsOf(env: Record<string, string>): string[] {
-  return (env.PATH ?? '').split(delimiter).filter((d) => isAbsolute(d)).flatMap((d) => (d.endsWith('/bin') ? [d, join(dirname(d), 'lib')] : [d]));
+/**
+ * Tools under a hidden directory: each PATH entry, a `…/bin`'s sibling `…/lib` (where npm and pip put
+ * packages), and a `node_modules/.bin`'s `node_modules` (its entries are links into the packages).
+ */
+export function toolsOf(env: Record<string, string>): string[] {
+  return (env.PATH ?? '')
+    .split(delimiter)
+    .filter((d) => isAbsolute(d))
+    .flatMap((d) => (d.endsWith('/bin') ? [d, join(dirname(d), 'lib')] : d.endsWith('/node_modules/.bin') ? [dirname(d)] : [d]));
 }
 
 export function sandboxLayout(s: SandboxSpec, worktree: string, env: Record<string, string>, statePaths: string[]): SandboxLayout {
