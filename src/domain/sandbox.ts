@@ -48,6 +48,11 @@ export interface SandboxLayout {
   hideFiles: string[];
   /** Tools under a hidden directory, shown again read-only (e.g. ~/.nvm/versions/node/v20). */
   tools: string[];
+  /**
+   * What the agent's own command needs of Gantry, shown again read-only where masked: Gantry's
+   * installation (the scripted agent runs its code) and the files the command names.
+   */
+  runtime?: string[];
   /** Read-write: the agent's own state (CODEX_HOME, ~/.claude), its session's contract directory. */
   writable: string[];
   /** The project's grants. */
@@ -77,9 +82,13 @@ export function bwrapArgs(l: SandboxLayout): string[] {
   const a = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
   for (const h of [...l.hide].sort((x, y) => depth(x) - depth(y))) a.push('--tmpfs', h);
   for (const f of l.hideFiles) if (!l.hide.some((h) => under(h, f))) a.push('--ro-bind-try', '/dev/null', f);
-  // Tools under anything masked (a hidden dir, or the private /tmp: a clone or npm prefix may live there) are shown again.
+  // Tools and the runtime under anything masked (a hidden dir, or the private /tmp: a clone or an npm
+  // prefix may live there) are shown again; a hidden dir or file inside one of them is hidden again.
   const masked = ['/tmp', ...l.hide];
-  for (const t of l.tools) if (masked.some((h) => under(h, t))) a.push('--ro-bind-try', t, t);
+  const shown = [...(l.runtime ?? []), ...l.tools].filter((t) => masked.some((h) => under(h, t)));
+  for (const t of shown) a.push('--ro-bind-try', t, t);
+  for (const h of [...l.hide].sort((x, y) => depth(x) - depth(y))) if (shown.some((t) => t !== h && under(t, h))) a.push('--tmpfs', h);
+  for (const f of l.hideFiles) if (shown.some((t) => under(t, f))) a.push('--ro-bind-try', '/dev/null', f);
   for (const g of l.grants) a.push(g.write ? '--bind-try' : '--ro-bind-try', g.path, g.path);
   a.push(l.readonly ? '--ro-bind' : '--bind', l.worktree, l.worktree);
   if (l.gitDir === l.gitCommonDir && !l.readonly) {

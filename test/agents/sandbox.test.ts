@@ -66,6 +66,17 @@ describe('sandbox decider (pure)', () => {
     assert.deepEqual(toolsOf({ PATH: '/p/node_modules/.bin:/h/.local/bin:relative:/usr/sbin' }), ['/p/node_modules', '/h/.local/bin', '/h/.local/lib', '/usr/sbin']);
   });
 
+  it("Gantry's installation and files the command names are shown where masked; a hidden dir or file inside them stays hidden", () => {
+    const a = bwrapArgs(layout({ runtime: ['/tmp/ci', '/tmp/t/agent.mjs', '/opt/gantry'], hide: ['/h', '/tmp/ci/.gantry'], hideFiles: ['/tmp/ci/admin.token'] }));
+    const shown = pairs(a, '--ro-bind-try');
+    assert.ok(shown.includes('/tmp/ci') && shown.includes('/tmp/t/agent.mjs'));
+    assert.ok(!shown.includes('/opt/gantry'), 'outside anything masked it is visible already');
+    const tmpfs = a.flatMap((x, i) => (x === '--tmpfs' ? [[a[i + 1], i] as const] : []));
+    const rehidden = tmpfs.filter(([p]) => p === '/tmp/ci/.gantry').map(([, i]) => i);
+    assert.ok(rehidden.some((i) => i > a.indexOf('/tmp/ci')), 'the home inside the clone is hidden again after the clone is shown');
+    assert.ok(a.lastIndexOf('/tmp/ci/admin.token') > a.indexOf('/tmp/ci'), 'so is a token file');
+  });
+
   it('network off, readonly, and a repository of its own', () => {
     assert.ok(!bwrapArgs(layout({ network: false })).includes('--share-net'));
     const ro = bwrapArgs(layout({ readonly: true }));

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { bwrapArgs, gitWritable, type SandboxLayout } from '../../domain/sandbox.js';
 import type { SandboxSpec } from '../../ports/agent.js';
 
@@ -48,7 +49,13 @@ export function toolsOf(env: Record<string, string>): string[] {
     .flatMap((d) => (d.endsWith('/bin') ? [d, join(dirname(d), 'lib')] : d.endsWith('/node_modules/.bin') ? [dirname(d)] : [d]));
 }
 
-export function sandboxLayout(s: SandboxSpec, worktree: string, env: Record<string, string>, statePaths: string[]): SandboxLayout {
+/** Gantry's own installation (the clone or the installed package: src/ and dist/ sit at the same depth). */
+const GANTRY_ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
+
+/** Files the command names by absolute path (e.g. `node /tmp/agent.mjs`): each file alone, never its directory. */
+const namedFiles = (argv: string[]): string[] => argv.filter((x) => isAbsolute(x) && existsSync(x) && statSync(x).isFile());
+
+export function sandboxLayout(s: SandboxSpec, worktree: string, env: Record<string, string>, statePaths: string[], argv: string[] = []): SandboxLayout {
   const home = env.HOME;
   const git = gitDirs(worktree) ?? { gitDir: join(worktree, '.git'), gitCommonDir: join(worktree, '.git'), branch: 'HEAD' };
   const layout: SandboxLayout = {
@@ -57,6 +64,7 @@ export function sandboxLayout(s: SandboxSpec, worktree: string, env: Record<stri
     hide: [...new Set([...(home && home !== '/' ? [home] : []), ...s.hide])],
     hideFiles: s.hideFiles,
     tools: [...toolsOf(env), ...(home ? HOME_CONFIG.map((p) => join(home, p)) : [])],
+    runtime: [GANTRY_ROOT, ...namedFiles(argv)],
     writable: [...s.writable, ...statePaths.map((p) => expand(p, home))],
     grants: s.grants.map((g) => ({ path: expand(g.path, home), write: g.write })),
     network: s.network,
@@ -69,5 +77,5 @@ export function sandboxLayout(s: SandboxSpec, worktree: string, env: Record<stri
 
 /** The argv that runs `argv` inside the sandbox. */
 export function sandboxed(s: SandboxSpec, argv: string[], worktree: string, env: Record<string, string>, statePaths: string[]): string[] {
-  return [s.bwrap, ...bwrapArgs(sandboxLayout(s, worktree, env, statePaths)), '--', ...argv];
+  return [s.bwrap, ...bwrapArgs(sandboxLayout(s, worktree, env, statePaths, argv)), '--', ...argv];
 }
