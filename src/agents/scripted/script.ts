@@ -67,7 +67,7 @@ function deepest(issue: Issue, prefix: PropertyKey[] = []): { path: PropertyKey[
   return best;
 }
 
-const ACTION_KEYS = ['write', 'patch', 'run', 'commit', 'say', 'ask', 'needs_input', 'fail', 'hang', 'exit', 'review', 'merge', 'resolve_conflicts'];
+const ACTION_KEYS = ['write', 'patch', 'run', 'commit', 'say', 'ask', 'needs_input', 'fail', 'hang', 'exit', 'review', 'merge', 'resolve_conflicts', 'usage'];
 
 /** Names an unknown action by its key (zod's union error would blame the first branch). */
 function unknownAction(raw: unknown): { path: string[]; key: string } | null {
