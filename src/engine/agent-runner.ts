@@ -110,6 +110,10 @@ export class LauncherAgentRunner implements AgentRunner {
     let review: AgentOutcome['review'];
     let tokens = 0;
     let cost = 0;
+    const split = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 };
+    /** Every turn reported (or was priced at) a cost; false after one that was not. */
+    let costKnown = true;
+    let turns = 0;
     let fatal: string | undefined;
     /** The last retry / rate-limit notice: a failure after an outage says so. */
     let notice: string | undefined;
@@ -122,8 +126,13 @@ export class LauncherAgentRunner implements AgentRunner {
           review = parseReviewBlock(e.text) ?? review;
         } else if (e.type === 'needs_input') question = { question: e.question, options: e.options ?? [] };
         else if (e.type === 'turn_completed') {
+          turns++;
           tokens += (e.usage?.inputTokens ?? 0) + (e.usage?.outputTokens ?? 0);
+          split.inputTokens += e.usage?.inputTokens ?? 0;
+          split.outputTokens += e.usage?.outputTokens ?? 0;
+          split.cachedInputTokens += e.usage?.cachedInputTokens ?? 0;
           cost += e.costUsd ?? 0;
+          if (e.costUsd === null) costKnown = false;
         } else if (e.type === 'error' && e.fatal) fatal = e.message;
         else if (e.type === 'notice') notice = e.message;
         else if (e.type === 'exited') exit = { code: e.code, reason: e.reason };
@@ -134,7 +143,7 @@ export class LauncherAgentRunner implements AgentRunner {
     }
     const headAfter = headBefore === null ? null : ((await this.d.headOf?.(req.workspace).catch(() => null)) ?? null);
     const committed = headBefore !== null && headAfter !== null ? { committed: headAfter !== headBefore, head: headAfter } : {};
-    const base = { agentSessionId, text: texts.join('\n\n'), usage: { tokens, costUsd: cost }, ...(review ? { review } : {}), ...committed };
+    const base = { agentSessionId, text: texts.join('\n\n'), usage: { tokens, costUsd: cost, ...split, costKnown: turns > 0 && costKnown }, ...(review ? { review } : {}), ...committed };
     const limit = timeLimitFailure(req.agent, timedOut ? 'step' : exit.reason, req.timeoutMs);
     if (limit) return { ...base, status: 'failed', timedOut: true, error: limit };
     if (question && !fatal) return { ...base, status: 'needs_input', question };

@@ -13,7 +13,7 @@ import type { NewEvent } from '../domain/events.js';
 import { changeOwner } from '../domain/pipeline/change-owner.js';
 import { endedWaits } from '../domain/pipeline/wait-notifications.js';
 import type { ScmObservation } from '../domain/lifecycle-rules/scm.js';
-import type { BudgetRepo, ChangeObserver, CheckSpec, Checks, EngineWorkspace, Fence, MergeIntentRepo, RunChange, RunRepo, RunSnapshot, Scm, StepPatch } from '../ports/engine.js';
+import type { AgentOutcome, BudgetRepo, ChangeObserver, CheckSpec, Checks, EngineWorkspace, Fence, MergeIntentRepo, RunChange, RunRepo, RunSnapshot, Scm, StepPatch } from '../ports/engine.js';
 import { launchSessionId } from './agent-runner.js';
 import type { Project, Store } from '../ports/store.js';
 import type { DispatchState } from './dispatch.js';
@@ -65,6 +65,12 @@ export interface EngineDeps {
 }
 
 const DEFAULT_RESERVE: Amount = { tokens: 0, costUsd: 0 };
+
+/** A consumed turn's usage as `session.finished` carries it (read back by domain/usage.ts). */
+function usagePayload(u: AgentOutcome['usage']): Record<string, unknown> {
+  const split = u.inputTokens !== undefined ? { tokensIn: u.inputTokens, tokensOut: u.outputTokens ?? 0, tokensCached: u.cachedInputTokens ?? 0 } : {};
+  return { tokens: u.tokens, costUsd: u.costUsd, ...split, ...(u.costKnown !== undefined ? { costKnown: u.costKnown } : {}) };
+}
 
 export class PipelineEngine {
   constructor(readonly deps: EngineDeps) {}
@@ -195,7 +201,7 @@ export class PipelineEngine {
       if (!consumed || !d) return [];
       const poll = this.deps.sessions.poll(d);
       if (poll.type !== 'result' && poll.type !== 'lost') return [];
-      const o = poll.type === 'result' ? { status: poll.outcome.status, tokens: poll.outcome.usage.tokens, costUsd: poll.outcome.usage.costUsd } : { status: 'lost', tokens: 0, costUsd: 0 };
+      const o = poll.type === 'result' ? { status: poll.outcome.status, ...usagePayload(poll.outcome.usage) } : { status: 'lost', tokens: 0, costUsd: 0, tokensIn: 0, tokensOut: 0, tokensCached: 0, costKnown: false };
       return [{ type: 'session.finished', sessionId: consumed, payload: { step: def.id, idx, role: d.role, agent: d.agent, ...o } }];
     };
     switch (t.type) {

@@ -233,7 +233,11 @@ export interface AgentOutcome {
   review?: { score?: unknown; findings?: unknown; summary?: unknown };
   /** Structured output the CLI returned natively (validated against the step's `output:` schema). */
   structured?: unknown;
-  usage: { tokens: number; costUsd: number };
+  /**
+   * tokens/costUsd feed the budgets (an unknown cost counts 0 there); the split and `costKnown`
+   * (false when a turn reported no cost, or no turn ended) feed the usage views.
+   */
+  usage: { tokens: number; costUsd: number; inputTokens?: number; outputTokens?: number; cachedInputTokens?: number; costKnown?: boolean };
   error?: string;
   timedOut?: boolean;
   /** The workspace's HEAD moved during the turn; absent when the runner cannot tell. */

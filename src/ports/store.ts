@@ -77,7 +77,8 @@ export interface WriteTx extends SqlRunner {
 
 export interface EventLog {
   /** Events with seq > after, ascending. */
-  list(opts: { after?: number; limit?: number; taskId?: string }): Promise<GantryEvent[]>;
+  /** `type`: only events of that type (callers still check: a test double may ignore it). */
+  list(opts: { after?: number; limit?: number; taskId?: string; type?: string }): Promise<GantryEvent[]>;
   latestSeq(): Promise<number>;
   /**
    * Deliver every event with seq > fromSeq exactly once, in order, then follow live.

@@ -18,12 +18,14 @@ class SqlEventLog implements EventLog {
     private readonly sequencer: PgSequencer | null,
   ) {}
 
-  async list(opts: { after?: number; limit?: number; taskId?: string }): Promise<GantryEvent[]> {
+  async list(opts: { after?: number; limit?: number; taskId?: string; type?: string }): Promise<GantryEvent[]> {
     await this.sequencer?.caughtUp();
     const limit = Math.min(Math.max(opts.limit ?? 100, 1), 1000);
+    const type = opts.type ? ' AND type = ?' : '';
+    const typeArg = opts.type ? [opts.type] : [];
     const rows = opts.taskId
-      ? await this.db.all('SELECT * FROM events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?', [opts.taskId, opts.after ?? 0, limit])
-      : await this.db.all('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [opts.after ?? 0, limit]);
+      ? await this.db.all(`SELECT * FROM events WHERE task_id = ? AND seq > ?${type} ORDER BY seq LIMIT ?`, [opts.taskId, opts.after ?? 0, ...typeArg, limit])
+      : await this.db.all(`SELECT * FROM events WHERE seq > ?${type} ORDER BY seq LIMIT ?`, [opts.after ?? 0, ...typeArg, limit]);
     return rows.map(toEvent);
   }
 

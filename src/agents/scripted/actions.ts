@@ -3,7 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import type { AgentEvent } from '../../ports/agent.js';
+import type { AgentEvent, TokenUsage } from '../../ports/agent.js';
 import { resolveConflictText, type ConflictStrategy } from './conflicts.js';
 import type { Action } from './script.js';
 
@@ -14,6 +14,8 @@ export interface ActionContext {
   emit(e: AgentEvent): void;
   /** Structured output for the result file (e.g. the review). */
   output: Record<string, unknown>;
+  /** What the turn reports when it completes (set by a `usage` action). */
+  usage?: { usage: TokenUsage; costUsd: number | null };
 }
 
 export class ScriptFailure extends Error {}
@@ -66,6 +68,9 @@ export function perform(a: Action, ctx: ActionContext): Outcome {
     git(workspace, 'add', '-A');
     if (git(workspace, 'status', '--porcelain') === '') emit({ type: 'message', text: 'Nothing to commit.' });
     else git(workspace, 'commit', '-q', '-m', a.commit);
+  } else if ('usage' in a) {
+    const { costUsd, ...usage } = a.usage;
+    ctx.usage = { usage, costUsd };
   } else if ('say' in a) {
     emit({ type: 'message', text: a.say });
   } else if ('ask' in a) {

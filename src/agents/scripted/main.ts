@@ -43,7 +43,7 @@ async function main(): Promise<number> {
     }
   }
   if (!process.env[ENV.resultFile] || !readResultSafe()) writeResult('completed', ctx.output);
-  emit({ type: 'turn_completed', usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 }, costUsd: 0 });
+  emit({ type: 'turn_completed', ...(ctx.usage ?? { usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 }, costUsd: 0 }) });
   return 0;
 }
 

@@ -34,6 +34,8 @@ export const action = z.union([
   z.object({ review: z.object({ score: z.number().min(0).max(10), findings: z.array(finding).default([]), summary: z.string().optional() }) }).strict(),
   z.object({ merge: z.object({ ref: z.string().min(1), strategy: conflictStrategy.default('union') }) }).strict(),
   z.object({ resolve_conflicts: conflictStrategy }).strict(),
+  // What the turn reports at its end (default: 0 tokens at $0); costUsd null = the agent reports no cost.
+  z.object({ usage: z.object({ inputTokens: z.number().int().nonnegative(), outputTokens: z.number().int().nonnegative(), cachedInputTokens: z.number().int().nonnegative().default(0), costUsd: z.number().nonnegative().nullable().default(null) }).strict() }).strict(),
 ]);
 export type Action = z.infer<typeof action>;
 
@@ -65,7 +67,7 @@ function deepest(issue: Issue, prefix: PropertyKey[] = []): { path: PropertyKey[
   return best;
 }
 
-const ACTION_KEYS = ['write', 'patch', 'run', 'commit', 'say', 'ask', 'needs_input', 'fail', 'hang', 'exit', 'review', 'merge', 'resolve_conflicts'];
+const ACTION_KEYS = ['write', 'patch', 'run', 'commit', 'say', 'ask', 'needs_input', 'fail', 'hang', 'exit', 'review', 'merge', 'resolve_conflicts', 'usage'];
 
 /** Names an unknown action by its key (zod's union error would blame the first branch). */
 function unknownAction(raw: unknown): { path: string[]; key: string } | null {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { notFound } from '../../domain/errors.js';
 import type { Project, Store } from '../../ports/store.js';
 import { registerProject, reloadProjectConfig } from '../../app/projects.js';
+import { projectUsage } from '../../app/usage.js';
 import { defineRoute, type Route } from '../route.js';
 
 const IdParams = z.object({ id: z.string().min(1) }).strict();
@@ -50,6 +51,19 @@ export function projectRoutes(store: Store): Route[] {
       params: IdParams,
       handler: async ({ params }) => {
         return { body: { project: await projectOr404(store, params.id) } };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/projects/:id/usage',
+      access: 'read',
+      tag: 'projects',
+      summary: "A project's tokens and cost over all its tasks' agent turns (costKnown: false when some turn's cost is unknown)",
+      params: IdParams,
+      handler: async ({ params }) => {
+        const project = await projectOr404(store, params.id);
+        const { total, tasks } = await projectUsage(store, project.id);
+        return { body: { project: { id: project.id, name: project.name }, tasks, usage: total } };
       },
     }),
     defineRoute({

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { GantryError, notFound } from '../../domain/errors.js';
 import { HUMAN_ACTIONS } from '../../domain/pipeline/human-action.js';
 import { remedyOf } from '../../domain/pipeline/failure.js';
+import { NO_USAGE, type UsageReport } from '../../domain/usage.js';
+import { taskUsage } from '../../app/usage.js';
 import type { HumanActions } from '../../engine/human-actions.js';
 import type { RunRepo, RunSnapshot } from '../../ports/engine.js';
 import type { Store } from '../../ports/store.js';
@@ -35,9 +37,13 @@ function readLogText(file: string): string | null {
   }
 }
 
-/** The run as the API shows it: steps in order, the wait, and a remedy for a failure. */
-export function runView(s: RunSnapshot): Record<string, unknown> {
+/**
+ * The run as the API shows it: steps in order, the wait, and a remedy for a failure; with `usage`
+ * (from taskUsage), the run's tokens and cost in total and per step (null: no agent turn).
+ */
+export function runView(s: RunSnapshot, usage?: UsageReport): Record<string, unknown> {
   const { run } = s;
+  const runUsage = usage ? (usage.runs[run.id] ?? { total: NO_USAGE, steps: {} }) : undefined;
   return {
     id: run.id,
     number: run.number,
@@ -55,7 +61,9 @@ export function runView(s: RunSnapshot): Record<string, unknown> {
       startedAt: st.startedAt, finishedAt: st.finishedAt,
       // A checks step's rounds (each check's command, exit code, duration, log tail), live while it runs.
       ...(Array.isArray(st.kindState?.rounds) ? { rounds: st.kindState.rounds } : {}),
+      ...(runUsage ? { usage: runUsage.steps[st.stepId] ?? null } : {}),
     })),
+    ...(runUsage ? { usage: runUsage.total } : {}),
   };
 }
 
@@ -66,12 +74,21 @@ export function runRoutes(store: Store, runs: RunRepo, actions: HumanActions): R
       path: '/api/tasks/:id/runs',
       access: 'read',
       tag: 'runs',
-      summary: "A task's runs, the current one with its steps",
+      summary: "A task's runs, the current one with its steps, and tokens and cost per step, run and task",
       params: IdParams,
       handler: async ({ params }) => {
         if (!(await store.tasks.get(params.id))) throw notFound('task', params.id);
         const current = await runs.current(params.id);
-        return { body: { runs: await runs.list(params.id).then((rs) => rs.map((r) => ({ id: r.id, number: r.number, state: r.state, startedAt: r.startedAt, finishedAt: r.finishedAt }))), current: current ? runView(current) : null } };
+        const usage = await taskUsage(store, params.id);
+        const list = await runs.list(params.id);
+        return {
+          body: {
+            runs: list.map((r) => ({ id: r.id, number: r.number, state: r.state, startedAt: r.startedAt, finishedAt: r.finishedAt, usage: usage.runs[r.id]?.total ?? NO_USAGE })),
+            current: current ? runView(current, usage) : null,
+            // Every run, every attempt of the task.
+            usage: usage.total,
+          },
+        };
       },
     }),
     defineRoute({

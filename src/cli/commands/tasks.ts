@@ -6,6 +6,7 @@ import { GantryError } from '../../domain/errors.js';
 import { STAGES, type Task } from '../../domain/task.js';
 import type { GantryEvent } from '../../domain/events.js';
 import { summarize } from '../../domain/event-summary.js';
+import { formatUsage, type Usage } from '../../domain/usage.js';
 import { closest } from '../../config/suggest.js';
 import type { Project } from '../../ports/store.js';
 import { repoRoot } from '../../scm/git.js';
@@ -122,16 +123,16 @@ export function registerTaskCommands(program: Command): void {
         const api = client(f);
         const path = `/api/tasks/${encodeURIComponent(id)}`;
         const { task } = await api.get<{ task: Task }>(path);
-        const [{ events }, { current }, { waiting }] = await Promise.all([
+        const [{ events }, { current, usage }, { waiting }] = await Promise.all([
           api.get<{ events: GantryEvent[] }>(`${path}/events?limit=1000`),
-          api.get<{ current: RunView | null }>(`${path}/runs`).catch(() => ({ current: null })),
+          api.get<{ current: RunView | null; usage?: Usage }>(`${path}/runs`).catch(() => ({ current: null, usage: undefined })),
           task.stage === 'queued'
             ? api.get<{ waiting: { kind: string; message: string; missing: string[] } | null }>(`/api/fleet/jobs/${encodeURIComponent(id)}/waiting`).catch(() => ({ waiting: null }))
             : Promise.resolve({ waiting: null }),
         ]);
         const recent = f.events ? events.slice(-f.events) : [];
         const next = nextStep(task, current);
-        emit(f, { task, run: current, next, waiting, events: recent }, () => {
+        emit(f, { task, run: current, usage: usage ?? null, next, waiting, events: recent }, () => {
           const lines = [
             `${task.id}  ${task.title}`,
             `  stage      ${task.stage}${task.blockedReason ? ` (${task.blockedReason})` : ''}${task.quarantined ? '  [quarantined]' : ''}`,
@@ -145,9 +146,11 @@ export function registerTaskCommands(program: Command): void {
           if (current) {
             lines.push(`  run        #${current.number} ${current.state}${current.currentStep ? ` at ${current.currentStep}` : ''}`);
             lines.push('  steps');
-            lines.push(...table(current.steps.map((st) => [`    ${st.id}`, st.kind, st.state, st.attempts > 1 ? `×${st.attempts}` : '', duration(st.startedAt, st.finishedAt), st.failure ? `${st.failure.kind}: ${truncate(st.failure.message, 60)}` : '']), ['    STEP', 'KIND', 'STATE', 'TRIES', 'TIME', '']).split('\n'));
+            lines.push(...table(current.steps.map((st) => [`    ${st.id}`, st.kind, st.state, st.attempts > 1 ? `×${st.attempts}` : '', duration(st.startedAt, st.finishedAt), st.usage ? tokensOf(st.usage) : '', st.usage ? costOf(st.usage) : '', st.failure ? `${st.failure.kind}: ${truncate(st.failure.message, 60)}` : '']), ['    STEP', 'KIND', 'STATE', 'TRIES', 'TIME', 'TOKENS', 'COST', '']).split('\n'));
+            if (current.usage?.turns) lines.push(`  run usage  ${formatUsage(current.usage)}`);
             if (current.failure) lines.push(`  remedy     ${current.failure.remedy}`);
           }
+          if (usage?.turns) lines.push(`  task usage ${formatUsage(usage)}${usage.tokensCached ? ` (${usage.tokensCached} cached)` : ''}`);
           if (waiting) lines.push(`  waits for  ${waiting.message}`);
           else if (next.waitsFor) lines.push(`  waits for  ${next.waitsFor}`);
           if (next.commands.length) lines.push(`  next       ${next.commands.join('\n             ')}`);
@@ -166,8 +169,14 @@ export function registerTaskCommands(program: Command): void {
 
 interface RunView extends RunFacts {
   number: number;
-  steps: Array<{ id: string; kind: string; state: string; attempts: number; startedAt: number | null; finishedAt: number | null; failure: { kind: string; message: string } | null }>;
+  usage?: Usage;
+  steps: Array<{ id: string; kind: string; state: string; attempts: number; startedAt: number | null; finishedAt: number | null; failure: { kind: string; message: string } | null; usage?: Usage | null }>;
 }
+
+/** "1200 in / 340 out" for a step's table cell. */
+const tokensOf = (u: Usage): string => `${u.tokensIn} in / ${u.tokensOut} out`;
+/** "$0.0123", "≥ $0.0123" when part of it is unknown, "?" when none is known. */
+const costOf = (u: Usage): string => (u.costUsd === null ? '?' : `${u.costKnown ? '' : '≥ '}$${u.costUsd.toFixed(4)}`);
 
 function duration(from: number | null, to: number | null): string {
   if (!from) return '';
