@@ -5,7 +5,7 @@
 // taken name) is refused with what to do, and registers nothing; the URL's password is never printed.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GIT_IDENTITY, NO_AGENTS_PATH, gantry, type CliResult } from '../support/cli.js';
@@ -115,5 +115,21 @@ describe('gantry project add <url>', () => {
     assert.notEqual(byDefault.code, 0, 'the default name (app, from the URL) is taken too');
     assert.match(byDefault.stderr, /a project named app already exists/);
     assert.deepEqual(await projects(), ['app']);
+  });
+
+  it('a local repository path is a remote too (a relative one is resolved); reload re-reads gantry.yaml from the base branch', async () => {
+    const r = await gantry(['project', 'add', './app.git', '--name', 'local'], { env, cwd: root });
+    assert.equal(r.code, 0, all(r));
+    const local = (await d.req<{ project: { path: string; remote: string; defaultBranch: string } }>('GET', '/api/projects/local')).body.project;
+    assert.deepEqual([local.path, local.remote, local.defaultBranch], ['', join(root, 'app.git'), 'main'], 'base: the remote HEAD');
+
+    await gitAsync(seed, 'fetch', '-q', join(root, 'app.git'), 'main');
+    await gitAsync(seed, 'reset', '-q', '--hard', 'FETCH_HEAD');
+    writeFileSync(join(seed, 'gantry.yaml'), YAML.replace('pipelines:\n', 'pipelines:\n  reloaded:\n    steps: [ { id: merge, kind: merge } ]\n'));
+    await gitAsync(seed, 'commit', '-qam', 'a new pipeline');
+    await gitAsync(seed, 'push', '-q', join(root, 'app.git'), 'HEAD:main');
+    const reloaded = await d.req<{ project: { config: { pipelines: Record<string, unknown> } } }>('POST', '/api/projects/local/reload');
+    assert.equal(reloaded.status, 200, JSON.stringify(reloaded.body));
+    assert.ok(reloaded.body.project.config.pipelines.reloaded, JSON.stringify(reloaded.body.project.config.pipelines));
   });
 });
