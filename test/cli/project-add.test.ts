@@ -79,6 +79,19 @@ describe('gantry project add <url>', () => {
     assert.deepEqual(await projects(), []);
   });
 
+  it('an invalid gantry.yaml on the base branch is refused with the file named; nothing is registered', async () => {
+    await gitAsync(seed, 'checkout', '-q', '-b', 'broken');
+    writeFileSync(join(seed, 'gantry.yaml'), 'version: 1\npipelines: 12\n');
+    await gitAsync(seed, 'commit', '-qam', 'broken config');
+    await gitAsync(seed, 'push', '-q', join(root, 'app.git'), 'broken:broken');
+    await gitAsync(seed, 'checkout', '-q', 'main');
+    const r = await gantry(['project', 'add', url, '--name', 'app', '--base', 'broken'], { env });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /http:\/\/gantry:\*\*\*@127\.0\.0\.1:\d+\/app\.git@broken:gantry\.yaml/);
+    assert.ok(!all(r).includes(SECRET), all(r));
+    assert.deepEqual(await projects(), []);
+  });
+
   it('registers the remote with no clone; a task added to it ships and the merge lands on the remote', async () => {
     const r = await gantry(['project', 'add', url, '--name', 'app', '--base', 'main'], { env });
     assert.equal(r.code, 0, all(r));
@@ -111,7 +124,7 @@ describe('gantry project add <url>', () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /a project named app already exists/);
     assert.match(r.stderr, /pick another --name/);
-    const byDefault = await gantry(['project', 'add', url], { env });
+    const byDefault = await gantry(['project', 'add', url, '--base', 'main'], { env });
     assert.notEqual(byDefault.code, 0, 'the default name (app, from the URL) is taken too');
     assert.match(byDefault.stderr, /a project named app already exists/);
     assert.deepEqual(await projects(), ['app']);
