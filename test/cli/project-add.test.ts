@@ -67,6 +67,7 @@ describe('gantry project add <url>', () => {
     const wrongPassword = await gantry(['project', 'add', server.url('app.git', { user: 'gantry', password: 'nope' }), '--name', 'app'], { env });
     assert.notEqual(wrongPassword.code, 0);
     assert.match(wrongPassword.stderr, /cannot reach/);
+    assert.ok(!all(wrongPassword).includes(':nope@'), all(wrongPassword));
     assert.deepEqual(await projects(), []);
   });
 
