@@ -46,8 +46,9 @@ export function chooseBase(ls: { head: string | undefined; branches: readonly st
   return { base };
 }
 
+/** git's last words, with the remote and any other URL's password masked. */
 const lastLines = (s: string, remote: string): string =>
-  s.trim().split('\n').slice(-2).join(' | ').split(remote).join(redactRemote(remote));
+  s.trim().split('\n').slice(-2).join(' | ').split(remote).join(redactRemote(remote)).replace(/([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]*@/gi, '$1:***@');
 
 /** The remote's branches; an unreachable remote is a clear error (its credentials masked). */
 async function lsRemote(remote: string, cwd: string): Promise<{ head: string | undefined; branches: string[] }> {
