@@ -16,6 +16,11 @@ export async function readProjectConfig(root: string): Promise<ProjectConfig> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
+  return parseProjectConfigText(text, file);
+}
+
+/** gantry.yaml text (from a checkout or a remote's branch) parsed, with its agent sections checked; `file` names it in errors. */
+export function parseProjectConfigText(text: string, file: string): ProjectConfig {
   const config = parseConfig(text, file);
   for (const [id, section] of Object.entries(config.agents)) {
     try {
@@ -54,8 +59,8 @@ export async function registerProject(store: Store, input: { path: string; name?
   return { project, created: true };
 }
 
-/** Re-reads gantry.yaml; a broken file is an error and leaves the stored config untouched. */
+/** Re-reads gantry.yaml (a project without a checkout: from its remote's base branch); a broken file is an error and leaves the stored config untouched. */
 export async function reloadProjectConfig(store: Store, project: Project): Promise<Project> {
-  const config = await readProjectConfig(project.path);
+  const config = project.path ? await readProjectConfig(project.path) : await (await import('./remote-project.js')).readRemoteConfig(project.remote, project.defaultBranch);
   return store.projects.updateConfig(project.id, config as unknown as Record<string, unknown>, project.rev);
 }

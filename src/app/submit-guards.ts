@@ -29,7 +29,8 @@ export interface SubmitGuards {
  * registered through the API with its config) the stored config stands.
  */
 export async function refreshProjectConfig(store: Store, project: Project): Promise<Project> {
-  if (!existsSync(join(project.path, CONFIG_FILE))) return project;
+  // A project added from its remote (no checkout, path '') keeps the config read at `project add` / reload.
+  if (!project.path || !existsSync(join(project.path, CONFIG_FILE))) return project;
   const config = (await readProjectConfig(project.path)) as unknown as Record<string, unknown>;
   if (isDeepStrictEqual(config, project.config)) return project;
   try {

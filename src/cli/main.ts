@@ -11,6 +11,7 @@ type Register = (program: Command) => void;
 const MODULES = {
   up: () => import('./commands/up.js').then((m) => [m.registerUp]),
   init: () => import('./commands/init.js').then((m) => [m.registerInit]),
+  project: () => import('./commands/project.js').then((m) => [m.registerProjectCommands]),
   tasks: () => import('./commands/tasks.js').then((m) => [m.registerTaskCommands]),
   doctor: () => import('./commands/doctor.js').then((m) => [m.registerDoctor]),
   config: () => import('./commands/config.js').then((m) => [m.registerConfig]),
@@ -34,6 +35,7 @@ type ModuleName = keyof typeof MODULES;
 export const COMMAND_MODULES: Readonly<Record<string, ModuleName>> = {
   up: 'up',
   init: 'init',
+  project: 'project',
   add: 'tasks', ls: 'tasks', show: 'tasks',
   doctor: 'doctor',
   config: 'config',

@@ -43,7 +43,8 @@ export async function collectGarbage(d: CollectorDeps): Promise<GcEntry[]> {
   for (const r of records) repos.set(r.projectName, r.repoPath);
   for (const p of await d.store.projects.list()) {
     const mirror = mirrorPath(d.layout.home, projectDirName(p));
-    if (!repos.has(projectDirName(p))) repos.set(projectDirName(p), existsSync(mirror) ? mirror : p.path);
+    const repo = existsSync(mirror) ? mirror : p.path; // '' : a project with no checkout, not mirrored here yet
+    if (!repos.has(projectDirName(p)) && repo) repos.set(projectDirName(p), repo);
   }
 
   const registered = new Set<string>();

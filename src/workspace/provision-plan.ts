@@ -156,6 +156,16 @@ export function provisionPlan(): StepDef<ProvisionState>[] {
         for (const f of s.req.config.files) {
           const rel = canonicalPath(f.path);
           if (!rel) throw new GantryError('validation', `workspace file ${f.path} is outside the repository`, { field: 'workspace.files' });
+          if (!s.req.project.path) {
+            // A project added from its remote has no checkout to copy local files from.
+            if (f.optional) {
+              ctx.warn(`optional file ${rel} skipped: project ${s.req.project.name} has no local checkout`);
+              continue;
+            }
+            throw new GantryError('bad_request', `required file ${rel}: project ${s.req.project.name} has no local checkout to copy it from`, {
+              hint: 'register the project from a clone with `gantry init`, or mark the file `optional: true` in workspace.files',
+            });
+          }
           const src = join(s.req.project.path, rel);
           const dst = join(s.record.path, rel);
           const st = await lstat(src).catch(() => undefined);

@@ -87,12 +87,12 @@ describe('crash recovery (SIGKILL)', () => {
         p.kill('SIGKILL');
         process.kill(Number(readFileSync(marker, 'utf8').trim()), 'SIGKILL'); // the setup command's own process group
         await exited;
-        assert.equal(sh(h.repo, 'worktree', 'list').split('\n').length, 2, 'the killed provisioning left its worktree behind');
+        assert.equal(sh(h.mirror, 'worktree', 'list').split('\n').length, 2, 'the killed provisioning left its worktree behind (in the mirror: the bare repo and it)');
 
         // No gc in between: the task is simply provisioned again, as its next claim does.
         const ws = await h.ws.provision(h.request(id));
         assert.equal(sh(ws.path, 'status', '--porcelain'), '');
-        assert.equal(sh(h.repo, 'worktree', 'list').split('\n').length, 2, 'one worktree: the new one');
+        assert.equal(sh(h.mirror, 'worktree', 'list').split('\n').length, 2, 'one worktree: the new one');
         const repaired = (await store.events.list({ taskId: id, limit: 100 })).filter((e) => e.type === 'workspace.repaired');
         assert.deepEqual(repaired.map((e) => [e.payload.was, e.payload.action]), [['provisioning', 'clean_interrupted']]);
         assert.deepEqual(await h.ws.gc(), [], 'nothing left for gc');

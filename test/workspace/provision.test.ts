@@ -86,6 +86,25 @@ describe('workspace provisioning (real git, SQLite store)', () => {
     });
   });
 
+  it('a project with no local checkout (added from its remote) provisions from the mirror; a required workspace file fails with the remedy, an optional one is skipped', async () => {
+    await withStore('sqlite', async (store) => {
+      const h = await harness(store);
+      try {
+        const noCheckout = (id: string, files: Array<{ path: string; optional: boolean }>) =>
+          h.request(id, { files }, { project: { id: h.request(id).project.id, name: 'demo', path: '', remote: h.repo, defaultBranch: 'main' } });
+        const a = await h.newTaskId();
+        await assert.rejects(h.ws.provision(noCheckout(a, [{ path: '.env', optional: false }])), /required file \.env: project demo has no local checkout to copy it from/);
+        assert.equal(existsSync(join(h.home, 'workspaces', 'demo', a)), false);
+        const b = await h.newTaskId();
+        const ws = await h.ws.provision(noCheckout(b, [{ path: '.env', optional: true }]));
+        assert.equal(existsSync(join(ws.path, 'README.md')), true, 'the worktree is made from the mirror of the remote');
+        assert.equal(existsSync(join(ws.path, '.env')), false);
+      } finally {
+        h.dispose();
+      }
+    });
+  });
+
   it("clears a stale lock on the task's own branch left by a killed git, and never a fresh one", async () => {
     await withStore('sqlite', async (store) => {
       const h = await harness(store);

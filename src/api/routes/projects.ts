@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { notFound } from '../../domain/errors.js';
+import { GantryError, notFound } from '../../domain/errors.js';
 import type { Project, Store } from '../../ports/store.js';
 import { registerProject, reloadProjectConfig } from '../../app/projects.js';
 import { projectUsage } from '../../app/usage.js';
+import { addRemoteProject } from '../../app/remote-project.js';
 import { defineRoute, type Route } from '../route.js';
 
 const IdParams = z.object({ id: z.string().min(1) }).strict();
@@ -21,16 +22,23 @@ export function projectRoutes(store: Store): Route[] {
       path: '/api/projects',
       access: 'act',
       tag: 'projects',
-      summary: 'Register a local git repository as a project (idempotent on path)',
+      summary: 'Register a project: a local git repository (`path`, idempotent on it) or a git remote with no clone (`remote`)',
       body: z
         .object({
-          path: z.string().min(1).describe('absolute path of the repository'),
+          path: z.string().min(1).optional().describe('absolute path of a local clone'),
+          remote: z.string().min(1).optional().describe('a git URL, or an absolute repository path treated exactly like a remote (no clone)'),
           name: z.string().min(1).max(100).regex(/^[\w.-]+$/, 'use letters, digits, dot, dash or underscore').optional(),
           defaultBranch: z.string().min(1).optional(),
         })
         .strict(),
       handler: async ({ body }) => {
-        const { project, created } = await registerProject(store, body);
+        if (body.remote !== undefined) {
+          if (body.path !== undefined) throw new GantryError('validation', 'pass either path or remote, not both', { field: 'remote', hint: 'path registers a clone; remote registers a project with no clone' });
+          const project = await addRemoteProject(store, { remote: body.remote, name: body.name, defaultBranch: body.defaultBranch });
+          return { status: 201, body: { project, created: true } };
+        }
+        if (body.path === undefined) throw new GantryError('validation', 'path or remote is required', { field: 'path', hint: 'pass the absolute path of a clone, or a git remote URL' });
+        const { project, created } = await registerProject(store, { path: body.path, name: body.name, defaultBranch: body.defaultBranch });
         return { status: created ? 201 : 200, body: { project, created } };
       },
     }),

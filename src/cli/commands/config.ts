@@ -52,7 +52,7 @@ async function reloadInCoordinator(root: string, f: CommonFlags): Promise<string
     return null; // no coordinator: nothing to load it into
   }
   const { projects } = await api.get<{ projects: Project[] }>('/api/projects').catch(() => ({ projects: [] as Project[] }));
-  const p = projects.find((x) => resolve(x.path) === resolve(root));
+  const p = projects.find((x) => x.path && resolve(x.path) === resolve(root));
   if (!p) return null;
   await api.post(`/api/projects/${encodeURIComponent(p.id)}/reload`);
   return p.name;

@@ -29,7 +29,7 @@ async function pickProject(api: ApiClient, flag?: string): Promise<Project> {
   }
   if (projects.length === 0) throw new GantryError('bad_request', 'no project registered', { hint: 'run `gantry init` in your repository first' });
   const root = await repoRoot(process.cwd());
-  const here = root ? projects.find((p) => resolve(p.path) === resolve(root)) : undefined;
+  const here = root ? projects.find((p) => p.path && resolve(p.path) === resolve(root)) : undefined;
   if (here) return here;
   throw new GantryError(
     'bad_request',
