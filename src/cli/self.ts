@@ -7,7 +7,7 @@ import { delimiter, isAbsolute, join, relative } from 'node:path';
 /** Every top-level command, so only suggested commands are rewritten (a test keeps it complete). */
 export const COMMAND_NAMES = [
   'up', 'init', 'add', 'ls', 'show', 'doctor', 'config', 'approve', 'retry', 'merge', 'hold', 'changes', 'answer', 'review', 'restart',
-  'reject', 'cancel', 'checkpoints', 'diff', 'gc', 'rollback', 'factory', 'factories', 'requeue', 'ship', 'sessions', 'reply',
+  'reject', 'cancel', 'checkpoints', 'diff', 'gc', 'rollback', 'factory', 'factories', 'requeue', 'ship', 'sessions', 'reply', 'project',
   'notifications', 'logs', 'wait', 'completion', 'attach', 'demo', 'help',
 ] as const;
 

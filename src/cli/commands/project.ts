@@ -12,7 +12,10 @@ interface AddFlags extends CommonFlags {
 }
 
 export function registerProjectCommands(program: Command): void {
-  const project = program.command('project').description('manage projects');
+  const project = program
+    .command('project')
+    .description('manage projects')
+    .addHelpText('after', examples(['gantry project add https://git.example.com/team/app.git', 'gantry project add /srv/git/app.git --name app']));
   withCommon(project.command('add <remote>'))
     .description("register a project from its git remote URL (or a repository path, treated exactly like a remote) without a clone; gantry.yaml is read from the base branch")
     .option('--name <name>', "project name (default: gantry.yaml's project.name, else the remote's last path segment)")
