@@ -18,9 +18,9 @@ export class WorkspaceBridge implements EngineWorkspace {
     private readonly opts: { lightweight?: boolean } = {},
   ) {}
 
-  async prepare(taskId: string): Promise<{ path: string; branch: string; baseSha: string }> {
+  async prepare(taskId: string): Promise<{ path: string; branch: string; baseSha: string; resumed: boolean }> {
     const live = await this.ws.get(taskId);
-    if (live) return live;
+    if (live) return { ...live, resumed: live.resumedFrom !== null || (live.resumedFromSeq ?? null) !== null };
     const task = await this.store.tasks.get(taskId);
     if (!task) throw notFound('task', taskId);
     const p = await this.store.projects.get(task.projectId);
@@ -28,13 +28,14 @@ export class WorkspaceBridge implements EngineWorkspace {
     const config = this.configOf(p.config);
     // The task's own choice wins, then the project's; the factory may force it on (tests, benchmarks).
     const lightweight = this.opts.lightweight === true || (task.lightweight ?? config.lightweight);
-    return this.ws.provision({
+    const ws = await this.ws.provision({
       taskId,
       project: { id: p.id, name: p.name, path: p.path, remote: p.remote, defaultBranch: p.defaultBranch },
       config,
       resume: true,
       ...(lightweight ? { lightweight: true } : {}),
     });
+    return { ...ws, resumed: ws.resumedFrom !== null || (ws.resumedFromSeq ?? null) !== null };
   }
 
   async checkpoint(taskId: string, step: string, reason: string): Promise<{ ref: string; sha: string; seq?: number } | null> {

@@ -15,8 +15,10 @@ export interface Workspace {
   port: number | null;
   /** Directory outside the worktree holding agent settings/hook files written at provisioning. */
   agentDir: string;
-  /** The checkpoint the worktree was restored from, when resuming. */
+  /** The checkpoint the worktree was restored from, when resuming (on the provisioning call only). */
   resumedFrom: CheckpointRecord | null;
+  /** Its sequence number, kept for the workspace's life: the branch started at earlier work, not the base. */
+  resumedFromSeq?: number | null;
 }
 
 export interface ProvisionRequest {

@@ -67,7 +67,7 @@ export class WorkspaceService implements WorkspacePort {
   private toWorkspace(r: WorkspaceRecord, resumedFrom: CheckpointRecord | null): Workspace {
     return {
       taskId: r.taskId, projectId: r.projectId, path: r.path, branch: r.branch, baseSha: r.baseSha, port: r.port,
-      agentDir: this.layout.agentDir(r.projectName, r.taskId), resumedFrom,
+      agentDir: this.layout.agentDir(r.projectName, r.taskId), resumedFrom, resumedFromSeq: r.resumedFromSeq,
     };
   }
 
@@ -238,8 +238,17 @@ export class WorkspaceService implements WorkspacePort {
     return repo.startsWith(`${this.opts.home}/mirrors/`) || repo.startsWith(join(this.opts.home, 'mirrors') + sep);
   }
 
+  /**
+   * Where checkpoints go so another factory can resume: `checkpoints.pushTo`, else, for a task worked
+   * in this factory's mirror, the project remote itself (the mirror's `origin`): a factory's disk is
+   * not where a checkpoint may live alone.
+   */
+  private checkpointRemote(pushTo: string | undefined, repoPath: string): string | undefined {
+    return pushTo ?? (this.isMirror(repoPath) ? 'origin' : undefined);
+  }
+
   private async pushRef(rec: WorkspaceRecord, ref: string): Promise<void> {
-    const pushTo = (await this.opts.configOf?.(rec.projectId))?.checkpoints.pushTo;
+    const pushTo = this.checkpointRemote((await this.opts.configOf?.(rec.projectId))?.checkpoints.pushTo, rec.repoPath);
     if (!pushTo) return;
     const remote = await this.pushTarget(await this.checkoutOf(rec.projectId), pushTo);
     const r = await git(['push', '--quiet', remote, `${ref}:${ref}`], { cwd: rec.repoPath, okCodes: [1, 128] });
@@ -247,7 +256,7 @@ export class WorkspaceService implements WorkspacePort {
   }
 
   private async fetchCheckpoints(repoPath: string, checkout: string, config: WorkspaceConfig, taskId: string): Promise<void> {
-    const pushTo = config.checkpoints.pushTo;
+    const pushTo = this.checkpointRemote(config.checkpoints.pushTo, repoPath);
     if (!pushTo) throw new GantryError('not_found', `checkpoint commits of task ${taskId} are not in ${repoPath}`, { hint: 'set workspace.checkpoints.pushTo so factories share checkpoints' });
     const remote = await this.pushTarget(checkout, pushTo);
     const spec = `refs/gantry/checkpoints/${taskId}/*`;

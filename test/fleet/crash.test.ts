@@ -155,8 +155,9 @@ for (const sc of storeCases()) {
     });
 
     it('a factory SIGKILLed while offline delivers its durable outbox when it restarts', async () => {
-      // The stale window only has to outlast the restarted factory's start (a node process on a busy host).
-      const e = await env(sc.kind, { staleMs: 15_000, reapIntervalMs: 200, leaseTtlMs: 120_000 });
+      // The stale window has to outlast the whole outage (the coordinator's close, the outbox write, the
+      // kill, the coordinator's restart and the factory's start, on a busy 2-core host); it never delays the test.
+      const e = await env(sc.kind, { staleMs: 60_000, reapIntervalMs: 200, leaseTtlMs: 120_000 });
       let c = await e.start();
       const port = Number(new URL(c.url).port);
       const p = await project(c.store);

@@ -42,7 +42,10 @@ function advance(ctx: StepContext): Transition | Promise<Transition> {
     if (o.status === 'needs_input') return parkOnQuestion(o, ks);
     if (o.status !== 'completed') return agentFailure(ctx, o, ks);
     // Never shipped with nothing in it: a prose question parks; an implementer that leaves nothing to ship fails.
-    const base = o.committed === false && o.head ? (await ctx.workspace.prepare(ctx.task.id).catch(() => null))?.baseSha : undefined;
+    // A workspace resumed from a checkpoint starts where earlier work stopped, not at the base: whether the
+    // branch is ahead is then unknown, and a rework that changes nothing goes on.
+    const ws = o.committed === false && o.head ? await ctx.workspace.prepare(ctx.task.id).catch(() => null) : null;
+    const base = ws && !ws.resumed ? ws.baseSha : undefined;
     const empty = decideEmptyTurn({ role, committed: o.committed, branchAhead: base ? o.head !== base : undefined, text: o.text });
     if (empty.type === 'question') return parkOnQuestion({ ...o, question: { question: empty.question, options: [] } }, ks);
     if (empty.type === 'fail') return { type: 'fail', failure: { kind: 'agent', message: `step ${ctx.def.id}: ${empty.message}` }, kindState: { ...ks, dispatch: undefined } };

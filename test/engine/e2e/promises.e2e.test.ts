@@ -249,7 +249,8 @@ pipelines:
   ok: { steps: [ { id: implement, kind: agent, role: implementer }, { id: merge, kind: merge } ] }
   red: { steps: [ { id: implement, kind: agent, role: implementer }, { id: checks, kind: checks, maxFixes: 0 }, { id: merge, kind: merge } ] }
   gated: { steps: [ { id: plan, kind: agent, role: implementer, approval: true }, { id: merge, kind: merge } ] }
-${scripted('      implementer: [ { write: { path: w.txt, content: "w\\n" } }, { commit: "w" } ]')}`);
+${scripted('      implementer: [ { run: "echo $GANTRY_SESSION_ID > w.txt" }, { commit: "w" } ]')}`);
+      // Each task writes its own content: a task whose change is already on main fails as empty (#16).
       const worktreeOf = async (id: string) => {
         const ev = await until(async () => (await g.coordinator.store.events.list({ taskId: id, limit: 500 })).find((e) => e.type === 'workspace.provisioned'), `task ${id} provisioned`);
         return String(ev.payload.path);

@@ -21,8 +21,12 @@ import { gitAsync, startGitHttp, type GitHttpServer } from '../../support/git-ht
 import { newTask } from '../../support/fixtures.js';
 import { addProject, engineParts, fleet, startFactory, until, type EngineParts } from './rig.js';
 
+// Gantry's own sandbox off: these cases prove the git-level defences (hardened git, refs checked after
+// every step) that hold on hosts without a sandbox; with it, the same writes are refused outright
+// (test/agents/sandbox.test.ts, containment.e2e.test.ts).
 const yaml = (marker: string) => `
 version: 1
+sandbox: { mode: off }
 pipelines:
   plain:
     steps: [ { id: implement, kind: agent, role: plain }, { id: merge, kind: merge } ]
