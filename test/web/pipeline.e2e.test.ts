@@ -18,8 +18,10 @@ const inCI = process.env.CI === 'true' || process.env.CI === '1';
 const unavailable = browserUnavailable();
 if (unavailable && inCI) throw new Error(`CI=true but ${unavailable}: browser tests are mandatory in CI`);
 
+// The planner copies its prompt out of the worktree for the test to read: a path the sandbox grants.
 const GANTRY_YAML = `
 version: 1
+sandbox: { grant: [ { path: "FEEDBACK_DIR", write: true } ] }
 pipelines:
   ask:
     steps: [ { id: implement, kind: agent, role: asker }, { id: merge, kind: merge } ]
@@ -35,7 +37,7 @@ agents:
         attempts:
           - [ { say: "## Plan\\n\\n1. Add **coupon.txt** with the coupon rules\\n2. <img src=x onerror=alert(1)>Nothing else" } ]
           - [ { run: "cp \\"$GANTRY_PROMPT_FILE\\" FEEDBACK_FILE" }, { say: "## Plan v2\\n\\n- Add **coupon.txt**, a table of rules" } ]
-      implementer: [ { write: { path: coupon.txt, content: "10% off\\n" } }, { commit: "coupon rules" } ]
+      implementer: [ { write: { path: coupon.txt, content: "10% off\\n" } }, { run: "echo $GANTRY_SESSION_ID > coupon.session" }, { commit: "coupon rules" } ]
 `;
 
 describe('the pipeline answered from the dashboard', { skip: unavailable ?? false }, () => {
@@ -46,7 +48,7 @@ describe('the pipeline answered from the dashboard', { skip: unavailable ?? fals
   const scratch = mkdtempSync(join(tmpdir(), 'gantry-feedback-'));
   const feedbackFile = join(scratch, 'prompt.txt');
   before(async () => {
-    repo = makeRepo({ 'README.md': '# shop\n', 'gantry.yaml': GANTRY_YAML.replace('FEEDBACK_FILE', feedbackFile) });
+    repo = makeRepo({ 'README.md': '# shop\n', 'gantry.yaml': GANTRY_YAML.replace('FEEDBACK_FILE', feedbackFile).replace('FEEDBACK_DIR', scratch) });
     [d, browser] = await Promise.all([startDaemon({ args: ['--factories', '1'], env: { GANTRY_HEARTBEAT_MS: '200' } }), launchBrowser()]);
     project = (await d.req<{ project: { id: string } }>('POST', '/api/projects', { path: repo, name: 'shop' })).body.project.id;
   });
