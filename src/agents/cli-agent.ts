@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { GantryError } from '../domain/errors.js';
 import type { AgentAdapter, AgentCapabilities, AgentDetection, AgentEvent, ExitInfo, LaunchSpec, SessionHandle } from '../ports/agent.js';
 import { resolveBinary } from './binary.js';
+import { innerSandboxMessage } from './inner-sandbox.js';
 import { AsyncQueue } from './process/async-queue.js';
 import { agentEnv, isDenied } from './process/env.js';
 import { supervise } from './process/supervisor.js';
@@ -35,7 +36,7 @@ export interface CliAgentDef {
   plan(spec: LaunchSpec, binary: string): CommandPlan;
   /** The agent's own state and auth (writable inside Gantry's sandbox); `~/` is the agent's HOME. */
   statePaths?(env: Record<string, string>): string[];
-  /** The agent's own sandbox on this host (`gantry doctor`). */
+  /** The agent's own sandbox on this host (`gantry doctor`; a broken one refuses the launch). */
   innerSandbox?: AgentAdapter['innerSandbox'];
   /** The agent's interactive TUI (for tmux); absent = the agent has no interactive mode here. */
   interactivePlan?(spec: LaunchSpec, binary: string): CommandPlan;
@@ -162,6 +163,16 @@ export function runInteractive(plan: CommandPlan, spec: LaunchSpec, passThrough:
   };
 }
 
+/** A session that never started: one fatal error, then `exited` as a failed spawn. */
+function refusedSession(message: string): SessionHandle {
+  const queue = new AsyncQueue<AgentEvent>();
+  const info: ExitInfo = { code: null, signal: null, reason: 'spawn_failed' };
+  queue.push({ type: 'error', message, fatal: true });
+  queue.push({ type: 'exited', ...info });
+  queue.end();
+  return { pid: 0, events: queue, exited: Promise.resolve(info), interrupt: () => undefined, stop: () => Promise.resolve(info) };
+}
+
 export function defineCliAgent(def: CliAgentDef): AgentAdapter {
   return {
     id: def.id,
@@ -180,6 +191,10 @@ export function defineCliAgent(def: CliAgentDef): AgentAdapter {
         }
         return runInteractive(def.interactivePlan(spec, binary), spec, def.envPassThrough, def.statePaths);
       }
+      // An agent whose own sandbox cannot start here would spend a model turn on commands that all
+      // fail: refuse before launching, naming the remedy.
+      const inner = def.innerSandbox?.(agentEnv(process.env, { passThrough: def.envPassThrough }, spec.env ?? {}), spec.sandbox !== undefined);
+      if (inner?.state === 'broken') return refusedSession(innerSandboxMessage(def.displayName.replace(/ CLI$/, ''), inner.detail));
       return runPlanned(def.plan(spec, binary), spec, def.parser(spec), def.envPassThrough, {
         ...(def.logLine ? { logLine: (l: string) => def.logLine!(l) } : {}),
         ...(def.statePaths ? { statePaths: (e: Record<string, string>) => def.statePaths!(e) } : {}),

@@ -4,7 +4,8 @@
 // one to ask in exec mode); readonly = read-only; skipPermissions = no sandbox, opt-in only.
 import { ENV_PASS_THROUGH } from './env-pass-through.js';
 import { execFileSync } from 'node:child_process';
-import { isAbsolute, join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { InnerSandboxStatus, LaunchSpec } from '../ports/agent.js';
 import { resolveBinary } from './binary.js';
 import { INNER_SANDBOX_REMEDY } from './inner-sandbox.js';
@@ -61,14 +62,43 @@ export function codexInteractivePlan(spec: LaunchSpec, binary: string, dirs: str
   return { argv, env: headless.env };
 }
 
-/** Codex's own sandbox on this host: bwrap on PATH without the codex-linux-sandbox helper cannot start a command. */
+/**
+ * Codex's own sandbox on this host. Codex runs its workspace-write sandbox as `bwrap … codex-linux-sandbox`;
+ * it makes that helper itself (an alias of its own binary) inside CODEX_HOME, but refuses to when
+ * CODEX_HOME is under the temporary directory. There, with bwrap on PATH and no helper installed,
+ * every command it runs fails.
+ */
 export function codexInnerSandbox(env: NodeJS.ProcessEnv, gantrySandboxed: boolean): InnerSandboxStatus {
   if (gantrySandboxed) return { state: 'off', detail: "off inside Gantry's sandbox (danger-full-access; Gantry's bubblewrap is the boundary)" };
   const bwrap = resolveBinary('bwrap', undefined, env);
-  if (bwrap && !resolveBinary('codex-linux-sandbox', undefined, env)) {
-    return { state: 'broken', detail: `Codex would sandbox commands with ${bwrap} and the codex-linux-sandbox helper, which is not installed: every command would fail`, fix: INNER_SANDBOX_REMEDY };
+  const home = codexHome(env);
+  if (bwrap && !resolveBinary('codex-linux-sandbox', undefined, env) && home && underTempDir(home, env)) {
+    return {
+      state: 'broken',
+      detail: `bwrap: ${bwrap} would run codex-linux-sandbox, which is not installed, and Codex will not create it under the temporary directory (CODEX_HOME ${home})`,
+      fix: INNER_SANDBOX_REMEDY,
+    };
   }
   return { state: 'own', detail: bwrap ? `Codex's own sandbox (${bwrap})` : "Codex's own sandbox (landlock/seccomp)" };
+}
+
+function codexHome(env: NodeJS.ProcessEnv): string | null {
+  if (env.CODEX_HOME) return resolve(env.CODEX_HOME);
+  return env.HOME ? join(env.HOME, '.codex') : null;
+}
+
+/** Codex's own test: under the temporary directory it would use (TMPDIR, else /tmp). */
+function underTempDir(path: string, env: NodeJS.ProcessEnv): boolean {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const target = real(path);
+  const tmp = real(env.TMPDIR || '/tmp');
+  return target === tmp || target.startsWith(`${tmp}${sep}`);
 }
 
 export const codex = defineCliAgent({

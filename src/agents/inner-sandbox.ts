@@ -11,7 +11,7 @@ const SIGNS: RegExp[] = [
 
 export const INNER_SANDBOX_REMEDY =
   "let Gantry's sandbox contain the agent (install bubblewrap and keep sandbox.mode: auto; Gantry then turns the agent's own sandbox off), " +
-  'or make its own sandbox work on this host (install the codex-linux-sandbox helper next to codex, or uninstall bubblewrap so Codex falls back)';
+  'or make its own sandbox work on this host (set CODEX_HOME outside the temporary directory so Codex can create its codex-linux-sandbox helper, install that helper on PATH, or uninstall bubblewrap so Codex falls back)';
 
 /** The sandbox error in a command's output, or null. */
 export function innerSandboxFailure(output: string): string | null {

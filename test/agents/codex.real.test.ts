@@ -2,6 +2,7 @@
 // CODEX_HOME speaking the Responses API), in a real git workspace.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { codex, codexInnerSandbox } from '../../src/agents/codex.js';
@@ -137,19 +138,38 @@ describe('codex adapter against the real CLI', { skip, timeout: 240_000 }, () =>
     assert.equal(git(box.workspace, 'log', '-1', '--format=%s'), 'add boxed');
   });
 
-  it("without Gantry's sandbox, a broken inner sandbox (bwrap without codex-linux-sandbox) fails the turn naming the sandbox and the remedy; nothing is committed", { skip: !withBwrap && 'no working bubblewrap on this host' }, async () => {
+  it("without Gantry's sandbox and with CODEX_HOME under the temporary directory, Codex's own sandbox is broken: the launch is refused naming the remedy, before any model turn; nothing is committed", { skip: !withBwrap && 'no working bubblewrap on this host' }, async () => {
     server.setScript([
       { tools: [{ name: 'exec_command', input: { cmd: "printf 'x\\n' > broken.txt && git add broken.txt && git commit -q -m 'add broken'" } }] },
       { text: 'Done.' },
     ]);
     const before = git(box.workspace, 'rev-parse', 'HEAD');
-    const s = codexSpec({ env: { HOME: box.home, CODEX_HOME: codexHome, PATH: bwrapPath }, sandbox: undefined });
-    assert.equal(codexInnerSandbox({ PATH: bwrapPath }, false).state, 'broken');
-    const events = await collect(codex.launch(s));
+    const sent = server.requests.length;
+    const env = { HOME: box.home, CODEX_HOME: codexHome, PATH: bwrapPath, TMPDIR: tmpdir() };
+    assert.equal(codexInnerSandbox(env, false).state, 'broken');
+    const events = await collect(codex.launch(codexSpec({ env, sandbox: undefined })));
     const fatal = ofType(events, 'error').filter((e) => e.fatal);
-    assert.ok(fatal.some((e) => /Codex's own sandbox cannot run on this host \(bwrap: .*codex-linux-sandbox.*Remedy: .*bubblewrap/.test(e.message)), JSON.stringify(fatal));
+    assert.ok(fatal.some((e) => /Codex's own sandbox cannot run on this host \(bwrap: .*codex-linux-sandbox.*CODEX_HOME.*Remedy: .*bubblewrap/.test(e.message)), JSON.stringify(fatal));
+    assert.equal(ofType(events, 'exited')[0]?.reason, 'spawn_failed');
+    assert.equal(server.requests.length, sent, 'no model request was made');
     assert.equal(git(box.workspace, 'rev-parse', 'HEAD'), before);
     assert.equal(existsSync(join(box.workspace, 'broken.txt')), false);
+  });
+
+  it("without Gantry's sandbox and with CODEX_HOME outside the temporary directory, Codex's own bwrap sandbox runs and the agent's commit lands", { skip: !withBwrap && 'no working bubblewrap on this host' }, async () => {
+    server.setScript([
+      { tools: [{ name: 'exec_command', input: { cmd: "printf 'own\\n' > own.txt && git add own.txt && git commit -q -m 'add own'" } }] },
+      { text: 'Done: own.txt is committed.' },
+    ]);
+    // Codex's temporary directory is elsewhere, so it may make its codex-linux-sandbox helper in CODEX_HOME.
+    const otherTmp = join(box.root, 'other-tmp');
+    mkdirSync(otherTmp, { recursive: true });
+    const env = { HOME: box.home, CODEX_HOME: codexHome, PATH: bwrapPath, TMPDIR: otherTmp };
+    assert.equal(codexInnerSandbox(env, false).state, 'own');
+    const events = await collect(codex.launch(codexSpec({ env, sandbox: undefined })));
+    assert.deepEqual(ofType(events, 'error').filter((e) => e.fatal), [], JSON.stringify(events));
+    assert.equal(ofType(events, 'exited')[0]?.code, 0);
+    assert.equal(git(box.workspace, 'log', '-1', '--format=%s'), 'add own');
   });
 
   it('keeps the sandbox on: in readonly mode the agent cannot write to its workspace', async () => {

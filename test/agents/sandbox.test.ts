@@ -109,6 +109,31 @@ describe('sandbox decider (pure)', () => {
     assert.equal(codexInnerSandbox({ PATH: '/nonexistent' }, true).state, 'off');
     assert.equal(codexInnerSandbox({ PATH: '/nonexistent' }, false).state, 'own');
   });
+
+  it('codex: its own sandbox is broken only with bwrap, no helper, and CODEX_HOME under its temporary directory', () => {
+    const root = mkdtempSync(join(tmpdir(), 'gantry-inner-'));
+    try {
+      const bin = join(root, 'bin');
+      const helperBin = join(root, 'helper-bin');
+      for (const [dir, name] of [[bin, 'bwrap'], [helperBin, 'codex-linux-sandbox']] as const) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, name), '#!/bin/sh\n', { mode: 0o755 });
+      }
+      const tmp = join(root, 'tmp');
+      const rows: [string, NodeJS.ProcessEnv, string][] = [
+        ['bwrap, no helper, CODEX_HOME under TMPDIR', { PATH: bin, TMPDIR: tmp, CODEX_HOME: join(tmp, 'codex') }, 'broken'],
+        ['bwrap, no helper, ~/.codex under TMPDIR', { PATH: bin, TMPDIR: tmp, HOME: join(tmp, 'home') }, 'broken'],
+        ['bwrap, no helper, CODEX_HOME elsewhere', { PATH: bin, TMPDIR: tmp, CODEX_HOME: join(root, 'codex') }, 'own'],
+        ['bwrap and the helper on PATH', { PATH: `${bin}:${helperBin}`, TMPDIR: tmp, CODEX_HOME: join(tmp, 'codex') }, 'own'],
+        ['no bwrap', { PATH: helperBin, TMPDIR: tmp, CODEX_HOME: join(tmp, 'codex') }, 'own'],
+        ['no CODEX_HOME, no HOME', { PATH: bin, TMPDIR: tmp }, 'own'],
+      ];
+      for (const [name, env, want] of rows) assert.equal(codexInnerSandbox(env, false).state, want, name);
+      assert.equal(codexInnerSandbox(rows[0]![1], true).state, 'off');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 const host = sandboxHost();
