@@ -113,6 +113,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     });
   });
   server.requestTimeout = 0; // SSE streams are long-lived; body reads have their own limit.
+  // Idle keep-alive sockets outlive every client's own idle timeout (undici: 4 s), so it is always the
+  // client that closes one: a server closing first races a request written onto it (ECONNRESET, seen
+  // on a loaded machine).
+  server.keepAliveTimeout = 65_000;
   server.headersTimeout = 30_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse, seen: Seen): Promise<void> {
