@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { commentKey, extendDataOf, fileTree, hasHunks, headerPath, putComment, splitPatch, startsCollapsed, type DiffEntry, type TreeNode } from '../../web/src/ui/diff/patch.js';
+import { commentKey, putComment } from '../../web/src/ui/diff/comments.js';
+import { fileTree, hasHunks, headerPath, languageOf, placeOf, splitPatch, startsCollapsed, type DiffEntry, type TreeNode } from '../../web/src/ui/diff/patch.js';
 import { makeRepo } from '../support/git.js';
 
 const entry = (path: string): DiffEntry => ({ path, status: 'modified', added: 1, removed: 0 });
@@ -65,20 +66,25 @@ describe('drafted line comments', () => {
     list = putComment(list, { path: 'a.ts', line: 3, side: 'old', body: '  ' });
     assert.deepEqual(list.map(commentKey), ['new:3:a.ts']);
   });
-  it('extendData holds one file’s comments by side and line', () => {
-    const list = [
-      { path: 'a.ts', line: 3, side: 'new' as const, body: 'x' },
-      { path: 'a.ts', line: 9, side: 'old' as const, body: 'y' },
-      { path: 'b.ts', line: 1, side: 'new' as const, body: 'z' },
-    ];
-    const d = extendDataOf(list, 'a.ts');
-    assert.deepEqual(Object.keys(d.newFile), ['3']);
-    assert.deepEqual(Object.keys(d.oldFile), ['9']);
-    assert.equal(d.oldFile['9']!.data.body, 'y');
-  });
 });
 
 describe('startsCollapsed', () => {
   const cases: Array<[number | null, number | null, boolean]> = [[10, 5, false], [400, 0, false], [300, 101, true], [null, null, false]];
   for (const [added, removed, want] of cases) it(`+${added} −${removed} → ${want}`, () => assert.equal(startsCollapsed({ path: 'x', status: 'modified', added, removed }), want));
+});
+
+describe('languageOf', () => {
+  const cases: Array<[string, string | null]> = [
+    ['src/a.ts', 'typescript'], ['web/App.tsx', 'tsx'], ['x.mjs', 'javascript'], ['README.md', 'markdown'], ['.github/ci.yml', 'yaml'],
+    ['Dockerfile', 'docker'], ['sub/Makefile', 'makefile'], ['a.py', 'python'], ['notes.txt', null], ['LICENSE', null],
+  ];
+  for (const [path, want] of cases) it(`${path} → ${want}`, () => assert.equal(languageOf(path), want));
+});
+
+describe('placeOf', () => {
+  it('a removed line by its old number, an added or unchanged one by its new number', () => {
+    assert.deepEqual(placeOf({ type: 'delete', lineNumber: 7 }), { line: 7, side: 'old' });
+    assert.deepEqual(placeOf({ type: 'insert', lineNumber: 9 }), { line: 9, side: 'new' });
+    assert.deepEqual(placeOf({ type: 'normal', oldLineNumber: 4, newLineNumber: 6 }), { line: 6, side: 'new' });
+  });
 });

@@ -7,7 +7,7 @@ import { useSession } from '../../live/context.js';
 import { choicesFor, proposalOf, runControls, stepDuration, WAIT_TITLE, type ActionChoice } from '../../model/run-actions.js';
 import { ConfirmDialog, type ConfirmSpec } from '../../ui/Confirm.js';
 import { duration } from '../../ui/format.js';
-import { putComment } from '../../ui/diff/patch.js';
+import { putComment } from '../../ui/diff/comments.js';
 import type { CommentsProp } from '../../ui/diff/FileDiff.js';
 import { Markdown } from '../../ui/Markdown.js';
 import { DiffView } from './DiffView.js';

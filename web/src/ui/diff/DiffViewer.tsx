@@ -1,20 +1,17 @@
 // The diff viewer (a lazily loaded chunk: the diff library and its highlighter load only when a diff
 // is opened): unified/split, collapse per file or all, the file tree, and line comments when given.
-import '@git-diff-view/react/styles/diff-view-pure.css';
+import 'react-diff-view/style/index.css';
 import './diff.css';
 import { useMemo, useState } from 'react';
 import type { WorkspaceDiff } from '../../api/types.js';
 import { FileDiff, type CommentsProp, type DiffMode } from './FileDiff.js';
 import { fileTree, splitPatch, startsCollapsed, type TreeNode } from './patch.js';
 
-const prefersDark = () => typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches;
-
 export default function DiffViewer({ diff, comments }: { diff: WorkspaceDiff; comments?: CommentsProp }) {
   const chunks = useMemo(() => splitPatch(diff.patch), [diff.patch]);
   const tree = useMemo(() => fileTree(diff.files), [diff.files]);
   const [mode, setMode] = useState<DiffMode>(() => (typeof innerWidth === 'number' && innerWidth < 760 ? 'unified' : 'split'));
   const [collapsed, setCollapsed] = useState<Set<string>>(() => new Set(diff.files.filter(startsCollapsed).map((f) => f.path)));
-  const theme = prefersDark() ? 'dark' : 'light';
   const toggle = (path: string) =>
     setCollapsed((s) => {
       const n = new Set(s);
@@ -42,7 +39,7 @@ export default function DiffViewer({ diff, comments }: { diff: WorkspaceDiff; co
         <button type="button" className="small" onClick={() => setCollapsed(new Set(collapsed.size === diff.files.length ? [] : diff.files.map((f) => f.path)))}>
           {collapsed.size === diff.files.length ? 'Expand all' : 'Collapse all'}
         </button>
-        {comments && <span className="muted diff-hint">Hover a line and press + to comment on it.</span>}
+        {comments && <span className="muted diff-hint">Press a line number to comment on that line.</span>}
       </div>
       <div className="diff-body">
         <nav className="diff-tree" aria-label="Changed files">
@@ -50,7 +47,7 @@ export default function DiffViewer({ diff, comments }: { diff: WorkspaceDiff; co
         </nav>
         <div className="diff-files-list">
           {diff.files.map((f) => (
-            <FileDiff key={f.path} file={f} chunk={chunks.get(f.path)} mode={mode} collapsed={collapsed.has(f.path)} onToggle={() => toggle(f.path)} theme={theme} {...(comments ? { comments } : {})} />
+            <FileDiff key={f.path} file={f} chunk={chunks.get(f.path)} mode={mode} collapsed={collapsed.has(f.path)} onToggle={() => toggle(f.path)} {...(comments ? { comments } : {})} />
           ))}
         </div>
       </div>

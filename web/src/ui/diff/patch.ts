@@ -1,5 +1,5 @@
-// Pure rules of the diff viewer: a workspace patch cut into one chunk per file, the file tree, and
-// the line comments a person drafts on it. Table-tested in test/web/diff-model.test.ts.
+// Pure rules of the diff viewer: a workspace patch cut into one chunk per file, the file tree, which
+// files open collapsed, grammars by path, where a line comment lands. Table-tested in test/web/diff-model.test.ts.
 import type { LineComment } from '../../../../src/domain/pipeline/line-comments.js';
 import type { WorkspaceDiff } from '../../api/types.js';
 
@@ -105,25 +105,31 @@ export function fileTree(files: readonly DiffEntry[]): TreeNode[] {
   return build(root, '');
 }
 
-// ---- line comments being drafted ---------------------------------------------------------------
-
-export const commentKey = (c: Pick<LineComment, 'path' | 'line' | 'side'>) => `${c.side}:${c.line}:${c.path}`;
-
-/** Add a comment, or replace the one already on that line; an empty body removes it. */
-export function putComment(list: readonly LineComment[], c: LineComment): LineComment[] {
-  const rest = list.filter((x) => commentKey(x) !== commentKey(c));
-  return c.body.trim() ? [...rest, { ...c, body: c.body.trim() }] : rest;
-}
-
-/** One file's comments in the shape the diff library draws under lines (`extendData`). */
-export function extendDataOf(list: readonly LineComment[], path: string): { oldFile: Record<string, { data: LineComment }>; newFile: Record<string, { data: LineComment }> } {
-  const out = { oldFile: {} as Record<string, { data: LineComment }>, newFile: {} as Record<string, { data: LineComment }> };
-  for (const c of list) if (c.path === path) (c.side === 'old' ? out.oldFile : out.newFile)[String(c.line)] = { data: c };
-  return out;
-}
-
 /** Files that open collapsed: a huge change (a lockfile, generated code) would bury the rest. */
 export const BIG_FILE_LINES = 400;
 export function startsCollapsed(f: DiffEntry): boolean {
   return (f.added ?? 0) + (f.removed ?? 0) > BIG_FILE_LINES;
+}
+
+/** The Prism (refractor) grammar for a path, by extension or name; null: shown unhighlighted. */
+export function languageOf(path: string): string | null {
+  const name = path.slice(path.lastIndexOf('/') + 1).toLowerCase();
+  if (name === 'dockerfile') return 'docker';
+  if (name === 'makefile') return 'makefile';
+  const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : '';
+  return LANGUAGES[ext] ?? null;
+}
+const LANGUAGES: Record<string, string> = {
+  ts: 'typescript', mts: 'typescript', cts: 'typescript', tsx: 'tsx', js: 'javascript', mjs: 'javascript', cjs: 'javascript', jsx: 'jsx',
+  json: 'json', md: 'markdown', markdown: 'markdown', yml: 'yaml', yaml: 'yaml', toml: 'toml', ini: 'ini',
+  sh: 'bash', bash: 'bash', zsh: 'bash', css: 'css', scss: 'scss', sass: 'sass', less: 'less',
+  html: 'markup', htm: 'markup', xml: 'markup', svg: 'markup', py: 'python', go: 'go', rs: 'rust', java: 'java', kt: 'kotlin',
+  c: 'c', h: 'c', cc: 'cpp', cpp: 'cpp', hpp: 'cpp', cs: 'csharp', rb: 'ruby', php: 'php', sql: 'sql', swift: 'swift', lua: 'lua', r: 'r', pl: 'perl', diff: 'diff', patch: 'diff',
+};
+
+/** Where a comment on a diff line lands: a removed line by its old number, any other by its new one. */
+export function placeOf(change: { type: 'insert' | 'delete' | 'normal'; lineNumber?: number; oldLineNumber?: number; newLineNumber?: number }): { line: number; side: LineComment['side'] } {
+  if (change.type === 'delete') return { line: change.lineNumber!, side: 'old' };
+  if (change.type === 'insert') return { line: change.lineNumber!, side: 'new' };
+  return { line: change.newLineNumber!, side: 'new' };
 }
