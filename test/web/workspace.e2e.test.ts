@@ -72,8 +72,10 @@ describe('checkpoints, diff and rollback in a browser', { skip: unavailable ?? f
     await cart.getByRole('button', { name: 'Collapse cart.ts' }).click();
     await diff.locator('[data-file="cart.ts"][data-collapsed="true"]').waitFor();
     assert.equal(await cart.locator('.diff-lines').count(), 0, 'a collapsed file shows no lines');
-    await cart.getByRole('button', { name: 'Show cart.ts' }).click();
+    // The file tree opens a collapsed file and brings it into view.
+    await diff.locator('.diff-tree').getByRole('button', { name: /cart\.ts/ }).click();
     await cart.locator('.diff-lines').waitFor();
+    await cart.getByRole('button', { name: 'Collapse cart.ts' }).waitFor();
     await shot(page, 'checkpoints', { fullPage: true });
 
     // Compare any two checkpoints: base → #2 has both files as added/modified against the project.
