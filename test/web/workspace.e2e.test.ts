@@ -34,7 +34,7 @@ describe('checkpoints, diff and rollback in a browser', { skip: unavailable ?? f
     writeFileSync(join(wsPath, 'cart.ts'), 'export const total = (xs: number[], off = 0) => xs.reduce((a, b) => a + b, 0) - off;\n');
     await ws.checkpoint(task.id, { step: 'implement', reason: 'step_end' });
     writeFileSync(join(wsPath, 'cart.ts'), 'export const total = () => 0; // broken\n');
-    writeFileSync(join(wsPath, 'coupon.ts'), 'export const coupon = (code: string) => code.length;\n');
+    writeFileSync(join(wsPath, 'coupon.ts'), 'export const coupon = (code: string) => code.length; // <img src=x onerror="document.title=\'pwned\'">\n');
     await ws.checkpoint(task.id, { step: 'review', reason: 'step_end' });
     // Work in progress that no checkpoint holds yet: rollback must save it first.
     writeFileSync(join(wsPath, 'notes.txt'), 'try a percentage coupon next\n');
@@ -76,6 +76,9 @@ describe('checkpoints, diff and rollback in a browser', { skip: unavailable ?? f
     await diff.locator('.diff-tree').getByRole('button', { name: /cart\.ts/ }).click();
     await cart.locator('.diff-lines').waitFor();
     await cart.getByRole('button', { name: 'Collapse cart.ts' }).waitFor();
+    // Markup in a changed file is shown as text, never parsed.
+    await diff.locator('[data-file="coupon.ts"] tr', { hasText: '<img src=x onerror=' }).first().waitFor();
+    assert.equal(await diff.locator('img').count(), 0, 'a file’s markup cannot run in the page');
     await shot(page, 'checkpoints', { fullPage: true });
 
     // Compare any two checkpoints: base → #2 has both files as added/modified against the project.
