@@ -133,7 +133,9 @@ describe('line comments on a diff reach the agent', { skip: unavailable ?? false
     }
     await subject.locator('[data-file="src/rules.ts"]').scrollIntoViewIfNeeded();
     await shot(page, 'diff-comments-phone');
+    // Answering anything but "request changes" says the drafted comment is not sent, never drops it silently.
     await page.getByTestId('waiting').getByRole('button', { name: 'Reject' }).click();
+    await page.getByRole('dialog').getByTestId('comments-not-sent').getByText('Your line comment is not sent').waitFor();
     await page.getByRole('dialog').getByRole('button', { name: 'Reject' }).click();
     await page.locator('[data-testid="task-page"]:not([data-stage="blocked"])').waitFor({ timeout: 60_000 });
     assert.deepEqual(errors, []);

@@ -98,7 +98,17 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
     }
     setSpec({
       title: c.text?.kind === 'fixed' ? `Answer “${c.text.value}”?` : `${c.label}?`,
-      body: <p>{c.explain}</p>,
+      body: (
+        <>
+          <p>{c.explain}</p>
+          {/* Words are never dropped without saying so: drafted comments go only with Request changes. */}
+          {comments.length > 0 && (
+            <p className="muted" data-testid="comments-not-sent">
+              {comments.length === 1 ? 'Your line comment is' : `Your ${comments.length} line comments are`} not sent with this answer: comments go with Request changes.
+            </p>
+          )}
+        </>
+      ),
       confirmLabel: c.label,
       ...(c.danger ? { danger: true } : {}),
       ...(needText && c.text && c.text.kind !== 'fixed' ? { input: { label: c.text.label, multiline: !!c.text.multiline, optional: c.text.kind === 'optional', ...(initial ? { initial } : {}) } } : {}),
