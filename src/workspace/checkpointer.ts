@@ -96,8 +96,12 @@ export interface Resolved {
   checkpoint: CheckpointRecord | null;
 }
 
-/** A selector to a commit: checkpoint seq, `latest`, `base`, or a sha present in the repository. */
-export async function resolveSelector(repoPath: string, repo: CheckpointRepo, taskId: string, sel: CheckpointSelector, baseSha: string | null): Promise<Resolved> {
+/**
+ * A selector to a commit: checkpoint seq, `latest`, `base`, or a sha present in the repository. With `ownedOnly` (reads served to people: the diff), a sha must name one of
+ * the task's own checkpoints or its base: the repository (a shared mirror) holds every task's commits
+ * and the project's whole history, none of which a task's diff may be taken against.
+ */
+export async function resolveSelector(repoPath: string, repo: CheckpointRepo, taskId: string, sel: CheckpointSelector, baseSha: string | null, opts: { ownedOnly?: boolean } = {}): Promise<Resolved> {
   const hint = `list them with \`gantry checkpoints ${taskId}\``;
   if (sel === 'latest') {
     const c = await repo.latest(taskId);
@@ -118,7 +122,16 @@ export async function resolveSelector(repoPath: string, repo: CheckpointRepo, ta
   if (/^[0-9a-f]{7,40}$/.test(sel)) {
     const r = await git(['rev-parse', '--verify', '-q', `${sel}^{commit}`], { cwd: repoPath, okCodes: [1, 128] });
     if (r.code !== 0) throw new GantryError('not_found', `commit ${sel} not found`, { hint });
-    return { sha: r.stdout.trim(), label: sel.slice(0, 12), checkpoint: null };
+    const sha = r.stdout.trim();
+    if (opts.ownedOnly) {
+      const own = await repo.list(taskId);
+      const base = own[0]?.parentSha ?? baseSha;
+      const cp = own.find((c) => c.sha === sha);
+      if (cp) return { sha, label: `#${cp.seq}`, checkpoint: cp };
+      if (sha !== base) throw new GantryError('not_found', `commit ${sel} is not a checkpoint of task ${taskId}`, { hint: `use one of its checkpoints (a number or its sha) or base; ${hint}` });
+      return { sha, label: 'base', checkpoint: null };
+    }
+    return { sha, label: sel.slice(0, 12), checkpoint: null };
   }
   throw new GantryError('validation', `${JSON.stringify(sel)} is not a checkpoint`, { hint: `use a checkpoint number, \`latest\`, \`base\` or a commit sha; ${hint}` });
 }

@@ -275,9 +275,9 @@ export class WorkspaceService implements WorkspacePort {
   async diff(taskId: string, from: CheckpointSelector = 'base', to?: CheckpointSelector): Promise<WorkspaceDiff> {
     const { repoPath, rec } = await this.repoPathOf(taskId);
     const base = rec?.baseSha ?? null;
-    const a = await resolveSelector(repoPath, this.opts.checkpoints, taskId, from, base);
+    const a = await resolveSelector(repoPath, this.opts.checkpoints, taskId, from, base, { ownedOnly: true });
     const toSel = to ?? ((await this.opts.checkpoints.latest(taskId)) ? 'latest' : 'base');
-    const b = await resolveSelector(repoPath, this.opts.checkpoints, taskId, toSel, base);
+    const b = await resolveSelector(repoPath, this.opts.checkpoints, taskId, toSel, base, { ownedOnly: true });
     const counts = new Map<string, [number | null, number | null]>();
     for (const line of splitZ(await gitOut(['diff-tree', '-r', '-z', '--no-renames', '--numstat', a.sha, b.sha], { cwd: repoPath }))) {
       const [x, y, p] = line.split('\t');

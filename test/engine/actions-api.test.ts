@@ -60,6 +60,31 @@ describe('run actions API and CLI', () => {
     assert.equal(snap.steps[0]!.state, 'pending');
     assert.equal(snap.steps[0]!.kindState.feedback, 'split the plan');
 
+    // Line comments from the diff viewer: validated, and the producer's feedback names each path:line.
+    const c = await parkedTask('approval');
+    const badComments: Array<[string, unknown, RegExp]> = [
+      ['changes', { comments: [{ path: 'a.ts', line: 0, body: 'x' }] }, /comments\[0\]\.line: Too small/],
+      ['changes', { comments: [{ path: 'a.ts', line: 1, body: '   ' }] }, /a line comment needs text/],
+      ['changes', { comments: [{ path: 'a.ts', line: 1, side: 'left', body: 'x' }] }, /comments\[0\]\.side/],
+      ['changes', { comments: [] }, /comments/],
+      ['approve', { comments: [{ path: 'a.ts', line: 1, body: 'x' }] }, /line comments go with changes, not approve/],
+    ];
+    for (const [action, body, want] of badComments) {
+      const bad = await api.req('POST', `/api/tasks/${c.task.id}/run/${action}`, body);
+      assert.equal(bad.status, 400, JSON.stringify(bad.body));
+      assert.match(JSON.stringify(bad.body), want);
+    }
+    assert.equal((await c.runs.current(c.task.id))!.run.state, 'parked', 'a refused request changes nothing');
+    const withComments = await api.req('POST', `/api/tasks/${c.task.id}/run/changes`, {
+      text: 'Almost.',
+      comments: [{ path: 'src/rules.ts', line: 14, body: 'Cap the discount at 50%.' }, { path: 'README.md', line: 3, side: 'old', body: 'Keep this line.' }],
+    });
+    assert.equal(withComments.status, 200, JSON.stringify(withComments.body));
+    assert.equal(
+      (await c.runs.current(c.task.id))!.steps[0]!.kindState.feedback,
+      'Almost.\n\nLine comments (path:line):\n- README.md:3 (a removed line; the number is in the old file): Keep this line.\n- src/rules.ts:14: Cap the discount at 50%.',
+    );
+
     const b = await parkedTask('review_cap');
     const stop = await gantry(['review', b.task.id, 'stop', '--url', api.url, '--token', api.token]);
     assert.equal(stop.code, 0, stop.stderr);

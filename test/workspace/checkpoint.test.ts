@@ -104,6 +104,12 @@ describe('checkpoints, diff and rollback (real git)', () => {
         assert.deepEqual(fromBase.files.map((f) => `${f.status}:${f.path}`).sort(), ['added:new.txt', 'deleted:src/b.ts', 'modified:src/a.ts']);
         await assert.rejects(h.ws.diff(id, 9), /checkpoint 9 .* not found/);
         await assert.rejects(h.ws.diff(id, 'no such thing!'), /is not a checkpoint/);
+        // A sha names one of this task's checkpoints (or its base), never any other commit the repository holds.
+        assert.deepEqual((await h.ws.diff(id, cp.sha.slice(0, 12), cp2.sha)).files, d.files);
+        assert.deepEqual((await h.ws.diff(id, cp.parentSha!, cp.sha)).files, (await h.ws.diff(id, 'base', 1)).files);
+        const foreign = sh(h.mirror, 'commit-tree', '-m', 'not this task’s', `${cp2.sha}^{tree}`);
+        await assert.rejects(h.ws.diff(id, foreign, 2), /commit [0-9a-f]{12}\S* is not a checkpoint of task/);
+        await assert.rejects(h.ws.diff(id, 1, foreign.slice(0, 9)), /is not a checkpoint of task/);
 
         // While an agent works: a burst of activity becomes one debounced checkpoint.
         const act = h.ws.activity(id, 'implement');

@@ -5,6 +5,7 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { GantryError, notFound } from '../../domain/errors.js';
 import { HUMAN_ACTIONS } from '../../domain/pipeline/human-action.js';
+import { changesFeedback } from '../../domain/pipeline/line-comments.js';
 import { remedyOf } from '../../domain/pipeline/failure.js';
 import { NO_USAGE, type UsageReport } from '../../domain/usage.js';
 import { taskUsage } from '../../app/usage.js';
@@ -18,6 +19,16 @@ export const RUN_ACTIONS = [...HUMAN_ACTIONS, 'retry', 'restart', 'cancel'] as c
 
 /** A check log is at most this big when served; beyond it the start is cut (the end says why it failed). */
 export const CHECK_LOG_CAP = 2 * 1024 * 1024;
+
+/** A comment on one line of the task's diff, sent with `changes` (the dashboard's diff viewer). */
+const LineCommentBody = z
+  .object({
+    path: z.string().min(1).max(4096),
+    line: z.number().int().min(1).max(100_000_000),
+    side: z.enum(['new', 'old']).default('new'),
+    body: z.string().trim().min(1, 'a line comment needs text').max(10_000),
+  })
+  .strict();
 
 function readLogText(file: string): string | null {
   let size: number;
@@ -120,14 +131,18 @@ export function runRoutes(store: Store, runs: RunRepo, actions: HumanActions): R
       tag: 'runs',
       summary: `Act on the current run: ${RUN_ACTIONS.join(' · ')} (409 when the run is not waiting for it)`,
       params: z.object({ id: z.string().min(1), action: z.enum(RUN_ACTIONS) }).strict(),
-      body: z.object({ text: z.string().max(20_000).optional(), from: z.string().min(1).optional() }).strict(),
+      body: z.object({ text: z.string().max(20_000).optional(), from: z.string().min(1).optional(), comments: z.array(LineCommentBody).min(1).max(200).optional() }).strict(),
       handler: async ({ params, body }) => {
+        if (body.comments && params.action !== 'changes') {
+          throw new GantryError('validation', `line comments go with changes, not ${params.action}`, { field: 'comments', hint: 'send them with POST /api/tasks/:id/run/changes, or put them in text' });
+        }
         let snap: RunSnapshot;
         if (params.action === 'retry') snap = await actions.retry(params.id);
         else if (params.action === 'restart') {
           if (!body.from) throw new GantryError('validation', 'restart needs from: the step id to restart from', { field: 'from', hint: 'gantry restart <task> --from <step>' });
           snap = await actions.restart(params.id, body.from);
         } else if (params.action === 'cancel') snap = await actions.cancel(params.id, body.text ?? 'cancelled by a person');
+        else if (body.comments) snap = await actions.act(params.id, { action: 'changes', text: changesFeedback(body.text, body.comments) });
         else snap = await actions.act(params.id, { action: params.action, ...(body.text !== undefined ? { text: body.text } : {}) });
         await actions.reconcile();
         return { body: { run: runView(snap), task: await store.tasks.get(params.id) } };

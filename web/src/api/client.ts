@@ -1,5 +1,6 @@
 // Every call the dashboard makes, typed, in one place. The token travels in the Authorization
 // header; only the event stream (EventSource cannot set headers) puts it in the query string.
+import type { LineComment } from '../../../src/domain/pipeline/line-comments.js';
 import type {
   BoardSnapshot, Checkpoint, NewTaskInput, NewTaskOptions, Factory, FleetMetrics, GantryEvent, Notification, OperatorAction, Project, Quarantine, RollbackResult, RunAction, RunsResponse, RunView, Session, Task, TaskPage, Transcript, WhoAmI, WorkspaceDiff,
 } from './types.js';
@@ -86,7 +87,7 @@ export class Api {
 
   // ---- runs (pipeline engine) ---------------------------------------------------------------
   runs = (id: string) => this.get<RunsResponse>(`/api/tasks/${enc(id)}/runs`);
-  runAction = (id: string, action: RunAction, body: { text?: string; from?: string } = {}) =>
+  runAction = (id: string, action: RunAction, body: { text?: string; from?: string; comments?: LineComment[] } = {}) =>
     this.post<{ run: RunView; task: Task | null }>(`/api/tasks/${enc(id)}/run/${action}`, body);
 
   /** The full log of one check in one round of the current run's checks step (plain text). */

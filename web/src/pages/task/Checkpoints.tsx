@@ -5,6 +5,7 @@ import type { Checkpoint, GantryEvent, Task } from '../../api/types.js';
 import { useSession } from '../../live/context.js';
 import { ConfirmDialog, type ConfirmSpec } from '../../ui/Confirm.js';
 import { ago } from '../../ui/format.js';
+import { CompareCheckpoints } from './CompareCheckpoints.js';
 import { DiffView, type DiffRange } from './DiffView.js';
 
 type Range = DiffRange;
@@ -111,6 +112,7 @@ export function Checkpoints({ task, events }: { task: Task; events: GantryEvent[
           </table>
         </div>
       )}
+      {canDiff && list && list.length > 0 && <CompareCheckpoints key={list.length} list={list} onCompare={setRange} />}
       {canDiff && list && list.length > 0 && !range && (
         <button type="button" onClick={() => setRange({ from: 'base', to: 'latest', label: 'base → latest' })}>
           Show all changes (base → latest)

@@ -1,11 +1,14 @@
 // The pipeline timeline of the task's current run: each step's state, attempts, duration and score;
 // what the run waits for and the answers a person can give; retry, restart from a step, cancel.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { LineComment } from '../../../../src/domain/pipeline/line-comments.js';
 import type { GantryEvent, RunsResponse, RunView, StepView, Task, Waiting } from '../../api/types.js';
 import { useSession } from '../../live/context.js';
 import { choicesFor, proposalOf, runControls, stepDuration, WAIT_TITLE, type ActionChoice } from '../../model/run-actions.js';
 import { ConfirmDialog, type ConfirmSpec } from '../../ui/Confirm.js';
 import { duration } from '../../ui/format.js';
+import { putComment } from '../../ui/diff/comments.js';
+import type { CommentsProp } from '../../ui/diff/FileDiff.js';
 import { Markdown } from '../../ui/Markdown.js';
 import { DiffView } from './DiffView.js';
 import { CheckRounds } from './StepLog.js';
@@ -45,6 +48,11 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
   }, [available, reload, lastSeq, task.rev]);
   useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
   const run = data?.current ?? null;
+  // Line comments drafted on the diff of an approval; they go with "Request changes".
+  const [comments, setComments] = useState<LineComment[]>([]);
+  const waitKey = run?.waiting ? `${run.id}:${run.waiting.stepId}:${run.waiting.kind}` : '';
+  useEffect(() => setComments([]), [waitKey]);
+  const commentsProp = useMemo<CommentsProp>(() => ({ list: comments, put: (c) => setComments((l) => putComment(l, c)) }), [comments]);
   useEffect(() => {
     if (!run || !run.steps.some((s) => s.state === 'working')) return;
     const t = setInterval(() => setNow((n) => n + 1), 1000);
@@ -56,9 +64,51 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
     const needText = c.text && c.text.kind !== 'fixed';
     // Approving shows the proposal to edit; unchanged, it is a plain approval.
     const initial = c.action === 'approve' ? proposalOf(run?.waiting ?? null) : null;
+    if (c.action === 'changes' && comments.length > 0) {
+      setSpec({
+        title: `${c.label}?`,
+        body: (
+          <>
+            <p>{c.explain}</p>
+            <p>
+              {comments.length === 1 ? 'One line comment goes' : `${comments.length} line comments go`} with it, each as path:line:
+            </p>
+            <ul className="comment-list" data-testid="changes-comments">
+              {comments.map((x) => (
+                <li key={`${x.side}:${x.line}:${x.path}`}>
+                  <code>
+                    {x.path}:{x.line}
+                  </code>{' '}
+                  {x.body}
+                </li>
+              ))}
+            </ul>
+          </>
+        ),
+        confirmLabel: c.label,
+        input: { label: 'Feedback for the agent (optional with line comments)', multiline: true, optional: true },
+        run: async (text) => {
+          await api.runAction(task.id, 'changes', { ...(text.trim() ? { text } : {}), comments });
+          setComments([]);
+          live.refreshTask(task.id);
+          reload();
+        },
+      });
+      return;
+    }
     setSpec({
       title: c.text?.kind === 'fixed' ? `Answer “${c.text.value}”?` : `${c.label}?`,
-      body: <p>{c.explain}</p>,
+      body: (
+        <>
+          <p>{c.explain}</p>
+          {/* Words are never dropped without saying so: drafted comments go only with Request changes. */}
+          {comments.length > 0 && (
+            <p className="muted" data-testid="comments-not-sent">
+              {comments.length === 1 ? 'Your line comment is' : `Your ${comments.length} line comments are`} not sent with this answer: comments go with Request changes.
+            </p>
+          )}
+        </>
+      ),
       confirmLabel: c.label,
       ...(c.danger ? { danger: true } : {}),
       ...(needText && c.text && c.text.kind !== 'fixed' ? { input: { label: c.text.label, multiline: !!c.text.multiline, optional: c.text.kind === 'optional', ...(initial ? { initial } : {}) } } : {}),
@@ -115,7 +165,7 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
                 <strong>{run.waiting.stepId}</strong> {WAIT_TITLE[run.waiting.kind]}
               </p>
               {run.waiting.question && <blockquote className="question">{run.waiting.question}</blockquote>}
-              <WaitSubject task={task} waiting={run.waiting} canDiff={live.has('GET /api/tasks/{id}/diff')} />
+              <WaitSubject task={task} waiting={run.waiting} canDiff={live.has('GET /api/tasks/{id}/diff')} comments={commentsProp} />
               <div className="action-row">
                 {choicesFor(run.waiting.kind, run.waiting.options).map((c) => (
                   <button key={`${c.action}:${c.label}`} type="button" className={c.danger ? 'danger-outline' : c.action === 'reject' ? undefined : 'primary'} data-run-action={c.action} onClick={() => act(c)}>
@@ -188,7 +238,7 @@ function Step({ task, step, current }: { task: Task; step: StepView; current: bo
  * What the person is asked to approve, inside the prompt: the producing step's output (a plan, as
  * sanitized Markdown) and the workspace's changes; a merge review shows the changes to be merged.
  */
-function WaitSubject({ task, waiting, canDiff }: { task: Task; waiting: Waiting; canDiff: boolean }) {
+function WaitSubject({ task, waiting, canDiff, comments }: { task: Task; waiting: Waiting; canDiff: boolean; comments: CommentsProp }) {
   const [showDiff, setShowDiff] = useState(waiting.kind === 'merge_review');
   if (waiting.kind !== 'approval' && waiting.kind !== 'merge_review') return null;
   const text = proposalOf(waiting);
@@ -203,7 +253,7 @@ function WaitSubject({ task, waiting, canDiff }: { task: Task; waiting: Waiting;
       {waiting.kind === 'approval' && !text && <p className="muted">The step produced no text; its changes are below.</p>}
       {canDiff &&
         (showDiff || (waiting.kind === 'approval' && !text) ? (
-          <DiffView task={task} range={{ from: 'base', to: 'latest', label: 'base → latest' }} />
+          <DiffView task={task} range={{ from: 'base', to: 'latest', label: 'base → latest' }} {...(waiting.kind === 'approval' ? { comments } : {})} />
         ) : (
           <button type="button" className="small" onClick={() => setShowDiff(true)}>
             Show the changes
