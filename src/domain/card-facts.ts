@@ -1,7 +1,7 @@
 // What a board card shows beyond the task row: the current step and its attempt, elapsed time, the
 // lines the task changed, its cost, the merge commit or PR link, and why a queued task waits.
 // Pure: the API gathers the rows in a few batched queries (src/api/routes/ui-cards.ts) and this
-// shapes them; table-tested in test/unit/card-facts.test.ts.
+// shapes them; table-tested in test/web/card-facts.test.ts.
 import { addUsage, NO_USAGE, turnUsage, type Usage } from './usage.js';
 
 export interface CardFacts {

@@ -2,7 +2,7 @@
 // session it dispatched (a resume, a review round, a relaunch). A checks step: one attempt per round
 // of checks — the fixer session that ran before a round belongs to that round — and the round running
 // now, read from the log files it is writing. Pure: the API route gathers the facts
-// (src/api/routes/ui-step-logs.ts); table-tested in test/web/step-attempts.test.ts.
+// (src/api/routes/ui-step-logs.ts); table-tested in test/web/card-facts.test.ts.
 import { turnUsage, type Usage } from './usage.js';
 
 /** Where an item's log is: a check of a round, or an agent session. */
