@@ -69,11 +69,13 @@ export async function loadCardFacts(db: SqlRunner, tasks: readonly Task[], waiti
       steps: t.currentRunId ? (steps.get(t.currentRunId) ?? []) : [],
       lines: lines.get(t.id) ?? null,
       turns: turns.get(t.id) ?? [],
-      waiting: waiting.get(t.id) ?? null,
+      waiting: waitingFact(waiting.get(t.id)),
     });
   }
   return out;
 }
+
+const waitingFact = (w: { kind: string; message: string } | undefined): { kind: string; message: string } | null => (w ? { kind: w.kind, message: w.message } : null);
 
 /** Up to this many ids per refresh: the dashboard reloads the whole board beyond it. */
 export const CARDS_MAX_IDS = 100;
