@@ -89,6 +89,13 @@ describe('the board as a workplace: card facts, sort and filter, live step logs,
       const green = step.locator('[data-attempt="2"][data-ok="true"]');
       await green.locator('[data-session][data-status="completed"]', { hasText: 'fixer' }).waitFor();
       await green.locator('[data-check="unit"][data-status="ok"]').waitFor();
+      // An agent step's attempt: its session, agent and log.
+      const impl = page.locator('[data-testid="pipeline"] [data-step="implement"]');
+      await impl.locator('summary', { hasText: 'Attempts and logs' }).click();
+      const session = impl.locator('[data-attempt="1"][data-ok="true"] [data-session]');
+      await session.getByText('(scripted)').waitFor();
+      await session.locator('summary').click();
+      await impl.getByRole('list', { name: 'implementer log' }).locator('li[data-line="1"]').waitFor();
       // Cost per step and per task.
       await page.locator('[data-step="implement"] [data-testid="step-cost"]', { hasText: '$0.25' }).waitFor();
       await page.locator('[data-testid="task-cost"]', { hasText: 'Task cost: $0.30' }).waitFor();
