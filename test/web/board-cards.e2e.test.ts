@@ -62,6 +62,7 @@ describe('the board as a workplace: card facts, sort and filter, live step logs,
       // Live: the card shows the step the run is in now.
       await card.locator('[data-fact="step"]', { hasText: 'checks' }).waitFor({ timeout: 60_000 });
       await card.locator('[data-fact="elapsed"]').waitFor();
+      if (viewport.width === 1400) await shot(board, 'board-card-facts');
 
       const page = await context.newPage();
       const watch = watchPage(page);

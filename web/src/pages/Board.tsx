@@ -256,7 +256,7 @@ function CardFactsLine({ task, f }: { task: Task; f: NonNullable<BoardCard['fact
       )}
       {elapsed !== null && (
         <span title={f.finishedAt ? 'the run took' : 'the run has been going for'} data-fact="elapsed">
-          ⏱ {duration(elapsed)}
+          {duration(elapsed)} {f.finishedAt ? 'run' : 'so far'}
         </span>
       )}
       {f.lines && (
@@ -271,7 +271,7 @@ function CardFactsLine({ task, f }: { task: Task; f: NonNullable<BoardCard['fact
       )}
       {f.mergeSha && (
         <code title={`merged as ${f.mergeSha}`} data-fact="merge">
-          ⎇ {f.mergeSha.slice(0, 8)}
+          merged {f.mergeSha.slice(0, 8)}
         </code>
       )}
       {task.stage === 'queued' && f.waiting && (
