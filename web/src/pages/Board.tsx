@@ -256,7 +256,7 @@ function CardFactsLine({ task, f }: { task: Task; f: NonNullable<BoardCard['fact
       )}
       {elapsed !== null && (
         <span title={f.finishedAt ? 'the run took' : 'the run has been going for'} data-fact="elapsed">
-          {duration(elapsed)} {f.finishedAt ? 'run' : 'so far'}
+          {f.finishedAt ? `took ${duration(elapsed)}` : `${duration(elapsed)} so far`}
         </span>
       )}
       {f.lines && (
