@@ -1,7 +1,7 @@
 // `gantry up`: open the store, make sure an admin token exists, serve the API and dashboard,
 // and announce ourselves in daemon.json. Everything it starts, `close()` stops in reverse.
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApiServer } from '../api/server.js';
 import type { Logger } from '../api/logger.js';
@@ -71,6 +71,11 @@ export function sessionLogDirs(home: HomeLayout): string[] {
   return dirs;
 }
 
+/** Where this host's checks runners write their logs: `<home>/logs/checks`, and each in-process factory's own. */
+export function checkLogDirs(home: HomeLayout): string[] {
+  return sessionLogDirs(home).map((d) => join(dirname(d), 'checks'));
+}
+
 export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinator> {
   ensureHome(o.home);
   const running = readDaemon(o.home);
@@ -113,7 +118,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     const hookTokens = new HookTokens(randomBytes(32).toString('base64url'));
     const api = createApiServer({
       routes: allRoutes({
-        store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store), sessionLogDirs: () => sessionLogDirs(o.home), ready, metrics,
+        store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store), sessionLogDirs: () => sessionLogDirs(o.home), checkLogDirs: () => checkLogDirs(o.home), ready, metrics,
         agentHooks: { tokens: hookTokens, sink: lifecycle.evidence, clock: { now: () => Date.now() } },
         // Agents run here only when this process's factories run the pipeline; a fleet's factories check their own.
         submitGuards: { refresh: (p) => refreshProjectConfig(store, p), ...(o.factories > 0 && (o.executor ?? 'pipeline') === 'pipeline' ? { canRun: checkAgentsCanRun } : {}) },

@@ -10,6 +10,8 @@ import { taskRoutes } from '../api/routes/tasks.js';
 import { tokenRoutes } from '../api/routes/tokens.js';
 import { uiRoutes } from '../api/routes/ui.js';
 import { runRoutes } from '../api/routes/runs.js';
+import { stepLogRoutes } from '../api/routes/ui-step-logs.js';
+import { spendRoute } from '../api/routes/ui-spend.js';
 import { HumanActions } from '../engine/human-actions.js';
 import { RunRepoSql } from '../store/run-repo.js';
 import { checkpointRoutes } from '../api/routes/checkpoints.js';
@@ -31,6 +33,8 @@ export interface RouteDeps {
   lifecycle?: LifecycleManager;
   /** Where this process's agent launcher writes session logs: enables the dashboard's transcripts. */
   sessionLogDirs?: () => string[];
+  /** Where this process's checks runners write their logs: enables the dashboard's live step logs. */
+  checkLogDirs?: () => string[];
   /** Agent activity hooks (absent until the factory runs agents in this process). */
   agentHooks?: AgentHookDeps;
   /** `GET /api/ready` and `GET /metrics`. */
@@ -48,8 +52,12 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...taskRoutes(deps.store, deps.submitGuards),
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
-    ...uiRoutes(deps.store, deps.sessionLogDirs ? { transcripts: { logDirs: deps.sessionLogDirs, ...(deps.lifecycle ? { sessions: deps.lifecycle } : {}) } } : {}),
-    ...engineRoutes(deps.store, deps.fleet),
+    ...uiRoutes(deps.store, {
+      ...(deps.sessionLogDirs ? { transcripts: { logDirs: deps.sessionLogDirs, ...(deps.lifecycle ? { sessions: deps.lifecycle } : {}) } } : {}),
+      waitingOf: (tasks) => deps.fleet.waitingMany(tasks),
+    }),
+    ...engineRoutes(deps.store, deps.fleet, { checks: deps.checkLogDirs ?? (() => []), sessions: deps.sessionLogDirs ?? (() => []) }),
+    spendRoute(deps.store),
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces, deps.store.tasks) : []),
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
@@ -58,9 +66,9 @@ export function allRoutes(deps: RouteDeps): Route[] {
   return routes;
 }
 
-function engineRoutes(store: SqlStore, fleet: FleetCoordinator): Route[] {
+function engineRoutes(store: SqlStore, fleet: FleetCoordinator, logDirs: { checks: () => string[]; sessions: () => string[] }): Route[] {
   const runs = new RunRepoSql(store);
   // Cancelling a run a factory drives goes through the fleet: the holder is fenced and stops its sessions.
   const stopHolder = async (taskId: string): Promise<void> => void (await fleet.act(taskId, 'cancel', { reason: 'run cancelled' }).catch(() => undefined));
-  return runRoutes(store, runs, new HumanActions({ store, runs, stopHolder }));
+  return [...runRoutes(store, runs, new HumanActions({ store, runs, stopHolder })), ...stepLogRoutes(store, runs, logDirs)];
 }

@@ -250,6 +250,19 @@ export class FleetCoordinator {
     return whyWaiting({ capabilities: t.capabilities, agent: t.agent }, serving);
   }
 
+  /** Why each of these queued tasks waits (those a factory can take are left out); the factories are read once. */
+  async waitingMany(tasks: ReadonlyArray<Pick<Task, 'id' | 'stage' | 'capabilities' | 'agent'>>): Promise<Map<string, WaitReason>> {
+    const out = new Map<string, WaitReason>();
+    const queued = tasks.filter((t) => t.stage === 'queued');
+    if (queued.length === 0) return out;
+    const serving = (await this.d.fleet.factories(this.config.staleMs)).filter((f) => f.live && !f.drain);
+    for (const t of queued) {
+      const w = whyWaiting({ capabilities: t.capabilities, agent: t.agent }, serving);
+      if (w) out.set(t.id, w);
+    }
+    return out;
+  }
+
   quarantines(limit = 100): Promise<QuarantineRecord[]> {
     return this.d.fleet.quarantines(limit);
   }

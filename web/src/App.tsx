@@ -9,6 +9,7 @@ import { Fleet } from './pages/Fleet.js';
 import { Login } from './pages/Login.js';
 import { NewTaskDialog } from './pages/NewTask.js';
 import { NotFound } from './pages/NotFound.js';
+import { ProjectPage } from './pages/ProjectPage.js';
 import { NotificationsPanel } from './pages/Notifications.js';
 import { Settings } from './pages/Settings.js';
 import { TaskPage } from './pages/TaskPage.js';
@@ -77,6 +78,8 @@ function Shell() {
   const page = useMemo(() => {
     const task = /^\/tasks\/([^/]+)\/?$/.exec(path);
     if (task) return <TaskPage id={decodeURIComponent(task[1]!)} />;
+    const project = /^\/projects\/([^/]+)\/?$/.exec(path);
+    if (project) return <ProjectPage id={decodeURIComponent(project[1]!)} />;
     if (path === '/fleet' || path === '/fleet/') return <Fleet />;
     if (path === '/settings' || path === '/settings/') return <Settings />;
     if (path === '/' || path === '/index.html') return <Board onNew={() => setCreating(true)} />;

@@ -8,6 +8,7 @@ import { notFound } from '../../domain/errors.js';
 import { defineRoute, type Route } from '../route.js';
 import { readTranscript } from '../transcript.js';
 import { newTaskOptionsRoute } from './ui-new-task.js';
+import { cardsRoute, loadCardFacts, type WaitingOf } from './ui-cards.js';
 
 const ACTIVE: Stage[] = STAGES.filter((s) => !TERMINAL_STAGES.has(s));
 const TERMINAL: Stage[] = STAGES.filter((s) => TERMINAL_STAGES.has(s));
@@ -49,6 +50,8 @@ export interface UiDeps {
    * found through their `session.dispatched` event (agent named there, one launch each).
    */
   transcripts?: { logDirs: () => readonly string[]; sessions?: SessionLookup };
+  /** Why queued tasks wait (the fleet's view), for the cards. */
+  waitingOf?: WaitingOf;
 }
 
 /** The directory name a session id gets under logsDir (the launcher's own rule). */
@@ -69,6 +72,7 @@ export function uiRoutes(store: Store & { db: SqlRunner }, deps: UiDeps = {}): R
   const t = deps.transcripts;
   return [
     newTaskOptionsRoute(store),
+    cardsRoute(store, deps.waitingOf),
     ...(t
       ? [
           defineRoute({
@@ -96,7 +100,7 @@ export function uiRoutes(store: Store & { db: SqlRunner }, deps: UiDeps = {}): R
       path: '/api/ui/board',
       access: 'read',
       tag: 'ui',
-      summary: 'The dashboard board: every unfinished task, the most recent finished ones, why parked runs wait, and the event seq they reflect',
+      summary: 'The dashboard board: every unfinished task, the most recent finished ones, why parked runs wait, each card\'s facts, and the event seq they reflect',
       query: z.object({ recent: z.coerce.number().int().min(0).max(500).default(100) }).strict(),
       handler: async ({ query }) => {
         // Read the seq first: any change after it is replayed by a stream opened with ?after=seq.
@@ -114,7 +118,7 @@ export function uiRoutes(store: Store & { db: SqlRunner }, deps: UiDeps = {}): R
           }
         } while (cursor);
         if (query.recent > 0) tasks.push(...(await store.tasks.list({ stages: TERMINAL, limit: query.recent })).tasks);
-        return { body: { tasks, seq, truncated, parks: await parksOf(store.db, tasks) } };
+        return { body: { tasks, seq, truncated, parks: await parksOf(store.db, tasks), facts: await loadCardFacts(store.db, tasks, deps.waitingOf) } };
       },
     }),
   ];

@@ -2,7 +2,7 @@
 // header; only the event stream (EventSource cannot set headers) puts it in the query string.
 import type { LineComment } from '../../../src/domain/pipeline/line-comments.js';
 import type {
-  BoardSnapshot, Checkpoint, NewTaskInput, NewTaskOptions, Factory, FleetMetrics, GantryEvent, Notification, OperatorAction, Project, Quarantine, RollbackResult, RunAction, RunsResponse, RunView, Session, Task, TaskPage, Transcript, WhoAmI, WorkspaceDiff,
+  BoardSnapshot, CardsResponse, Checkpoint, LogChunk, LogRef, ProjectSpend, StepAttempts, NewTaskInput, NewTaskOptions, Factory, FleetMetrics, GantryEvent, Notification, OperatorAction, Project, Quarantine, RollbackResult, RunAction, RunsResponse, RunView, Session, Task, TaskPage, Transcript, WhoAmI, WorkspaceDiff,
 } from './types.js';
 
 export class ApiError extends Error {
@@ -72,6 +72,8 @@ export class Api {
 
   // ---- tasks ---------------------------------------------------------------------------------
   board = () => this.get<BoardSnapshot>('/api/ui/board');
+  /** The tasks an event touched and their card facts, in one request. */
+  cards = (ids: readonly string[]) => this.get<CardsResponse>(`/api/ui/cards?ids=${ids.map(enc).join(',')}`);
   tasks = (q: { stage?: string[]; project?: string; limit?: number; cursor?: string }) => {
     const s = new URLSearchParams();
     if (q.stage?.length) s.set('stage', q.stage.join(','));
@@ -98,6 +100,19 @@ export class Api {
     return res.text();
   }
 
+  /** A step of the current run as attempts (checks rounds, agent sessions, review rounds). */
+  stepAttempts = (id: string, step: string) => this.get<StepAttempts>(`/api/ui/tasks/${enc(id)}/steps/${enc(step)}/attempts`);
+
+  /** An attempt item's log from a byte offset: poll from `next` until `done`. */
+  async stepLog(id: string, step: string, ref: LogRef, offset: number): Promise<LogChunk> {
+    const q = new URLSearchParams(ref.source === 'check' ? { round: String(ref.round), check: ref.check } : { session: ref.session });
+    q.set('offset', String(offset));
+    const res = await fetch(`${this.base}/api/ui/tasks/${enc(id)}/steps/${enc(step)}/log?${q}`, { headers: { Authorization: `Bearer ${this.token}` }, cache: 'no-store' });
+    if (res.status === 401) this.onUnauthorized();
+    if (!res.ok) throw new ApiError(res.status, 'http', `HTTP ${res.status}`, null);
+    return { text: await res.text(), next: Number(res.headers.get('X-Log-Next') ?? offset), done: res.headers.get('X-Log-Done') === '1' };
+  }
+
   // ---- workspaces ----------------------------------------------------------------------------
   checkpoints = (id: string) => this.get<{ checkpoints: Checkpoint[] }>(`/api/tasks/${enc(id)}/checkpoints`).then((r) => r.checkpoints);
   diff = (id: string, from?: string | number, to?: string | number) => {
@@ -112,6 +127,7 @@ export class Api {
   // ---- projects ------------------------------------------------------------------------------
   projects = () => this.get<{ projects: Project[] }>('/api/projects').then((r) => r.projects);
   project = (id: string) => this.get<{ project: Project }>(`/api/projects/${enc(id)}`).then((r) => r.project);
+  projectSpend = (id: string) => this.get<ProjectSpend>(`/api/ui/projects/${enc(id)}/spend`);
 
   // ---- fleet ---------------------------------------------------------------------------------
   factories = () => this.get<{ factories: Factory[]; quarantined: Quarantine[]; staleMs: number }>('/api/fleet/factories');

@@ -11,6 +11,12 @@ export type { Waiting, WaitingKind } from '../../../src/domain/pipeline/types.js
 import type { FactoryView } from '../../../src/ports/fleet.js';
 import type { Waiting } from '../../../src/domain/pipeline/types.js';
 export type FactoryLease = FactoryView['leases'][number];
+export type { CardFacts, SpendDay } from '../../../src/domain/card-facts.js';
+export type { Attempt, AttemptItem, LogRef } from '../../../src/domain/step-attempts.js';
+export type { Usage } from '../../../src/domain/usage.js';
+import type { CardFacts, SpendDay } from '../../../src/domain/card-facts.js';
+import type { Attempt } from '../../../src/domain/step-attempts.js';
+import type { Usage } from '../../../src/domain/usage.js';
 
 export interface TaskPage {
   tasks: Task[];
@@ -25,6 +31,33 @@ export interface BoardSnapshot {
   truncated: boolean;
   /** Why each parked run waits, by task id (from its latest run.parked event). */
   parks?: Record<string, { waiting: string; step: string | null; options: string[] }>;
+  /** Each card's facts (current step, attempt, elapsed, lines, cost, merge SHA, why waiting), by task id. */
+  facts?: Record<string, CardFacts>;
+}
+
+/** GET /api/ui/cards: the tasks an event touched and their card facts. */
+export interface CardsResponse {
+  tasks: Task[];
+  facts: Record<string, CardFacts>;
+}
+
+export interface StepAttempts {
+  step: { id: string; kind: string; state: string };
+  run: { id: string; number: number };
+  attempts: Attempt[];
+}
+
+export interface LogChunk {
+  text: string;
+  next: number;
+  done: boolean;
+}
+
+export interface ProjectSpend {
+  project: { id: string; name: string };
+  total: Usage;
+  days: SpendDay[];
+  tasks: Array<{ id: string; title: string; stage: string; usage: Usage }>;
 }
 
 export interface WhoAmI {
@@ -96,6 +129,8 @@ export interface StepView {
   finishedAt: number | null;
   /** A checks step's rounds, oldest first: a red round that a fixer repaired stays listed. */
   rounds?: CheckRound[];
+  /** Tokens and cost of the step's agent turns (null: none ran). */
+  usage?: Usage | null;
 }
 
 export interface CheckRun {
@@ -134,6 +169,8 @@ export interface RunView {
 export interface RunsResponse {
   runs: Array<{ id: string; number: number; state: string; startedAt: number | null; finishedAt: number | null }>;
   current: RunView | null;
+  /** Every run, every attempt of the task. */
+  usage?: Usage;
 }
 
 export type RunAction = 'approve' | 'changes' | 'reject' | 'answer' | 'reply' | 'more_round' | 'proceed' | 'stop' | 'merge' | 'hold' | 'retry' | 'restart' | 'cancel';

@@ -3,12 +3,14 @@
 // the task dirty and a coalescing flush refetches dirty tasks (one request each, or the whole board
 // when many changed at once). The stream resumes from the last seen seq after any disconnect.
 import { ApiError, type Api } from '../api/client.js';
-import type { GantryEvent, Notification, Task } from '../api/types.js';
+import type { CardFacts, GantryEvent, Notification, Task } from '../api/types.js';
 
 export type Conn = 'connecting' | 'live' | 'reconnecting';
 
 export interface LiveState {
   tasks: ReadonlyMap<string, Task>;
+  /** Each card's facts (step, attempt, elapsed, lines, cost, merge SHA, why waiting), by task id. */
+  facts: ReadonlyMap<string, CardFacts>;
   loaded: boolean;
   error: string | null;
   conn: Conn;
@@ -26,7 +28,7 @@ const BULK_THRESHOLD = 40;
 const PARALLEL = 4;
 
 export class LiveStore {
-  private state: LiveState = { tasks: new Map(), loaded: false, error: null, conn: 'connecting', seq: 0, parks: new Map(), notifications: [], fleetTick: 0 };
+  private state: LiveState = { tasks: new Map(), facts: new Map(), loaded: false, error: null, conn: 'connecting', seq: 0, parks: new Map(), notifications: [], fleetTick: 0 };
   private readonly listeners = new Set<() => void>();
   private readonly eventListeners = new Set<(e: GantryEvent) => void>();
   private readonly dirty = new Set<string>();
@@ -91,7 +93,8 @@ export class LiveStore {
     const tasks = new Map(snap.tasks.map((t) => [t.id, t]));
     const parks = new Map(this.state.parks);
     for (const [id, p] of Object.entries(snap.parks ?? {})) parks.set(id, p.waiting);
-    this.set({ tasks, parks, loaded: true, error: null, seq: Math.max(this.state.seq, snap.seq) });
+    const facts = new Map(Object.entries(snap.facts ?? {}));
+    this.set({ tasks, facts, parks, loaded: true, error: null, seq: Math.max(this.state.seq, snap.seq) });
   }
 
   private open(): void {
@@ -165,6 +168,10 @@ export class LiveStore {
           await this.reload();
           continue;
         }
+        if (this.has('GET /api/ui/cards')) {
+          await this.refreshCards(ids);
+          continue;
+        }
         const got = new Map<string, Task | null>();
         for (let i = 0; i < ids.length; i += PARALLEL) {
           await Promise.all(
@@ -192,6 +199,30 @@ export class LiveStore {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** One request for every dirty task and its card facts; a task not returned no longer exists. */
+  private async refreshCards(ids: string[]): Promise<void> {
+    let r;
+    try {
+      r = await this.api.cards(ids);
+    } catch (err) {
+      for (const id of ids) this.dirty.add(id); // transient: try again after a pause
+      if (!(err instanceof ApiError && err.status < 500)) await new Promise((res) => setTimeout(res, 1000));
+      else throw err;
+      return;
+    }
+    const tasks = new Map(this.state.tasks);
+    const facts = new Map(this.state.facts);
+    const seen = new Set(r.tasks.map((t) => t.id));
+    for (const t of r.tasks) tasks.set(t.id, t);
+    for (const [id, f] of Object.entries(r.facts)) facts.set(id, f);
+    for (const id of ids) {
+      if (seen.has(id)) continue;
+      tasks.delete(id);
+      facts.delete(id);
+    }
+    this.set({ tasks, facts });
   }
 
   private queueNotifications(): void {

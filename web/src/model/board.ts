@@ -1,6 +1,6 @@
 // Pure board rules: which column a task sits in, and what (if anything) it needs from a person.
 // No DOM, no fetch — table-tested in test/web/board-model.test.ts.
-import type { Notification, Stage, Task } from '../api/types.js';
+import type { CardFacts, Notification, Stage, Task } from '../api/types.js';
 
 export const COLUMNS = [
   { id: 'queued', title: 'Queued', stages: ['queued'] },
@@ -70,6 +70,8 @@ export interface NeedFacts {
   parkReason?: string | null;
   /** Open notifications about the task. */
   notifications?: readonly Notification[];
+  /** The card's facts (cost, elapsed …), when the API sent them. */
+  facts?: CardFacts | null;
 }
 
 /** What a person must do for this task, or null when nothing. */
@@ -91,6 +93,7 @@ export function needOf(f: NeedFacts): Need | null {
 export interface BoardCard {
   task: Task;
   need: Need | null;
+  facts: CardFacts | null;
 }
 
 export interface BoardView {
@@ -103,10 +106,44 @@ export interface BoardFilter {
   /** An agent id; '' or null = any. A task without its own agent runs its project's default. */
   agent?: string | null;
   text?: string;
+  /** A column id: only tasks in that column (or in "Needs you" while in it). */
+  stage?: ColumnId | null;
+  sort?: SortKey;
+}
+
+/** `board`: the default (active work by priority then age; finished work most recent first). */
+export const SORTS = [
+  { id: 'board', label: 'Default order' },
+  { id: 'age', label: 'Oldest first' },
+  { id: 'priority', label: 'Priority' },
+  { id: 'cost', label: 'Cost' },
+  { id: 'elapsed', label: 'Elapsed' },
+] as const;
+export type SortKey = (typeof SORTS)[number]['id'];
+
+/** How long the current run has been going (or went), or null before any run. */
+export function elapsedOf(f: CardFacts | null | undefined, now: number): number | null {
+  if (!f?.startedAt) return null;
+  return Math.max(0, (f.finishedAt ?? now) - f.startedAt);
+}
+
+/** A comparator for one sort key (`board` is per column, see boardView). Ties fall back to the id so the order is stable. */
+export function compareBy(sort: Exclude<SortKey, 'board'>, now: number): (a: BoardCard, b: BoardCard) => number {
+  const tie = (a: BoardCard, b: BoardCard) => (a.task.id < b.task.id ? -1 : a.task.id > b.task.id ? 1 : 0);
+  switch (sort) {
+    case 'age':
+      return (a, b) => a.task.createdAt - b.task.createdAt || tie(a, b);
+    case 'priority':
+      return (a, b) => b.task.priority - a.task.priority || a.task.queuedAt - b.task.queuedAt || tie(a, b);
+    case 'cost':
+      return (a, b) => (b.facts?.usage.costUsd ?? -1) - (a.facts?.usage.costUsd ?? -1) || tie(a, b);
+    case 'elapsed':
+      return (a, b) => (elapsedOf(b.facts, now) ?? -1) - (elapsedOf(a.facts, now) ?? -1) || tie(a, b);
+  }
 }
 
 /** Groups tasks into the "Needs you" lane and the stage columns. A task in the lane is not repeated below. */
-export function boardView(tasks: Iterable<Task>, facts: (t: Task) => Omit<NeedFacts, 'task'>, filter: BoardFilter = {}): BoardView {
+export function boardView(tasks: Iterable<Task>, facts: (t: Task) => Omit<NeedFacts, 'task'>, filter: BoardFilter = {}, now = Date.now()): BoardView {
   const columns = Object.fromEntries(COLUMNS.map((c) => [c.id, [] as BoardCard[]])) as Record<ColumnId, BoardCard[]>;
   const needs: BoardCard[] = [];
   const text = filter.text?.trim().toLowerCase() ?? '';
@@ -114,9 +151,17 @@ export function boardView(tasks: Iterable<Task>, facts: (t: Task) => Omit<NeedFa
     if (filter.project && task.projectId !== filter.project) continue;
     if (filter.agent && task.agent !== filter.agent) continue;
     if (text && !task.title.toLowerCase().includes(text) && !task.id.toLowerCase().includes(text)) continue;
-    const card: BoardCard = { task, need: needOf({ task, ...facts(task) }) };
+    if (filter.stage && columnOf(task.stage) !== filter.stage) continue;
+    const f = facts(task);
+    const card: BoardCard = { task, need: needOf({ task, ...f }), facts: f.facts ?? null };
     if (card.need) needs.push(card);
     else columns[columnOf(task.stage)].push(card);
+  }
+  if (filter.sort && filter.sort !== 'board') {
+    const cmp = compareBy(filter.sort, now);
+    needs.sort(cmp);
+    for (const c of COLUMNS) columns[c.id].sort(cmp);
+    return { needs, columns };
   }
   needs.sort((a, b) => a.need!.rank - b.need!.rank || a.task.updatedAt - b.task.updatedAt);
   for (const c of COLUMNS) {

@@ -18,3 +18,8 @@ export function duration(ms: number | null | undefined): string {
 export const clock = (at: number): string => new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 
 export const stageLabel = (s: string): string => s.replace('_', ' ');
+
+/** "$0.12", "$0.0042" (small amounts keep four places), "$12.30". */
+export function money(usd: number): string {
+  return usd !== 0 && Math.abs(usd) < 0.1 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+}

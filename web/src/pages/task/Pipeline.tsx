@@ -2,16 +2,16 @@
 // what the run waits for and the answers a person can give; retry, restart from a step, cancel.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { LineComment } from '../../../../src/domain/pipeline/line-comments.js';
-import type { GantryEvent, RunsResponse, RunView, StepView, Task, Waiting } from '../../api/types.js';
+import type { GantryEvent, RunsResponse, RunView, StepView, Task, Usage, Waiting } from '../../api/types.js';
 import { useSession } from '../../live/context.js';
 import { choicesFor, proposalOf, runControls, stepDuration, WAIT_TITLE, type ActionChoice } from '../../model/run-actions.js';
 import { ConfirmDialog, type ConfirmSpec } from '../../ui/Confirm.js';
-import { duration } from '../../ui/format.js';
+import { duration, money } from '../../ui/format.js';
 import { putComment } from '../../ui/diff/comments.js';
 import type { CommentsProp } from '../../ui/diff/FileDiff.js';
 import { Markdown } from '../../ui/Markdown.js';
 import { DiffView } from './DiffView.js';
-import { CheckRounds } from './StepLog.js';
+import { StepAttempts } from './StepAttempts.js';
 
 export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] | null }) {
   const { api, live } = useSession();
@@ -149,6 +149,11 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
       <h2 id="pipeline-title">
         Pipeline{run ? ` · ${run.pipeline} · run #${run.number} · ${run.state}` : ''}
       </h2>
+      {data?.usage && data.usage.turns > 0 && (
+        <p className="muted task-cost" data-testid="task-cost">
+          Task cost: {costText(data.usage)} · {data.usage.tokensIn + data.usage.tokensOut} tokens over {data.usage.turns} agent turns
+        </p>
+      )}
       {error && <p className="error">{error}</p>}
       {!run ? (
         <p className="muted">No run yet. A factory starts one when it claims the task.</p>
@@ -177,7 +182,7 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
           )}
           <ol className="steps">
             {run.steps.map((s) => (
-              <Step key={s.id} task={task} step={s} current={run.currentStep === s.id} />
+              <Step key={s.id} task={task} step={s} current={run.currentStep === s.id} version={`${run.id}:${lastSeq}`} canAttempts={live.has('GET /api/ui/tasks/{id}/steps/{step}/attempts')} />
             ))}
           </ol>
           {runControls(run).length > 0 && (
@@ -203,7 +208,7 @@ export function Pipeline({ task, events }: { task: Task; events: GantryEvent[] |
 
 const ICON: Record<StepView['state'], string> = { pending: '○', working: '◐', waiting: '◆', done: '●', skipped: '–', failed: '✕' };
 
-function Step({ task, step, current }: { task: Task; step: StepView; current: boolean }) {
+function Step({ task, step, current, version, canAttempts }: { task: Task; step: StepView; current: boolean; version: string; canAttempts: boolean }) {
   const d = stepDuration(step, Date.now());
   const score = typeof step.output?.score === 'number' ? step.output.score : null;
   return (
@@ -219,18 +224,33 @@ function Step({ task, step, current }: { task: Task; step: StepView; current: bo
         {step.attempts > 1 && `attempt ${step.attempts} · `}
         {d !== null ? duration(d) : ''}
         {score !== null && ` · score ${score.toFixed(2)}`}
+        {step.usage && step.usage.turns > 0 && <span data-testid="step-cost"> · {costText(step.usage)}</span>}
       </span>
       {step.failure && <span className="step-failure">{step.failure.message ?? step.failure.kind}</span>}
-      {step.rounds && step.rounds.length > 0 && (
-        <details className="step-detail" open={step.state === 'failed'}>
-          <summary>
-            {step.rounds.length} {step.rounds.length === 1 ? 'attempt' : 'attempts'}
-            {step.rounds.some((r) => !r.ok) && step.rounds[step.rounds.length - 1]!.ok ? ' · red, then fixed' : ''}
-          </summary>
-          <CheckRounds task={task} step={step.id} rounds={step.rounds} />
-        </details>
-      )}
+      {canAttempts && hasAttempts(step) && <StepDetail task={task} step={step} version={version} />}
     </li>
+  );
+}
+
+const costText = (u: Usage): string => (u.costUsd === null ? 'cost unknown' : `${u.costKnown ? '' : '≥ '}${money(u.costUsd)}`);
+
+/** Steps that ran something: agents, reviews, checks (approvals and merges have no log). */
+const hasAttempts = (s: StepView): boolean => s.state !== 'pending' && s.state !== 'skipped' && !['approval', 'merge'].includes(s.kind);
+
+function StepDetail({ task, step, version }: { task: Task; step: StepView; version: string }) {
+  const [open, setOpen] = useState(step.state === 'failed');
+  const rounds = step.rounds ?? [];
+  const label =
+    rounds.length > 0
+      ? `${rounds.length} ${rounds.length === 1 ? 'attempt' : 'attempts'}${rounds.some((r) => !r.ok) && rounds[rounds.length - 1]!.ok ? ' · red, then fixed' : ''}`
+      : step.state === 'working'
+        ? 'Attempts · live log'
+        : 'Attempts and logs';
+  return (
+    <details className="step-detail" open={open} onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+      <summary>{label}</summary>
+      {open && <StepAttempts task={task} step={step.id} version={`${version}:${step.state}:${step.attempts}`} />}
+    </details>
   );
 }
 
