@@ -7,6 +7,7 @@ import type { WaitClass } from '../domain/pipeline/wait-notifications.js';
 import type { ScmObservation } from '../domain/lifecycle-rules/scm.js';
 import type { Ending } from '../domain/workspace-retention.js';
 import type { Stage } from '../domain/task.js';
+import type { ReviewGate } from '../domain/forge/verdicts.js';
 
 // ---------------------------------------------------------------- runs and steps
 
@@ -313,7 +314,25 @@ export interface Scm {
   mergeability(c: Change): Promise<Mergeability>;
   /** Merge only if the branch head is `expectedHeadSha` and base is `expectedBaseSha`; never twice. */
   merge(c: Change, opts: { expectedHeadSha: string; expectedBaseSha: string; message: string }): Promise<{ mergedSha: string; alreadyMerged: boolean }>;
+  /** Forges only: push the head, open/update the change, and wait for its reviews to decide (the `pr-review` step). */
+  awaitReview?(w: ReviewWait): Promise<ReviewWaitResult>;
 }
+
+export interface ReviewWait {
+  workspace: string;
+  taskId: string;
+  branch: string;
+  base: string;
+  title: string;
+  body?: string;
+  /** Approving reviews required. */
+  approvals: number;
+  everyMs: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export type ReviewWaitResult = (ReviewGate | { type: 'timeout'; reason: string }) & { pull: string | null; headSha: string | null };
 
 // ---------------------------------------------------------------- checks
 

@@ -15,7 +15,9 @@ import { Octokit } from '@octokit/rest';
 import { githubConfigSchema, type GitHubConfig } from '../config/scm.js';
 import { conflict, GantryError } from '../domain/errors.js';
 import { hostedVerdict, pullState, repoFromRemote, reviewVerdict, type HostedVerdict, type ReviewVerdict } from '../domain/forge/verdicts.js';
-import type { Change, ChangeState, Mergeability, Scm } from '../ports/engine.js';
+import type { Change, ChangeState, Mergeability, ReviewWait, ReviewWaitResult, Scm } from '../ports/engine.js';
+import { awaitReview } from './forge-review.js';
+import { realClock, type HostedClock } from './clock.js';
 import type { Mirror } from '../workspace/mirror.js';
 import { git as hardened, hardenedEnvFor } from '../workspace/git.js';
 import { describeIssues } from '../config/zod-errors.js';
@@ -83,11 +85,10 @@ export class GitHubScm implements ForgeScm {
     private readonly mirror: Mirror,
     private readonly cfg: GitHubConfig & { repo: string },
     private readonly token: string,
-    opts: { dashboardUrl?: string } = {},
+    private readonly clock: HostedClock = realClock,
   ) {
     [this.owner, this.name] = cfg.repo.split('/') as [string, string];
     this.api = new Octokit({ auth: token, baseUrl: cfg.apiUrl.replace(/\/$/, ''), userAgent: 'gantry', request: { retries: 0 } });
-    if (opts.dashboardUrl) this.cfg = { ...cfg, dashboardUrl: opts.dashboardUrl };
   }
 
   /** The token never leaves in an error: Octokit and git messages are scrubbed of it. */
@@ -201,6 +202,10 @@ export class GitHubScm implements ForgeScm {
       }
       return this.fail('merge pull request', e);
     }
+  }
+
+  awaitReview(w: ReviewWait): Promise<ReviewWaitResult> {
+    return awaitReview(this, w, this.clock);
   }
 
   async hostedChecks(_c: Change, headSha: string, required: readonly string[] = []): Promise<HostedVerdict> {

@@ -8,20 +8,9 @@ import { join } from 'node:path';
 import type { HostedVerdict } from '../domain/forge/verdicts.js';
 import type { CheckResult, Checks, CheckSpec, CheckTarget } from '../ports/engine.js';
 import { isForge } from './github.js';
+import { realClock, type HostedClock } from './clock.js';
 
-export interface HostedClock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-const realClock: HostedClock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((r) => {
-      const t = setTimeout(r, ms);
-      signal?.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
-    }),
-};
+export type { HostedClock };
 
 const TAIL = 4000;
 

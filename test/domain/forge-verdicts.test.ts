@@ -1,7 +1,7 @@
 // Table tests of the forge deciders: PR facts → change state, hosted CI → verdict, reviews → verdict.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostedVerdict, pullState, repoFromRemote, reviewVerdict, type CheckRunFacts, type StatusFacts } from '../../src/domain/forge/verdicts.js';
+import { hostedVerdict, pullState, repoFromRemote, reviewGate, reviewVerdict, type CheckRunFacts, type StatusFacts } from '../../src/domain/forge/verdicts.js';
 
 describe('pullState', () => {
   const table: [Parameters<typeof pullState>[0], ReturnType<typeof pullState>][] = [
@@ -72,4 +72,19 @@ describe('repoFromRemote', () => {
     ['https://gitlab.example.com/group/sub/app.git', null],
   ];
   for (const [remote, want] of table) it(`${remote} → ${want}`, () => assert.equal(repoFromRemote(remote), want));
+});
+
+describe('reviewGate', () => {
+  const v = (state: 'approved' | 'changes_requested' | 'none', approvals: number, requestedOn: string[] = []) => ({ state, approvals, feedback: 'fix it', reviewIds: [], requestedOn });
+  const table: [string, ReturnType<typeof v>, number, string][] = [
+    ['one approval of one required', v('approved', 1), 1, 'pass'],
+    ['one approval of two required', v('approved', 1), 2, 'wait'],
+    ['no review, none required', v('none', 0), 0, 'pass'],
+    ['no review, one required', v('none', 0), 1, 'wait'],
+    ['changes requested on this head', v('changes_requested', 0, ['head']), 1, 'rework'],
+    ['changes requested only on an earlier head (already reworked)', v('changes_requested', 0, ['old']), 1, 'wait'],
+    ['changes requested on this head, even with approvals', v('changes_requested', 2, ['head']), 1, 'rework'],
+  ];
+  for (const [what, verdict, required, want] of table) it(`${what} → ${want}`, () => assert.equal(reviewGate(verdict, 'head', required).type, want));
+  it('rework carries the feedback', () => assert.deepEqual(reviewGate(v('changes_requested', 0, ['head']), 'head', 1), { type: 'rework', feedback: 'fix it' }));
 });

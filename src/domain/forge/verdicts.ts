@@ -87,8 +87,10 @@ export interface ReviewVerdict {
   approvals: number;
   /** The requests to address (changes_requested): each reviewer's text and its line comments as path:line. */
   feedback: string;
-  /** The reviews that make up the verdict, so a rework round is not asked twice for the same one. */
+  /** The reviews that make up the verdict. */
   reviewIds: number[];
+  /** The commits the changes were requested on: a request on an older head was already reworked. */
+  requestedOn: string[];
 }
 
 /**
@@ -103,14 +105,33 @@ export function reviewVerdict(reviews: readonly ReviewFacts[], comments: readonl
   }
   const requested = [...latest.values()].filter((r) => r.state === 'CHANGES_REQUESTED');
   const approvals = [...latest.values()].filter((r) => r.state === 'APPROVED').length;
-  if (requested.length === 0) return { state: approvals > 0 ? 'approved' : 'none', approvals, feedback: '', reviewIds: [...latest.values()].map((r) => r.id) };
+  if (requested.length === 0) return { state: approvals > 0 ? 'approved' : 'none', approvals, feedback: '', reviewIds: [...latest.values()].map((r) => r.id), requestedOn: [] };
   const feedback = requested
     .map((r) => {
       const lines = comments.filter((c) => c.reviewId === r.id).map((c) => `- ${c.path}${c.line !== null ? `:${c.line}` : ''}: ${c.body}`);
       return [`${r.user} requested changes${r.body ? `: ${r.body}` : ''}`, ...lines].join('\n');
     })
     .join('\n\n');
-  return { state: 'changes_requested', approvals, feedback, reviewIds: requested.map((r) => r.id) };
+  return { state: 'changes_requested', approvals, feedback, reviewIds: requested.map((r) => r.id), requestedOn: requested.map((r) => r.commitId ?? '') };
+}
+
+export type ReviewGate =
+  | { type: 'pass'; approvals: number }
+  | { type: 'rework'; feedback: string }
+  | { type: 'wait'; reason: string };
+
+/**
+ * The review gate on a change's head: enough approvals pass; changes requested on this head send the
+ * producer back with the feedback; changes requested only on an earlier head (already reworked) wait
+ * for the reviewer to look again, like too few approvals do.
+ */
+export function reviewGate(v: ReviewVerdict, headSha: string, required: number): ReviewGate {
+  if (v.state === 'changes_requested') {
+    if (v.requestedOn.some((c) => c === headSha || c === '')) return { type: 'rework', feedback: v.feedback };
+    return { type: 'wait', reason: 'changes were requested on an earlier head: waiting for the reviewer to look again' };
+  }
+  if (v.approvals >= required) return { type: 'pass', approvals: v.approvals };
+  return { type: 'wait', reason: `${v.approvals} of ${required} approving review(s)` };
 }
 
 /** owner/name from a GitHub remote URL (https, ssh, scp-like), or null when it is not one. */

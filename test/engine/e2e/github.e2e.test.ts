@@ -38,12 +38,18 @@ pipelines:
       - { id: merge, kind: merge }
   plain:
     steps: [ { id: implement, kind: agent, role: note }, { id: merge, kind: merge } ]
+  reviewed:
+    steps:
+      - { id: implement, kind: agent, role: reviewed }
+      - { id: pr, kind: pr-review, approvals: 1, pollSeconds: 0.1, timeout: 120 }
+      - { id: merge, kind: merge }
 agents:
   scripted:
     roles:
       impl: [ { run: "echo \${GANTRY_SESSION_ID}-bad > value.txt" }, { commit: "value" } ]
       fixer: [ { run: "echo \${GANTRY_SESSION_ID}-good > value.txt" }, { commit: "fix value" } ]
       note: [ { run: "echo \${GANTRY_SESSION_ID} > note.txt" }, { commit: "a note" } ]
+      reviewed: [ { run: "echo \${GANTRY_SESSION_ID} > reviewed.txt" }, { commit: "reviewed work" } ]
 `;
 
 /** Every file under dir, as text (logs, session transcripts, outboxes …). */
@@ -171,6 +177,28 @@ describe('GitHub pull requests through the engine', () => {
     assert.equal(await settle(t.id), 'shipped');
     assert.equal(gh.pulls().find((p) => p.title === 'Protected change')!.merged, true);
     gh.protect('acme', 'app', 'main', null);
+  });
+
+  it('changes requested with a line comment send the agent back with path:line; an approval passes the gate', async () => {
+    const t = (await store.tasks.submit(newTask(projectId, { title: 'Reviewed change', body: 'a reviewer will look', pipeline: 'reviewed', agent: 'scripted' }))).task;
+    const pr = await until(() => gh.pulls().find((p) => p.title === 'Reviewed change'), 'the pull request is opened');
+    const firstHead = await gitAsync(gh.gitDir('acme', 'app'), 'rev-parse', `refs/heads/${pr.head}`);
+    await gh.review('acme', 'app', pr.number, { user: 'ann', state: 'CHANGES_REQUESTED', body: 'almost', comments: [{ path: 'reviewed.txt', line: 1, body: 'explain this value' }] });
+    // The producer re-runs with the review as its feedback, and its new head is pushed to the same PR.
+    await until(async () => Number((await parts.runs.current(t.id))!.steps[0]!.kindState.reworks ?? 0) >= 1, 'the implement step is sent back');
+    await until(async () => (await gitAsync(gh.gitDir('acme', 'app'), 'rev-parse', `refs/heads/${pr.head}`)) !== firstHead, 'the reworked head is pushed');
+    const snap = (await parts.runs.current(t.id))!;
+    const feedback = String(snap.steps[0]!.kindState.feedback);
+    assert.match(feedback, /Changes requested on pull request #\d+/);
+    assert.match(feedback, /ann requested changes: almost/);
+    assert.match(feedback, /- reviewed\.txt:1: explain this value/);
+    assert.notEqual((await store.tasks.get(t.id))!.stage, 'shipped', 'not merged while the request stands on an earlier head');
+    await gh.review('acme', 'app', pr.number, { user: 'ann', state: 'APPROVED' });
+    assert.equal(await settle(t.id), 'shipped');
+    assert.equal(gh.pulls().filter((p) => p.title === 'Reviewed change').length, 1, 'the same pull request throughout');
+    assert.equal(gh.pulls().find((p) => p.title === 'Reviewed change')!.merged, true);
+    const events = await store.events.list({ taskId: t.id, limit: 1000 });
+    assert.ok(events.some((e) => e.type === 'step.rework' && e.payload.step === 'pr'), 'the rework came from the pr-review step');
   });
 
   it('the token is in no event and no log', async () => {
