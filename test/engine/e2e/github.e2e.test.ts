@@ -43,6 +43,11 @@ pipelines:
       - { id: implement, kind: agent, role: reviewed }
       - { id: pr, kind: pr-review, approvals: 1, pollSeconds: 0.1, timeout: 120 }
       - { id: merge, kind: merge }
+  patient:
+    steps:
+      - { id: implement, kind: agent, role: patient }
+      - { id: pr, kind: pr-review, approvals: 1, pollSeconds: 0.1, timeout: 0.5 }
+      - { id: merge, kind: merge }
 agents:
   scripted:
     roles:
@@ -50,6 +55,7 @@ agents:
       fixer: [ { run: "echo \${GANTRY_SESSION_ID}-good > value.txt" }, { commit: "fix value" } ]
       note: [ { run: "echo \${GANTRY_SESSION_ID} > note.txt" }, { commit: "a note" } ]
       reviewed: [ { run: "echo \${GANTRY_SESSION_ID} > reviewed.txt" }, { commit: "reviewed work" } ]
+      patient: [ { run: "echo \${GANTRY_SESSION_ID} > patient.txt" }, { commit: "patient work" } ]
 `;
 
 /** Every file under dir, as text (logs, session transcripts, outboxes …). */
@@ -110,12 +116,20 @@ describe('GitHub pull requests through the engine', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  const settle = (id: string) => until(async () => {
-    const t = (await store.tasks.get(id))!;
-    const run = await parts.runs.current(id);
-    if (run?.run.state === 'parked') return 'parked';
-    return ['shipped', 'failed', 'dead_letter'].includes(t.stage) ? t.stage : undefined;
-  }, `task ${id} settles`, 120_000);
+  const settle = async (id: string) => {
+    try {
+      return await until(async () => {
+        const t = (await store.tasks.get(id))!;
+        const run = await parts.runs.current(id);
+        if (run?.run.state === 'parked') return 'parked';
+        return ['shipped', 'failed', 'dead_letter'].includes(t.stage) ? t.stage : undefined;
+      }, `task ${id} settles`, 120_000);
+    } catch (e) {
+      const snap = await parts.runs.current(id);
+      const t = await store.tasks.get(id);
+      throw new Error(`${String(e)}: task ${t?.stage}/${t?.blockedReason}, run ${snap?.run.state}, steps ${snap?.steps.map((s) => `${s.stepId}:${s.state}`).join(' ')}`);
+    }
+  };
 
   it('opens the PR, feeds red CI to the fixer until green, and merges through the API after a stale-head refusal', async () => {
     let raced = false;
@@ -173,6 +187,7 @@ describe('GitHub pull requests through the engine', () => {
     assert.equal(gh.requests.filter((r) => r.path.endsWith('/merge')).length, before, 'no merge retried while parked');
 
     await gh.review('acme', 'app', pr.number, { user: 'maintainer', state: 'APPROVED' });
+    await until(async () => (await store.tasks.get(t.id))!.stage === 'blocked', 'the task is released, awaiting a person');
     await parts.actions.act(t.id, { action: 'merge' });
     assert.equal(await settle(t.id), 'shipped');
     assert.equal(gh.pulls().find((p) => p.title === 'Protected change')!.merged, true);
@@ -199,6 +214,19 @@ describe('GitHub pull requests through the engine', () => {
     assert.equal(gh.pulls().find((p) => p.title === 'Reviewed change')!.merged, true);
     const events = await store.events.list({ taskId: t.id, limit: 1000 });
     assert.ok(events.some((e) => e.type === 'step.rework' && e.payload.step === 'pr'), 'the rework came from the pr-review step');
+  });
+
+  it('no review verdict within the timeout parks pr-review as an approval a person answers', async () => {
+    const t = (await store.tasks.submit(newTask(projectId, { title: 'Nobody reviews', body: 'quiet repo', pipeline: 'patient', agent: 'scripted' }))).task;
+    assert.equal(await settle(t.id), 'parked');
+    const run = (await parts.runs.current(t.id))!.run;
+    assert.equal(run.waiting?.kind, 'approval');
+    assert.equal(run.waiting?.stepId, 'pr');
+    assert.match(run.waiting!.question, /0 of 1 approving review/);
+    await until(async () => (await store.tasks.get(t.id))!.stage === 'blocked', 'the task is released, awaiting a person');
+    await parts.actions.act(t.id, { action: 'approve' });
+    assert.equal(await settle(t.id), 'shipped');
+    assert.equal(gh.pulls().find((p) => p.title === 'Nobody reviews')!.merged, true);
   });
 
   it('the token is in no event and no log', async () => {
