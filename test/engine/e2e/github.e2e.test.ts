@@ -3,7 +3,7 @@
 // Octokit to the local stand-in (test/support/github/stand-in.ts). Covers: the PR opened with the
 // task and a dashboard link, hosted CI red → the fixer gets its output → green, a merge at a stale
 // head refused (409) then retried, branch protection refusing the merge parks it (no failure loop)
-// until a person answers, and the token in no event and no log.
+// until a person answers, and the token in no event, no log and not in the agent's environment.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { engineParts, fleet, startFactory, until, type EngineParts } from './rig
 
 const TOKEN = 'ghp_e2eSecretToken9876543210';
 
-const yaml = (apiUrl: string) => `
+const yaml = (apiUrl: string, root: string) => `
 version: 1
 sandbox: { mode: off }
 scm:
@@ -55,7 +55,7 @@ agents:
       fixer: [ { run: "echo \${GANTRY_SESSION_ID}-good > value.txt" }, { commit: "fix value" } ]
       note: [ { run: "echo \${GANTRY_SESSION_ID} > note.txt" }, { commit: "a note" } ]
       reviewed: [ { run: "echo \${GANTRY_SESSION_ID} > reviewed.txt" }, { commit: "reviewed work" } ]
-      patient: [ { run: "echo \${GANTRY_SESSION_ID} > patient.txt" }, { commit: "patient work" } ]
+      patient: [ { run: "env > ${root}/agent-env.txt; echo \${GANTRY_SESSION_ID} > patient.txt" }, { commit: "patient work" } ]
 `;
 
 /** Every file under dir, as text (logs, session transcripts, outboxes …). */
@@ -97,7 +97,7 @@ describe('GitHub pull requests through the engine', () => {
     process.env.GANTRY_GITHUB_TOKEN = TOKEN;
     db = await freshDb('sqlite');
     store = await openStore(db.target, { pollMs: 100 });
-    const p = await store.projects.create({ name: 'app', path: '', remote: gh.cloneUrl('acme', 'app'), defaultBranch: 'main', config: (await import('yaml')).parse(yaml(gh.apiUrl)) as Record<string, unknown> });
+    const p = await store.projects.create({ name: 'app', path: '', remote: gh.cloneUrl('acme', 'app'), defaultBranch: 'main', config: (await import('yaml')).parse(yaml(gh.apiUrl, root)) as Record<string, unknown> });
     projectId = p.id;
     c = fleet(store, { leaseTtlMs: 30_000, reapIntervalMs: 500 });
     c.start();
@@ -234,6 +234,9 @@ describe('GitHub pull requests through the engine', () => {
     assert.ok(events.length > 1000, 'there are events to look through');
     assert.ok(!events.includes(TOKEN), 'no event holds the token');
     assert.ok(!events.includes(Buffer.from(`x-access-token:${TOKEN}`).toString('base64')), 'nor its basic-auth form');
+    const agentEnv = readFileSync(join(root, 'agent-env.txt'), 'utf8');
+    assert.match(agentEnv, /GANTRY_SESSION_ID=/, 'the agent\'s environment was captured');
+    assert.ok(!agentEnv.includes(TOKEN), 'the agent never gets the token');
     const logs = allText(join(root, 'f1', 'logs'));
     assert.ok(logs.length > 0, 'there are logs to look through');
     assert.ok(!logs.includes(TOKEN), 'no log holds the token');
