@@ -22,6 +22,7 @@ import type { Project, Store } from '../ports/store.js';
 import type { WorkspacePort } from '../ports/workspace.js';
 import { ChecksRunner } from '../scm/checks-runner.js';
 import { scmFor } from '../scm/registry.js';
+import { ChecksProviders, HostedChecks } from '../scm/hosted-checks.js';
 import { git } from '../scm/git.js';
 import { BudgetRepoSql } from '../store/budget-repo.js';
 import { MergeIntentRepoSql } from '../store/merge-intent-repo.js';
@@ -129,7 +130,7 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
     sessions,
     workspace: new WorkspaceBridge(w.workspaces, store, (c) => parseWorkspaceConfig((c as { workspace?: unknown }).workspace ?? {}), w.lightweight ? { lightweight: true } : {}),
     scmFor: w.scm ?? ((p) => scmFor({ home: w.workspaceHome ?? w.dir, project: p })),
-    checks: new ChecksRunner(),
+    checks: new ChecksProviders({ command: new ChecksRunner(), hosted: new HostedChecks() }),
     settings: projectSettings(registry),
     logRoot: join(w.dir, 'logs', 'checks'),
     ...(w.reserve ? { defaultReserve: w.reserve } : {}),

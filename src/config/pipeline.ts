@@ -30,6 +30,8 @@ export const StepSchema = z
     model: z.string().min(1).optional(),
     of: z.string().min(1).optional(),
     policy: z.enum(['auto', 'manual']).optional(),
+    approvals: z.number().int().min(0).max(20).optional(),
+    pollSeconds: z.number().positive().max(3600).optional(),
     run: z.string().min(1).optional(),
     prompt: z.string().optional(),
     reserve: z.object({ tokens: z.number().int().min(0).optional(), costUsd: z.number().min(0).optional() }).strict().optional(),

@@ -9,6 +9,7 @@ import { workspaceConfigSchema } from './workspace.js';
 import { sandboxConfigSchema } from './sandbox.js';
 import { reactionsSchema } from './reactions.js';
 import { notificationsSchema } from './notifications.js';
+import { scmConfigSchema } from './scm.js';
 
 export const CONFIG_FILE = 'gantry.yaml';
 
@@ -17,10 +18,15 @@ const seconds = z.number().positive().max(86_400);
 export const CheckSchema = z
   .object({
     name: z.string().min(1).regex(/^[\w.-]+$/, 'use letters, digits, dot, dash or underscore'),
-    run: z.string().min(1),
+    run: z.string().min(1).optional(),
+    /** Wait on the forge's hosted CI (check runs and commit statuses of the change's head) instead of running a command. */
+    hosted: z.boolean().optional(),
+    /** Hosted checks: seconds between polls of the forge. */
+    pollSeconds: z.number().positive().max(3600).optional(),
     timeout: seconds.default(600),
   })
-  .strict();
+  .strict()
+  .refine((c) => (c.hosted === true) !== (c.run !== undefined), { message: 'a check has either `run:` (a command) or `hosted: true` (the forge\'s CI), not both or neither' });
 
 const Limits = z.object({ tokens: z.number().int().positive().optional(), costUsd: z.number().positive().optional() }).strict();
 
@@ -46,6 +52,7 @@ export const ProjectConfigSchema = z
     budgets: BudgetsSchema.default({}),
     reactions: reactionsSchema.prefault({}),
     notifications: notificationsSchema.prefault({}),
+    scm: scmConfigSchema.prefault({}),
   })
   .strict();
 

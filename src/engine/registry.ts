@@ -7,6 +7,7 @@ import { approvalKind } from './steps/approval.js';
 import { checksKind } from './steps/checks.js';
 import { conflictsKind } from './steps/conflicts.js';
 import { mergeKind } from './steps/merge.js';
+import { prReviewKind } from './steps/pr-review.js';
 import { reviewKind } from './steps/review.js';
 import { scriptKind } from './steps/script.js';
 
@@ -30,4 +31,4 @@ export class StepKindRegistry {
 }
 
 export const builtinRegistry = (): StepKindRegistry =>
-  new StepKindRegistry().register(agentKind).register(reviewKind).register(approvalKind).register(checksKind).register(conflictsKind).register(scriptKind).register(mergeKind);
+  new StepKindRegistry().register(agentKind).register(reviewKind).register(approvalKind).register(checksKind).register(conflictsKind).register(scriptKind).register(mergeKind).register(prReviewKind);

@@ -7,6 +7,7 @@ import type { WaitClass } from '../domain/pipeline/wait-notifications.js';
 import type { ScmObservation } from '../domain/lifecycle-rules/scm.js';
 import type { Ending } from '../domain/workspace-retention.js';
 import type { Stage } from '../domain/task.js';
+import type { ReviewGate } from '../domain/forge/verdicts.js';
 
 // ---------------------------------------------------------------- runs and steps
 
@@ -307,20 +308,54 @@ export type ChangeState = 'open' | 'merged' | 'closed';
 export interface Scm {
   /** Publish the workspace branch where `merge` can see it (no-op when the workspace shares the repo). */
   pushBranch(workspace: string, branch: string): Promise<{ headSha: string }>;
-  openChange(c: { taskId: string; branch: string; base: string; title: string }): Promise<Change>;
+  /** `body`: the task's description, for a forge's pull request (local adapters ignore it). */
+  openChange(c: { taskId: string; branch: string; base: string; title: string; body?: string }): Promise<Change>;
   changeState(c: Change): Promise<{ state: ChangeState; headSha: string; mergedSha: string | null }>;
   mergeability(c: Change): Promise<Mergeability>;
   /** Merge only if the branch head is `expectedHeadSha` and base is `expectedBaseSha`; never twice. */
   merge(c: Change, opts: { expectedHeadSha: string; expectedBaseSha: string; message: string }): Promise<{ mergedSha: string; alreadyMerged: boolean }>;
+  /** Forges only: push the head, open/update the change, and wait for its reviews to decide (the `pr-review` step). */
+  awaitReview?(w: ReviewWait): Promise<ReviewWaitResult>;
 }
+
+export interface ReviewWait {
+  workspace: string;
+  taskId: string;
+  branch: string;
+  base: string;
+  title: string;
+  body?: string;
+  /** Approving reviews required. */
+  approvals: number;
+  everyMs: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export type ReviewWaitResult = (ReviewGate | { type: 'timeout'; reason: string }) & { pull: string | null; headSha: string | null };
 
 // ---------------------------------------------------------------- checks
 
 export interface CheckSpec {
   name: string;
-  run: string;
+  /** A command run in the workspace (absent for a hosted check). */
+  run?: string;
+  /** Wait on the forge's CI for the change's head instead (the hosted-checks provider). */
+  hosted?: boolean;
+  /** Hosted: seconds between polls. */
+  pollSeconds?: number;
   /** Seconds. */
   timeout: number;
+}
+
+/** The change a check is about: what a hosted provider needs to push the head and find its CI. */
+export interface CheckTarget {
+  scm: Scm;
+  taskId: string;
+  branch: string;
+  base: string;
+  title: string;
+  body?: string;
 }
 
 export interface CheckResult {
@@ -335,5 +370,5 @@ export interface CheckResult {
 }
 
 export interface Checks {
-  run(workspace: string, checks: readonly CheckSpec[], opts: { logDir: string; signal?: AbortSignal }): Promise<CheckResult[]>;
+  run(workspace: string, checks: readonly CheckSpec[], opts: { logDir: string; signal?: AbortSignal; target?: CheckTarget }): Promise<CheckResult[]>;
 }

@@ -32,7 +32,7 @@ export class ChecksRunner implements Checks {
         log.write(b);
         tail = logTail(tail + b.toString('utf8'), TAIL * 2);
       };
-      const child = spawn('sh', ['-c', c.run], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: this.opts.env ?? projectCommandEnv(process.env) });
+      const child = spawn('sh', ['-c', c.run ?? 'true'], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: this.opts.env ?? projectCommandEnv(process.env) });
       child.stdout.on('data', keep);
       child.stderr.on('data', keep);
       let timedOut = false;

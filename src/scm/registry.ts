@@ -7,6 +7,7 @@ import type { Project } from '../ports/store.js';
 import { projectDirName } from '../workspace/collector.js';
 import { Mirror } from '../workspace/mirror.js';
 import { GitRemoteScm } from './git-remote.js';
+import { GitHubScm, githubSettings, githubToken } from './github.js';
 
 export interface ScmContext {
   /** The factory's home: its mirrors live under <home>/mirrors. */
@@ -30,6 +31,15 @@ registerScm({
   id: 'git-remote',
   describe: 'land with a compare-and-set push of the base branch to the project remote (URL or local path)',
   create: ({ home, project }) => new GitRemoteScm(Mirror.of(home, { dirName: projectDirName(project), remote: project.remote })),
+});
+
+registerScm({
+  id: 'github',
+  describe: 'pull requests on GitHub (or GitHub Enterprise): push the task branch, open the PR, merge through the API at the expected head',
+  create: ({ home, project }) => {
+    const s = githubSettings((project.config.scm as { github?: unknown } | undefined)?.github, project.remote);
+    return new GitHubScm(Mirror.of(home, { dirName: projectDirName(project), remote: project.remote }), s, githubToken(s, process.env, project.path || process.cwd()));
+  },
 });
 
 export const DEFAULT_SCM = 'git-remote';

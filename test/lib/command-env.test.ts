@@ -11,6 +11,9 @@ describe('environment of project commands', () => {
     ['GANTRY_TEST_DATABASE_URL', false],
     ['NODE_TEST_CONTEXT', false],
     ['CLAUDECODE', false],
+    // The forge token Gantry pushes and merges with: checks run code an agent wrote.
+    ['GITHUB_TOKEN', false],
+    ['GANTRY_GITHUB_TOKEN', false],
   ];
   for (const [name, kept] of rows) {
     it(`${kept ? 'keeps' : 'drops'} ${name}`, () => {

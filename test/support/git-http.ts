@@ -73,14 +73,18 @@ function cgi(req: IncomingMessage, res: ServerResponse, root: string, remoteUser
   });
 }
 
-/** Serve every bare repository under `root`; `auth` is the one accepted user (null: no auth). */
-export async function startGitHttp(root: string, auth: { user: string; password: string } | null = { user: 'gantry', password: 's3cret' }): Promise<GitHttpServer> {
+/**
+ * Serve every bare repository under `root`; `auth` is the one accepted user (null: no auth).
+ * `anonymousRead`: clones and fetches need no credentials, pushes do (a public repository).
+ */
+export async function startGitHttp(root: string, auth: { user: string; password: string } | null = { user: 'gantry', password: 's3cret' }, opts: { anonymousRead?: boolean } = {}): Promise<GitHttpServer> {
   const requests: GitHttpServer['requests'] = [];
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const record = (status: number) => requests.push({ method: req.method ?? 'GET', path, status });
     let user = 'anonymous';
-    if (auth) {
+    const push = path.endsWith('/git-receive-pack') || new URL(req.url ?? '/', 'http://x').searchParams.get('service') === 'git-receive-pack';
+    if (auth && (push || !opts.anonymousRead)) {
       const m = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
       const [u, ...p] = m ? Buffer.from(m[1]!, 'base64').toString('utf8').split(':') : [];
       if (u !== auth.user || p.join(':') !== auth.password) {

@@ -1,4 +1,4 @@
-// Static facts about the seven built-in step kinds (DESIGN §6). Behaviour lives in
+// Static facts about the eight built-in step kinds (DESIGN §6). Behaviour lives in
 // src/engine/steps/<kind>.ts; the registry pairs each spec with its implementation.
 import type { KindSpec } from './types.js';
 
@@ -12,6 +12,7 @@ export const BUILTIN_KINDS: readonly KindSpec[] = [
   { kind: 'conflicts', defaultStage: 'testing', producer: false, needsProducer: false, options: ['maxFixes', 'agent', 'role', 'model', 'reserve'] },
   { kind: 'script', defaultStage: 'testing', producer: true, needsProducer: false, options: ['run'] },
   { kind: 'merge', defaultStage: 'testing', producer: false, needsProducer: false, options: ['policy'] },
+  { kind: 'pr-review', defaultStage: 'review', producer: false, needsProducer: true, options: ['of', 'approvals', 'pollSeconds'] },
 ];
 
 export const COMMON_OPTIONS: readonly string[] = ['id', 'kind', 'enabled', 'approval', 'when', 'timeout'];

@@ -26,6 +26,10 @@ export interface StepDef {
   model?: string;
   /** review/approval: the producer step graded or gated (default: the nearest earlier producer). */
   of?: string;
+  /** pr-review: approving reviews the change needs on the forge (default 1). */
+  approvals?: number;
+  /** pr-review: seconds between looks at the forge's reviews. */
+  pollSeconds?: number;
   /** merge: `auto` merges when green; `manual` parks for a merge review. */
   policy?: 'auto' | 'manual';
   /** script: the command to run. */

@@ -8,7 +8,7 @@ import type { StepContext, StepKind, Transition } from '../step-kind.js';
 import { agentOf, driveDispatch, guardAfterAgent, taskBrief, modelOf, timeoutMs } from './common.js';
 
 const summary = (rs: readonly CheckResult[], specs: readonly CheckSpec[] = []): Record<string, unknown>[] =>
-  rs.map((r) => ({ name: r.name, command: specs.find((c) => c.name === r.name)?.run ?? null, ok: r.ok, exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs, logFile: r.logFile, tail: r.tail }));
+  rs.map((r) => ({ name: r.name, command: specs.find((c) => c.name === r.name)?.run ?? (specs.find((c) => c.name === r.name)?.hosted ? 'hosted' : null), ok: r.ok, exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs, logFile: r.logFile, tail: r.tail }));
 
 /** Every round of checks this step ran, oldest first (a red round a fixer repaired stays on record). */
 const roundsOf = (ks: Record<string, unknown>): Record<string, unknown>[] => (Array.isArray(ks.rounds) ? (ks.rounds as Record<string, unknown>[]) : []);
@@ -34,7 +34,8 @@ async function advance(ctx: StepContext): Promise<Transition> {
       type: 'work',
       work: async () => {
         const ws = await ctx.workspace.prepare(ctx.task.id);
-        const results = await ctx.checks.run(ws.path, ctx.checkSpecs, { logDir: `${ctx.logDir}/round-${fixes}`, signal: ctx.signal });
+        const target = { scm: ctx.scm, taskId: ctx.task.id, branch: ws.branch, base: ctx.project.defaultBranch, title: ctx.task.title, body: ctx.task.body };
+        const results = await ctx.checks.run(ws.path, ctx.checkSpecs, { logDir: `${ctx.logDir}/round-${fixes}`, signal: ctx.signal, target });
         const ok = results.every((r) => r.ok);
         const failing = results.filter((r) => !r.ok).map((r) => `${r.name} (exit ${String(r.exitCode)}${r.timedOut ? ', timed out' : ''}):\n${r.tail}`);
         await ctx.observeScm({ state: 'open', checks: ok ? 'passing' : 'failing', ...(ok ? {} : { detail: failing.join('\n\n') }), handledBy: 'pipeline' });

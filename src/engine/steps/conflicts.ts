@@ -28,7 +28,7 @@ async function advance(ctx: StepContext): Promise<Transition> {
       work: async () => {
         const ws = await ctx.workspace.prepare(ctx.task.id);
         await ctx.scm.pushBranch(ws.path, ws.branch);
-        const change = await ctx.scm.openChange({ taskId: ctx.task.id, branch: ws.branch, base, title: ctx.task.title });
+        const change = await ctx.scm.openChange({ taskId: ctx.task.id, branch: ws.branch, base, title: ctx.task.title, body: ctx.task.body });
         const m = await ctx.scm.mergeability(change);
         await ctx.observeScm({ state: 'open', conflict: !m.clean, headSha: m.headSha, ...(m.clean ? {} : { detail: m.detail.slice(-4000) }), handledBy: 'pipeline' });
         return { ...ks, phase: 'tested', clean: m.clean, conflicts: m.conflicts, baseSha: m.baseSha, headSha: m.headSha, detail: m.detail.slice(-4000) };

@@ -13,7 +13,7 @@ async function mergeOnce(ctx: StepContext, ks: KindState): Promise<KindState> {
   const fence = ctx.fence!;
   const ws = await ctx.workspace.prepare(ctx.task.id);
   await ctx.scm.pushBranch(ws.path, ws.branch);
-  const change = await ctx.scm.openChange({ taskId: ctx.task.id, branch: ws.branch, base: ctx.project.defaultBranch, title: ctx.task.title });
+  const change = await ctx.scm.openChange({ taskId: ctx.task.id, branch: ws.branch, base: ctx.project.defaultBranch, title: ctx.task.title, body: ctx.task.body });
   const intents = await ctx.merges.forTask(ctx.task.id);
   const merged = async (sha: string | null, already: boolean): Promise<KindState> => {
     await ctx.observeScm({ state: 'merged' });
@@ -38,6 +38,12 @@ async function mergeOnce(ctx: StepContext, ks: KindState): Promise<KindState> {
     await ctx.merges.markMerged(intent.id, r.mergedSha);
     return merged(r.mergedSha, r.alreadyMerged);
   } catch (e) {
+    // A forge's branch protection refused (approvals, required checks): nothing merged, and retrying
+    // cannot help until a person acts — the step parks on a merge review instead of failing in a loop.
+    if (isGantryError(e) && e.code === 'forbidden' && e.details?.refusedBy === 'forge') {
+      await ctx.merges.markAborted(intent.id, e.message);
+      return { ...ks, phase: 'refused', refusal: e.message, refusalHint: e.hint ?? null, answer: undefined };
+    }
     if (!isGantryError(e) || e.code !== 'conflict') throw e;
     // Base moved between the test and the update (another task merged): nothing changed; try again.
     await ctx.merges.markAborted(intent.id, e.message);
@@ -53,6 +59,10 @@ async function advance(ctx: StepContext): Promise<Transition> {
     const c = ctx.pipeline.steps.findIndex((s, i) => i < ctx.step.idx && s.kind === 'conflicts');
     if (c >= 0) return { type: 'rework', producerIdx: c, feedback: 'the base moved and the branch conflicts again', kindState: { ...ks, phase: undefined } };
     return { type: 'fail', failure: { kind: 'conflicts_exhausted', message: `the branch conflicts with ${ctx.project.defaultBranch}: ${(ks.conflicts as string[]).join(', ')}` }, kindState: ks };
+  }
+  if (ks.phase === 'refused' && answer?.action !== 'merge') {
+    const question = `The forge refused to merge "${ctx.task.title}": ${String(ks.refusal)}${ks.refusalHint ? ` (${String(ks.refusalHint)})` : ''}. Try the merge again?`;
+    return { type: 'park', waiting: { kind: 'merge_review', question, options: ['merge', 'hold'] }, kindState: ks };
   }
   if (Number(ks.races ?? 0) >= MAX_BASE_RACES) return { type: 'fail', failure: { kind: 'unknown', message: `base kept moving during ${MAX_BASE_RACES} merge attempts` }, kindState: ks };
   if ((ctx.def.policy ?? 'auto') === 'manual' && answer?.action !== 'merge') {

@@ -1,0 +1,19 @@
+// Waiting on a forge's pull request reviews (the `pr-review` step, through Scm.awaitReview): push the
+// head, open or update the pull request, then look at its reviews — polling with an injected clock —
+// until the review gate decides (enough approvals, or changes requested on this head) or time runs out.
+import { reviewGate } from '../domain/forge/verdicts.js';
+import type { ReviewWait, ReviewWaitResult } from '../ports/engine.js';
+import type { ForgeScm } from './github.js';
+import type { HostedClock } from './clock.js';
+
+export async function awaitReview(scm: ForgeScm, w: ReviewWait, clock: HostedClock): Promise<ReviewWaitResult> {
+  const started = clock.now();
+  const { headSha } = await scm.pushBranch(w.workspace, w.branch);
+  const change = await scm.openChange({ taskId: w.taskId, branch: w.branch, base: w.base, title: w.title, ...(w.body !== undefined ? { body: w.body } : {}) });
+  for (;;) {
+    const g = reviewGate(await scm.reviews(change), headSha, w.approvals);
+    if (g.type !== 'wait') return { ...g, pull: change.ref, headSha };
+    if (w.signal?.aborted || clock.now() - started + w.everyMs > w.timeoutMs) return { type: 'timeout', reason: g.reason, pull: change.ref, headSha };
+    await clock.sleep(w.everyMs, w.signal);
+  }
+}

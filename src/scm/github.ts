@@ -1,0 +1,233 @@
+// The GitHub SCM adapter (DESIGN §9, `scm.adapter: github`): a change is a pull request. Gantry pushes
+// the task branch (its own push, with the token in an HTTP header scoped to the remote, never in a
+// URL or argv), opens or reuses the PR, and merges it through the API with the expected head SHA —
+// GitHub then enforces branch protection and the compare-and-set on the head. A stale head (409) is
+// the engine's lost-race path; a refusal by branch protection (405) is a `forge_refused` error the
+// merge step parks on. Mergeability (with the conflicting files a resolver needs) is computed in the
+// factory's mirror, like the git-remote adapter, against the base just fetched.
+//
+// The token comes from GANTRY_GITHUB_TOKEN / GITHUB_TOKEN or `scm.github.tokenFile`; it is redacted
+// from every error this file throws, so it reaches no event, log or report.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { Octokit } from '@octokit/rest';
+import { githubConfigSchema, type GitHubConfig } from '../config/scm.js';
+import { conflict, GantryError } from '../domain/errors.js';
+import { hostedVerdict, pullState, repoFromRemote, reviewVerdict, type HostedVerdict, type ReviewVerdict } from '../domain/forge/verdicts.js';
+import type { Change, ChangeState, Mergeability, ReviewWait, ReviewWaitResult, Scm } from '../ports/engine.js';
+import { awaitReview } from './forge-review.js';
+import { realClock, type HostedClock } from './clock.js';
+import type { Mirror } from '../workspace/mirror.js';
+import { git as hardened, hardenedEnvFor } from '../workspace/git.js';
+import { describeIssues } from '../config/zod-errors.js';
+import { MERGE_TREE_ARGS, mergeTreeVerdict } from './merge-tree.js';
+
+const ANY = Array.from({ length: 255 }, (_, i) => i + 1);
+
+/** What a forge adds to the Scm port: hosted CI and reviews on a change's head (the hosted-checks provider and review gate read these). */
+export interface ForgeScm extends Scm {
+  readonly forge: string;
+  hostedChecks(c: Change, headSha: string, required?: readonly string[]): Promise<HostedVerdict>;
+  reviews(c: Change): Promise<ReviewVerdict>;
+}
+
+export const isForge = (s: Scm): s is ForgeScm => typeof (s as Partial<ForgeScm>).hostedChecks === 'function';
+
+/** The token: environment first (GANTRY_GITHUB_TOKEN, then GITHUB_TOKEN), else the file `tokenFile` names. */
+export function githubToken(cfg: Pick<GitHubConfig, 'tokenFile'>, env: NodeJS.ProcessEnv = process.env, base = process.cwd()): string {
+  const fromEnv = env.GANTRY_GITHUB_TOKEN || env.GITHUB_TOKEN;
+  if (fromEnv) return fromEnv.trim();
+  if (cfg.tokenFile) {
+    const f = cfg.tokenFile.startsWith('~/') ? join(homedir(), cfg.tokenFile.slice(2)) : isAbsolute(cfg.tokenFile) ? cfg.tokenFile : join(base, cfg.tokenFile);
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8').trim();
+    } catch (e) {
+      throw new GantryError('validation', `scm.github.tokenFile: cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { field: 'scm.github.tokenFile', hint: 'name a readable file holding only the token' });
+    }
+    if (text) return text;
+  }
+  throw new GantryError('validation', 'the GitHub adapter has no token', {
+    field: 'scm.github',
+    hint: 'set GANTRY_GITHUB_TOKEN or GITHUB_TOKEN for the factory, or name a file holding it with scm.github.tokenFile (never the token itself in gantry.yaml)',
+  });
+}
+
+/** The adapter's settings from a project's raw `scm.github` (validated here too: a project row may predate the schema). */
+export function githubSettings(raw: unknown, remote: string): GitHubConfig & { repo: string } {
+  const r = githubConfigSchema.safeParse(raw ?? {});
+  if (!r.success) {
+    const msg = describeIssues(r.error, () => []).map((i) => `scm.github.${i.path}: ${i.message}`).join('\n');
+    throw new GantryError('validation', msg, { field: 'scm.github', hint: 'fix scm.github in gantry.yaml (docs/repositories.md)' });
+  }
+  const repo = r.data.repo ?? repoFromRemote(remote);
+  if (!repo) throw new GantryError('validation', `scm.github.repo: cannot tell owner/name from the project remote ${redactUrl(remote)}`, { field: 'scm.github.repo', hint: 'set scm.github.repo: owner/name in gantry.yaml' });
+  return { ...r.data, repo };
+}
+
+const redactUrl = (u: string): string => u.replace(/\/\/[^/@]*@/, '//***@');
+
+interface HttpErrorish {
+  status: number;
+  message: string;
+}
+const httpError = (e: unknown): HttpErrorish | null =>
+  typeof e === 'object' && e !== null && typeof (e as { status?: unknown }).status === 'number' ? { status: (e as { status: number }).status, message: String((e as { message?: unknown }).message ?? '') } : null;
+
+export class GitHubScm implements ForgeScm {
+  readonly forge = 'github';
+  private readonly api: Octokit;
+  private readonly owner: string;
+  private readonly name: string;
+
+  constructor(
+    private readonly mirror: Mirror,
+    private readonly cfg: GitHubConfig & { repo: string },
+    private readonly token: string,
+    private readonly clock: HostedClock = realClock,
+  ) {
+    [this.owner, this.name] = cfg.repo.split('/') as [string, string];
+    this.api = new Octokit({ auth: token, baseUrl: cfg.apiUrl.replace(/\/$/, ''), userAgent: 'gantry', request: { retries: 0 } });
+  }
+
+  /** The token never leaves in an error: Octokit and git messages are scrubbed of it. */
+  private clean(text: string): string {
+    return this.token ? text.split(this.token).join('***') : text;
+  }
+
+  private fail(what: string, e: unknown): never {
+    if (e instanceof GantryError) throw e;
+    const h = httpError(e);
+    const msg = this.clean(h ? `${h.status} ${h.message}` : e instanceof Error ? e.message : String(e));
+    const code = h?.status === 401 ? 'unauthorized' : h?.status === 403 ? 'forbidden' : h?.status === 404 ? 'not_found' : 'unavailable';
+    throw new GantryError(code, `GitHub ${what} (${this.cfg.repo}): ${msg}`, {
+      hint: h?.status === 401 ? 'the GitHub token is missing, expired or revoked: set a valid GANTRY_GITHUB_TOKEN' : h?.status === 404 ? `check scm.github.repo and that the token can see ${this.cfg.repo}` : 'check the API is reachable (scm.github.apiUrl), then retry',
+    });
+  }
+
+  private async call<T>(what: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      return this.fail(what, e);
+    }
+  }
+
+  private async pull(c: Change) {
+    if (!c.ref) throw new GantryError('internal', `task ${c.taskId} has no pull request yet`, { hint: 'openChange first' });
+    return (await this.call('get pull request', () => this.api.rest.pulls.get({ owner: this.owner, repo: this.name, pull_number: Number(c.ref) }))).data;
+  }
+
+  /** git with the token as an Authorization header for the remote only (GIT_CONFIG_* env: not in argv, not in a URL). */
+  private async authedGit(cwd: string, args: string[]): Promise<{ code: number; out: string }> {
+    const base = await hardenedEnvFor(cwd);
+    const n = Number(base.GIT_CONFIG_COUNT ?? 0);
+    const basic = Buffer.from(`x-access-token:${this.token}`).toString('base64');
+    const env = { GIT_CONFIG_COUNT: String(n + 1), [`GIT_CONFIG_KEY_${n}`]: `http.${this.mirror.remote}.extraHeader`, [`GIT_CONFIG_VALUE_${n}`]: `Authorization: Basic ${basic}`, GIT_TERMINAL_PROMPT: '0' };
+    const r = await hardened(args, { cwd, env, okCodes: ANY });
+    return { code: r.code, out: this.clean(`${r.stdout}\n${r.stderr}`.trim()) };
+  }
+
+  async pushBranch(workspace: string, branch: string): Promise<{ headSha: string }> {
+    const headSha = (await hardened(['rev-parse', 'HEAD'], { cwd: workspace })).stdout.trim();
+    // The task branch is Gantry's: each round's push replaces the PR head with the workspace's.
+    const r = await this.authedGit(workspace, ['push', '--porcelain', '--no-verify', '--force', this.mirror.remote, `HEAD:refs/heads/${branch}`]);
+    if (r.code !== 0) {
+      throw new GantryError('bad_request', `pushing ${branch} to ${this.cfg.repo} failed: ${r.out.split('\n').slice(-3).join(' | ')}`, { hint: 'check the token can push to the repository (contents: write)' });
+    }
+    return { headSha };
+  }
+
+  private bodyOf(taskId: string, title: string, body: string | undefined): string {
+    const link = this.cfg.dashboardUrl ? `\n\nDashboard: ${this.cfg.dashboardUrl.replace(/\/$/, '')}/#/tasks/${encodeURIComponent(taskId)}` : '';
+    const text = body?.trim() ? `\n\n${body.trim().slice(0, 20_000)}` : '';
+    return `Gantry task \`${taskId}\`: ${title}${text}${link}\n\n<!-- gantry-task:${taskId} -->`;
+  }
+
+  async openChange(c: { taskId: string; branch: string; base: string; title: string; body?: string }): Promise<Change> {
+    const body = this.bodyOf(c.taskId, c.title, c.body);
+    const open = await this.call('list pull requests', () => this.api.rest.pulls.list({ owner: this.owner, repo: this.name, head: `${this.owner}:${c.branch}`, state: 'open' }));
+    let number: number;
+    const found = open.data[0];
+    if (found) {
+      number = found.number;
+      if (found.title !== c.title || found.body !== body) await this.call('update pull request', () => this.api.rest.pulls.update({ owner: this.owner, repo: this.name, pull_number: number, title: c.title, body }));
+    } else {
+      number = (await this.call('open pull request', () => this.api.rest.pulls.create({ owner: this.owner, repo: this.name, head: c.branch, base: c.base, title: c.title, body }))).data.number;
+    }
+    const have = new Set((found?.labels ?? []).map((l) => l.name));
+    if (this.cfg.labels.some((l) => !have.has(l))) await this.call('label pull request', () => this.api.rest.issues.addLabels({ owner: this.owner, repo: this.name, issue_number: number, labels: this.cfg.labels }));
+    return { taskId: c.taskId, branch: c.branch, base: c.base, ref: String(number) };
+  }
+
+  async changeState(c: Change): Promise<{ state: ChangeState; headSha: string; mergedSha: string | null }> {
+    const p = await this.pull(c);
+    return { state: pullState({ state: p.state as 'open' | 'closed', merged: p.merged, mergeable: p.mergeable }).state, headSha: p.head.sha, mergedSha: p.merge_commit_sha };
+  }
+
+  async mergeability(c: Change): Promise<Mergeability> {
+    await this.mirror.fetch([c.base]);
+    const rev = async (ref: string) => {
+      const r = await hardened(['rev-parse', '--verify', '-q', `${ref}^{commit}`], { cwd: this.mirror.path, okCodes: ANY });
+      if (r.code !== 0) throw new GantryError('not_found', `git ref ${ref} not found in the mirror ${this.mirror.path}`, { hint: 'was the task provisioned on this factory?' });
+      return r.stdout.trim();
+    };
+    const baseSha = await rev(`refs/heads/${c.base}`);
+    const headSha = await rev(`refs/heads/${c.branch}`);
+    const r = await hardened(MERGE_TREE_ARGS(baseSha, headSha), { cwd: this.mirror.path, okCodes: ANY });
+    return mergeTreeVerdict({ code: r.code, out: r.stdout.trimEnd(), err: r.stderr.trimEnd() }, baseSha, headSha);
+  }
+
+  async merge(c: Change, o: { expectedHeadSha: string; expectedBaseSha: string; message: string }): Promise<{ mergedSha: string; alreadyMerged: boolean }> {
+    const p = await this.pull(c);
+    if (p.merged) return { mergedSha: p.merge_commit_sha ?? p.head.sha, alreadyMerged: true };
+    if (p.base.sha !== o.expectedBaseSha) throw conflict(`${c.base} moved to ${p.base.sha}, expected ${o.expectedBaseSha}`, 're-test mergeability and try again');
+    try {
+      const r = await this.api.rest.pulls.merge({ owner: this.owner, repo: this.name, pull_number: p.number, sha: o.expectedHeadSha, merge_method: 'merge', commit_title: o.message });
+      return { mergedSha: r.data.sha, alreadyMerged: false };
+    } catch (e) {
+      const h = httpError(e);
+      // 409: the head (or base) moved since we looked — the lost-race path: nothing merged, try again.
+      if (h?.status === 409) throw conflict(`pull request #${p.number}: ${this.clean(h.message)}`, 're-test mergeability and try again');
+      if (h?.status === 405) {
+        const again = await this.pull(c);
+        if (again.merged) return { mergedSha: again.merge_commit_sha ?? again.head.sha, alreadyMerged: true };
+        if (again.mergeable === false) throw conflict(`pull request #${p.number} conflicts with ${c.base}`, 'resolve the conflicts first');
+        // Branch protection (reviews, required checks, rules) refused: a person has to act, retrying cannot help.
+        throw new GantryError('forbidden', `GitHub refused to merge pull request #${p.number}: ${this.clean(h.message)}`, {
+          hint: `see ${again.html_url}: satisfy the branch protection of ${c.base} (approvals, required checks), then answer the merge review with "merge"`,
+          details: { refusedBy: 'forge', pull: p.number, url: again.html_url },
+        });
+      }
+      return this.fail('merge pull request', e);
+    }
+  }
+
+  awaitReview(w: ReviewWait): Promise<ReviewWaitResult> {
+    return awaitReview(this, w, this.clock);
+  }
+
+  async hostedChecks(_c: Change, headSha: string, required: readonly string[] = []): Promise<HostedVerdict> {
+    const q = { owner: this.owner, repo: this.name, ref: headSha, per_page: 100 };
+    const [runs, status] = await Promise.all([
+      this.call('list check runs', () => this.api.rest.checks.listForRef(q)),
+      this.call('get combined status', () => this.api.rest.repos.getCombinedStatusForRef(q)),
+    ]);
+    return hostedVerdict(
+      runs.data.check_runs.map((r) => ({ name: r.name, status: r.status, conclusion: r.conclusion, output: [r.output.title, r.output.summary, r.output.text].filter(Boolean).join('\n'), url: r.details_url ?? null })),
+      status.data.statuses.map((s) => ({ context: s.context, state: s.state, description: s.description, url: s.target_url })),
+      required,
+    );
+  }
+
+  async reviews(c: Change): Promise<ReviewVerdict> {
+    const n = Number(c.ref);
+    const q = { owner: this.owner, repo: this.name, pull_number: n, per_page: 100 };
+    const [rs, cs] = await Promise.all([this.call('list reviews', () => this.api.rest.pulls.listReviews(q)), this.call('list review comments', () => this.api.rest.pulls.listReviewComments(q))]);
+    return reviewVerdict(
+      rs.data.map((r) => ({ id: r.id, user: r.user?.login ?? 'someone', state: r.state, body: r.body ?? '', commitId: r.commit_id ?? null })),
+      cs.data.map((x) => ({ reviewId: x.pull_request_review_id ?? null, path: x.path, line: x.line ?? x.original_line ?? null, body: x.body })),
+    );
+  }
+}

@@ -1,0 +1,166 @@
+// The GitHub SCM adapter against the local GitHub stand-in (test/support/github/stand-in.ts), through
+// Octokit itself, with real git over smart HTTP: push, PR opened and reused, hosted CI, reviews with
+// line comments, merge at a stale head refused (409) then retried, branch protection refusal (405),
+// bad credentials (401), and the token in no error message.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Octokit } from '@octokit/rest';
+import { GitHubScm, githubSettings, githubToken } from '../../src/scm/github.js';
+import { Mirror } from '../../src/workspace/mirror.js';
+import { isGantryError } from '../../src/domain/errors.js';
+import { validateConfig } from '../../src/config/project-config.js';
+import { makeRepo } from '../support/git.js';
+import { gitAsync } from '../support/git-http.js';
+import { startGitHubStandIn, type GitHubStandIn } from '../support/github/stand-in.js';
+
+const TOKEN = 'ghp_standInToken0123456789';
+
+describe('GitHub adapter against the stand-in', () => {
+  let gh: GitHubStandIn;
+  let root: string;
+  let scm: GitHubScm;
+  let mirror: Mirror;
+  let ws: string;
+  const branch = 'gantry/t-1';
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'gantry-gh-'));
+    const seed = makeRepo({ 'README.md': '# app\n', 'a.txt': 'one\n' });
+    gh = await startGitHubStandIn(join(root, 'srv'), TOKEN);
+    await gh.createRepo('acme', 'app', seed);
+    rmSync(seed, { recursive: true, force: true });
+    mirror = Mirror.of(join(root, 'home'), { dirName: 'app', remote: gh.cloneUrl('acme', 'app') });
+    await mirror.fetch(['main']);
+    ws = join(root, 'ws');
+    await gitAsync(mirror.path, 'worktree', 'add', '-q', '-b', branch, ws, 'main');
+    writeFileSync(join(ws, 'feature.txt'), 'feature\n');
+    await gitAsync(ws, 'add', '-A');
+    await gitAsync(ws, 'commit', '-q', '-m', 'feature');
+    const s = githubSettings({ apiUrl: gh.apiUrl, labels: ['gantry', 'bot'] }, 'https://github.com/acme/app.git');
+    scm = new GitHubScm(mirror, s, TOKEN);
+  });
+  after(async () => {
+    await gh.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('refuses a request without the token (401), as GitHub does', async () => {
+    const anon = new Octokit({ baseUrl: gh.apiUrl, request: { retries: 0 } });
+    await assert.rejects(anon.rest.pulls.list({ owner: 'acme', repo: 'app' }), (e: { status: number }) => e.status === 401);
+    const wrong = new GitHubScm(mirror, githubSettings({ apiUrl: gh.apiUrl }, 'git@github.com:acme/app.git'), 'ghp_wrong');
+    await assert.rejects(wrong.openChange({ taskId: 't-1', branch, base: 'main', title: 'x' }), (e: unknown) => isGantryError(e) && e.code === 'unauthorized' && !e.message.includes('ghp_wrong'));
+  });
+
+  it('pushes the task branch with the token and opens one pull request, reused and updated after', async () => {
+    const { headSha } = await scm.pushBranch(ws, branch);
+    assert.equal(await gitAsync(gh.gitDir('acme', 'app'), 'rev-parse', `refs/heads/${branch}`), headSha);
+    const c = await scm.openChange({ taskId: 't-1', branch, base: 'main', title: 'Add a feature', body: 'Please add feature.txt' });
+    assert.equal(c.ref, '1');
+    const pr = gh.pulls()[0]!;
+    assert.equal(pr.title, 'Add a feature');
+    assert.match(pr.body, /t-1/);
+    assert.match(pr.body, /Please add feature\.txt/);
+    assert.deepEqual(pr.labels, ['gantry', 'bot']);
+    const again = await scm.openChange({ taskId: 't-1', branch, base: 'main', title: 'Add a feature, v2' });
+    assert.equal(again.ref, '1', 'the open pull request is reused');
+    assert.equal(gh.pulls().length, 1);
+    assert.equal(gh.pulls()[0]!.title, 'Add a feature, v2', 'kept up to date');
+    assert.deepEqual(await scm.changeState(c), { state: 'open', headSha, mergedSha: null });
+    const m = await scm.mergeability(c);
+    assert.equal(m.clean, true);
+    assert.equal(m.headSha, headSha);
+  });
+
+  it('reads hosted CI (check runs + commit statuses) of the head', async () => {
+    const c = { taskId: 't-1', branch, base: 'main', ref: '1' };
+    const head = await gitAsync(ws, 'rev-parse', 'HEAD');
+    gh.setCi(async (sha) => (sha === head ? { checkRuns: [{ name: 'build', status: 'completed', conclusion: 'failure', output: { title: 'tests failed', text: 'expected 2, got 3' } }], statuses: [{ context: 'lint', state: 'success' }] } : {}));
+    const v = await scm.hostedChecks(c, head);
+    assert.equal(v.verdict, 'failing');
+    assert.ok(v.verdict === 'failing' && v.checks.find((x) => x.name === 'build')!.detail.includes('expected 2, got 3'));
+    gh.setCi(async () => ({ checkRuns: [{ name: 'build', status: 'in_progress', conclusion: null }] }));
+    assert.deepEqual(await scm.hostedChecks(c, head), { verdict: 'pending', waitingOn: ['build'] });
+    gh.setCi(async () => ({}));
+  });
+
+  it('reads reviews with line comments as a changes request', async () => {
+    const c = { taskId: 't-1', branch, base: 'main', ref: '1' };
+    await gh.review('acme', 'app', 1, { user: 'ann', state: 'CHANGES_REQUESTED', body: 'not yet', comments: [{ path: 'feature.txt', line: 1, body: 'say hello instead' }] });
+    const v = await scm.reviews(c);
+    assert.equal(v.state, 'changes_requested');
+    assert.match(v.feedback, /feature\.txt:1: say hello instead/);
+    await gh.review('acme', 'app', 1, { user: 'ann', state: 'APPROVED' });
+    assert.equal((await scm.reviews(c)).state, 'approved');
+  });
+
+  it('branch protection refusing the merge is a forge refusal (a park), not a conflict', async () => {
+    const c = { taskId: 't-1', branch, base: 'main', ref: '1' };
+    gh.protect('acme', 'app', 'main', { requiredChecks: ['build'] });
+    const m = await scm.mergeability(c);
+    await assert.rejects(scm.merge(c, { expectedHeadSha: m.headSha, expectedBaseSha: m.baseSha, message: 'Merge' }), (e: unknown) => {
+      assert.ok(isGantryError(e) && e.code === 'forbidden', String(e));
+      assert.equal(e.details?.refusedBy, 'forge');
+      assert.match(e.message, /Required status check "build" is expected/);
+      return true;
+    });
+    gh.protect('acme', 'app', 'main', null);
+  });
+
+  it('a head moved just before the merge is a lost race (409 → conflict); the retry merges', async () => {
+    const c = { taskId: 't-1', branch, base: 'main', ref: '1' };
+    const m = await scm.mergeability(c);
+    // Someone pushes to the PR branch at the worst moment.
+    gh.beforeNextMerge(async () => {
+      const other = join(root, 'other');
+      await gitAsync(root, 'clone', '-q', '-b', branch, gh.gitDir('acme', 'app'), other);
+      writeFileSync(join(other, 'late.txt'), 'late\n');
+      await gitAsync(other, 'add', '-A');
+      await gitAsync(other, 'commit', '-q', '-m', 'late push');
+      await gitAsync(other, 'push', '-q', 'origin', branch);
+    });
+    await assert.rejects(scm.merge(c, { expectedHeadSha: m.headSha, expectedBaseSha: m.baseSha, message: 'Merge' }), (e: unknown) => isGantryError(e) && e.code === 'conflict' && /Head branch was modified/.test(e.message));
+    assert.equal((await scm.changeState(c)).state, 'open', 'nothing merged');
+    // The engine's retry: push the task branch again, re-test, merge at the head it now expects.
+    await scm.pushBranch(ws, branch);
+    const m2 = await scm.mergeability(c);
+    const r = await scm.merge(c, { expectedHeadSha: m2.headSha, expectedBaseSha: m2.baseSha, message: 'Merge t-1' });
+    assert.equal(r.alreadyMerged, false);
+    assert.equal(await gitAsync(gh.gitDir('acme', 'app'), 'rev-parse', 'main'), r.mergedSha);
+    assert.equal(await gitAsync(gh.gitDir('acme', 'app'), 'show', 'main:feature.txt'), 'feature');
+    assert.deepEqual(await scm.changeState(c), { state: 'merged', headSha: m2.headSha, mergedSha: r.mergedSha });
+    assert.deepEqual(await scm.merge(c, { expectedHeadSha: m2.headSha, expectedBaseSha: m2.baseSha, message: 'again' }), { mergedSha: r.mergedSha, alreadyMerged: true }, 'never twice');
+  });
+
+  it('the stand-in only lets the token push', async () => {
+    const other = join(root, 'anon');
+    await gitAsync(root, 'clone', '-q', gh.cloneUrl('acme', 'app'), other);
+    writeFileSync(join(other, 'x.txt'), 'x\n');
+    await gitAsync(other, 'add', '-A');
+    await gitAsync(other, 'commit', '-q', '-m', 'x');
+    await assert.rejects(gitAsync(other, 'push', '-q', 'origin', 'HEAD:refs/heads/anon'));
+  });
+});
+
+describe('GitHub adapter configuration', () => {
+  it('refuses a token in gantry.yaml with a clear error', () => {
+    assert.throws(() => validateConfig({ scm: { adapter: 'github', github: { token: 'ghp_x' } } }), /never put a token in gantry\.yaml/);
+  });
+  it('derives owner/name from the remote, or asks for scm.github.repo', () => {
+    assert.equal(githubSettings({}, 'https://github.com/acme/app.git').repo, 'acme/app');
+    assert.equal(githubSettings({}, 'git@github.com:acme/app.git').repo, 'acme/app');
+    assert.equal(githubSettings({ repo: 'o/r' }, '/some/path').repo, 'o/r');
+    assert.throws(() => githubSettings({}, '/some/path'), /scm\.github\.repo/);
+  });
+  it('takes the token from the environment, else the file named in config, else says what to do', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-tok-'));
+    writeFileSync(join(dir, 'tok'), 'ghp_fromfile\n');
+    assert.equal(githubToken({ tokenFile: 'tok' }, { GITHUB_TOKEN: 'ghp_env' }, dir), 'ghp_env');
+    assert.equal(githubToken({ tokenFile: 'tok' }, { GANTRY_GITHUB_TOKEN: 'ghp_g', GITHUB_TOKEN: 'ghp_env' }, dir), 'ghp_g');
+    assert.equal(githubToken({ tokenFile: 'tok' }, {}, dir), 'ghp_fromfile');
+    assert.throws(() => githubToken({}, {}, dir), (e: unknown) => isGantryError(e) && /no token/.test(e.message) && /GANTRY_GITHUB_TOKEN/.test(e.hint ?? ''));
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
