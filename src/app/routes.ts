@@ -3,6 +3,7 @@ import type { Route } from '../api/route.js';
 import { agentHookRoutes, type AgentHookDeps } from '../api/routes/agent-hooks.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { fleetRoutes } from '../api/routes/fleet.js';
+import { fleetEngineRoutes } from '../api/routes/fleet-engine.js';
 import type { FleetCoordinator } from '../fleet/coordinator.js';
 import { projectRoutes } from '../api/routes/projects.js';
 import { systemRoutes } from '../api/routes/system.js';
@@ -52,6 +53,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...engineRoutes(deps.store, deps.fleet),
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces, deps.store.tasks) : []),
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
+    ...fleetEngineRoutes(deps.store),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));
