@@ -115,7 +115,8 @@ async function setup(kind: 'sqlite' | 'postgres'): Promise<Env> {
     factories: 0,
     logger: jsonLogger(() => undefined),
     pollMs: 100,
-    fleet: { reapIntervalMs: 200, staleMs: 3_000, heartbeatMs: 200 },
+    // A stale window far longer than a restart: a restarted factory's lease is reclaimed for the restart itself.
+    fleet: { reapIntervalMs: 200, staleMs: 60_000, heartbeatMs: 200 },
   });
   // Registered as `gantry project add <url>` does: the remote with its credentials, no local checkout.
   const p = await c.store.projects.create({ name: 'app', path: '', remote: git.url('app.git', { user: USER, password: SECRET }), defaultBranch: 'main', config: config(markers) });
@@ -215,6 +216,7 @@ for (const sc of storeCases()) {
       try {
         const { factoryId, token } = await enroll(e, 'racer');
         const id = await submit(e, 'raced');
+        assert.equal((await api(e, token, 'POST', '/api/fleet/factories/heartbeat', { factoryId, capabilities: [], health: 'ok', load: 0 })).status, 200);
         const claim = await api(e, token, 'POST', '/api/fleet/claim', { factoryId, capabilities: [] });
         assert.equal(claim.status, 200, JSON.stringify(claim.body));
         const epoch = claim.body.leaseEpoch as number;
