@@ -9,6 +9,7 @@ import type { Fence } from '../ports/engine.js';
 import type { ExecutionResult, LeaseHandle, TaskExecutor } from '../ports/fleet.js';
 import type { Task } from '../domain/task.js';
 import { PipelineExecutor } from '../engine/driver.js';
+import { LogShipper } from '../fleet/log-shipper.js';
 import { EngineApi, LeaseBook, RemoteBudgets, RemoteCheckpoints, RemoteMerges, RemoteRuns, RemoteState, type EngineTransport } from '../fleet/remote-engine.js';
 import { engineHost, engineOver, sleep } from './engine.js';
 import { startWorkspaceUpkeep, workspaceServiceOver } from './workspaces.js';
@@ -26,8 +27,9 @@ export interface RemoteFactoryWiring {
 }
 
 /**
- * Activity observations of agents on this host stay here for now: the coordinator learns a session's
- * progress from its run transitions (dispatched, finished, usage), not from live activity.
+ * Live activity observations of agents on this host stay here: the coordinator learns a session's
+ * progress from its run transitions (dispatched, finished, usage) and its transcript from the
+ * streamed session log.
  */
 const LOCAL_ONLY: ActivitySink = { activity: () => undefined, runtime: () => undefined };
 
@@ -47,15 +49,19 @@ export async function remotePipelineExecutor(w: RemoteFactoryWiring): Promise<{ 
     secrets: w.secrets,
     warn: (m, f) => w.log.warn(m, f),
   });
+  const shipper = new LogShipper(api, join(w.dir, 'logs'), (m, f) => w.log.warn(m, f));
   const executor: TaskExecutor = {
     async execute(job: Task, lease: LeaseHandle): Promise<ExecutionResult> {
       const fence: Fence = { taskId: job.id, epoch: lease.epoch, factoryId: w.factoryId };
       const runs = new RemoteRuns(api, fence);
       const engine = engineOver(host, { reads: state, runs, budgets: new RemoteBudgets(api, fence), merges: new RemoteMerges(api, fence) }, { warn: (m, f) => w.log.warn(m, f) });
       book.hold(job.id, lease.epoch);
+      // Transcripts and check logs follow the work to the coordinator while the lease is held.
+      const logs = shipper.follow({ taskId: job.id, epoch: lease.epoch, runIds: () => runs.seen });
       try {
         return await new PipelineExecutor(engine, runs, w.factoryId, { sleep }).execute(job, lease);
       } finally {
+        await logs.stop();
         book.drop(job.id, lease.epoch);
       }
     },

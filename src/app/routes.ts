@@ -1,4 +1,6 @@
 // Every API route, assembled in one place. Each area contributes a list; add yours here.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Route } from '../api/route.js';
 import { agentHookRoutes, type AgentHookDeps } from '../api/routes/agent-hooks.js';
 import { eventRoutes } from '../api/routes/events.js';
@@ -39,6 +41,8 @@ export interface RouteDeps {
   metrics?: SystemDeps['metrics'];
   /** Extra checks of `POST /api/tasks` (config re-read; agents runnable on this host). */
   submitGuards?: SubmitGuards;
+  /** The coordinator's home: remote factories' streamed logs are kept under <home>/factories/<id>/logs. */
+  home?: string;
 }
 
 export function allRoutes(deps: RouteDeps): Route[] {
@@ -50,19 +54,23 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...eventRoutes(deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...tokenRoutes(deps.store),
     ...uiRoutes(deps.store, deps.sessionLogDirs ? { transcripts: { logDirs: deps.sessionLogDirs, ...(deps.lifecycle ? { sessions: deps.lifecycle } : {}) } } : {}),
-    ...engineRoutes(deps.store, deps.fleet),
+    ...engineRoutes(deps.store, deps.fleet, deps.home),
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces, deps.store.tasks) : []),
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
-    ...fleetEngineRoutes(deps.store),
+    ...fleetEngineRoutes(deps.store, deps.home ? { home: deps.home } : {}),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));
   return routes;
 }
 
-function engineRoutes(store: SqlStore, fleet: FleetCoordinator): Route[] {
+function engineRoutes(store: SqlStore, fleet: FleetCoordinator, home: string | undefined): Route[] {
   const runs = new RunRepoSql(store);
   // Cancelling a run a factory drives goes through the fleet: the holder is fenced and stops its sessions.
   const stopHolder = async (taskId: string): Promise<void> => void (await fleet.act(taskId, 'cancel', { reason: 'run cancelled' }).catch(() => undefined));
-  return runRoutes(store, runs, new HumanActions({ store, runs, stopHolder }));
+  const checkLogDirs = (): string[] => {
+    const root = home ? join(home, 'factories') : null;
+    return root && existsSync(root) ? readdirSync(root).map((f) => join(root, f, 'logs', 'checks')) : [];
+  };
+  return runRoutes(store, runs, new HumanActions({ store, runs, stopHolder }), { checkLogDirs });
 }

@@ -116,3 +116,18 @@ export const workspaceEventsBody = z.object({
   leaseEpoch: epoch.optional(),
   events: z.array(z.object({ type: z.string().regex(/^(workspace|checkpoint)\.[a-z_]+$/), payload: record.optional() })).min(1).max(50),
 });
+
+/** One chunk of a log file the factory writes (an agent session's, a check's), at a byte offset. */
+export const logChunkBody = z.object({
+  leaseEpoch: epoch,
+  kind: z.enum(['sessions', 'checks']),
+  /** Relative to the factory's logs/<kind> directory: plain segments only. */
+  path: z
+    .string()
+    .min(1)
+    .max(600)
+    .refine((p) => p.split('/').every((s) => /^[\w.:-]{1,200}$/.test(s) && s !== '.' && s !== '..') && p.split('/').length <= 6, 'plain path segments (letters, digits, . _ - :), at most 6'),
+  offset: z.number().int().min(0),
+  /** Base64 of the bytes from `offset`. */
+  data: z.string().max(1_400_000).regex(/^[A-Za-z0-9+/]*={0,2}$/),
+});

@@ -146,10 +146,18 @@ function sameLease(bound: Fence, taskId: string): void {
 
 /** Runs and steps of one lease. */
 export class RemoteRuns implements EngineRuns {
+  /** The runs this lease has seen (their agent sessions' logs are streamed with the task). */
+  readonly seen = new Set<string>();
+
   constructor(
     private readonly api: EngineApi,
     private readonly fence: Fence,
   ) {}
+
+  private saw(s: RunSnapshot | null | undefined): RunSnapshot | undefined {
+    if (s) this.seen.add(s.run.id);
+    return s ?? undefined;
+  }
 
   private epoch(f: Fence | null): number {
     if (f) sameLease(this.fence, f.taskId);
@@ -159,17 +167,17 @@ export class RemoteRuns implements EngineRuns {
   async create(o: Parameters<RunRepo['create']>[0]): Promise<RunSnapshot> {
     sameLease(this.fence, o.taskId);
     if (o.from || o.supersede || o.requeueFrom) throw new GantryError('internal', 'retry and restart runs are started on the coordinator (human actions), never by a factory');
-    return (await this.api.call<{ run: RunSnapshot }>('POST', `${job(o.taskId)}/run/start`, { leaseEpoch: this.epoch(o.fence), pipeline: o.pipeline })).run;
+    return this.saw((await this.api.call<{ run: RunSnapshot }>('POST', `${job(o.taskId)}/run/start`, { leaseEpoch: this.epoch(o.fence), pipeline: o.pipeline })).run)!;
   }
 
   async load(runId: string): Promise<RunSnapshot | undefined> {
     const q = `leaseEpoch=${this.fence.epoch}&runId=${encodeURIComponent(runId)}`;
-    return (await this.api.call<{ run: RunSnapshot | null }>('GET', `${job(this.fence.taskId)}/run?${q}`)).run ?? undefined;
+    return this.saw((await this.api.call<{ run: RunSnapshot | null }>('GET', `${job(this.fence.taskId)}/run?${q}`)).run);
   }
 
   async current(taskId: string): Promise<RunSnapshot | undefined> {
     sameLease(this.fence, taskId);
-    return (await this.api.call<{ run: RunSnapshot | null }>('GET', `${job(taskId)}/run?leaseEpoch=${this.fence.epoch}`)).run ?? undefined;
+    return this.saw((await this.api.call<{ run: RunSnapshot | null }>('GET', `${job(taskId)}/run?leaseEpoch=${this.fence.epoch}`)).run);
   }
 
   async commit(change: RunChange, fence: Fence | null): Promise<RunSnapshot> {

@@ -30,6 +30,7 @@ const config = (markers: string) => ({
   version: 1,
   defaults: { pipeline: 'quick', agent: 'scripted' },
   sandbox: { mode: 'off' },
+  checks: [{ name: 'probe', run: 'echo checked-on-the-factory-host' }],
   agents: {
     scripted: {
       roles: {
@@ -175,7 +176,7 @@ async function mergedIntents(e: Env, taskId: string): Promise<number> {
 
 for (const sc of storeCases()) {
   describe(`remote factories run the pipeline: ${sc.kind}`, { skip: sc.skip }, () => {
-    it('a factory with only a token ships quick-pipeline tasks exactly once, landing on the HTTP remote', { timeout: 240_000 }, async () => {
+    it('a factory with only a token ships quick-pipeline tasks exactly once, landing on the HTTP remote', { timeout: 240_000 }, async (t) => {
       const e = await setup(sc.kind);
       let f: Proc | undefined;
       try {
@@ -185,6 +186,9 @@ for (const sc of storeCases()) {
         f = factory(e.c.url, tokenFile, 'remote-1', join(e.dir, 'factory-home'));
         for (const id of ids) await shipped(e, id, f);
         for (const id of ids) {
+          const ev = await e.c.store.events.list({ taskId: id, limit: 500 });
+          const at = (type: string) => ev.find((x) => x.type === type)?.at ?? 0;
+          t.diagnostic(`${id}: granted → released ${at('lease.released') - at('lease.granted')} ms (${ev.length} events)`);
           assert.equal(await mergedIntents(e, id), 1, `${id} merged exactly once`);
           const runs = await e.c.store.db.all<{ state: string }>('SELECT state FROM runs WHERE task_id = ?', [id]);
           assert.deepEqual(runs.map((r) => r.state), ['done'], 'one run, driven to done on the remote factory');
@@ -202,6 +206,15 @@ for (const sc of storeCases()) {
         assert.ok(!JSON.stringify(project.body).includes(SECRET), 'no credentials in the factory view of the project');
         assert.equal((project.body.project as { path: string }).path, '');
         assert.ok(!f.out().includes(SECRET) && !f.out().includes(token), 'the factory logs neither the remote password nor its token');
+        // Remote work is visible on the coordinator: the agent's transcript and the check's log were streamed there.
+        const dispatched = (await e.c.store.events.list({ taskId: ids[0], limit: 500 })).find((x) => x.type === 'session.dispatched');
+        assert.ok(dispatched?.sessionId);
+        const transcript = await api(e, e.c.adminToken, 'GET', `/api/ui/sessions/${encodeURIComponent(dispatched.sessionId)}/transcript`);
+        assert.equal(transcript.status, 200, JSON.stringify(transcript.body));
+        assert.match(JSON.stringify(transcript.body.transcript), /working on it/, 'the scripted agent said it; the transcript shows it');
+        const checkLog = await fetch(`${e.c.url.replace(/\/$/, '')}/api/tasks/${ids[0]}/run/steps/checks/log?round=0&check=probe`, { headers: { Authorization: `Bearer ${e.c.adminToken}` } });
+        assert.equal(checkLog.status, 200, await checkLog.clone().text());
+        assert.match(await checkLog.text(), /checked-on-the-factory-host/);
         // The run/step API is the factory protocol: other tokens are refused.
         const admin = await api(e, e.c.adminToken, 'GET', `/api/fleet/jobs/${ids[0]}/run?leaseEpoch=1`);
         assert.equal(admin.status, 403);

@@ -3,6 +3,8 @@
 // the task's project. Factory tokens only, acting as their own factory; every write carries the lease
 // epoch and is refused with 409 when that factory no longer holds it. Thin over the SQL repositories,
 // which check the fence inside the writing statement (runs, merge intents, budget forfeits).
+import { existsSync, mkdirSync, openSync, closeSync, statSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { GantryError, notFound } from '../../domain/errors.js';
 import type { Fence } from '../../ports/engine.js';
@@ -10,6 +12,7 @@ import type { Project, Store, TokenRecord } from '../../ports/store.js';
 import {
   checkpointBody,
   leaseQuery,
+  logChunkBody,
   mergeMarkBody,
   mergeRecordBody,
   reservationBody,
@@ -41,7 +44,19 @@ function factoryOf(auth: TokenRecord | null): string {
  */
 export const factoryProjectView = (p: Project): Project => ({ ...p, path: '', remote: withoutCredentials(p.remote) });
 
-export function fleetEngineRoutes(store: Store): Route[] {
+/** Where a coordinator keeps the logs a remote factory streamed: the same layout as an in-process factory's. */
+export const streamedLogsDir = (home: string, factoryId: string, kind: 'sessions' | 'checks'): string => join(home, 'factories', factoryId.replace(/[^\w.-]/g, '_'), 'logs', kind);
+
+/**
+ * Appends the bytes of a chunk beyond what the file already holds (pure on sizes): a resent chunk is
+ * skipped, an overlapping one contributes its tail, one past the end is refused with the size to resume from.
+ */
+export function appendPlan(size: number, offset: number, length: number): { skip: number } | { gapFrom: number } {
+  if (offset > size) return { gapFrom: size };
+  return { skip: Math.min(length, size - offset) };
+}
+
+export function fleetEngineRoutes(store: Store, opts: { home?: string } = {}): Route[] {
   const runs = new RunRepoSql(store);
   const budgets = new BudgetRepoSql(store);
   const merges = new MergeIntentRepoSql(store);
@@ -239,6 +254,7 @@ export function fleetEngineRoutes(store: Store): Route[] {
         return { status: 201, body: { checkpoint: await checkpoints.insert({ ...body.checkpoint, taskId: params.id }) } };
       },
     }),
+    ...(opts.home ? [logRoute(store, opts.home, fenceOf, holds)] : []),
     defineRoute({
       method: 'POST',
       path: '/api/fleet/jobs/:id/workspace-events',
@@ -258,4 +274,45 @@ export function fleetEngineRoutes(store: Store): Route[] {
       },
     }),
   ];
+}
+
+/**
+ * Agent transcripts and check logs of remote work, streamed to the coordinator in chunks (fenced,
+ * resumable by byte offset) into `<home>/factories/<factoryId>/logs/…` — where the transcript and
+ * check-log views already read an in-process factory's logs.
+ */
+function logRoute(store: Store, home: string, fenceOf: (taskId: string, epoch: number, auth: TokenRecord | null) => Fence, holds: (f: Fence) => Promise<void>): Route {
+  return defineRoute({
+    method: 'POST',
+    path: '/api/fleet/jobs/:id/logs',
+    access: 'fleet',
+    tag: 'fleet',
+    summary: "Append a chunk of an agent session's or a check's log at a byte offset (fenced; a resent chunk is skipped; past the end → 409 with the size to resume from)",
+    params: IdParams,
+    body: logChunkBody,
+    handler: async ({ params, body, auth }) => {
+      const fence = fenceOf(params.id, body.leaseEpoch, auth);
+      await holds(fence);
+      const first = body.path.split('/')[0]!;
+      // A factory writes only its task's logs: check logs under <task>/, session logs under one of its runs.
+      if (body.kind === 'checks' ? first !== params.id : !(await store.db.get('SELECT 1 AS ok FROM runs WHERE task_id = ? AND ? LIKE id || \'%\'', [params.id, first]))) {
+        throw new GantryError('forbidden', `${body.kind} log ${body.path} is not task ${params.id}'s`);
+      }
+      const file = join(streamedLogsDir(home, fence.factoryId, body.kind), body.path);
+      const bytes = Buffer.from(body.data, 'base64');
+      const size = existsSync(file) ? statSync(file).size : 0;
+      const plan = appendPlan(size, body.offset, bytes.length);
+      if ('gapFrom' in plan) throw new GantryError('conflict', `log ${body.path} holds ${plan.gapFrom} bytes; resend from there`, { details: { size: plan.gapFrom } });
+      if (plan.skip < bytes.length) {
+        mkdirSync(dirname(file), { recursive: true });
+        const fd = openSync(file, 'a');
+        try {
+          writeSync(fd, bytes, plan.skip);
+        } finally {
+          closeSync(fd);
+        }
+      }
+      return { body: { size: size + bytes.length - plan.skip } };
+    },
+  });
 }
