@@ -237,6 +237,17 @@ for (const sc of storeCases()) {
         const started = await api(e, token, 'POST', `/api/fleet/jobs/${id}/run/start`, { leaseEpoch: epoch, pipeline });
         assert.equal(started.status, 201, JSON.stringify(started.body));
         const run = (started.body.run as { run: { id: string; rev: number } }).run;
+        // Log chunks while the lease is held: appended once, a resend is skipped, a gap says where to resume.
+        const chunk = (offset: number, text: string, path = `${id}/${run.id}/checks/round-0/probe.log`, leaseEpoch = epoch) =>
+          api(e, token, 'POST', `/api/fleet/jobs/${id}/logs`, { leaseEpoch, kind: 'checks', path, offset, data: Buffer.from(text).toString('base64') });
+        assert.deepEqual((await chunk(0, 'hello ')).body, { size: 6 });
+        assert.deepEqual((await chunk(0, 'hello ')).body, { size: 6 }, 'a resent chunk is skipped');
+        assert.deepEqual((await chunk(3, 'lo world')).body, { size: 11 }, 'an overlapping chunk adds only its tail');
+        const gap = await chunk(20, 'lost');
+        assert.equal(gap.status, 409);
+        assert.equal((gap.body.error as { details: { size: number } }).details.size, 11, 'resume from the size the coordinator holds');
+        assert.equal((await chunk(0, 'x', 't-someoneelse/log.txt')).status, 403, "another task's log path is refused");
+        assert.equal((await chunk(11, 'x', '../escape.log')).status, 400, 'only plain path segments');
         const commit = (rev: number) =>
           api(e, token, 'POST', `/api/fleet/jobs/${id}/run/commit`, {
             leaseEpoch: epoch,
@@ -259,6 +270,9 @@ for (const sc of storeCases()) {
           api(e, token, 'GET', `/api/fleet/jobs/${id}/run?leaseEpoch=${epoch}`),
         ]);
         assert.deepEqual(writes.map((w) => w.status), [409, 409, 409, 409], JSON.stringify(writes.map((w) => w.body)));
+        const staleLog = await chunk(11, ' after');
+        assert.equal(staleLog.status, 409);
+        assert.equal((staleLog.body.error as { code: string }).code, 'stale_epoch');
         assert.equal(Number((await e.c.store.db.get<{ rev: number }>('SELECT rev FROM runs WHERE id = ?', [run.id]))!.rev), revAfterRace, 'the run did not move');
         assert.equal(Number((await e.c.store.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM merge_intents WHERE task_id = ?', [id]))!.n), 0);
         assert.equal(Number((await e.c.store.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM checkpoints WHERE task_id = ?', [id]))!.n), 0);
