@@ -9,7 +9,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDb, storeCases, type TestDb } from '../support/db.js';
@@ -296,7 +296,7 @@ for (const sc of storeCases()) {
         // The agent is in its long sleep: the run is on the coordinator, dispatched by the remote engine.
         await until(async () => {
           const s = await e.c.store.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE task_id = ? AND type = 'session.dispatched'", [id]);
-          return Number(s?.n ?? 0) > 0 && (await import('node:fs')).existsSync(join(e.markers, 'slept'));
+          return Number(s?.n ?? 0) > 0 && existsSync(join(e.markers, 'slept'));
         }, `agent running\n${first.out()}`, 120_000);
         first.child.kill('SIGKILL');
         await first.exited;
@@ -311,6 +311,40 @@ for (const sc of storeCases()) {
         assert.deepEqual(runs.map((r) => r.state), ['done'], 'the same run resumed, not a new one');
       } finally {
         if (second) await stop(second);
+        await e.dispose();
+      }
+    });
+    it('three factories, all SIGKILLed mid-run and restarted: every task ships exactly once', { timeout: 420_000 }, async (t) => {
+      const e = await setup(sc.kind);
+      const running: Proc[] = [];
+      try {
+        const names = ['a', 'b', 'c'];
+        const tokens = await Promise.all(names.map((n) => enroll(e, `chaos-${n}`)));
+        writeFileSync(join(e.markers, 'slow'), '');
+        const ids: string[] = [];
+        for (let i = 0; i < 6; i++) ids.push(await submit(e, `chaos ${i}`));
+        const start = () => names.map((n, i) => factory(e.c.url, tokens[i]!.tokenFile, `chaos-${n}`, join(e.dir, `chaos-${n}`)));
+        running.push(...start());
+        // One agent sleeps; the others are at work or done: kill every factory at once.
+        await until(() => (existsSync(join(e.markers, 'slept')) ? true : undefined), 'an agent in its long sleep', 180_000);
+        const held = (await Promise.all(ids.map((id) => e.c.store.tasks.get(id)))).filter((x) => x?.leaseFactoryId).length;
+        for (const p of running) p.child.kill('SIGKILL');
+        await Promise.all(running.map((p) => p.exited));
+        const killedAt = Date.now();
+        running.push(...start());
+        for (const id of ids) await shipped(e, id, running.at(-1)!);
+        t.diagnostic(`${held} task(s) held at the kill; all 6 shipped ${Math.round((Date.now() - killedAt) / 1000)} s after the restart`);
+        for (const id of ids) {
+          assert.equal(await mergedIntents(e, id), 1, `${id} merged exactly once`);
+          const merged = (await e.c.store.events.list({ taskId: id, limit: 1000 })).filter((x) => x.type === 'merge.merged');
+          assert.equal(merged.length, 1, `${id}: one merge`);
+          const runs = await e.c.store.db.all<{ state: string }>('SELECT state FROM runs WHERE task_id = ?', [id]);
+          assert.deepEqual(runs.map((r) => r.state), ['done']);
+        }
+        const reclaimed = await e.c.store.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE type = 'lease.reclaimed'");
+        assert.ok(Number(reclaimed?.n ?? 0) >= 1, 'the restarted factories reclaimed what their previous processes held');
+      } finally {
+        for (const p of running) await stop(p);
         await e.dispose();
       }
     });
