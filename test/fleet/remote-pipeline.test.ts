@@ -26,10 +26,11 @@ const USER = 'gantry';
 const SECRET = 's3cret-remote';
 
 /** The project's gantry.yaml as the coordinator registered it; the first implementer launch of a task marked `slow` sleeps (to be killed). */
-const config = (markers: string) => ({
+const config = (markers: string, sandboxed: boolean) => ({
   version: 1,
   defaults: { pipeline: 'quick', agent: 'scripted' },
-  sandbox: { mode: 'off' },
+  // The kill tests' agents touch a marker outside their worktree; the others run in the default sandbox.
+  ...(sandboxed ? {} : { sandbox: { mode: 'off' } }),
   checks: [{ name: 'probe', run: 'echo checked-on-the-factory-host' }],
   agents: {
     scripted: {
@@ -96,7 +97,7 @@ interface Env {
   dispose(): Promise<void>;
 }
 
-async function setup(kind: 'sqlite' | 'postgres'): Promise<Env> {
+async function setup(kind: 'sqlite' | 'postgres', o: { sandboxed?: boolean } = {}): Promise<Env> {
   const db = await freshDb(kind);
   const dir = mkdtempSync(join(tmpdir(), 'gantry-remote-'));
   const root = join(dir, 'remotes');
@@ -120,7 +121,7 @@ async function setup(kind: 'sqlite' | 'postgres'): Promise<Env> {
     fleet: { reapIntervalMs: 200, staleMs: 60_000, heartbeatMs: 200 },
   });
   // Registered as `gantry project add <url>` does: the remote with its credentials, no local checkout.
-  const p = await c.store.projects.create({ name: 'app', path: '', remote: git.url('app.git', { user: USER, password: SECRET }), defaultBranch: 'main', config: config(markers) });
+  const p = await c.store.projects.create({ name: 'app', path: '', remote: git.url('app.git', { user: USER, password: SECRET }), defaultBranch: 'main', config: config(markers, o.sandboxed ?? false) });
   return {
     db, dir, git, bare: join(root, 'app.git'), markers, c, projectId: p.id,
     dispose: async () => {
@@ -177,7 +178,7 @@ async function mergedIntents(e: Env, taskId: string): Promise<number> {
 for (const sc of storeCases()) {
   describe(`remote factories run the pipeline: ${sc.kind}`, { skip: sc.skip }, () => {
     it('a factory with only a token ships quick-pipeline tasks exactly once, landing on the HTTP remote', { timeout: 240_000 }, async (t) => {
-      const e = await setup(sc.kind);
+      const e = await setup(sc.kind, { sandboxed: true });
       let f: Proc | undefined;
       try {
         const { factoryId, token, tokenFile } = await enroll(e, 'remote-1');
