@@ -53,8 +53,9 @@ export async function remotePipelineExecutor(w: RemoteFactoryWiring): Promise<{ 
   const executor: TaskExecutor = {
     async execute(job: Task, lease: LeaseHandle): Promise<ExecutionResult> {
       const fence: Fence = { taskId: job.id, epoch: lease.epoch, factoryId: w.factoryId };
-      const runs = new RemoteRuns(api, fence);
-      const engine = engineOver(host, { reads: state, runs, budgets: new RemoteBudgets(api, fence), merges: new RemoteMerges(api, fence) }, { warn: (m, f) => w.log.warn(m, f) });
+      const leased = api.forLease(lease.signal);
+      const runs = new RemoteRuns(leased, fence);
+      const engine = engineOver(host, { reads: state, runs, budgets: new RemoteBudgets(leased, fence), merges: new RemoteMerges(leased, fence) }, { warn: (m, f) => w.log.warn(m, f) });
       book.hold(job.id, lease.epoch);
       // Transcripts and check logs follow the work to the coordinator while the lease is held.
       const logs = shipper.follow({ taskId: job.id, epoch: lease.epoch, runIds: () => runs.seen });

@@ -35,11 +35,25 @@ export class EngineApi {
       try {
         return (await this.t.request<T>(method, path, body)).data;
       } catch (e) {
-        if (!(e instanceof CoordinatorUnreachable) || attempt >= this.retries) throw e;
-        await sleep(backoffMs(attempt, { baseMs: 250, maxMs: 8_000 }));
+        const forever = this.lease !== undefined && !this.lease.aborted;
+        if (!(e instanceof CoordinatorUnreachable) || (!forever && attempt >= this.retries)) throw e;
+        await sleep(backoffMs(attempt, { baseMs: 250, maxMs: 8_000 }), this.lease);
       }
     }
   }
+
+  /**
+   * The same API for the writes of one lease: an outage pauses the run at its next transition until
+   * the coordinator is back (offline-degrade) instead of failing it; the lease's end (fenced, drained,
+   * stopped) ends the wait.
+   */
+  forLease(signal: AbortSignal): EngineApi {
+    const api = new EngineApi(this.t, this.retries);
+    api.lease = signal;
+    return api;
+  }
+
+  private lease: AbortSignal | undefined;
 }
 
 const job = (id: string): string => `/api/fleet/jobs/${encodeURIComponent(id)}`;

@@ -155,13 +155,13 @@ async function api(e: Env, token: string, method: string, path: string, body?: u
 }
 
 /** Waits for the task to ship; on a timeout, says where it stood and what the factory printed. */
-async function shipped(e: Env, id: string, f: Proc): Promise<void> {
+async function shipped(e: Env, id: string, f: Proc, timeoutMs = 120_000): Promise<void> {
   try {
     await until(async () => {
       const stage = (await e.c.store.tasks.get(id))?.stage;
       if (stage === 'failed' || stage === 'dead_letter' || stage === 'cancelled') throw new Error(`${id} ${stage}`);
       return stage === 'shipped' || undefined;
-    }, `${id} shipped`, 120_000);
+    }, `${id} shipped`, timeoutMs);
   } catch (err) {
     const t = await e.c.store.tasks.get(id);
     const ev = await e.c.store.events.list({ taskId: id, limit: 200 });
@@ -315,7 +315,7 @@ for (const sc of storeCases()) {
         await e.dispose();
       }
     });
-    it('three factories, all SIGKILLed mid-run and restarted: every task ships exactly once', { timeout: 420_000 }, async (t) => {
+    it('three factories, all SIGKILLed mid-run and restarted: every task ships exactly once', { timeout: 900_000 }, async (t) => {
       const e = await setup(sc.kind);
       const running: Proc[] = [];
       try {
@@ -333,7 +333,8 @@ for (const sc of storeCases()) {
         await Promise.all(running.map((p) => p.exited));
         const killedAt = Date.now();
         running.push(...start());
-        for (const id of ids) await shipped(e, id, running.at(-1)!);
+        // Six merges race for one base branch on a shared 2-core host: generous waits, no timing claims.
+        for (const id of ids) await shipped(e, id, running.at(-1)!, 300_000);
         t.diagnostic(`${held} task(s) held at the kill; all 6 shipped ${Math.round((Date.now() - killedAt) / 1000)} s after the restart`);
         for (const id of ids) {
           assert.equal(await mergedIntents(e, id), 1, `${id} merged exactly once`);
