@@ -17,7 +17,7 @@ import { HumanActions } from '../engine/human-actions.js';
 import { builtinRegistry, type StepKindRegistry } from '../engine/registry.js';
 import { WorkspaceBridge } from '../engine/workspace-bridge.js';
 import type { ActivitySink } from '../ports/agent.js';
-import type { ChangeObserver, Scm } from '../ports/engine.js';
+import type { ChangeObserver, Checks, EngineBudgets, EngineReads, EngineRuns, MergeIntentRepo, Scm } from '../ports/engine.js';
 import type { Project, Store } from '../ports/store.js';
 import type { WorkspacePort } from '../ports/workspace.js';
 import { ChecksRunner } from '../scm/checks-runner.js';
@@ -69,7 +69,7 @@ export interface EngineParts {
   sessions: SessionTable;
 }
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
@@ -83,9 +83,31 @@ export function projectSettings(registry: StepKindRegistry): (p: Project) => Pro
   };
 }
 
-export function pipelineEngine(w: EngineWiring): EngineParts {
-  const { store } = w;
-  const runs = new RunRepoSql(store);
+/**
+ * The per-host half of the engine: agents (launcher, runner, the session table) and what the steps
+ * use on this machine (workspaces, SCM, checks). Shared by every run this factory drives.
+ */
+export interface EngineHost {
+  sessions: SessionTable;
+  registry: StepKindRegistry;
+  workspace: WorkspaceBridge;
+  scmFor: (p: Project) => Scm;
+  checks: Checks;
+  logRoot: string;
+}
+
+/** What the engine keeps durable: over the Store on a coordinator host, over the fenced API on a remote factory. */
+export interface EnginePorts {
+  reads: EngineReads;
+  runs: EngineRuns;
+  budgets: EngineBudgets;
+  merges: MergeIntentRepo;
+}
+
+/** The host's wiring: what it reads tasks and projects from instead of a whole Store. */
+export type HostWiring = Omit<EngineWiring, 'store' | 'stopHolder'> & { reads: EngineReads };
+
+export function engineHost(w: HostWiring): EngineHost {
   const registry = w.registry ?? builtinRegistry();
   // Agent activity also restarts the session's debounced checkpoint clock (the SessionTable holds it).
   let table: SessionTable | undefined;
@@ -109,8 +131,8 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
     sandbox: { hide: w.secrets?.dirs ?? [w.dir], hideFiles: w.secrets?.files ?? [] },
   });
   const configOf = async (taskId: string) => {
-    const t = await store.tasks.get(taskId);
-    const p = t ? await store.projects.get(t.projectId) : undefined;
+    const t = await w.reads.tasks.get(taskId);
+    const p = t ? await w.reads.projects.get(t.projectId) : undefined;
     return p ? validateConfig(p.config) : undefined;
   };
   const runner = new LauncherAgentRunner({
@@ -121,26 +143,45 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
     sandboxConfig: async (taskId) => (await configOf(taskId))?.sandbox,
   });
   const sessions = (table = new SessionTable(runner));
-  const engine = new PipelineEngine({
-    store,
-    runs,
-    budgets: new BudgetRepoSql(store),
-    merges: new MergeIntentRepoSql(store),
-    registry,
+  return {
     sessions,
-    workspace: new WorkspaceBridge(w.workspaces, store, (c) => parseWorkspaceConfig((c as { workspace?: unknown }).workspace ?? {}), w.lightweight ? { lightweight: true } : {}),
+    registry,
+    workspace: new WorkspaceBridge(w.workspaces, w.reads, (c) => parseWorkspaceConfig((c as { workspace?: unknown }).workspace ?? {}), w.lightweight ? { lightweight: true } : {}),
     scmFor: w.scm ?? ((p) => scmFor({ home: w.workspaceHome ?? w.dir, project: p })),
     checks: new ChecksProviders({ command: new ChecksRunner(), hosted: new HostedChecks() }),
-    settings: projectSettings(registry),
     logRoot: join(w.dir, 'logs', 'checks'),
+  };
+}
+
+/** An engine over this host's agents and workspaces and the given durable ports. */
+export function engineOver(host: EngineHost, ports: EnginePorts, w: Pick<EngineWiring, 'reserve' | 'changes' | 'warn'>): PipelineEngine {
+  return new PipelineEngine({
+    store: ports.reads,
+    runs: ports.runs,
+    budgets: ports.budgets,
+    merges: ports.merges,
+    registry: host.registry,
+    sessions: host.sessions,
+    workspace: host.workspace,
+    scmFor: host.scmFor,
+    checks: host.checks,
+    settings: projectSettings(host.registry),
+    logRoot: host.logRoot,
     ...(w.reserve ? { defaultReserve: w.reserve } : {}),
     ...(w.changes ? { changes: w.changes } : {}),
     ...(w.warn ? { warn: w.warn } : {}),
   });
+}
+
+export function pipelineEngine(w: EngineWiring): EngineParts {
+  const { store } = w;
+  const runs = new RunRepoSql(store);
+  const host = engineHost({ ...w, reads: store });
+  const engine = engineOver(host, { reads: store, runs, budgets: new BudgetRepoSql(store), merges: new MergeIntentRepoSql(store) }, w);
   return {
     engine,
     runs,
-    sessions,
+    sessions: host.sessions,
     actions: new HumanActions({ store, runs, ...(w.stopHolder ? { stopHolder: w.stopHolder } : {}) }),
     executor: new PipelineExecutor(engine, runs, w.factoryId, { sleep }),
   };

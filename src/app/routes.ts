@@ -1,8 +1,11 @@
 // Every API route, assembled in one place. Each area contributes a list; add yours here.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Route } from '../api/route.js';
 import { agentHookRoutes, type AgentHookDeps } from '../api/routes/agent-hooks.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { fleetRoutes } from '../api/routes/fleet.js';
+import { fleetEngineRoutes } from '../api/routes/fleet-engine.js';
 import type { FleetCoordinator } from '../fleet/coordinator.js';
 import { projectRoutes } from '../api/routes/projects.js';
 import { systemRoutes } from '../api/routes/system.js';
@@ -42,6 +45,8 @@ export interface RouteDeps {
   metrics?: SystemDeps['metrics'];
   /** Extra checks of `POST /api/tasks` (config re-read; agents runnable on this host). */
   submitGuards?: SubmitGuards;
+  /** The coordinator's home: remote factories' streamed logs are kept under <home>/factories/<id>/logs. */
+  home?: string;
 }
 
 export function allRoutes(deps: RouteDeps): Route[] {
@@ -60,6 +65,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     spendRoute(deps.store),
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces, deps.store.tasks) : []),
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
+    ...fleetEngineRoutes(deps.store, deps.home ? { home: deps.home } : {}),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));
@@ -70,5 +76,5 @@ function engineRoutes(store: SqlStore, fleet: FleetCoordinator, logDirs: { check
   const runs = new RunRepoSql(store);
   // Cancelling a run a factory drives goes through the fleet: the holder is fenced and stops its sessions.
   const stopHolder = async (taskId: string): Promise<void> => void (await fleet.act(taskId, 'cancel', { reason: 'run cancelled' }).catch(() => undefined));
-  return [...runRoutes(store, runs, new HumanActions({ store, runs, stopHolder })), ...stepLogRoutes(store, runs, logDirs)];
+  return [...runRoutes(store, runs, new HumanActions({ store, runs, stopHolder }), { checkLogDirs: logDirs.checks }), ...stepLogRoutes(store, runs, logDirs)];
 }

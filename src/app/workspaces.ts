@@ -4,8 +4,9 @@
 import { parseWorkspaceConfig, type WorkspaceConfig } from '../config/workspace.js';
 import { DEFAULT_RETAIN } from '../domain/workspace-retention.js';
 import { retainedBy, sweepRetention, type RetentionDeps } from '../engine/workspace-retention.js';
+import type { EngineReads } from '../ports/engine.js';
 import type { Project, Store } from '../ports/store.js';
-import type { WorkspacePort } from '../ports/workspace.js';
+import type { CheckpointRepo, WorkspacePort, WorkspaceStore } from '../ports/workspace.js';
 import { CheckpointRepoSql } from '../store/checkpoint-repo.js';
 import { WorkspaceService } from '../workspace/workspace-service.js';
 import { projectCommandEnv } from '../lib/command-env.js';
@@ -18,7 +19,7 @@ const configOf = (p: Project | undefined): WorkspaceConfig | undefined => {
   }
 };
 
-function retentionFacts(store: Store): Omit<RetentionDeps, 'workspaces'> {
+function retentionFacts(store: EngineReads): Omit<RetentionDeps, 'workspaces'> {
   return {
     task: (id) => store.tasks.get(id),
     project: (id) => store.projects.get(id),
@@ -27,12 +28,18 @@ function retentionFacts(store: Store): Omit<RetentionDeps, 'workspaces'> {
   };
 }
 
+/** Over the Store on a coordinator host. */
 export function workspaceService(home: string, store: Store): WorkspaceService {
+  return workspaceServiceOver(home, store, new CheckpointRepoSql(store));
+}
+
+/** Over any state: a remote factory passes the coordinator's fenced API for both. */
+export function workspaceServiceOver(home: string, store: WorkspaceStore, checkpoints: CheckpointRepo): WorkspaceService {
   const env = projectCommandEnv(process.env);
   return new WorkspaceService({
     home,
     store,
-    checkpoints: new CheckpointRepoSql(store),
+    checkpoints,
     clock: { now: () => Date.now() },
     env,
     configOf: async (projectId) => configOf(await store.projects.get(projectId)),
@@ -45,7 +52,7 @@ export function workspaceService(home: string, store: Store): WorkspaceService {
  * work the retention policy no longer keeps; then retire worktrees on the policy every `everyMs`.
  */
 export async function startWorkspaceUpkeep(
-  store: Store,
+  store: EngineReads,
   workspaces: WorkspacePort,
   log: { info(msg: string, f?: Record<string, unknown>): void; warn(msg: string, f?: Record<string, unknown>): void },
   everyMs = 60_000,

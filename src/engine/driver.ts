@@ -5,7 +5,7 @@ import { remedyOf } from '../domain/pipeline/failure.js';
 import { isRunFinal } from '../domain/pipeline/types.js';
 import type { CheckpointPointer, Stage, Task } from '../domain/task.js';
 import type { Sleep } from '../ports/clock.js';
-import type { Fence, RunRepo } from '../ports/engine.js';
+import type { EngineRuns, Fence } from '../ports/engine.js';
 import type { AdvanceOutcome, PipelineEngine } from './engine.js';
 
 export type FinalOutcome = Exclude<AdvanceOutcome, { type: 'continue' | 'awaiting_session' | 'awaiting_checks' }>;
@@ -72,7 +72,7 @@ export interface ExecutorResult {
 export class PipelineExecutor {
   constructor(
     private readonly engine: PipelineEngine,
-    private readonly runs: RunRepo,
+    private readonly runs: EngineRuns,
     private readonly factoryId: string,
     private readonly opts: { sleep: Sleep; maxAdvances?: number },
   ) {}

@@ -13,9 +13,9 @@ import type { NewEvent } from '../domain/events.js';
 import { changeOwner } from '../domain/pipeline/change-owner.js';
 import { endedWaits } from '../domain/pipeline/wait-notifications.js';
 import type { ScmObservation } from '../domain/lifecycle-rules/scm.js';
-import type { AgentOutcome, BudgetRepo, ChangeObserver, CheckSpec, Checks, EngineWorkspace, Fence, MergeIntentRepo, RunChange, RunRepo, RunSnapshot, Scm, StepPatch } from '../ports/engine.js';
+import type { AgentOutcome, ChangeObserver, CheckSpec, Checks, EngineBudgets, EngineReads, EngineRuns, EngineWorkspace, Fence, MergeIntentRepo, RunChange, RunSnapshot, Scm, StepPatch } from '../ports/engine.js';
 import { launchSessionId } from './agent-runner.js';
-import type { Project, Store } from '../ports/store.js';
+import type { Project } from '../ports/store.js';
 import type { DispatchState } from './dispatch.js';
 import { SessionTable } from './dispatch.js';
 import { StepKindRegistry } from './registry.js';
@@ -43,9 +43,9 @@ export interface ProjectSettings {
 }
 
 export interface EngineDeps {
-  store: Store;
-  runs: RunRepo;
-  budgets: BudgetRepo;
+  store: EngineReads;
+  runs: EngineRuns;
+  budgets: EngineBudgets;
   merges: MergeIntentRepo;
   registry: StepKindRegistry;
   sessions: SessionTable;

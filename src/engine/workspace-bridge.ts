@@ -3,8 +3,7 @@
 import type { WorkspaceConfig } from '../config/workspace.js';
 import { notFound } from '../domain/errors.js';
 import { decideRetention, type Ending } from '../domain/workspace-retention.js';
-import type { EngineWorkspace } from '../ports/engine.js';
-import type { Store } from '../ports/store.js';
+import type { EngineReads, EngineWorkspace } from '../ports/engine.js';
 import type { WorkspacePort } from '../ports/workspace.js';
 
 /** Checkpoint reasons of a step's own session (the debouncer's, and the one before a timeout kill). */
@@ -13,7 +12,7 @@ const MID_SESSION = ['debounce', 'timeout'];
 export class WorkspaceBridge implements EngineWorkspace {
   constructor(
     private readonly ws: WorkspacePort,
-    private readonly store: Store,
+    private readonly store: EngineReads,
     private readonly configOf: (projectConfig: Record<string, unknown>) => WorkspaceConfig,
     private readonly opts: { lightweight?: boolean } = {},
   ) {}

@@ -1,7 +1,8 @@
-// Executors: the seam the pipeline engine implements (TaskExecutor in src/ports/fleet.ts).
-// Until it lands, `StepsExecutor` walks a task through the factory stages with a pause per step —
-// enough to exercise leases, renewals, fencing, drain and offline-degrade end to end. It is a test
-// and demo executor: it does no real work.
+// Named executors besides the pipeline engine (TaskExecutor in src/ports/fleet.ts), which is the
+// default of `gantry up` and `gantry factory` and is built by their composition (src/app/).
+// `StepsExecutor` walks a task through the factory stages with a pause per step — enough to exercise
+// leases, renewals, fencing, drain and offline-degrade end to end. It is a test and demo executor:
+// it does no real work.
 import type { Stage, Task } from '../domain/task.js';
 import type { ExecutionResult, LeaseHandle, TaskExecutor } from '../ports/fleet.js';
 import { GantryError } from '../domain/errors.js';
@@ -43,10 +44,7 @@ export class StepsExecutor implements TaskExecutor {
   }
 }
 
-/**
- * Executors by name (`--executor NAME[:ARG]`). A new executor is one entry here; the pipeline
- * engine registers itself as `pipeline`.
- */
+/** Executors by name (`--executor NAME[:ARG]`; `pipeline`, the default, is not one of them). A new executor is one entry here. */
 export const EXECUTORS: Record<string, (arg: string | undefined) => TaskExecutor> = {
   steps: (arg) => new StepsExecutor({ stepMs: arg === undefined ? 200 : Number(arg) }),
 };
@@ -55,7 +53,7 @@ export function executorFrom(spec: string): TaskExecutor {
   const [name, arg] = spec.split(':', 2) as [string, string | undefined];
   const make = EXECUTORS[name];
   if (!make) {
-    throw new GantryError('validation', `unknown executor ${name}`, { field: 'executor', hint: `one of: ${Object.keys(EXECUTORS).join(', ')}` });
+    throw new GantryError('validation', `unknown executor ${name}`, { field: 'executor', hint: `one of: pipeline (the default), ${Object.keys(EXECUTORS).join(', ')}` });
   }
   if (arg !== undefined && !/^\d+$/.test(arg)) throw new GantryError('validation', `executor ${name}: argument must be a number of milliseconds`, { field: 'executor' });
   return make(arg);

@@ -8,6 +8,7 @@ import type { ScmObservation } from '../domain/lifecycle-rules/scm.js';
 import type { Ending } from '../domain/workspace-retention.js';
 import type { Stage } from '../domain/task.js';
 import type { ReviewGate } from '../domain/forge/verdicts.js';
+import type { ProjectRepo, TaskRepo } from './store.js';
 
 // ---------------------------------------------------------------- runs and steps
 
@@ -144,6 +145,18 @@ export interface RunRepo {
   commit(change: RunChange, fence: Fence | null): Promise<RunSnapshot>;
 }
 
+/** What the engine and a factory's executor do with runs: never list them (that is the API's). */
+export type EngineRuns = Pick<RunRepo, 'create' | 'load' | 'current' | 'commit'>;
+
+/**
+ * What the engine reads besides runs: a task and its project. The Store on a coordinator host; the
+ * coordinator's fenced API on a remote factory (src/fleet/remote-engine.ts).
+ */
+export interface EngineReads {
+  tasks: Pick<TaskRepo, 'get'>;
+  projects: Pick<ProjectRepo, 'get'>;
+}
+
 // ---------------------------------------------------------------- budgets
 
 export interface ReserveRequest {
@@ -177,6 +190,9 @@ export interface BudgetRepo {
   /** Reservations currently held (for tests and the dashboard). */
   held(): Promise<number>;
 }
+
+/** What a step does with budgets while it runs (the sweeps and views are the coordinator's). */
+export type EngineBudgets = Pick<BudgetRepo, 'reserve' | 'settle' | 'release' | 'forfeitLaunch'>;
 
 // ---------------------------------------------------------------- merge intents
 

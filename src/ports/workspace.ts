@@ -2,6 +2,8 @@
 // worktree (DESIGN §8). One implementation over real git lives in src/workspace.
 import type { WorkspaceConfig, GuardResponse } from '../config/workspace.js';
 import type { GuardViolation } from '../domain/guard.js';
+import type { NewEvent } from '../domain/events.js';
+import type { ProjectRepo, TaskRepo } from './store.js';
 
 export interface Workspace {
   taskId: string;
@@ -153,6 +155,16 @@ export interface ActivityCheckpoints {
 }
 
 /** Durable checkpoint rows (store adapter). Insert commits the row and its event in one transaction. */
+/**
+ * What the workspace service reads and writes of durable state: tasks, projects and its own events.
+ * The Store on a coordinator host; the coordinator's fenced API on a remote factory.
+ */
+export interface WorkspaceStore {
+  tasks: Pick<TaskRepo, 'get'>;
+  projects: Pick<ProjectRepo, 'get' | 'list'>;
+  write<T>(fn: (tx: { emit(event: NewEvent): void }) => Promise<T>): Promise<T>;
+}
+
 export interface CheckpointRepo {
   insert(c: Omit<CheckpointRecord, 'id' | 'createdAt'>): Promise<CheckpointRecord>;
   list(taskId: string): Promise<CheckpointRecord[]>;

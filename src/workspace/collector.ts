@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import type { NewEvent } from '../domain/events.js';
 import { isTerminal } from '../domain/task.js';
 import { decideGc, type GcAction } from '../domain/workspace-gc.js';
-import type { Store } from '../ports/store.js';
-import type { CheckpointRepo, GcEntry, TeardownResult } from '../ports/workspace.js';
+import type { CheckpointRepo, GcEntry, TeardownResult, WorkspaceStore } from '../ports/workspace.js';
 import { withTaskLock } from './checkpointer.js';
 import { pidAlive } from './file-lock.js';
 import { git, gitOut } from './git.js';
@@ -23,7 +22,7 @@ export const projectDirName = (p: { id: string; name: string }): string => (/^[A
 
 export interface CollectorDeps {
   layout: Layout;
-  store: Store;
+  store: WorkspaceStore;
   checkpoints: CheckpointRepo;
   teardown(rec: WorkspaceRecord, opts: { force?: boolean }): Promise<TeardownResult>;
   emit(events: NewEvent[]): Promise<void>;

@@ -9,10 +9,9 @@ import { canonicalPath, decideGuard, flaggedExecutables, revertablePaths } from 
 import { runSteps, type StepDef, type StepEvent } from '../lib/step-runner.js';
 import { Debouncer } from '../lib/debounce.js';
 import type { Clock } from '../ports/clock.js';
-import type { Store } from '../ports/store.js';
 import type {
   ActivityCheckpoints, CheckpointRecord, CheckpointRepo, GcEntry, CheckpointResult, CheckpointSelector, FileDiff, GuardReport, GuardRequest,
-  ProvisionRequest, RollbackResult, TeardownResult, Workspace, WorkspaceDiff, WorkspacePort,
+  ProvisionRequest, RollbackResult, TeardownResult, Workspace, WorkspaceDiff, WorkspacePort, WorkspaceStore,
 } from '../ports/workspace.js';
 import type { WorkspaceConfig } from '../config/workspace.js';
 import { checkpointLocked, forgetTask, resolveSelector, snapshotRepairing, snapshotTarget, withTaskLock, type CheckpointContext } from './checkpointer.js';
@@ -31,7 +30,7 @@ import { Mirror, mirrorPath } from './mirror.js';
 export interface WorkspaceServiceOptions {
   /** The gantry home: workspaces live in <home>/workspaces/<project>/<task>. */
   home: string;
-  store: Store;
+  store: WorkspaceStore;
   checkpoints: CheckpointRepo;
   clock: Clock;
   /** Environment for setup commands (the composition root passes process.env). */

@@ -2,6 +2,7 @@
 // request changes, reject, answer, reply, resolve a review cap, merge review; retry, restart, cancel.
 // A run not waiting for that action answers 409 with the reason.
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { GantryError, notFound } from '../../domain/errors.js';
 import { HUMAN_ACTIONS } from '../../domain/pipeline/human-action.js';
@@ -78,7 +79,11 @@ export function runView(s: RunSnapshot, usage?: UsageReport): Record<string, unk
   };
 }
 
-export function runRoutes(store: Store, runs: RunRepo, actions: HumanActions): Route[] {
+/**
+ * `checkLogDirs`: where logs streamed by remote factories are kept (`<home>/factories/<id>/logs/checks`);
+ * a recorded path that is not on this host is looked up there by its part under `logs/checks/`.
+ */
+export function runRoutes(store: Store, runs: RunRepo, actions: HumanActions, opts: { checkLogDirs?: () => string[] } = {}): Route[] {
   return [
     defineRoute({
       method: 'GET',
@@ -119,7 +124,9 @@ export function runRoutes(store: Store, runs: RunRepo, actions: HumanActions): R
         const r = rounds.find((x) => x.round === query.round)?.results?.find((x) => x.name === query.check);
         if (!r || typeof r.logFile !== 'string') throw notFound('check log', `${params.step} round ${query.round} ${query.check}`);
         // Only a path the engine recorded for this step is read, never one from the request.
-        const text = readLogText(r.logFile);
+        const under = r.logFile.split('/logs/checks/').at(-1)!;
+        let text = readLogText(r.logFile);
+        for (const dir of text === null && under !== r.logFile ? (opts.checkLogDirs?.() ?? []) : []) if ((text = readLogText(join(dir, under))) !== null) break;
         if (text === null) throw notFound('check log', r.logFile, 'the log lives on the factory that ran the checks; `gantry up` serves the logs of its own factories');
         return { text, headers: { 'Content-Type': 'text/plain; charset=utf-8' } };
       },

@@ -1,7 +1,7 @@
 // gantry factory · factories [enroll|drain] · requeue · reject · cancel · ship
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { GantryError } from '../../domain/errors.js';
 import type { Task } from '../../domain/task.js';
@@ -26,15 +26,6 @@ interface FactoryFlags extends CommonFlags {
   drainGrace: number;
   log?: string;
   logLevel?: string;
-}
-
-/** The pipeline engine once it is registered; until then a factory must be told what to run. */
-function defaultExecutor(EXECUTORS: Record<string, unknown>): string {
-  if (EXECUTORS.pipeline) return 'pipeline';
-  throw new GantryError('validation', 'no executor: the pipeline engine is not registered in this build', {
-    field: 'executor',
-    hint: 'pass --executor steps for a demo factory that walks the stages without doing any work',
-  });
 }
 
 /** The factory id: the one its token was enrolled as, else the one remembered in its home. */
@@ -86,19 +77,33 @@ export function registerFleetCommands(program: Command): void {
         // What this host offers is detected while the rest loads.
         const capabilities = import('../../app/capabilities.js').then((m) => m.factoryCapabilities(f.capabilities ?? [], { detect: f.detectCaps }));
         capabilities.catch(() => undefined);
-        const [{ Factory }, { HttpCoordinatorClient }, { EXECUTORS, executorFrom }, { SqliteOutbox }] = await Promise.all([
+        const spec = f.executor ?? 'pipeline';
+        const [{ Factory }, { HttpCoordinatorClient }, { executorFrom }, { SqliteOutbox }, { remotePipelineExecutor }] = await Promise.all([
           import('../../fleet/factory.js'),
           import('../../fleet/http-client.js'),
           import('../../fleet/executors.js'),
           import('../../store/fleet-outbox.js'),
+          import('../../app/remote-factory.js'),
         ]);
-        const executor = executorFrom(f.executor ?? defaultExecutor(EXECUTORS));
+        // A bad --executor is refused before anything starts.
+        const named = spec === 'pipeline' ? null : executorFrom(spec);
         const http = new HttpCoordinatorClient(target);
         const factoryId = await factoryIdFor(http, dir, name);
         const outbox = new SqliteOutbox(join(dir, 'outbox.db'));
         const logging = createLogger(logOptions);
         const logger = logging.logger.child?.({ component: 'factory', factoryId }) ?? logging.logger;
         const log = (m: string, fields?: Record<string, unknown>): void => logger.info(m, fields);
+        // The pipeline engine: agents and workspaces here, runs and steps on the coordinator (fenced).
+        const pipeline = named
+          ? null
+          : await remotePipelineExecutor({
+              dir,
+              factoryId,
+              transport: http,
+              secrets: { dirs: [home.dir], files: [f.tokenFile, process.env.GANTRY_TOKEN_FILE].filter((x): x is string => Boolean(x)).map((x) => resolve(x)) },
+              log: { info: log, warn: (m, fields) => logger.warn(m, fields) },
+            });
+        const executor = named ?? pipeline!.executor;
         const factory = new Factory({
           factoryId,
           name,
@@ -127,6 +132,7 @@ export function registerFleetCommands(program: Command): void {
         await factory.start();
         emit(f, { factoryId, name, url: target.url, slots: f.slots }, () => `factory ${factoryId} (${name}) serving ${target.url} with ${f.slots} slot(s); SIGTERM drains`);
         await stopped;
+        await pipeline?.stop();
         const quarantined = await outbox.quarantined();
         if (quarantined.length) log('quarantined results kept in the outbox', { count: quarantined.length, outbox: join(dir, 'outbox.db') });
         await outbox.close();

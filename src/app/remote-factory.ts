@@ -1,0 +1,74 @@
+// `gantry factory`'s pipeline executor: the real pipeline engine on a machine that holds only a
+// factory token. Agents, workspaces (made from this host's own mirror of the project remote, fetched
+// with this host's git credentials), SCM and checks run here; runs, steps, budgets, merge intents,
+// checkpoint rows and workspace events go to the coordinator through its fenced run/step API, each
+// execution bound to its lease (taskId@epoch).
+import { join } from 'node:path';
+import type { ActivitySink } from '../ports/agent.js';
+import type { Fence } from '../ports/engine.js';
+import type { ExecutionResult, LeaseHandle, TaskExecutor } from '../ports/fleet.js';
+import type { Task } from '../domain/task.js';
+import { PipelineExecutor } from '../engine/driver.js';
+import { LogShipper } from '../fleet/log-shipper.js';
+import { EngineApi, LeaseBook, RemoteBudgets, RemoteCheckpoints, RemoteMerges, RemoteRuns, RemoteState, type EngineTransport } from '../fleet/remote-engine.js';
+import { engineHost, engineOver, sleep } from './engine.js';
+import { startWorkspaceUpkeep, workspaceServiceOver } from './workspaces.js';
+
+export interface RemoteFactoryWiring {
+  /** The factory's own directory (<home>/factories/<name>): workspaces, mirrors and logs live under it. */
+  dir: string;
+  factoryId: string;
+  transport: EngineTransport;
+  /** What no agent may see (the factory's home, its token file). */
+  secrets: { dirs: string[]; files: string[] };
+  log: { info(msg: string, f?: Record<string, unknown>): void; warn(msg: string, f?: Record<string, unknown>): void };
+  /** Where agent activity goes (the coordinator's session view once it is streamed there). */
+  sink?: ActivitySink;
+}
+
+/**
+ * Live activity observations of agents on this host stay here: the coordinator learns a session's
+ * progress from its run transitions (dispatched, finished, usage) and its transcript from the
+ * streamed session log.
+ */
+const LOCAL_ONLY: ActivitySink = { activity: () => undefined, runtime: () => undefined };
+
+export async function remotePipelineExecutor(w: RemoteFactoryWiring): Promise<{ executor: TaskExecutor; stop(): Promise<void> }> {
+  const api = new EngineApi(w.transport);
+  const book = new LeaseBook();
+  const state = new RemoteState(api, book, (m, f) => w.log.info(m, f));
+  const workspaces = workspaceServiceOver(w.dir, state, new RemoteCheckpoints(api, book));
+  // Before the first claim: repair what a killed predecessor left half-made, retire finished worktrees.
+  const upkeep = await startWorkspaceUpkeep(state, workspaces, w.log);
+  const host = engineHost({
+    dir: w.dir,
+    reads: state,
+    workspaces,
+    sink: w.sink ?? LOCAL_ONLY,
+    factoryId: w.factoryId,
+    secrets: w.secrets,
+    warn: (m, f) => w.log.warn(m, f),
+  });
+  const shipper = new LogShipper(api, join(w.dir, 'logs'), (m, f) => w.log.warn(m, f));
+  const executor: TaskExecutor = {
+    async execute(job: Task, lease: LeaseHandle): Promise<ExecutionResult> {
+      const fence: Fence = { taskId: job.id, epoch: lease.epoch, factoryId: w.factoryId };
+      const leased = api.forLease(lease.signal);
+      const runs = new RemoteRuns(leased, fence);
+      const engine = engineOver(host, { reads: state, runs, budgets: new RemoteBudgets(leased, fence), merges: new RemoteMerges(leased, fence) }, { warn: (m, f) => w.log.warn(m, f) });
+      book.hold(job.id, lease.epoch);
+      // Transcripts and check logs follow the work to the coordinator while the lease is held.
+      const logs = shipper.follow({ taskId: job.id, epoch: lease.epoch, runIds: () => runs.seen });
+      try {
+        return await new PipelineExecutor(engine, runs, w.factoryId, { sleep }).execute(job, lease);
+      } finally {
+        await logs.stop();
+        book.drop(job.id, lease.epoch);
+      }
+    },
+  };
+  return { executor, stop: () => upkeep.stop() };
+}
+
+/** Where a factory named `name` keeps its state under a Gantry home. */
+export const factoryDir = (home: string, name: string): string => join(home, 'factories', name.replace(/[^A-Za-z0-9_.-]/g, '-'));
