@@ -27,6 +27,7 @@ import { removeWorktree, withRepoLock } from './worktree-ops.js';
 import { collectGarbage, projectDirName } from './collector.js';
 import { decideGc } from '../domain/workspace-gc.js';
 import { Mirror, mirrorPath } from './mirror.js';
+import { RefPusher } from './ref-pusher.js';
 
 export interface WorkspaceServiceOptions {
   /** The gantry home: workspaces live in <home>/workspaces/<project>/<task>. */
@@ -258,9 +259,12 @@ export class WorkspaceService implements WorkspacePort {
     return this.pushTarget(await this.checkoutOf(rec.projectId), pushTo);
   }
 
+  /** Concurrent checkpoints of one repository (several tasks of a project) share one push. */
+  private readonly pusher = new RefPusher();
+
   private async pushRef(rec: WorkspaceRecord, ref: string, remote: string): Promise<void> {
-    const r = await git(['push', '--quiet', remote, `${ref}:${ref}`], { cwd: rec.repoPath, okCodes: [1, 128] });
-    if (r.code !== 0) await this.emit([{ type: 'checkpoint.push_failed', taskId: rec.taskId, payload: { ref, remote, error: r.stderr.trim().slice(0, 500) } }]);
+    const error = await this.pusher.push(rec.repoPath, remote, ref);
+    if (error !== null) await this.emit([{ type: 'checkpoint.push_failed', taskId: rec.taskId, payload: { ref, remote, error: error.slice(0, 500) } }]);
   }
 
   private async fetchCheckpoints(repoPath: string, checkout: string, config: WorkspaceConfig, taskId: string): Promise<void> {
