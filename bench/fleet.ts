@@ -3,7 +3,8 @@
 // a single-statement SKIP LOCKED claim, and a raw cycle (that claim + two fenced UPDATEs). The raw
 // table's index matches the raw claim's ORDER BY (until 2026-11-21 it did not, and every raw claim sorted
 // the queue: the ratios printed before then flattered Gantry several times over).
-//   node --import tsx bench/fleet.ts        (PostgreSQL rows need GANTRY_TEST_DATABASE_URL)
+//   node --import tsx bench/fleet.ts        (PostgreSQL rows need GANTRY_TEST_DATABASE_URL;
+//   BENCH_STORES=postgres or =sqlite runs one store only, BENCH_N sets the operations per cell)
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { freshDb } from '../test/support/db.js';
@@ -108,9 +109,14 @@ async function run(kind: 'sqlite' | 'postgres'): Promise<(string | number)[][]> 
   return rows;
 }
 
+const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',').map((x) => x.trim());
+const unknownStore = stores.filter((x) => x !== 'sqlite' && x !== 'postgres');
+if (unknownStore.length) throw new Error(`BENCH_STORES lists ${unknownStore.join(', ')}; use sqlite, postgres or both (comma-separated)`);
 const loadBefore = loadavg()[0]!;
-const rows = await run('sqlite');
-if (pgUrl()) rows.push(...(await run('postgres')));
+const rows: (string | number)[][] = [];
+if (stores.includes('sqlite')) rows.push(...(await run('sqlite')));
+if (!stores.includes('postgres')) console.log('PostgreSQL rows skipped (BENCH_STORES)');
+else if (pgUrl()) rows.push(...(await run('postgres')));
 else console.log('PostgreSQL rows skipped: set GANTRY_TEST_DATABASE_URL to include them');
 printTable(
   `bench/fleet — ${N} per cell; raw = one SKIP LOCKED UPDATE on a jobs table (raw/tasks: on Gantry's tasks table; cycle: + two fenced UPDATEs), fleet = scheduler + seats + lease history + events (target claim ratio ≥ 0.70× of raw at 16)`,
