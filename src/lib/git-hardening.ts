@@ -24,8 +24,6 @@ export const FIXED_OVERRIDES: readonly (readonly [string, string])[] = [
   ['tag.gpgSign', 'false'],
   ['push.gpgSign', 'false'],
   ['gc.auto', '0'],
-  // A push to a local-path remote runs receive-pack here, which would spawn `gc --auto` (a no-op under gc.auto=0) after every push.
-  ['receive.autogc', 'false'],
   ['maintenance.auto', 'false'],
   ['protocol.ext.allow', 'never'],
   ['safe.bareRepository', 'all'],
