@@ -9,7 +9,7 @@ import type { CheckpointRecord, CheckpointRepo, CheckpointResult, CheckpointSele
 import { git, GitError, gitOut } from './git.js';
 import { withKeyLock } from './file-lock.js';
 import { createLooseRef, gitDirsOf, headCommitFs } from './git-paths.js';
-import { snapshotTree, snapshotWithStat, type SnapshotTarget } from './snapshot.js';
+import { numstat, snapshotTree, type SnapshotTarget } from './snapshot.js';
 import type { Layout, WorkspaceRecord } from './state-record.js';
 
 export const checkpointRef = (taskId: string, seq: number): string => `refs/gantry/checkpoints/${taskId}/${seq}`;
@@ -21,19 +21,15 @@ export function snapshotTarget(layout: Layout, rec: WorkspaceRecord): SnapshotTa
 }
 
 /** Snapshot, repairing a private-index lock left by a process killed mid-snapshot. */
-export function snapshotRepairing(t: SnapshotTarget): Promise<string> {
-  return repairing(t, () => snapshotTree(t));
-}
-
-async function repairing<T>(t: SnapshotTarget, snapshot: () => Promise<T>): Promise<T> {
+export async function snapshotRepairing(t: SnapshotTarget): Promise<string> {
   try {
-    return await snapshot();
+    return await snapshotTree(t);
   } catch (e) {
     const lock = `${t.indexFile}.lock`;
     if (!(e instanceof GitError) || !existsSync(lock)) throw e;
     // Every snapshot of this task runs under its in-process key lock, so an existing lock file is stale.
     await unlink(lock).catch(() => undefined);
-    return snapshot();
+    return snapshotTree(t);
   }
 }
 
@@ -56,10 +52,7 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
   // The store read and the push target's lookups run while git snapshots: none depends on the others.
   const remote = ctx.pushRemote?.(rec);
   remote?.catch(() => undefined); // awaited (and its failure raised) only if a checkpoint is made
-  const latest = ctx.repo.latest(rec.taskId);
-  const target = snapshotTarget(ctx.layout, rec);
-  // The stat against the parent is read from the private index while write-tree runs (snapshotWithStat).
-  const [prev, { tree, stat }] = await Promise.all([latest, repairing(target, () => snapshotWithStat(target, latest.then((p) => p?.sha ?? rec.baseSha)))]);
+  const [prev, tree] = await Promise.all([ctx.repo.latest(rec.taskId), snapshotRepairing(snapshotTarget(ctx.layout, rec))]);
   // HEAD and the previous tree come from git's files and a per-task cache when possible: a checkpoint
   // should cost little more than the snapshot itself.
   const dirs = gitDirsOf(rec.path);
@@ -73,7 +66,10 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
   const parents = ['-p', parent];
   if (head !== parent && head !== rec.baseSha) parents.push('-p', head);
   const message = `gantry checkpoint ${rec.taskId}#${seq}\n\nstep: ${opts.step ?? '-'}\nreason: ${opts.reason}\nGantry-Head: ${head}\n`;
-  const sha = await gitOut(['commit-tree', tree, ...parents, '-F', '-'], { cwd: rec.path, input: message });
+  const [sha, stat] = await Promise.all([
+    gitOut(['commit-tree', tree, ...parents, '-F', '-'], { cwd: rec.path, input: message }),
+    numstat(rec.path, parent, tree),
+  ]);
   // Create-only. If the ref exists without a row, an earlier process died between ref and row: the new
   // checkpoint supersedes it (git itself checks and writes that case).
   if (!(await createLooseRef(dirs.common, ref, sha))) await git(['update-ref', ref, sha], { cwd: rec.path });

@@ -24,34 +24,6 @@ const literal = (p: string): string => `:(literal)${p}`;
  * files that differ are hashed), so even the first snapshot costs what `git add -A` costs.
  */
 export async function snapshotTree(t: SnapshotTarget): Promise<string> {
-  await stageAll(t);
-  return gitOut(['write-tree'], { cwd: t.worktree, env: { GIT_INDEX_FILE: t.indexFile } });
-}
-
-export interface SnapshotStat {
-  files: number;
-  added: number;
-  removed: number;
-}
-
-/**
- * snapshotTree, plus the snapshot's numstat against the commit `from` resolves to, read from the same
- * private index while `write-tree` runs (the index then holds exactly the tree), so the stat costs
- * no extra step after the snapshot.
- */
-export async function snapshotWithStat(t: SnapshotTarget, from: Promise<string>): Promise<{ tree: string; stat: SnapshotStat }> {
-  from.catch(() => undefined); // if staging fails first, `from` is never awaited: its failure is the caller's to see
-  await stageAll(t);
-  const env = { GIT_INDEX_FILE: t.indexFile };
-  const [tree, stat] = await Promise.all([
-    gitOut(['write-tree'], { cwd: t.worktree, env }),
-    from.then(async (base) => parseNumstat(await gitOut(['diff-index', '--cached', '-z', '--no-renames', '--numstat', base], { cwd: t.worktree, env }))),
-  ]);
-  return { tree, stat };
-}
-
-/** The private index made equal to the worktree on disk (tracked and untracked, ignored and placed files excluded). */
-async function stageAll(t: SnapshotTarget): Promise<void> {
   const env = { GIT_INDEX_FILE: t.indexFile };
   if (!existsSync(t.indexFile)) {
     const own = join(gitDirsOf(t.worktree).own, 'index');
@@ -68,6 +40,7 @@ async function stageAll(t: SnapshotTarget): Promise<void> {
   // Placed files (secrets, shared config) never enter a checkpoint. (An exclude pathspec on `add` would
   // make git refuse when the placed file is also ignored, so they are dropped from the index instead.)
   if (t.excludes.length) await git(['rm', '--cached', '-r', '-q', '--ignore-unmatch', '--', ...t.excludes.map(literal)], { cwd: t.worktree, env });
+  return gitOut(['write-tree'], { cwd: t.worktree, env });
 }
 
 export type TreeChange = { status: 'A' | 'M' | 'D' | 'T'; path: string; newMode: string; oldMode: string };
@@ -87,13 +60,8 @@ export async function treeChanges(cwd: string, from: string, to: string, paths?:
 }
 
 /** Lines added/removed and files touched between two commits or trees. */
-export async function numstat(cwd: string, from: string, to: string): Promise<SnapshotStat> {
-  return parseNumstat(await gitOut(['diff-tree', '-r', '-z', '--no-renames', '--numstat', from, to], { cwd }));
-}
-
-/** `--numstat -z` output (no renames: one "added\tremoved\tpath" entry per file) summed. */
-function parseNumstat(out: string): SnapshotStat {
-  const parts = splitZ(out);
+export async function numstat(cwd: string, from: string, to: string): Promise<{ files: number; added: number; removed: number }> {
+  const parts = splitZ(await gitOut(['diff-tree', '-r', '-z', '--no-renames', '--numstat', from, to], { cwd }));
   let added = 0;
   let removed = 0;
   for (const p of parts) {
