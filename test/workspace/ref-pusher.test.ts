@@ -60,7 +60,7 @@ for (const sc of storeCases()) {
         const h = await harness(store);
         try {
           const ids = [await h.newTaskId(), await h.newTaskId(), await h.newTaskId()];
-          const paths = [];
+          const paths: string[] = [];
           for (const id of ids) paths.push((await h.ws.provision(h.request(id))).path);
           // The remote already holds the third task's first checkpoint ref, at a commit the new one does not extend.
           const stranger = sh(h.repo, 'commit-tree', sh(h.repo, 'rev-parse', 'main^{tree}'), '-m', 'not a checkpoint of this task');
