@@ -3,7 +3,9 @@
 // a single-statement SKIP LOCKED claim, and a raw cycle (that claim + two fenced UPDATEs). The raw
 // table's index matches the raw claim's ORDER BY (until 2026-11-21 it did not, and every raw claim sorted
 // the queue: the ratios printed before then flattered Gantry several times over).
-//   node --import tsx bench/fleet.ts        (PostgreSQL rows need GANTRY_TEST_DATABASE_URL)
+//   node --import tsx bench/fleet.ts        (PostgreSQL rows need GANTRY_TEST_DATABASE_URL;
+//   BENCH_STORES=postgres or =sqlite runs one store only, BENCH_LEVELS=16 one factory count, BENCH_N
+//   the operations per cell)
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { freshDb } from '../test/support/db.js';
@@ -16,7 +18,9 @@ import { pgUrl, printTable, ratio } from './lib.js';
 const N = Number(process.env.BENCH_N ?? 800);
 // A lone factory holds every task of its claim cell, and a factory has at most 1000 seats: more would spin forever on "no seat".
 if (!Number.isInteger(N) || N < 1 || N > 1000) throw new Error(`BENCH_N must be an integer from 1 to 1000 (a factory's seat limit), got ${process.env.BENCH_N}`);
-const LEVELS = [1, 4, 16];
+// BENCH_LEVELS=16 (comma-separated) measures only those factory counts: a run on a busy host takes long.
+const LEVELS = (process.env.BENCH_LEVELS ?? '1,4,16').split(',').map(Number);
+if (LEVELS.some((l) => !Number.isInteger(l) || l < 1 || l > 64)) throw new Error(`BENCH_LEVELS must list factory counts from 1 to 64, got ${process.env.BENCH_LEVELS}`);
 
 async function seed(store: SqlStore, projectId: string, n: number): Promise<void> {
   await store.db.transaction(async (tx) => {
@@ -108,9 +112,14 @@ async function run(kind: 'sqlite' | 'postgres'): Promise<(string | number)[][]> 
   return rows;
 }
 
+const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',').map((x) => x.trim());
+const unknownStore = stores.filter((x) => x !== 'sqlite' && x !== 'postgres');
+if (unknownStore.length) throw new Error(`BENCH_STORES lists ${unknownStore.join(', ')}; use sqlite, postgres or both (comma-separated)`);
 const loadBefore = loadavg()[0]!;
-const rows = await run('sqlite');
-if (pgUrl()) rows.push(...(await run('postgres')));
+const rows: (string | number)[][] = [];
+if (stores.includes('sqlite')) rows.push(...(await run('sqlite')));
+if (!stores.includes('postgres')) console.log('PostgreSQL rows skipped (BENCH_STORES)');
+else if (pgUrl()) rows.push(...(await run('postgres')));
 else console.log('PostgreSQL rows skipped: set GANTRY_TEST_DATABASE_URL to include them');
 printTable(
   `bench/fleet — ${N} per cell; raw = one SKIP LOCKED UPDATE on a jobs table (raw/tasks: on Gantry's tasks table; cycle: + two fenced UPDATEs), fleet = scheduler + seats + lease history + events (target claim ratio ≥ 0.70× of raw at 16)`,

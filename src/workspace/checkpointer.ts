@@ -36,8 +36,10 @@ export async function snapshotRepairing(t: SnapshotTarget): Promise<string> {
 export interface CheckpointContext {
   layout: Layout;
   repo: CheckpointRepo;
-  /** Best-effort push of a new checkpoint ref (configured remote); failures are reported, never fatal. */
-  push?: (rec: WorkspaceRecord, ref: string) => Promise<void>;
+  /** Where new checkpoint refs are pushed (undefined: nowhere). Asked before the snapshot, so its lookups overlap it. */
+  pushRemote?: (rec: WorkspaceRecord) => Promise<string | undefined>;
+  /** Push of a new checkpoint ref to that remote; failures are reported, never fatal. */
+  push?: (rec: WorkspaceRecord, ref: string, remote: string) => Promise<void>;
 }
 
 /** Drop per-task caches when its workspace goes away. */
@@ -47,8 +49,10 @@ export const withTaskLock = <T>(taskId: string, fn: () => Promise<T>): Promise<T
 
 /** Caller holds the task lock. */
 export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRecord, opts: { step?: string | null; reason: string }): Promise<CheckpointResult> {
-  const prev = await ctx.repo.latest(rec.taskId);
-  const tree = await snapshotRepairing(snapshotTarget(ctx.layout, rec));
+  // The store read and the push target's lookups run while git snapshots: none depends on the others.
+  const remote = ctx.pushRemote?.(rec);
+  remote?.catch(() => undefined); // awaited (and its failure raised) only if a checkpoint is made
+  const [prev, tree] = await Promise.all([ctx.repo.latest(rec.taskId), snapshotRepairing(snapshotTarget(ctx.layout, rec))]);
   // HEAD and the previous tree come from git's files and a per-task cache when possible: a checkpoint
   // should cost little more than the snapshot itself.
   const dirs = gitDirsOf(rec.path);
@@ -82,7 +86,9 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
     linesRemoved: stat.removed,
   });
   lastTree.set(rec.taskId, { sha, tree });
-  if (ctx.push) await ctx.push(rec, ref);
+  // After the row: the store's unique (task, seq) decides which checkpoint N exists before any remote sees it.
+  const to = await remote;
+  if (ctx.push && to) await ctx.push(rec, ref, to);
   return { checkpoint, created: true };
 }
 

@@ -26,6 +26,7 @@ import { removeWorktree, withRepoLock } from './worktree-ops.js';
 import { collectGarbage, projectDirName } from './collector.js';
 import { decideGc } from '../domain/workspace-gc.js';
 import { Mirror, mirrorPath } from './mirror.js';
+import { RefPusher } from './ref-pusher.js';
 
 export interface WorkspaceServiceOptions {
   /** The gantry home: workspaces live in <home>/workspaces/<project>/<task>. */
@@ -56,7 +57,7 @@ export class WorkspaceService implements WorkspacePort {
 
   constructor(private readonly opts: WorkspaceServiceOptions) {
     this.layout = new Layout(opts.home);
-    this.ctx = { layout: this.layout, repo: opts.checkpoints, push: (rec, ref) => this.pushRef(rec, ref) };
+    this.ctx = { layout: this.layout, repo: opts.checkpoints, pushRemote: (rec) => this.checkpointPushRemote(rec), push: (rec, ref, remote) => this.pushRef(rec, ref, remote) };
   }
 
   private async emit(events: NewEvent[]): Promise<void> {
@@ -246,18 +247,30 @@ export class WorkspaceService implements WorkspacePort {
     return pushTo ?? (this.isMirror(repoPath) ? 'origin' : undefined);
   }
 
-  private async pushRef(rec: WorkspaceRecord, ref: string): Promise<void> {
-    const pushTo = this.checkpointRemote((await this.opts.configOf?.(rec.projectId))?.checkpoints.pushTo, rec.repoPath);
-    if (!pushTo) return;
-    const remote = await this.pushTarget(await this.checkoutOf(rec.projectId), pushTo);
-    const r = await git(['push', '--quiet', remote, `${ref}:${ref}`], { cwd: rec.repoPath, okCodes: [1, 128] });
-    if (r.code !== 0) await this.emit([{ type: 'checkpoint.push_failed', taskId: rec.taskId, payload: { ref, remote, error: r.stderr.trim().slice(0, 500) } }]);
+  /**
+   * Where a new checkpoint of `rec` is pushed. The default, the mirror's own `origin` (the project
+   * remote it was made from), needs no lookup; a configured `pushTo` is resolved as `pushTarget` says.
+   */
+  private async checkpointPushRemote(rec: WorkspaceRecord): Promise<string | undefined> {
+    const configured = (await this.opts.configOf?.(rec.projectId))?.checkpoints.pushTo;
+    const pushTo = this.checkpointRemote(configured, rec.repoPath);
+    if (!pushTo || configured === undefined) return pushTo;
+    return this.pushTarget(await this.checkoutOf(rec.projectId), pushTo);
+  }
+
+  /** Concurrent checkpoints of one repository (several tasks of a project) share one push. */
+  private readonly pusher = new RefPusher();
+
+  private async pushRef(rec: WorkspaceRecord, ref: string, remote: string): Promise<void> {
+    const error = await this.pusher.push(rec.repoPath, remote, ref);
+    if (error !== null) await this.emit([{ type: 'checkpoint.push_failed', taskId: rec.taskId, payload: { ref, remote, error: error.slice(0, 500) } }]);
   }
 
   private async fetchCheckpoints(repoPath: string, checkout: string, config: WorkspaceConfig, taskId: string): Promise<void> {
     const pushTo = this.checkpointRemote(config.checkpoints.pushTo, repoPath);
     if (!pushTo) throw new GantryError('not_found', `checkpoint commits of task ${taskId} are not in ${repoPath}`, { hint: 'set workspace.checkpoints.pushTo so factories share checkpoints' });
-    const remote = await this.pushTarget(checkout, pushTo);
+    // The same remote checkpoints are pushed to (checkpointPushRemote): by default the mirror's `origin`.
+    const remote = config.checkpoints.pushTo === undefined ? pushTo : await this.pushTarget(checkout, pushTo);
     const spec = `refs/gantry/checkpoints/${taskId}/*`;
     await withRepoLock(repoPath, () => git(['fetch', '--quiet', '--no-write-fetch-head', remote, `+${spec}:${spec}`], { cwd: repoPath }));
   }

@@ -110,6 +110,26 @@ for (const sc of storeCases()) {
       });
     });
 
+    it('a release report is scrubbed of the task body whether this coordinator granted the lease or another did', async () => {
+      await withStore(sc.kind, async (s) => {
+        const secret = 'use the password hunter2hunter2 here';
+        const { c, ids } = await setup(s, 2, { body: `Implement the feature\n${secret}\nthanks` });
+        const other = coordinator(s, { leaseTtlMs: 60_000, staleMs: 90_000 });
+        for (const [i, releaser] of [c, other].entries()) {
+          const g = await c.claim({ factoryId: F1.factoryId }, F1);
+          assert.equal(g?.task.id, ids[i]);
+          await c.patch(g!.task.id, { leaseEpoch: g!.leaseEpoch, stage: 'building' }, F1);
+          const r = await releaser.release(g!.task.id, { leaseEpoch: g!.leaseEpoch, outcome: 'done', report: { summary: `did: ${secret}` } }, F1);
+          assert.equal(r.task.stage, 'shipped');
+          const lease = await s.db.get<{ report: string }>('SELECT report FROM leases WHERE task_id = ? AND epoch = ?', [g!.task.id, g!.leaseEpoch]);
+          assert.ok(lease && !lease.report.includes('hunter2') && lease.report.includes('[redacted]'), `stored report scrubbed (released by ${i === 0 ? 'the granting' : 'another'} coordinator)`);
+        }
+        const evs = await s.events.list({ limit: 1000 });
+        assert.ok(evs.some((e) => e.type === 'lease.released'));
+        assert.ok(!JSON.stringify(evs).includes('hunter2'), 'no event carries the secret');
+      });
+    });
+
     it('operator actions bump the epoch and fence the holder', async () => {
       await withStore(sc.kind, async (s) => {
         const { c, ids } = await setup(s, 4);
