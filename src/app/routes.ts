@@ -1,6 +1,4 @@
 // Every API route, assembled in one place. Each area contributes a list; add yours here.
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Route } from '../api/route.js';
 import { agentHookRoutes, type AgentHookDeps } from '../api/routes/agent-hooks.js';
 import { eventRoutes } from '../api/routes/events.js';
