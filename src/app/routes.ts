@@ -1,6 +1,7 @@
 // Every API route, assembled in one place. Each area contributes a list; add yours here.
 import type { Route } from '../api/route.js';
 import { agentHookRoutes, type AgentHookDeps } from '../api/routes/agent-hooks.js';
+import { forgeWebhookRoutes, type ForgeWebhookDeps } from '../api/routes/forge-webhooks.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { fleetRoutes } from '../api/routes/fleet.js';
 import type { FleetCoordinator } from '../fleet/coordinator.js';
@@ -20,6 +21,8 @@ import type { SqlStore } from '../store/sql-store.js';
 import type { LifecycleManager } from '../lifecycle/manager.js';
 import { sessionRoutes } from '../api/routes/sessions.js';
 import { notificationRoutes } from '../api/routes/notifications.js';
+import { forgeWake } from '../scm/clock.js';
+import { webhookSecrets } from '../scm/webhook-secret.js';
 import { VERSION } from './version.js';
 import type { SystemDeps } from '../api/routes/system.js';
 import type { SubmitGuards } from './submit-guards.js';
@@ -42,6 +45,8 @@ export interface RouteDeps {
   metrics?: SystemDeps['metrics'];
   /** Extra checks of `POST /api/tasks` (config re-read; agents runnable on this host). */
   submitGuards?: SubmitGuards;
+  /** GitHub webhooks (default: secrets from the environment and the projects' config, the process's forge wake). */
+  forgeWebhooks?: ForgeWebhookDeps;
 }
 
 export function allRoutes(deps: RouteDeps): Route[] {
@@ -61,6 +66,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces, deps.store.tasks) : []),
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
+    ...forgeWebhookRoutes(deps.forgeWebhooks ?? { secrets: async () => webhookSecrets(await deps.store.projects.list()), wake: () => forgeWake.wake() }),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));
   return routes;
