@@ -148,6 +148,10 @@ describe('GitHub adapter configuration', () => {
   it('refuses a token in gantry.yaml with a clear error', () => {
     assert.throws(() => validateConfig({ scm: { adapter: 'github', github: { token: 'ghp_x' } } }), /never put a token in gantry\.yaml/);
   });
+  it('refuses a webhook secret in gantry.yaml, accepts a file naming it', () => {
+    assert.throws(() => validateConfig({ scm: { adapter: 'github', github: { webhookSecret: 's3cret' } } }), /never put the webhook secret in gantry\.yaml/);
+    assert.doesNotThrow(() => validateConfig({ scm: { adapter: 'github', github: { webhookSecretFile: '~/.config/gantry/hook' } } }));
+  });
   it('derives owner/name from the remote, or asks for scm.github.repo', () => {
     assert.equal(githubSettings({}, 'https://github.com/acme/app.git').repo, 'acme/app');
     assert.equal(githubSettings({}, 'git@github.com:acme/app.git').repo, 'acme/app');
