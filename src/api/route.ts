@@ -28,6 +28,8 @@ export interface RouteContext<B, Q, P> {
   res: ServerResponse;
   /** Aborted when the client disconnects or the server shuts down. */
   signal: AbortSignal;
+  /** The body's exact bytes, only for a route with `rawBody: true` (a signature is over these bytes). */
+  raw?: Buffer;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -43,6 +45,9 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType 
   params?: P;
   /** For OpenAPI only. */
   responseDescription?: string;
+  /** Read the body as bytes (size-limited, not parsed) and hand them to the handler as `raw`: for a route
+   *  that must verify a signature over the exact bytes before trusting them (forge webhooks). */
+  rawBody?: boolean;
   /** Return a reply, or `'streaming'` when the handler owns `res` (SSE). */
   handler(ctx: RouteContext<Out<B>, Out<Q>, Out<P>>): Promise<Reply | 'streaming'>;
 }
@@ -57,6 +62,7 @@ export interface Route {
   query: z.ZodType | undefined;
   params: z.ZodType | undefined;
   responseDescription: string | undefined;
+  rawBody: boolean;
   handler(ctx: RouteContext<unknown, unknown, unknown>): Promise<Reply | 'streaming'>;
 }
 
@@ -73,6 +79,7 @@ export function defineRoute<B extends z.ZodType | undefined = undefined, Q exten
     query: spec.query,
     params: spec.params,
     responseDescription: spec.responseDescription,
+    rawBody: spec.rawBody ?? false,
     handler: spec.handler as Route['handler'],
   };
 }

@@ -173,7 +173,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const params = parseWith(route.params, m.params, 'path');
       const query = parseWith(route.query, queryObject(target.query), 'query');
       let body: unknown = undefined;
-      if (route.body) {
+      let raw: Buffer | undefined;
+      if (route.rawBody) {
+        raw = await readRaw(req, maxBody);
+      } else if (route.body) {
         const raw = await readJson(req, maxBody);
         const bad = findBadText(raw);
         if (bad) throw new GantryError('validation', `${bad.field}: ${bad.why}`, { field: bad.field, hint: 'send text as well-formed UTF-8 without NUL (\\u0000) characters' });
@@ -184,7 +187,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const ac = new AbortController();
       // Only a response that did not finish (a client gone, a stream ended by shutdown) aborts its handler.
       res.on('close', () => res.writableFinished || ac.abort());
-      const out = await route.handler({ body, query, params, auth, req, res, signal: ac.signal });
+      const out = await route.handler({ body, query, params, auth, req, res, signal: ac.signal, ...(raw ? { raw } : {}) });
       if (out === 'streaming') {
         seen.streaming = true;
         streams.add(ac);
@@ -287,8 +290,7 @@ function queryObject(sp: URLSearchParams): Record<string, string | string[]> {
   return out;
 }
 
-async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+async function readRaw(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > max) {
     req.resume();
@@ -304,14 +306,20 @@ async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
     }
     chunks.push(chunk);
   }
-  if (size === 0) return {};
+  return Buffer.concat(chunks);
+}
+
+async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const bytes = await readRaw(req, max);
+  if (bytes.length === 0) return {};
   if (type !== 'application/json') {
     throw new GantryError('unsupported', `content-type must be application/json (got ${type || 'none'})`, { hint: 'send JSON with Content-Type: application/json' });
   }
   const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
   let decoded: string;
   try {
-    decoded = text.decode(Buffer.concat(chunks));
+    decoded = text.decode(bytes);
   } catch {
     throw new GantryError('bad_request', 'body is not valid UTF-8', { hint: 'send JSON encoded as UTF-8' });
   }

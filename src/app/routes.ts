@@ -1,6 +1,7 @@
 // Every API route, assembled in one place. Each area contributes a list; add yours here.
 import type { Route } from '../api/route.js';
 import { agentHookRoutes, type AgentHookDeps } from '../api/routes/agent-hooks.js';
+import { forgeWebhookRoutes, type ForgeWebhookDeps } from '../api/routes/forge-webhooks.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { fleetRoutes } from '../api/routes/fleet.js';
 import { fleetEngineRoutes } from '../api/routes/fleet-engine.js';
@@ -21,6 +22,8 @@ import type { SqlStore } from '../store/sql-store.js';
 import type { LifecycleManager } from '../lifecycle/manager.js';
 import { sessionRoutes } from '../api/routes/sessions.js';
 import { notificationRoutes } from '../api/routes/notifications.js';
+import { forgeWake } from '../scm/clock.js';
+import { webhookSecrets } from '../scm/webhook-secret.js';
 import { VERSION } from './version.js';
 import type { SystemDeps } from '../api/routes/system.js';
 import type { SubmitGuards } from './submit-guards.js';
@@ -45,6 +48,8 @@ export interface RouteDeps {
   submitGuards?: SubmitGuards;
   /** The coordinator's home: remote factories' streamed logs are kept under <home>/factories/<id>/logs. */
   home?: string;
+  /** GitHub webhooks (default: secrets from the environment and the projects' config, the process's forge wake). */
+  forgeWebhooks?: ForgeWebhookDeps;
 }
 
 export function allRoutes(deps: RouteDeps): Route[] {
@@ -65,6 +70,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...fleetEngineRoutes(deps.store, deps.home ? { home: deps.home } : {}),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
+    ...forgeWebhookRoutes(deps.forgeWebhooks ?? { secrets: async () => webhookSecrets(await deps.store.projects.list()), wake: () => forgeWake.wake() }),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));
   return routes;

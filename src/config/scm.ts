@@ -16,6 +16,9 @@ export const githubConfigSchema = z.strictObject({
   labels: z.array(z.string().min(1)).default(['gantry']),
   /** Where the dashboard is reachable, for the link in the pull request body. */
   dashboardUrl: z.url().optional(),
+  /** A file holding the webhook secret (absolute, ~/…, or relative to the project); GANTRY_GITHUB_WEBHOOK_SECRET wins. */
+  webhookSecretFile: z.string().min(1).optional(),
+  webhookSecret: z.unknown().refine(() => false, { message: 'never put the webhook secret in gantry.yaml: set GANTRY_GITHUB_WEBHOOK_SECRET or name a file holding it with scm.github.webhookSecretFile' }).optional(),
   token: z.unknown().refine(() => false, { message: TOKEN_HINT }).optional(),
 });
 

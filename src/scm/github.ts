@@ -17,6 +17,7 @@ import { conflict, GantryError } from '../domain/errors.js';
 import { hostedVerdict, pullState, repoFromRemote, reviewVerdict, type HostedVerdict, type ReviewVerdict } from '../domain/forge/verdicts.js';
 import type { Change, ChangeState, Mergeability, ReviewWait, ReviewWaitResult, Scm } from '../ports/engine.js';
 import { awaitReview } from './forge-review.js';
+import type { IssueFacts } from '../domain/forge/intake.js';
 import { realClock, type HostedClock } from './clock.js';
 import type { Mirror } from '../workspace/mirror.js';
 import { git as hardened, hardenedEnvFor } from '../workspace/git.js';
@@ -219,6 +220,21 @@ export class GitHubScm implements ForgeScm {
       status.data.statuses.map((s) => ({ context: s.context, state: s.state, description: s.description, url: s.target_url })),
       required,
     );
+  }
+
+  /** Open issues carrying `label` (pull requests, which GitHub lists among issues, are marked `isPull`). */
+  async labelledIssues(label: string): Promise<IssueFacts[]> {
+    const r = await this.call('list issues', () => this.api.rest.issues.listForRepo({ owner: this.owner, repo: this.name, labels: label, state: 'open', per_page: 100 }));
+    return r.data.map((i) => ({
+      number: i.number, title: i.title, body: i.body ?? '', state: i.state === 'closed' ? 'closed' : 'open', isPull: i.pull_request !== undefined && i.pull_request !== null,
+      labels: i.labels.map((l) => (typeof l === 'string' ? l : l.name ?? '')).filter(Boolean), url: i.html_url,
+    }));
+  }
+
+  /** Comments on an issue and adds a label to it (the task's outcome, echoed back). */
+  async echoToIssue(issue: number, echo: { comment: string; label: string }): Promise<void> {
+    await this.call('comment on issue', () => this.api.rest.issues.createComment({ owner: this.owner, repo: this.name, issue_number: issue, body: echo.comment }));
+    await this.call('label issue', () => this.api.rest.issues.addLabels({ owner: this.owner, repo: this.name, issue_number: issue, labels: [echo.label] }));
   }
 
   async reviews(c: Change): Promise<ReviewVerdict> {

@@ -11,6 +11,7 @@ import { Octokit } from '@octokit/rest';
 import { GitHubScm, githubSettings, githubToken } from '../../src/scm/github.js';
 import { Mirror } from '../../src/workspace/mirror.js';
 import { isGantryError } from '../../src/domain/errors.js';
+import { issueEcho, issuesToTake } from '../../src/domain/forge/intake.js';
 import { validateConfig } from '../../src/config/project-config.js';
 import { makeRepo } from '../support/git.js';
 import { gitAsync } from '../support/git-http.js';
@@ -134,6 +135,26 @@ describe('GitHub adapter against the stand-in', () => {
     assert.deepEqual(await scm.merge(c, { expectedHeadSha: m2.headSha, expectedBaseSha: m2.baseSha, message: 'again' }), { mergedSha: r.mergedSha, alreadyMerged: true }, 'never twice');
   });
 
+  it('lists labelled open issues (not pull requests) and echoes an outcome back as a comment and a label', async () => {
+    const wanted = gh.openIssue('acme', 'app', { title: 'Fix the login', body: 'it 500s', labels: ['gantry-task', 'bug'] });
+    gh.openIssue('acme', 'app', { title: 'Unlabelled', labels: ['bug'] });
+    // A labelled open pull request: GitHub lists it among issues, and it is never taken in.
+    await gitAsync(gh.gitDir('acme', 'app'), 'branch', 'someone/pr', 'main');
+    const octo = new Octokit({ auth: TOKEN, baseUrl: gh.apiUrl, request: { retries: 0 } });
+    const pr = (await octo.rest.pulls.create({ owner: 'acme', repo: 'app', head: 'someone/pr', base: 'main', title: 'A person\'s PR' })).data;
+    await octo.rest.issues.addLabels({ owner: 'acme', repo: 'app', issue_number: pr.number, labels: ['gantry-task'] });
+    const listed = await scm.labelledIssues('gantry-task');
+    assert.deepEqual(listed.filter((i) => !i.isPull).map((i) => [i.number, i.title, i.body, i.state]), [[wanted, 'Fix the login', 'it 500s', 'open']]);
+    assert.ok(listed.some((i) => i.isPull && i.number === pr.number), 'the labelled pull request is marked isPull');
+    assert.deepEqual(issuesToTake(listed, 'gantry-task', new Set()).map((i) => i.number), [wanted]);
+    assert.deepEqual(issuesToTake(listed, 'gantry-task', new Set([wanted])), [], 'an issue with a task is not taken twice');
+    await scm.echoToIssue(wanted, issueEcho({ type: 'shipped', pullUrl: 'https://github.example/acme/app/pull/1', mergedSha: 'abc123' }, 't-9'));
+    const issue = gh.issues().find((i) => i.number === wanted)!;
+    assert.deepEqual(issue.comments.map((c) => c.body), ['Gantry shipped task t-9 (pull request https://github.example/acme/app/pull/1, merge abc123).']);
+    assert.ok(issue.labels.includes('gantry:shipped'));
+    await assert.rejects(scm.echoToIssue(99_999, { comment: 'x', label: 'y' }), (e: unknown) => isGantryError(e) && e.code === 'not_found');
+  });
+
   it('the stand-in only lets the token push', async () => {
     const other = join(root, 'anon');
     await gitAsync(root, 'clone', '-q', gh.cloneUrl('acme', 'app'), other);
@@ -147,6 +168,10 @@ describe('GitHub adapter against the stand-in', () => {
 describe('GitHub adapter configuration', () => {
   it('refuses a token in gantry.yaml with a clear error', () => {
     assert.throws(() => validateConfig({ scm: { adapter: 'github', github: { token: 'ghp_x' } } }), /never put a token in gantry\.yaml/);
+  });
+  it('refuses a webhook secret in gantry.yaml, accepts a file naming it', () => {
+    assert.throws(() => validateConfig({ scm: { adapter: 'github', github: { webhookSecret: 's3cret' } } }), /never put the webhook secret in gantry\.yaml/);
+    assert.doesNotThrow(() => validateConfig({ scm: { adapter: 'github', github: { webhookSecretFile: '~/.config/gantry/hook' } } }));
   });
   it('derives owner/name from the remote, or asks for scm.github.repo', () => {
     assert.equal(githubSettings({}, 'https://github.com/acme/app.git').repo, 'acme/app');

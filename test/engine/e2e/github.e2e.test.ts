@@ -18,6 +18,11 @@ import { makeRepo } from '../../support/git.js';
 import { gitAsync } from '../../support/git-http.js';
 import { startGitHubStandIn, type GitHubStandIn } from '../../support/github/stand-in.js';
 import { newTask } from '../../support/fixtures.js';
+import { createApiServer } from '../../../src/api/server.js';
+import { silentLogger } from '../../../src/api/logger.js';
+import { forgeWebhookRoutes } from '../../../src/api/routes/forge-webhooks.js';
+import { forgeWake } from '../../../src/scm/clock.js';
+import { signBody } from '../../../src/scm/webhook-signature.js';
 import { engineParts, fleet, startFactory, until, type EngineParts } from './rig.js';
 
 const TOKEN = 'ghp_e2eSecretToken9876543210';
@@ -48,6 +53,11 @@ pipelines:
       - { id: implement, kind: agent, role: patient }
       - { id: pr, kind: pr-review, approvals: 1, pollSeconds: 0.1, timeout: 0.5 }
       - { id: merge, kind: merge }
+  hooked:
+    steps:
+      - { id: implement, kind: agent, role: hooked }
+      - { id: pr, kind: pr-review, approvals: 1, pollSeconds: 3600, timeout: 7200 }
+      - { id: merge, kind: merge }
 agents:
   scripted:
     roles:
@@ -55,6 +65,7 @@ agents:
       fixer: [ { run: "echo \${GANTRY_SESSION_ID}-good > value.txt" }, { commit: "fix value" } ]
       note: [ { run: "echo \${GANTRY_SESSION_ID} > note.txt" }, { commit: "a note" } ]
       reviewed: [ { run: "echo \${GANTRY_SESSION_ID} > reviewed.txt" }, { commit: "reviewed work" } ]
+      hooked: [ { run: "echo \${GANTRY_SESSION_ID} > hooked.txt" }, { commit: "hooked work" } ]
       patient: [ { run: "env > ${root}/agent-env.txt; echo \${GANTRY_SESSION_ID} > patient.txt" }, { commit: "patient work" } ]
 `;
 
@@ -214,6 +225,30 @@ describe('GitHub pull requests through the engine', () => {
     assert.equal(gh.pulls().find((p) => p.title === 'Reviewed change')!.merged, true);
     const events = await store.events.list({ taskId: t.id, limit: 1000 });
     assert.ok(events.some((e) => e.type === 'step.rework' && e.payload.step === 'pr'), 'the rework came from the pr-review step');
+  });
+
+  it('a signed pull_request_review webhook wakes a pr-review step polling hourly, and it merges', async () => {
+    // The webhook route as the coordinator mounts it (the process's forge wake), over real HTTP.
+    const secret = 'e2e-webhook-secret';
+    const api = createApiServer({ routes: forgeWebhookRoutes({ secrets: async () => [secret], wake: () => forgeWake.wake() }), tokens: { verify: async () => undefined }, logger: silentLogger });
+    const { url } = await api.listen(0, '127.0.0.1');
+    try {
+      const t = (await store.tasks.submit(newTask(projectId, { title: 'Hooked change', body: 'reviewed later', pipeline: 'hooked', agent: 'scripted' }))).task;
+      const pr = await until(() => gh.pulls().find((p) => p.title === 'Hooked change'), 'the pull request is opened');
+      // The step has looked at the reviews once (none yet): its next look is an hour away.
+      await until(() => gh.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/pulls/${pr.number}/reviews`)), 'the step looked at the reviews');
+      await gh.review('acme', 'app', pr.number, { user: 'ann', state: 'APPROVED' });
+      const body = JSON.stringify({ action: 'submitted', review: { state: 'approved' }, pull_request: { number: pr.number } });
+      const bad = await fetch(`${url}/api/forge/github/webhook`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': 'pull_request_review', 'X-Hub-Signature-256': signBody('wrong', body) }, body });
+      assert.equal(bad.status, 401);
+      const res = await fetch(`${url}/api/forge/github/webhook`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': 'pull_request_review', 'X-Hub-Signature-256': signBody(secret, body) }, body });
+      assert.equal(res.status, 200);
+      assert.ok(Number(((await res.json()) as { woke: number }).woke) >= 1, 'a sleeping poll was woken');
+      assert.equal(await settle(t.id), 'shipped');
+      assert.equal(gh.pulls().find((p) => p.title === 'Hooked change')!.merged, true);
+    } finally {
+      await api.close();
+    }
   });
 
   it('no review verdict within the timeout parks pr-review as an approval a person answers', async () => {

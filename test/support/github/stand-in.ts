@@ -44,6 +44,16 @@ interface Pull {
   labels: string[];
   lastHead: string | null;
 }
+export interface Issue {
+  number: number;
+  owner: string;
+  repo: string;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  labels: string[];
+  comments: { id: number; body: string; user: string }[];
+}
 interface Review {
   id: number;
   pull: number;
@@ -77,6 +87,9 @@ export interface GitHubStandIn {
   /** Every API request: method, path, status, and whether it carried the token. */
   requests: { method: string; path: string; status: number; authed: boolean }[];
   pulls(): Pull[];
+  issues(): Issue[];
+  /** Someone files an issue (numbered with the pull requests, as on GitHub). */
+  openIssue(owner: string, repo: string, i: { title: string; body?: string; labels?: string[] }): number;
   setCi(fn: CiFor): void;
   protect(owner: string, repo: string, branch: string, rules: Protection | null): void;
   /** A reviewer submits a review on a pull request (optionally with line comments). */
@@ -133,6 +146,8 @@ export async function startGitHubStandIn(root: string, token: string): Promise<G
   const requests: GitHubStandIn['requests'] = [];
   const pulls: Pull[] = [];
   const reviews: Review[] = [];
+  const issues: Issue[] = [];
+  let nextNumber = 1; // issues and pull requests share one sequence per repository, as on GitHub
   const comments: ReviewComment[] = [];
   const protections = new Map<string, Protection>();
   let ci: CiFor = async () => ({});
@@ -186,6 +201,14 @@ export async function startGitHubStandIn(root: string, token: string): Promise<G
     return null;
   };
 
+  const findIssue = (owner: string, repo: string, n: string): Issue =>
+    issues.find((i) => i.owner === owner && i.repo === repo && i.number === Number(n)) ?? fail(404, 'Not Found');
+  const issueJson = (i: Issue): Record<string, unknown> => ({
+    id: i.number * 11, number: i.number, title: i.title, body: i.body, state: i.state, comments: i.comments.length,
+    labels: i.labels.map((name, k) => ({ id: k + 1, name, color: 'ededed', default: false })),
+    html_url: `https://github.example/${i.owner}/${i.repo}/issues/${i.number}`, user: { login: 'someone', id: 2, type: 'User' },
+  });
+
   const find = (owner: string, repo: string, n: string): Pull =>
     pulls.find((p) => p.owner === owner && p.repo === repo && p.number === Number(n)) ?? fail(404, 'Not Found');
 
@@ -216,7 +239,7 @@ export async function startGitHubStandIn(root: string, token: string): Promise<G
         if (pulls.some((p) => p.owner === owner && p.repo === repo && p.head === head && p.state === 'open')) {
           fail(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${owner}:${head}.` }] });
         }
-        const p: Pull = { number: pulls.length + 1, owner, repo, title, body: typeof b.body === 'string' ? b.body : '', head, base, state: 'open', merged: false, mergeCommitSha: null, labels: [], lastHead: null };
+        const p: Pull = { number: nextNumber++, owner, repo, title, body: typeof b.body === 'string' ? b.body : '', head, base, state: 'open', merged: false, mergeCommitSha: null, labels: [], lastHead: null };
         pulls.push(p);
         return [201, await pullJson(p)];
       }
@@ -264,8 +287,37 @@ export async function startGitHubStandIn(root: string, token: string): Promise<G
         const n = find(owner, repo, rest[0]!).number;
         return [200, comments.filter((c) => c.pull === n).map((c) => ({ id: c.id, pull_request_review_id: c.reviewId, path: c.path, line: c.line, original_line: c.line, side: 'RIGHT', body: c.body, commit_id: c.commitId, user: { login: c.user, id: c.id, type: 'User' } }))];
       }
+      case 'GET issues': {
+        // Documented: open by default; `labels` is a comma-separated list all of which must be present;
+        // pull requests are listed too, marked with a `pull_request` key.
+        const state = url.searchParams.get('state') ?? 'open';
+        const want = (url.searchParams.get('labels') ?? '').split(',').map((l) => l.trim()).filter(Boolean);
+        const ok = (st: string, ls: string[]) => (state === 'all' || st === state) && want.every((l) => ls.includes(l));
+        const labelJson = (ls: string[]) => ls.map((name, i) => ({ id: i + 1, name, color: 'ededed', default: false }));
+        const out: Record<string, unknown>[] = [
+          ...issues.filter((i) => i.owner === owner && i.repo === repo && ok(i.state, i.labels)).map((i) => issueJson(i)),
+          ...pulls.filter((p) => p.owner === owner && p.repo === repo && ok(p.state, p.labels)).map((p) => ({
+            id: p.number * 7, number: p.number, title: p.title, body: p.body, state: p.state, labels: labelJson(p.labels), comments: 0,
+            html_url: `https://github.example/${p.owner}/${p.repo}/pull/${p.number}`, user: { login: 'gantry-bot', id: 1, type: 'Bot' },
+            pull_request: { url: `${apiUrl}/repos/${p.owner}/${p.repo}/pulls/${p.number}`, html_url: `https://github.example/${p.owner}/${p.repo}/pull/${p.number}` },
+          })),
+        ];
+        return [200, out.sort((a, b) => Number(b.number) - Number(a.number))];
+      }
+      case 'GET issues/:/comments': {
+        const i = findIssue(owner, repo, rest[0]!);
+        return [200, i.comments.map((c) => ({ id: c.id, body: c.body, user: { login: c.user, id: 1, type: 'Bot' } }))];
+      }
+      case 'POST issues/:/comments': {
+        const i = findIssue(owner, repo, rest[0]!);
+        const b = await readJson(req);
+        const body = typeof b.body === 'string' && b.body ? b.body : fail(422, 'Validation Failed', { errors: [{ resource: 'IssueComment', field: 'body', code: 'missing_field' }] });
+        const c = { id: nextId++, body, user: 'gantry-bot' };
+        i.comments.push(c);
+        return [201, { id: c.id, body: c.body, user: { login: c.user, id: 1, type: 'Bot' }, html_url: `https://github.example/${owner}/${repo}/issues/${i.number}#issuecomment-${c.id}` }];
+      }
       case 'POST issues/:/labels': {
-        const p = find(owner, repo, rest[0]!);
+        const p: { labels: string[] } = issues.find((i) => i.owner === owner && i.repo === repo && i.number === Number(rest[0])) ?? find(owner, repo, rest[0]!);
         const b = await readJson(req);
         const add = Array.isArray(b.labels) ? b.labels.map(String) : fail(422, 'Validation Failed');
         p.labels = [...new Set([...p.labels, ...add])];
@@ -320,6 +372,12 @@ export async function startGitHubStandIn(root: string, token: string): Promise<G
       await gitAsync(root, 'clone', '-q', '--bare', seed, gitDir(owner, repo));
     },
     pulls: () => pulls,
+    issues: () => issues,
+    openIssue: (owner, repo, i) => {
+      const number = nextNumber++;
+      issues.push({ number, owner, repo, title: i.title, body: i.body ?? '', state: 'open', labels: [...(i.labels ?? [])], comments: [] });
+      return number;
+    },
     setCi: (fn) => {
       ci = fn;
     },

@@ -1,0 +1,135 @@
+// GitHub webhooks over real HTTP against a real coordinator: a delivery signed with the configured
+// secret is accepted and wakes the forge polls sleeping in the process; a wrong, missing or unsigned
+// one is refused with 401 and wakes nothing; a re-delivered id is acknowledged and not acted on again.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestApi, type TestApi } from '../support/api.js';
+import { makeRepo } from '../support/git.js';
+import { realClock } from '../../src/scm/clock.js';
+import { signBody } from '../../src/scm/webhook-signature.js';
+
+const SECRET = 'webhook-secret-for-tests';
+const HOUR = 3_600_000;
+
+/** A real-clock poll sleep of an hour: `woken` turns true only if something wakes it. */
+function sleeper(): { done: Promise<void>; woken: () => boolean; stop: () => void } {
+  const ac = new AbortController();
+  let woken = false;
+  const done = realClock.sleep(HOUR, ac.signal).then(() => void (woken = true));
+  return { done, woken: () => woken, stop: () => ac.abort() };
+}
+
+async function deliver(api: TestApi, o: { event: string; body: string; signature?: string | null; delivery?: string }): Promise<{ status: number; body: Record<string, unknown> }> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-GitHub-Event': o.event };
+  const sig = o.signature === undefined ? signBody(SECRET, o.body) : o.signature;
+  if (sig !== null) headers['X-Hub-Signature-256'] = sig;
+  if (o.delivery) headers['X-GitHub-Delivery'] = o.delivery;
+  const res = await fetch(`${api.url}/api/forge/github/webhook`, { method: 'POST', headers, body: o.body });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+describe('GitHub webhook: secret from the environment', () => {
+  let api: TestApi;
+  const prev = process.env.GANTRY_GITHUB_WEBHOOK_SECRET;
+  before(async () => {
+    process.env.GANTRY_GITHUB_WEBHOOK_SECRET = SECRET;
+    api = await startTestApi('sqlite');
+  });
+  after(async () => {
+    if (prev === undefined) delete process.env.GANTRY_GITHUB_WEBHOOK_SECRET;
+    else process.env.GANTRY_GITHUB_WEBHOOK_SECRET = prev;
+    await api?.close();
+  });
+
+  it('accepts a correctly signed check_run delivery and wakes a sleeping poll', async () => {
+    const s = sleeper();
+    const body = JSON.stringify({ action: 'completed', check_run: { head_sha: 'a'.repeat(40), conclusion: 'success' } });
+    const r = await deliver(api, { event: 'check_run', body, delivery: 'd-accept-1' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.event, 'check_run');
+    assert.ok(Number(r.body.woke) >= 1, `woke ${String(r.body.woke)}`);
+    await s.done; // an hour-long sleep that ends here was woken, not timed out
+    assert.equal(s.woken(), true);
+  });
+
+  for (const event of ['check_suite', 'status', 'pull_request_review', 'pull_request']) {
+    it(`wakes on ${event}`, async () => {
+      const s = sleeper();
+      const r = await deliver(api, { event, body: '{"action":"x"}' });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      await s.done;
+    });
+  }
+
+  it('refuses a wrong, a malformed and a missing signature with 401 and wakes nothing', async () => {
+    const s = sleeper();
+    const body = '{"action":"completed"}';
+    const cases = [signBody('another-secret', body), signBody(SECRET, `${body} `), 'sha256=zz', 'sha1=abc', null];
+    for (const signature of cases) {
+      const r = await deliver(api, { event: 'check_run', body, signature });
+      assert.equal(r.status, 401, `${String(signature)}: ${JSON.stringify(r.body)}`);
+      assert.match(String((r.body.error as { message: string }).message), /signature/);
+    }
+    assert.equal(s.woken(), false);
+    s.stop();
+  });
+
+  it('a re-delivered id is acknowledged without acting again', async () => {
+    const body = '{"action":"submitted"}';
+    const first = await deliver(api, { event: 'pull_request_review', body, delivery: 'd-replay' });
+    assert.equal(first.status, 200);
+    const s = sleeper();
+    const again = await deliver(api, { event: 'pull_request_review', body, delivery: 'd-replay' });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.duplicate, true);
+    assert.equal(s.woken(), false);
+    s.stop();
+  });
+
+  it('answers ping, and ignores events it does not act on without waking', async () => {
+    assert.equal((await deliver(api, { event: 'ping', body: '{"zen":"x"}' })).status, 200);
+    const s = sleeper();
+    const r = await deliver(api, { event: 'star', body: '{}' });
+    assert.equal(r.status, 202);
+    assert.equal(s.woken(), false);
+    s.stop();
+  });
+});
+
+describe('GitHub webhook: secret from scm.github.webhookSecretFile', () => {
+  let api: TestApi;
+  const prev = process.env.GANTRY_GITHUB_WEBHOOK_SECRET;
+  before(async () => {
+    delete process.env.GANTRY_GITHUB_WEBHOOK_SECRET;
+    api = await startTestApi('sqlite');
+  });
+  after(async () => {
+    if (prev !== undefined) process.env.GANTRY_GITHUB_WEBHOOK_SECRET = prev;
+    await api?.close();
+  });
+
+  it('refuses every delivery while no secret is configured, then accepts one signed with the file\'s secret', async () => {
+    const body = '{"action":"completed"}';
+    const none = await deliver(api, { event: 'status', body });
+    assert.equal(none.status, 401);
+    assert.match(String((none.body.error as { message: string }).message), /no webhook secret/);
+
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-whsecret-'));
+    writeFileSync(join(dir, 'secret'), `${SECRET}\n`, { mode: 0o600 });
+    const r = await api.req('POST', '/api/projects', { path: makeRepo() });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const p = r.body.project as { id: string; rev: number; config: Record<string, unknown> };
+    await api.coordinator.store.projects.updateConfig(p.id, { ...p.config, scm: { adapter: 'github', github: { webhookSecretFile: join(dir, 'secret') } } }, p.rev);
+
+    const s = sleeper();
+    const ok = await deliver(api, { event: 'status', body });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    await s.done;
+    const wrong = await deliver(api, { event: 'status', body, signature: signBody('nope', body) });
+    assert.equal(wrong.status, 401);
+  });
+});
