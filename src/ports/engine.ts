@@ -308,6 +308,8 @@ export interface Change {
   base: string;
   /** Adapter reference (PR number/URL); null for local git. */
   ref: string | null;
+  /** Where a person sees the change (a pull request's web page); absent for plain git. */
+  url?: string;
 }
 
 export interface Mergeability {

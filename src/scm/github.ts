@@ -150,16 +150,20 @@ export class GitHubScm implements ForgeScm {
     const body = this.bodyOf(c.taskId, c.title, c.body);
     const open = await this.call('list pull requests', () => this.api.rest.pulls.list({ owner: this.owner, repo: this.name, head: `${this.owner}:${c.branch}`, state: 'open' }));
     let number: number;
+    let url: string;
     const found = open.data[0];
     if (found) {
       number = found.number;
+      url = found.html_url;
       if (found.title !== c.title || found.body !== body) await this.call('update pull request', () => this.api.rest.pulls.update({ owner: this.owner, repo: this.name, pull_number: number, title: c.title, body }));
     } else {
-      number = (await this.call('open pull request', () => this.api.rest.pulls.create({ owner: this.owner, repo: this.name, head: c.branch, base: c.base, title: c.title, body }))).data.number;
+      const created = (await this.call('open pull request', () => this.api.rest.pulls.create({ owner: this.owner, repo: this.name, head: c.branch, base: c.base, title: c.title, body }))).data;
+      number = created.number;
+      url = created.html_url;
     }
     const have = new Set((found?.labels ?? []).map((l) => l.name));
     if (this.cfg.labels.some((l) => !have.has(l))) await this.call('label pull request', () => this.api.rest.issues.addLabels({ owner: this.owner, repo: this.name, issue_number: number, labels: this.cfg.labels }));
-    return { taskId: c.taskId, branch: c.branch, base: c.base, ref: String(number) };
+    return { taskId: c.taskId, branch: c.branch, base: c.base, ref: String(number), url };
   }
 
   async changeState(c: Change): Promise<{ state: ChangeState; headSha: string; mergedSha: string | null }> {

@@ -17,7 +17,7 @@ async function mergeOnce(ctx: StepContext, ks: KindState): Promise<KindState> {
   const intents = await ctx.merges.forTask(ctx.task.id);
   const merged = async (sha: string | null, already: boolean): Promise<KindState> => {
     await ctx.observeScm({ state: 'merged' });
-    return { ...ks, phase: 'merged', mergedSha: sha, already };
+    return { ...ks, phase: 'merged', mergedSha: sha, already, ...(change.url ? { prUrl: change.url } : {}) };
   };
   const done = intents.find((i) => i.state === 'merged');
   if (done) return merged(done.mergedSha, true);
@@ -54,7 +54,8 @@ async function mergeOnce(ctx: StepContext, ks: KindState): Promise<KindState> {
 async function advance(ctx: StepContext): Promise<Transition> {
   const ks = ctx.step.kindState;
   const answer = ks.answer as { action: string } | undefined;
-  if (ks.phase === 'merged') return { type: 'done', output: { mergedSha: ks.mergedSha, already: ks.already === true }, kindState: ks };
+  // The pull request's address, where there is one, is part of the output: the board links it.
+  if (ks.phase === 'merged') return { type: 'done', output: { mergedSha: ks.mergedSha, already: ks.already === true, ...(typeof ks.prUrl === 'string' ? { prUrl: ks.prUrl } : {}) }, kindState: ks };
   if (ks.phase === 'conflict') {
     const c = ctx.pipeline.steps.findIndex((s, i) => i < ctx.step.idx && s.kind === 'conflicts');
     if (c >= 0) return { type: 'rework', producerIdx: c, feedback: 'the base moved and the branch conflicts again', kindState: { ...ks, phase: undefined } };

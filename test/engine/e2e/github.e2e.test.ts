@@ -174,6 +174,9 @@ describe('GitHub pull requests through the engine', () => {
     const checks = snap.steps.find((s) => s.stepId === 'checks')!;
     const rounds = checks.output!.rounds as { ok: boolean; results: { tail: string }[] }[];
     assert.deepEqual(rounds.map((r) => r.ok), [false, true], 'red, then the fixer, then green');
+    // The merge step reports the pull request's page: the board's card links it.
+    const merge = snap.steps.find((s) => s.kind === 'merge')!;
+    assert.equal(merge.output!.prUrl, `https://github.example/acme/app/pull/${pr!.number}`);
     assert.match(rounds[0]!.results[0]!.tail, /it must end in -good/, 'the failing CI output is what the fixer got');
     // The stale head was refused (409: nothing merged, the lost-race path), then the retry merged.
     assert.deepEqual(gh.requests.filter((r) => r.path.endsWith('/merge')).map((r) => r.status), [409, 200]);
