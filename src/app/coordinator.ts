@@ -13,6 +13,7 @@ import { HookTokens } from '../agents/activity/hook-token.js';
 import { randomBytes } from 'node:crypto';
 import { ensureHome, isAlive, localFactoryId, readAdminToken, readDaemon, removeDaemon, writeDaemon, writeFileAtomic, type HomeLayout } from './home.js';
 import { allRoutes } from './routes.js';
+import { startIntakePolls } from './issue-intake.js';
 import { checkAgentsCanRun, refreshProjectConfig } from './submit-guards.js';
 import { factoryCapabilities } from './capabilities.js';
 import { startWorkspaceUpkeep, workspaceService } from './workspaces.js';
@@ -133,6 +134,8 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     // The pipeline engine runs each task unless --executor names a demo executor (steps[:ms]).
     const sweeps = startEngineSweeps(store, o.logger);
     stack.push(async () => sweeps.stop());
+    const intake = startIntakePolls(store, o.home.dir, o.logger);
+    stack.push(async () => intake.stop());
     let local: LocalFactories | undefined;
     if (o.factories > 0) {
       const spec = o.executor ?? 'pipeline';

@@ -2,6 +2,8 @@
 import type { Route } from '../api/route.js';
 import { agentHookRoutes, type AgentHookDeps } from '../api/routes/agent-hooks.js';
 import { forgeWebhookRoutes, type ForgeWebhookDeps } from '../api/routes/forge-webhooks.js';
+import { intakeRoutes, type IntakeDeps } from '../api/routes/intake.js';
+import { syncProjectIssues } from './issue-intake.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { fleetRoutes } from '../api/routes/fleet.js';
 import { fleetEngineRoutes } from '../api/routes/fleet-engine.js';
@@ -50,6 +52,8 @@ export interface RouteDeps {
   home?: string;
   /** GitHub webhooks (default: secrets from the environment and the projects' config, the process's forge wake). */
   forgeWebhooks?: ForgeWebhookDeps;
+  /** Issue intake (default: through each project's forge adapter, made for `home`). */
+  intake?: IntakeDeps;
 }
 
 export function allRoutes(deps: RouteDeps): Route[] {
@@ -70,6 +74,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
     ...fleetEngineRoutes(deps.store, deps.home ? { home: deps.home } : {}),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
+    ...intakeRoutes(deps.store, deps.intake ?? { sync: (p) => syncProjectIssues(deps.store, deps.home ?? process.cwd(), p) }),
     ...forgeWebhookRoutes(deps.forgeWebhooks ?? { secrets: async () => webhookSecrets(await deps.store.projects.list()), wake: () => forgeWake.wake() }),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));

@@ -18,6 +18,8 @@ export const githubConfigSchema = z.strictObject({
   dashboardUrl: z.url().optional(),
   /** A file holding the webhook secret (absolute, ~/…, or relative to the project); GANTRY_GITHUB_WEBHOOK_SECRET wins. */
   webhookSecretFile: z.string().min(1).optional(),
+  /** Issue intake: open issues with this label become tasks; pollSeconds makes the coordinator sync on its own. */
+  intake: z.strictObject({ label: z.string().min(1), pollSeconds: z.number().int().min(10).max(86_400).optional() }).optional(),
   webhookSecret: z.unknown().refine(() => false, { message: 'never put the webhook secret in gantry.yaml: set GANTRY_GITHUB_WEBHOOK_SECRET or name a file holding it with scm.github.webhookSecretFile' }).optional(),
   token: z.unknown().refine(() => false, { message: TOKEN_HINT }).optional(),
 });

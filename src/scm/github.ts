@@ -92,6 +92,11 @@ export class GitHubScm implements ForgeScm {
     this.api = new Octokit({ auth: token, baseUrl: cfg.apiUrl.replace(/\/$/, ''), userAgent: 'gantry', request: { retries: 0 } });
   }
 
+  /** owner/name on the forge. */
+  get repo(): string {
+    return this.cfg.repo;
+  }
+
   /** The token never leaves in an error: Octokit and git messages are scrubbed of it. */
   private clean(text: string): string {
     return this.token ? text.split(this.token).join('***') : text;

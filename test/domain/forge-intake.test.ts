@@ -1,7 +1,8 @@
 // Table tests for the issue intake deciders.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { issueEcho, issuesToTake, taskFromIssue, type IssueFacts } from '../../src/domain/forge/intake.js';
+import { dueForIntake, intakeKey, issueEcho, issueOf, issuesToTake, outcomeOf, taskFromIssue, type IssueFacts } from '../../src/domain/forge/intake.js';
+import type { Stage } from '../../src/domain/task.js';
 
 const issue = (n: number, o: Partial<IssueFacts> = {}): IssueFacts => ({ number: n, title: `Issue ${n}`, body: '', labels: ['gantry'], state: 'open', isPull: false, url: `https://gh/i/${n}`, ...o });
 
@@ -25,5 +26,47 @@ describe('taskFromIssue and issueEcho', () => {
     assert.deepEqual(issueEcho({ type: 'shipped', pullUrl: 'https://gh/p/3', mergedSha: 'abc' }, 't-1'), { comment: 'Gantry shipped task t-1 (pull request https://gh/p/3, merge abc).', label: 'gantry:shipped' });
     assert.deepEqual(issueEcho({ type: 'shipped', pullUrl: null, mergedSha: null }, 't-1'), { comment: 'Gantry shipped task t-1.', label: 'gantry:shipped' });
     assert.deepEqual(issueEcho({ type: 'failed', reason: 'checks red' }, 't-2'), { comment: "Gantry's task t-2 failed: checks red", label: 'gantry:failed' });
+  });
+});
+
+describe('issueOf, outcomeOf and dueForIntake', () => {
+  it('reads the issue back from the task key, only for its own repository', () => {
+    const table: Array<[string | null, number | null]> = [
+      [intakeKey('acme/app', 12), 12],
+      ['github:acme/other#12', null],
+      ['github:acme/app#x', null],
+      ['github:acme/app#0', null],
+      ['my-own-key', null],
+      [null, null],
+    ];
+    for (const [key, want] of table) assert.equal(issueOf({ idempotencyKey: key }, 'acme/app'), want, String(key));
+  });
+  it('a finished task has an outcome; an unfinished one has none', () => {
+    const merge = { prUrl: 'https://gh/p/1', mergedSha: 'abc' };
+    const table: Array<[Stage, string | null, ReturnType<typeof outcomeOf>]> = [
+      ['shipped', null, { type: 'shipped', pullUrl: 'https://gh/p/1', mergedSha: 'abc' }],
+      ['failed', 'checks red', { type: 'failed', reason: 'checks red' }],
+      ['dead_letter', null, { type: 'failed', reason: 'it failed' }],
+      ['cancelled', null, { type: 'failed', reason: 'it was cancelled' }],
+      ['queued', null, null],
+      ['building', null, null],
+      ['blocked', null, null],
+    ];
+    for (const [stage, message, want] of table) assert.deepEqual(outcomeOf({ stage, failureMessage: message }, merge), want, stage);
+  });
+  it('a project is due when it has intake with pollSeconds and its last sync is that old', () => {
+    const p = (id: string, scm: unknown) => ({ id, config: { scm } as Record<string, unknown> });
+    const gh = (intake: unknown) => ({ adapter: 'github', github: { intake } });
+    const projects = [
+      p('never', gh({ label: 'x', pollSeconds: 60 })),
+      p('recent', gh({ label: 'x', pollSeconds: 60 })),
+      p('old', gh({ label: 'x', pollSeconds: 60 })),
+      p('no-poll', gh({ label: 'x' })),
+      p('no-label', gh({ pollSeconds: 60 })),
+      p('git', { adapter: 'git-remote', github: { intake: { label: 'x', pollSeconds: 60 } } }),
+      p('none', undefined),
+    ];
+    const last = new Map([['recent', 100_000], ['old', 40_000]]);
+    assert.deepEqual(dueForIntake(projects, last, 100_000 + 59_999).map((x) => x.id), ['never', 'old']);
   });
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { readDaemon, resolveHome } from '../../app/home.js';
 import { redactRemote } from '../../lib/remote-url.js';
+import type { IntakeReport } from '../../app/issue-intake.js';
 import type { Project } from '../../ports/store.js';
 import { action, client, examples, withCommon, type CommonFlags } from '../common.js';
 import { emit } from '../output.js';
@@ -15,7 +16,7 @@ export function registerProjectCommands(program: Command): void {
   const project = program
     .command('project')
     .description('manage projects')
-    .addHelpText('after', examples(['gantry project add https://git.example.com/team/app.git', 'gantry project add /srv/git/app.git --name app']));
+    .addHelpText('after', examples(['gantry project add https://git.example.com/team/app.git', 'gantry project add /srv/git/app.git --name app', 'gantry project sync-issues app']));
   withCommon(project.command('add <remote>'))
     .description("register a project from its git remote URL (or a repository path, treated exactly like a remote) without a clone; gantry.yaml is read from the base branch")
     .option('--name <name>', "project name (default: gantry.yaml's project.name, else the remote's last path segment)")
@@ -31,6 +32,22 @@ export function registerProjectCommands(program: Command): void {
           [
             `project ${p.name} (${p.id}) → ${redactRemote(p.remote)}, base ${p.defaultBranch} (no local checkout: factories work from their mirror, tasks land by push)`,
             `next: gantry add "what to do" --project ${p.name}`,
+          ].join('\n'),
+        );
+      }),
+    );
+  withCommon(project.command('sync-issues <project>'))
+    .description("take the project's forge issues carrying scm.github.intake.label in as tasks (once per issue), and echo finished tasks back to their issues")
+    .addHelpText('after', examples(['gantry project sync-issues app', 'gantry project sync-issues app --json']))
+    .action(
+      action(async (name: string, f: CommonFlags) => {
+        const r = await client(f).post<IntakeReport>(`/api/projects/${encodeURIComponent(name)}/issues/sync`, {});
+        emit(f, r, () =>
+          [
+            ...r.created.map((c) => `issue #${c.issue} → task ${c.taskId} (new)`),
+            ...r.existing.map((c) => `issue #${c.issue} → task ${c.taskId} (already taken in)`),
+            ...r.echoed.map((e) => `task ${e.taskId} → issue #${e.issue}: commented, labelled ${e.label}`),
+            `${r.created.length} new task(s), ${r.existing.length} already taken in, ${r.echoed.length} outcome(s) echoed`,
           ].join('\n'),
         );
       }),

@@ -1,5 +1,6 @@
-// Pure deciders for issue intake (not wired yet: see docs/repositories.md "Not yet"): which forge issues
-// become tasks, and what is echoed back to an issue when its task ends.
+// Pure deciders for issue intake (wired in src/app/issue-intake.ts): which forge issues become tasks,
+// which task came from which issue, what is echoed back when it ends, and when a project's poll is due.
+import type { Task } from '../task.js';
 
 export interface IssueFacts {
   number: number;
@@ -31,3 +32,34 @@ export function issueEcho(o: TaskOutcome, taskId: string): { comment: string; la
   }
   return { comment: `Gantry's task ${taskId} failed: ${o.reason}`, label: 'gantry:failed' };
 }
+
+export const intakeKey = (repo: string, issue: number): string => `github:${repo}#${issue}`;
+
+/** The issue a task was taken in from, or null. */
+export function issueOf(task: Pick<Task, 'idempotencyKey'>, repo: string): number | null {
+  const prefix = `github:${repo}#`;
+  const k = task.idempotencyKey;
+  if (!k?.startsWith(prefix)) return null;
+  const n = Number(k.slice(prefix.length));
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
+/** What a finished task tells its issue; null while it is not finished. */
+export function outcomeOf(task: Pick<Task, 'stage' | 'failureMessage'>, merge: { prUrl: string | null; mergedSha: string | null }): TaskOutcome | null {
+  if (task.stage === 'shipped') return { type: 'shipped', pullUrl: merge.prUrl, mergedSha: merge.mergedSha };
+  if (task.stage === 'failed' || task.stage === 'dead_letter') return { type: 'failed', reason: (task.failureMessage ?? 'it failed').slice(0, 500) };
+  if (task.stage === 'cancelled') return { type: 'failed', reason: 'it was cancelled' };
+  return null;
+}
+
+/** The projects whose intake poll is due (`last`: when each was last synced). Pure. */
+export function dueForIntake<P extends { id: string; config: Record<string, unknown> }>(projects: readonly P[], last: ReadonlyMap<string, number>, now: number): P[] {
+  return projects.filter((p) => {
+    const s = p.config.scm as { adapter?: unknown; github?: { intake?: { label?: unknown; pollSeconds?: unknown } } } | undefined;
+    const every = s?.github?.intake?.pollSeconds;
+    if (s?.adapter !== 'github' || typeof s.github?.intake?.label !== 'string' || typeof every !== 'number') return false;
+    const at = last.get(p.id);
+    return at === undefined || now - at >= every * 1000;
+  });
+}
+

@@ -21,6 +21,8 @@ import { newTask } from '../../support/fixtures.js';
 import { createApiServer } from '../../../src/api/server.js';
 import { silentLogger } from '../../../src/api/logger.js';
 import { forgeWebhookRoutes } from '../../../src/api/routes/forge-webhooks.js';
+import { intakeRoutes } from '../../../src/api/routes/intake.js';
+import { startIntakePolls, syncProjectIssues, type IntakeReport } from '../../../src/app/issue-intake.js';
 import { forgeWake } from '../../../src/scm/clock.js';
 import { signBody } from '../../../src/scm/webhook-signature.js';
 import { engineParts, fleet, startFactory, until, type EngineParts } from './rig.js';
@@ -32,7 +34,8 @@ version: 1
 sandbox: { mode: off }
 scm:
   adapter: github
-  github: { repo: acme/app, apiUrl: "${apiUrl}", dashboardUrl: "http://dash.example", labels: [gantry, agent-work] }
+  github: { repo: acme/app, apiUrl: "${apiUrl}", dashboardUrl: "http://dash.example", labels: [gantry, agent-work], intake: { label: gantry-task, pollSeconds: 10 } }
+defaults: { pipeline: plain, agent: scripted }
 checks:
   - { name: ci, hosted: true, pollSeconds: 0.1, timeout: 120 }
 pipelines:
@@ -265,6 +268,61 @@ describe('GitHub pull requests through the engine', () => {
     await parts.actions.act(t.id, { action: 'approve' });
     assert.equal(await settle(t.id), 'shipped');
     assert.equal(gh.pulls().find((p) => p.title === 'Nobody reviews')!.merged, true);
+  });
+
+  it('issue intake: labelled issues become tasks once, over HTTP and by the poll; each outcome is echoed to its issue once', async () => {
+    const home = join(root, 'coord');
+    const first = gh.openIssue('acme', 'app', { title: 'Add a greeting', body: 'say hello', labels: ['gantry-task'] });
+    gh.openIssue('acme', 'app', { title: 'Not for the bot', body: 'a person does this', labels: ['bug'] });
+    // The route as the coordinator mounts it, over real HTTP.
+    const api = createApiServer({ routes: intakeRoutes(store, { sync: (p) => syncProjectIssues(store, home, p) }), tokens: store.tokens, logger: silentLogger });
+    const { url } = await api.listen(0, '127.0.0.1');
+    const { token } = await store.tokens.create({ name: 'intake-e2e', role: 'operator' });
+    const sync = async (project = projectId): Promise<{ status: number; body: IntakeReport & { error?: { message: string; hint?: string } } }> => {
+      const res = await fetch(`${url}/api/projects/${project}/issues/sync`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: '{}' });
+      return { status: res.status, body: (await res.json()) as IntakeReport & { error?: { message: string } } };
+    };
+    try {
+      const [a, b] = await Promise.all([sync(), sync()]);
+      assert.equal(a.status, 200);
+      assert.equal(b.status, 200);
+      const taken = [...a.body.created, ...a.body.existing, ...b.body.created, ...b.body.existing];
+      assert.deepEqual([...new Set(taken.map((x) => x.issue))], [first], 'only the labelled issue is taken in');
+      assert.equal(new Set(taken.map((x) => x.taskId)).size, 1, 'one task for it, however many syncs race');
+      const taskId = taken[0]!.taskId;
+      const task = (await store.tasks.get(taskId))!;
+      assert.equal(task.title, 'Add a greeting');
+      assert.match(task.body, /say hello[\s\S]*From issue #\d+: https:\/\/github\.example\/acme\/app\/issues\/\d+/);
+      assert.equal(await settle(taskId), 'shipped');
+
+      const echoed = await sync();
+      assert.deepEqual(echoed.body.echoed.map((e) => [e.issue, e.taskId, e.label]), [[first, taskId, 'gantry:shipped']]);
+      const pr = gh.pulls().find((p) => p.title === 'Add a greeting')!;
+      const issue = () => gh.issues().find((i) => i.number === first)!;
+      assert.deepEqual(issue().comments.map((c) => c.body), [`Gantry shipped task ${taskId} (pull request https://github.example/acme/app/pull/${pr.number}, merge ${pr.mergeCommitSha}).`]);
+      assert.ok(issue().labels.includes('gantry:shipped'));
+      const again = await sync();
+      assert.deepEqual([again.body.created.length, again.body.existing.length, again.body.echoed.length], [0, 1, 0], 'nothing new, nothing echoed twice');
+      assert.equal(issue().comments.length, 1);
+
+      // A project that takes no issues in: a clear error, and nothing changes.
+      const other = await store.projects.create({ name: 'plain-app', path: '', remote: gh.cloneUrl('acme', 'app'), defaultBranch: 'main', config: {} });
+      const refused = await sync(other.id);
+      assert.equal(refused.status, 400);
+      assert.match(JSON.stringify(refused.body), /takes no issues in.*scm\.github\.intake\.label/);
+    } finally {
+      await api.close();
+    }
+
+    // The coordinator's poll takes a new labelled issue in on its own.
+    const later = gh.openIssue('acme', 'app', { title: 'Polled in', body: 'found by the poll', labels: ['gantry-task'] });
+    const polls = startIntakePolls(store, home, { warn: (m, f) => assert.fail(`${m} ${JSON.stringify(f)}`) }, 50);
+    try {
+      const polled = await until(async () => (await store.tasks.list({ projectId, limit: 500 })).tasks.find((t) => t.title === 'Polled in'), 'the poll takes the issue in');
+      assert.equal(polled.idempotencyKey, `github:acme/app#${later}`);
+    } finally {
+      polls.stop();
+    }
   });
 
   it('the token is in no event and no log', async () => {
