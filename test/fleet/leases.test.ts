@@ -117,8 +117,9 @@ for (const sc of storeCases()) {
         const other = coordinator(s, { leaseTtlMs: 60_000, staleMs: 90_000 });
         for (const [i, releaser] of [c, other].entries()) {
           const g = await c.claim({ factoryId: F1.factoryId }, F1);
-          assert.equal(g?.task.id, ids[i]);
-          await c.patch(g!.task.id, { leaseEpoch: g!.leaseEpoch, stage: 'building' }, F1);
+          // Tasks submitted in one millisecond with one priority come in either order.
+          assert.ok(g && ids.includes(g.task.id), 'one of the submitted tasks');
+          await c.patch(g.task.id, { leaseEpoch: g.leaseEpoch, stage: 'building' }, F1);
           const r = await releaser.release(g!.task.id, { leaseEpoch: g!.leaseEpoch, outcome: 'done', report: { summary: `did: ${secret}` } }, F1);
           assert.equal(r.task.stage, 'shipped');
           const lease = await s.db.get<{ report: string }>('SELECT report FROM leases WHERE task_id = ? AND epoch = ?', [g!.task.id, g!.leaseEpoch]);
