@@ -236,7 +236,7 @@ for (const sc of storeCases()) {
 
         c = await e.start(port); // back, on the same address
         await until(async () => (await c.store.tasks.get(t1.id))?.stage === 'shipped', 't1 shipped from the outbox', 30_000);
-        await until(async () => (await c.fleet.quarantines()).some((q) => q.taskId === t2.id && q.factoryId === factoryId), 't2 quarantine reported', 30_000);
+        await until(async () => (await c.fleet.quarantines()).some((q) => q.taskId === t2.id && q.factoryId === factoryId), 't2 quarantine reported', 60_000);
         island.child.kill('SIGTERM');
         assert.equal(await island.exited, 0, 'SIGTERM drains and exits cleanly');
 
