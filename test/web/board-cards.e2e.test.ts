@@ -173,4 +173,24 @@ describe('the board as a workplace: card facts, sort and filter, live step logs,
       await context.close();
     });
   }
+
+  // The README's first picture: a board with work in every state — one task mid-run with its facts,
+  // another queued behind it, the shipped ones with merge SHA and cost, a failure in "Needs you".
+  it('the whole board while a task runs (the README picture, 1400 px)', async () => {
+    const { context, page } = await signedIn(browser, d, '/', { width: 1400, height: 900 });
+    const { errors, refused } = watchPage(page);
+    const submit = async (title: string) => (await d.req<{ task: Task }>('POST', '/api/tasks', { title, project, pipeline: 'checked', agent: 'scripted' })).body.task.id;
+    const running = await submit('Add retries to the webhook client');
+    const next = await submit('Paginate the audit log');
+    await page.locator(`[data-task="${running}"] [data-fact="step"]`, { hasText: 'checks' }).waitFor({ timeout: 60_000 });
+    const failed = await submit('Upgrade the payment SDK');
+    assert.equal((await d.req('POST', `/api/fleet/jobs/${failed}/actions/reject`, { reason: 'vendor deprecated this SDK' })).status, 200);
+    await page.getByTestId('needs-you').locator(`[data-task="${failed}"]`).waitFor();
+    await page.locator(`[data-task="${next}"][data-stage="queued"]`).waitFor();
+    await noSideScroll(page, 'the board');
+    await shot(page, 'board');
+    assert.deepEqual(errors, []);
+    assert.deepEqual(refused, []);
+    await context.close();
+  });
 });

@@ -136,7 +136,6 @@ describe('dashboard in a browser', { skip: unavailable ?? false }, () => {
     const sdk = await submit('Upgrade the payment SDK');
     assert.equal((await d.req('POST', `/api/fleet/jobs/${sdk.id}/actions/reject`, { reason: 'vendor deprecated this SDK' })).status, 200);
     await page.getByTestId('needs-you').locator(`[data-task="${sdk.id}"]`).waitFor();
-    await shot(page, 'board');
     await context.close();
   });
 
