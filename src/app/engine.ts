@@ -1,6 +1,6 @@
 // Builds the pipeline engine for this process: run/budget/merge-intent repositories over the store,
 // the built-in step kinds, agents through the AgentLauncher, workspaces through the workspace port,
-// local-git SCM per project and the checks runner. `executor` is what a factory runs per task.
+// git-remote SCM per project (the registry's default) and the checks runner. `executor` is what a factory runs per task.
 import { join } from 'node:path';
 import { reapOrphanedAgents } from '../agents/process/pid-record.js';
 import { createAgentLauncher } from '../agents/launcher.js';

@@ -1,11 +1,12 @@
-// The local-git SCM adapter and the checks runner against real git and real child processes.
+// The default git-remote SCM adapter and the checks runner against real git and real child processes.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { git, makeRepo } from '../support/git.js';
-import { LocalGitScm } from '../../src/scm/local-git.js';
+import { GitRemoteScm } from '../../src/scm/git-remote.js';
+import { Mirror } from '../../src/workspace/mirror.js';
 import { ChecksRunner } from '../../src/scm/checks-runner.js';
 import { GantryError } from '../../src/domain/errors.js';
 
@@ -26,10 +27,18 @@ function repoWithBranches(): string {
   return repo;
 }
 
-describe('local-git scm', () => {
+describe('git-remote scm (the default: a mirror, landing by compare-and-set push)', () => {
+  const mirrorOf = async (remote: string): Promise<GitRemoteScm> => {
+    const home = mkdtempSync(join(tmpdir(), 'gantry-scm-home-'));
+    dirs.push(home);
+    const mirror = Mirror.of(home, { dirName: 'p', remote });
+    await mirror.fetch(['main', 'gantry/t1', 'gantry/t2']);
+    return new GitRemoteScm(mirror);
+  };
+
   it('tests mergeability with merge-tree and merges at the expected SHAs exactly once', async () => {
     const repo = repoWithBranches();
-    const scm = new LocalGitScm(repo);
+    const scm = await mirrorOf(repo);
     const c1 = await scm.openChange({ taskId: 't1', branch: 'gantry/t1', base: 'main', title: 't1' });
     const c2 = await scm.openChange({ taskId: 't2', branch: 'gantry/t2', base: 'main', title: 't2' });
     const m1 = await scm.mergeability(c1);
@@ -56,18 +65,26 @@ describe('local-git scm', () => {
     assert.equal(git(repo, 'rev-parse', 'main'), r.mergedSha);
   });
 
-  it('pushes a branch from a separate clone with force-with-lease', async () => {
-    const repo = makeRepo();
-    dirs.push(repo);
-    const clone = mkdtempSync(join(tmpdir(), 'gantry-clone-'));
-    dirs.push(clone);
-    git(clone, 'clone', '-q', repo, '.');
-    git(clone, 'checkout', '-q', '-b', 'gantry/t9');
-    writeFileSync(join(clone, 'n.txt'), 'n\n');
-    git(clone, 'add', '-A');
-    git(clone, 'commit', '-qm', 'n');
-    const { headSha } = await new LocalGitScm(repo).pushBranch(clone, 'gantry/t9');
-    assert.equal(git(repo, 'rev-parse', 'gantry/t9'), headSha);
+  it('a base someone else moved on a bare remote after the test is a lost race: refused, nothing lands', async () => {
+    const seed = repoWithBranches();
+    const bare = mkdtempSync(join(tmpdir(), 'gantry-bare-'));
+    dirs.push(bare);
+    git(bare, 'clone', '-q', '--bare', seed, '.');
+    const scm = await mirrorOf(bare);
+    const c1 = await scm.openChange({ taskId: 't1', branch: 'gantry/t1', base: 'main', title: 't1' });
+    const m1 = await scm.mergeability(c1);
+    // Someone pushes to main between the test and the merge.
+    writeFileSync(join(seed, 'b.txt'), 'moved\n');
+    git(seed, 'commit', '-qam', 'someone else');
+    git(seed, 'push', '-q', bare, 'main');
+    const moved = git(bare, 'rev-parse', 'main');
+    await assert.rejects(scm.merge(c1, { expectedHeadSha: m1.headSha, expectedBaseSha: m1.baseSha, message: 'merge t1' }), (e: GantryError) => e.code === 'conflict');
+    assert.equal(git(bare, 'rev-parse', 'main'), moved);
+    // Re-tested against the new base, it lands on top.
+    const again = await scm.mergeability(c1);
+    const r = await scm.merge(c1, { expectedHeadSha: again.headSha, expectedBaseSha: again.baseSha, message: 'merge t1' });
+    assert.equal(git(bare, 'rev-parse', 'main'), r.mergedSha);
+    assert.equal(git(bare, 'rev-parse', `${r.mergedSha}^1`), moved);
   });
 });
 

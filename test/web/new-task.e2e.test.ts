@@ -1,5 +1,5 @@
 // Creating a task from the board in a real browser against a real `gantry up` whose factory runs the
-// pipeline (scripted agent as a real child process, local-git merge): the form shows the API's own
+// pipeline (scripted agent as a real child process, landing through the mirror): the form shows the API's own
 // validation messages, opens with the `n` key, and the task it creates ships. At 1400 px and 390 px,
 // with no sideways scrolling and no console errors. Unknown paths get a 404 view, not the board.
 import { after, before, describe, it } from 'node:test';

@@ -1,5 +1,5 @@
 // The whole loop in a real browser against a real `gantry up` whose in-process factory runs the
-// pipeline engine (workspaces over real git, the scripted agent as a real child process, local-git
+// pipeline engine (workspaces over real git, the scripted agent as a real child process, git-remote
 // merge). A question appears in "Needs you" and answering it from the page resumes the run, which
 // merges and ships; a plan approved from the page advances the pipeline to implement and merge; an
 // answer that lost the race to another person is refused with the reason.

@@ -67,20 +67,9 @@ describe('crash recovery end to end (sqlite, real processes)', () => {
           /* gone */
         }
       }
+      // Its mirror and worktrees live under its home and die with it; only the project remote and
+      // the checkpoint refs pushed there survive.
       rmSync(c.home, { recursive: true, force: true });
-      // Its worktrees die with it (one shared repository stands in for per-host clones here): a
-      // worktree killed mid-creation is still locked ("initializing"), which prune alone would keep.
-      for (const line of git(repo, 'worktree', 'list', '--porcelain').split('\n')) {
-        const path = line.startsWith('worktree ') ? line.slice(9) : '';
-        if (path.startsWith(c.home)) {
-          try {
-            git(repo, 'worktree', 'unlock', path);
-          } catch {
-            /* not locked */
-          }
-        }
-      }
-      git(repo, 'worktree', 'prune');
       current = null;
     };
     const events = async (taskId: string): Promise<GantryEvent[]> => store.events.list({ taskId, limit: 1000 });

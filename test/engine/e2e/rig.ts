@@ -1,5 +1,5 @@
 // The real parts wired the way a factory runs them: store, fleet coordinator, factory runtime,
-// workspace service over real git, the scripted agent as a real child process, local-git SCM and
+// workspace service over real git, the scripted agent as a real child process, git-remote SCM and
 // the checks runner — with the pipeline engine as the factory's executor.
 import { parseWorkspaceConfig } from '../../../src/config/workspace.js';
 import { mkdirSync } from 'node:fs';
