@@ -5,18 +5,14 @@
 // reaches the base branch. (Reading secrets is the sandbox's job: test/agents/sandbox.test.ts.)
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { git, makeRepo } from '../../support/git.js';
-import { freshDb, pgSkip, type TestDb } from '../../support/db.js';
+import { git } from '../../support/git.js';
+import { pgSkip } from '../../support/db.js';
 import { newTask } from '../../support/fixtures.js';
-import { openStore } from '../../../src/store/open.js';
 import type { SqlStore } from '../../../src/store/sql-store.js';
-import type { Factory } from '../../../src/fleet/factory.js';
-import type { FleetCoordinator } from '../../../src/fleet/coordinator.js';
 import { sandboxHost } from '../../../src/agents/sandbox/host.js';
-import { addProject, engineParts, fleet, startFactory, until, type EngineParts } from './rig.js';
+import { startRig, until, type EngineParts, type Rig } from './rig.js';
 
 const host = sandboxHost();
 const sandboxed = host.bwrap !== null && host.probeError === null;
@@ -58,35 +54,17 @@ agents:
 
 for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`containment end to end (${kind}, hostile scripted agent, real git)`, { skip: kind === 'postgres' ? pgSkip() : false }, () => {
-    let db: TestDb;
     let store: SqlStore;
-    let c: FleetCoordinator;
     let parts: EngineParts;
-    let factory: Factory;
     let repo: string;
-    let home: string;
     let projectId: string;
 
+    let rig: Rig;
     before(async () => {
-      db = await freshDb(kind);
-      store = await openStore(db.target, { pollMs: 100 });
-      repo = makeRepo({ 'shared.txt': 'base\n', 'README.md': '# r\n' });
-      home = mkdtempSync(join(tmpdir(), 'gantry-contain-'));
-      projectId = (await addProject(store, 'demo', repo, yaml)).id;
-      c = fleet(store, { leaseTtlMs: 30_000, reapIntervalMs: 500 });
-      c.start();
-      parts = engineParts(store, join(home, 'f1'), 'f1');
-      factory = startFactory(c, parts, join(home, 'f1'), 'f1', 2);
-      await factory.start();
+      rig = await startRig({ kind, files: { 'shared.txt': 'base\n', 'README.md': '# r\n' }, yaml });
+      ({ store, repo, projectId, parts } = rig);
     });
-    after(async () => {
-      await factory.drain();
-      await c.stop();
-      await store.close();
-      await db.dispose();
-      rmSync(repo, { recursive: true, force: true });
-      rmSync(home, { recursive: true, force: true });
-    });
+    after(() => rig.stop());
 
     const stage = async (id: string) => (await store.tasks.get(id))!.stage;
     const events = async (id: string) => await store.events.list({ taskId: id, limit: 2000 });

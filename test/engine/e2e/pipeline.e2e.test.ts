@@ -4,51 +4,31 @@
 // event is recorded. (c) reject, cancel, retry-from-failed, restart-from-step. (d) dependencies.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { git, makeRepo } from '../../support/git.js';
-import { freshDb, type TestDb } from '../../support/db.js';
+import { git } from '../../support/git.js';
 import { newTask } from '../../support/fixtures.js';
-import { openStore } from '../../../src/store/open.js';
 import type { SqlStore } from '../../../src/store/sql-store.js';
-import type { Factory } from '../../../src/fleet/factory.js';
 import type { FleetCoordinator } from '../../../src/fleet/coordinator.js';
 import { MergeIntentRepoSql } from '../../../src/store/merge-intent-repo.js';
 import { HumanActions } from '../../../src/engine/human-actions.js';
-import { addProject, engineParts, fleet, startFactory, until, type EngineParts } from './rig.js';
+import { startRig, until, type EngineParts, type Rig } from './rig.js';
 import { BASE_FILES, projectYaml } from './scripts.js';
 
 describe('pipeline end to end (sqlite, scripted agent, real git)', () => {
-  let db: TestDb;
   let store: SqlStore;
   let c: FleetCoordinator;
   let parts: EngineParts;
-  let factory: Factory;
   let repo: string;
   let home: string;
   let projectId: string;
 
+  let rig: Rig;
   before(async () => {
-    db = await freshDb('sqlite');
-    store = await openStore(db.target, { pollMs: 100 });
-    repo = makeRepo(BASE_FILES);
-    home = mkdtempSync(join(tmpdir(), 'gantry-e2e-'));
-    projectId = (await addProject(store, 'demo', repo, projectYaml())).id;
-    c = fleet(store, { leaseTtlMs: 30_000, reapIntervalMs: 500 });
-    c.start();
-    parts = engineParts(store, join(home, 'f1'), 'f1');
-    factory = startFactory(c, parts, join(home, 'f1'), 'f1', 2);
-    await factory.start();
+    rig = await startRig({ kind: 'sqlite', files: BASE_FILES, yaml: projectYaml() });
+    ({ store, repo, home, projectId, c, parts } = rig);
   });
-  after(async () => {
-    await factory.drain();
-    await c.stop();
-    await store.close();
-    await db.dispose();
-    rmSync(repo, { recursive: true, force: true });
-    rmSync(home, { recursive: true, force: true });
-  });
+  after(() => rig.stop());
 
   const stage = async (id: string) => (await store.tasks.get(id))!.stage;
   const runState = async (id: string) => (await parts.runs.current(id))?.run;

@@ -13,13 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../../src/store/open.js';
 import type { SqlStore } from '../../../src/store/sql-store.js';
-import type { FleetCoordinator } from '../../../src/fleet/coordinator.js';
-import type { Factory } from '../../../src/fleet/factory.js';
-import { freshDb, storeCases, type TestDb } from '../../support/db.js';
+import { freshDb, storeCases } from '../../support/db.js';
 import { git, makeRepo } from '../../support/git.js';
 import { gitAsync, startGitHttp, type GitHttpServer } from '../../support/git-http.js';
 import { newTask } from '../../support/fixtures.js';
-import { addProject, engineParts, fleet, startFactory, until, type EngineParts } from './rig.js';
+import { engineParts, fleet, startFactory, until, startRig, type Rig } from './rig.js';
 
 // Gantry's own sandbox off: these cases prove the git-level defences (hardened git, refs checked after
 // every step) that hold on hosts without a sandbox; with it, the same writes are refused outright
@@ -51,37 +49,20 @@ agents:
 
 for (const sc of storeCases()) {
   describe(`code lives in a remote (${sc.kind})`, { skip: sc.skip }, () => {
-    let db: TestDb;
     let store: SqlStore;
-    let c: FleetCoordinator;
-    let parts: EngineParts;
-    let factory: Factory;
     let root: string;
     let repo: string;
     let projectId: string;
     let marker: string;
 
+    let rig: Rig;
     before(async () => {
-      db = await freshDb(sc.kind);
-      store = await openStore(db.target, { pollMs: 100 });
       root = mkdtempSync(join(tmpdir(), 'gantry-remote-e2e-'));
       marker = join(root, 'planted-ran.log');
-      repo = makeRepo({ 'README.md': '# sample\n', 'notes.md': 'notes\n' });
-      projectId = (await addProject(store, 'demo', repo, yaml(marker))).id;
-      c = fleet(store, { leaseTtlMs: 30_000, reapIntervalMs: 500 });
-      c.start();
-      parts = engineParts(store, join(root, 'f1'), 'f1');
-      factory = startFactory(c, parts, join(root, 'f1'), 'f1', 1);
-      await factory.start();
+      rig = await startRig({ kind: sc.kind, home: root, files: { 'README.md': '# sample\n', 'notes.md': 'notes\n' }, yaml: yaml(marker), slots: 1 });
+      ({ store, repo, projectId } = rig);
     });
-    after(async () => {
-      await factory.drain();
-      await c.stop();
-      await store.close();
-      await db.dispose();
-      rmSync(repo, { recursive: true, force: true });
-      rmSync(root, { recursive: true, force: true });
-    });
+    after(() => rig.stop());
 
     const finish = (id: string) => until(async () => {
       const s = (await store.tasks.get(id))!.stage;

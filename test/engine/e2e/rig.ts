@@ -2,7 +2,8 @@
 // workspace service over real git, the scripted agent as a real child process, git-remote SCM and
 // the checks runner — with the pipeline engine as the factory's executor.
 import { parseWorkspaceConfig } from '../../../src/config/workspace.js';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { pipelineEngine, type EngineParts } from '../../../src/app/engine.js';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -13,6 +14,9 @@ import { CheckpointRepoSql } from '../../../src/store/checkpoint-repo.js';
 import { FleetStoreSql } from '../../../src/store/fleet-repo.js';
 import { SqliteOutbox } from '../../../src/store/fleet-outbox.js';
 import type { SqlStore } from '../../../src/store/sql-store.js';
+import { openStore } from '../../../src/store/open.js';
+import { makeRepo } from '../../support/git.js';
+import { freshDb, type TestDb } from '../../support/db.js';
 import { WorkspaceService } from '../../../src/workspace/workspace-service.js';
 import type { Project } from '../../../src/ports/store.js';
 import type { Scm } from '../../../src/ports/engine.js';
@@ -50,6 +54,45 @@ export function startFactory(c: FleetCoordinator, parts: EngineParts, home: stri
     drainGraceMs: 10_000,
   });
   return f;
+}
+
+/** One factory process's worth of real parts over a fresh store and a fresh project repository. */
+export interface Rig {
+  db: TestDb;
+  store: SqlStore;
+  /** The project remote (a local repository with `main` checked out). */
+  repo: string;
+  /** A scratch directory; the factory lives in <home>/f1. */
+  home: string;
+  projectId: string;
+  c: FleetCoordinator;
+  parts: EngineParts;
+  factory: Factory;
+  stop(): Promise<void>;
+}
+
+export async function startRig(o: { kind: 'sqlite' | 'postgres'; files: Record<string, string>; yaml: string; slots?: number; home?: string }): Promise<Rig> {
+  const db = await freshDb(o.kind);
+  const store = await openStore(db.target, { pollMs: 100 });
+  const repo = makeRepo(o.files);
+  const home = o.home ?? mkdtempSync(join(tmpdir(), 'gantry-e2e-'));
+  const projectId = (await addProject(store, 'demo', repo, o.yaml)).id;
+  const c = fleet(store, { leaseTtlMs: 30_000, reapIntervalMs: 500 });
+  c.start();
+  const parts = engineParts(store, join(home, 'f1'), 'f1');
+  const factory = startFactory(c, parts, join(home, 'f1'), 'f1', o.slots ?? 2);
+  await factory.start();
+  return {
+    db, store, repo, home, projectId, c, parts, factory,
+    async stop() {
+      await factory.drain();
+      await c.stop();
+      await store.close();
+      await db.dispose();
+      rmSync(repo, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function addProject(store: SqlStore, name: string, repo: string, yaml: string): Promise<Project> {
