@@ -57,3 +57,20 @@ export async function applyRemoteCalls(m: Manager, calls: readonly LifecycleCall
   }
   return out;
 }
+
+/**
+ * Ends the remote sessions whose lease is gone without their end reported (`decideLeaseEnded`): the
+ * factory died with them, or was fenced and its last reports refused. `lost` lists them (the store's
+ * query); run with each lifecycle tick. Returns how many ended.
+ */
+export async function endLostRemoteSessions(m: Pick<LifecycleManager, 'onLeaseEnded'>, lost: () => Promise<string[]>): Promise<number> {
+  let n = 0;
+  for (const id of await lost()) {
+    try {
+      if ((await m.onLeaseEnded(id)).changed) n++;
+    } catch (e) {
+      if (!(isGantryError(e) && (e.code === 'conflict' || e.code === 'not_found'))) throw e;
+    }
+  }
+  return n;
+}

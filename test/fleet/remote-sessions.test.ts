@@ -21,6 +21,8 @@ import { startCoordinator, type Coordinator } from '../../src/app/coordinator.js
 import { resolveHome } from '../../src/app/home.js';
 import { jsonLogger } from '../../src/api/logger.js';
 import type { SessionView } from '../../src/lifecycle/manager.js';
+import { endLostRemoteSessions } from '../../src/lifecycle/remote-evidence.js';
+import { remoteSessionsWithoutLease } from '../../src/store/remote-session-repo.js';
 
 const USER = 'gantry';
 const SECRET = 's3cret-remote';
@@ -59,7 +61,7 @@ interface Env {
   dispose(): Promise<void>;
 }
 
-async function setup(kind: 'sqlite' | 'postgres'): Promise<Env> {
+async function setup(kind: 'sqlite' | 'postgres', o: { lifecycleTickMs?: number } = {}): Promise<Env> {
   const db = await freshDb(kind);
   const dir = mkdtempSync(join(tmpdir(), 'gantry-rsess-'));
   const root = join(dir, 'remotes');
@@ -78,6 +80,7 @@ async function setup(kind: 'sqlite' | 'postgres'): Promise<Env> {
     logger: jsonLogger(() => undefined),
     pollMs: 100,
     fleet: { reapIntervalMs: 200, staleMs: 60_000, heartbeatMs: 200 },
+    ...(o.lifecycleTickMs ? { lifecycleTickMs: o.lifecycleTickMs } : {}),
   });
   const p = await c.store.projects.create({ name: 'app', path: '', remote: git.url('app.git', { user: USER, password: SECRET }), defaultBranch: 'main', config });
   return {
@@ -186,8 +189,10 @@ for (const sc of storeCases()) {
       }
     });
 
-    it('session reports are fenced (stale epoch → 409, nothing recorded), owned, validated, and a resent batch changes nothing', { timeout: 60_000 }, async () => {
-      const e = await setup(sc.kind);
+    it('session reports are fenced (stale epoch → 409, nothing recorded), owned, validated, and a resent batch changes nothing; a session whose lease ended unreported ends', { timeout: 60_000 }, async () => {
+      // The lifecycle tick (which ends lost remote sessions) is driven by hand here, at known points.
+      const e = await setup(sc.kind, { lifecycleTickMs: 3_600_000 });
+      const sweep = () => endLostRemoteSessions(e.c.lifecycle.manager, () => remoteSessionsWithoutLease(e.c.store.db));
       try {
         const { factoryId, token } = await enroll(e, 'reporter');
         const id = (await e.c.store.tasks.submit(newTask(e.projectId, { title: 'reported', pipeline: 'quick', agent: 'scripted' }))).task.id;
@@ -210,6 +215,7 @@ for (const sc of storeCases()) {
         ];
         const first = await batch(epoch, launch);
         assert.equal(first.status, 200, JSON.stringify(first.body));
+        assert.equal(await sweep(), 0, 'a session under its live lease is left alone');
         const s1 = (await api(e, e.c.adminToken, 'GET', `/api/sessions/${sid}`)).body.session as SessionView;
         assert.equal(s1.display, 'working');
         assert.equal(s1.factoryId, factoryId);
@@ -240,6 +246,21 @@ for (const sc of storeCases()) {
         assert.equal(s2.rev, s1.rev, 'the session did not move');
         assert.equal(s2.display, 'working');
         assert.equal((await api(e, e.c.adminToken, 'GET', `/api/sessions/${run.id}_0_implement_2`)).status, 404, 'no record created');
+
+        // The same factory takes the task back (as a restarted factory does): the session of the old
+        // lease can never report its end now, so the lifecycle ends it; the new lease's session stays.
+        const again2 = await api(e, token, 'POST', '/api/fleet/claim', { factoryId, capabilities: [] });
+        assert.equal(again2.status, 200, JSON.stringify(again2.body));
+        assert.equal((again2.body.job as { id: string }).id, id);
+        const epoch2 = again2.body.leaseEpoch as number;
+        const sid2 = `${run.id}_0_implement_3`;
+        assert.equal((await batch(epoch2, [{ op: 'create', sessionId: sid2, runId: run.id, agent: 'scripted' }, { op: 'spawned', sessionId: sid2, launchGeneration: 1, pid: 4343, at: Date.now() }, { op: 'activity', sessionId: sid2, obs: { value: 'working', confidence: 'valid', source: 'protocol', at: Date.now() + 1, launchGeneration: 1 } }])).status, 200);
+        await until(async () => ((await sweep()) > 0 ? true : undefined), 'the lost session ended (its lease.granted event sequenced)', 20_000);
+        const lost = (await api(e, e.c.adminToken, 'GET', `/api/sessions/${sid}`)).body.session as SessionView;
+        assert.deepEqual([lost.state, lost.reason, lost.display], ['terminated', 'lease_ended', 'exited']);
+        const live = (await api(e, e.c.adminToken, 'GET', `/api/sessions/${sid2}`)).body.session as SessionView;
+        assert.equal(live.display, 'working', 'the session of the live lease is untouched');
+        assert.equal(await sweep(), 0);
       } finally {
         await e.dispose();
       }

@@ -3,7 +3,7 @@
 // resent batch changes nothing. Tables; the replay check runs the real deciders.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { coalesce, coordinatorTime, nextStamp, planBatch, type BatchContext, type LifecycleCall, type RemoteSessionOp } from '../../src/domain/lifecycle-rules/remote.js';
+import { coalesce, coordinatorTime, decideLeaseEnded, nextStamp, planBatch, type BatchContext, type LifecycleCall, type RemoteSessionOp } from '../../src/domain/lifecycle-rules/remote.js';
 import { decideActivity } from '../../src/domain/lifecycle-rules/activity.js';
 import { decideRuntime } from '../../src/domain/lifecycle-rules/runtime.js';
 import { decideSpawned } from '../../src/domain/lifecycle-rules/spawn.js';
@@ -135,6 +135,23 @@ describe('a resent batch changes nothing (replay-safe without server memory)', (
       assert.deepEqual(twice.rec, once.rec);
       // Every suffix resent (a batch half-applied before the answer was lost) converges too.
       for (let k = 1; k < p.calls.length; k++) assert.deepEqual(run(once.rec, again.calls.slice(k)).writes, 0, `suffix from ${k}`);
+    });
+  }
+});
+
+describe('decideLeaseEnded: a remote session whose lease ended without its end reported', () => {
+  const rows: Array<[string, SessionRecord, string, string | null, string]> = [
+    ['working → terminated (lease_ended), shown as exited', rec(), 'terminated', 'lease_ended', 'exited'],
+    ['spawning → terminated', rec({ state: 'not_started' }), 'terminated', 'lease_ended', 'exited'],
+    ['stuck → terminated', rec({ state: 'stuck', reason: 'idle_timeout' }), 'terminated', 'lease_ended', 'exited'],
+    ['awaiting an answer: stays (the answer continues it)', rec({ state: 'needs_input', reason: 'question' }), 'needs_input', 'question', 'needs_input'],
+    ['done stays done', rec({ state: 'done', reason: 'completed' }), 'done', 'completed', 'done'],
+  ];
+  for (const [name, r, state, reason, display] of rows) {
+    it(name, () => {
+      const d = decideLeaseEnded(r);
+      const a = d.kind === 'patch' ? applyPatch(r, sparse(r, d.patch)) : r;
+      assert.deepEqual([a.state, a.reason, displayStatus(a)], [state, reason, display]);
     });
   }
 });

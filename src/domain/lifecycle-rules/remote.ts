@@ -6,8 +6,9 @@
 // time, so a resent batch is evidence the record already holds — older than its axes (ignored as out
 // of order), a repeat of their state (no write), or a spawn it already recorded.
 import type { Observation } from '../observation.js';
-import type { ActivityState } from '../session.js';
+import { isTerminal, type ActivityState, type SessionRecord } from '../session.js';
 import type { ChangeFact } from './change.js';
+import { ignore, patch, type Decision } from './decision.js';
 import type { RuntimeFact } from './runtime.js';
 import { changeFactOf, type ScmObservation } from './scm.js';
 
@@ -153,4 +154,16 @@ export function planBatch(ops: readonly RemoteSessionOp[], c: BatchContext): Bat
     }
   }
   return { ok: true, calls };
+}
+
+/**
+ * The lease under which a remote session ran has ended (released, reclaimed, or taken by an operator),
+ * and the session never reported its end: nothing about it can be recorded any more (its factory's
+ * reports are fenced), and its agent was stopped with the lease or lost with its host. It ends here,
+ * instead of showing "working" for ever. A session awaiting an answer stays: the answer continues it.
+ */
+export function decideLeaseEnded(rec: SessionRecord): Decision {
+  if (isTerminal(rec.state)) return ignore('terminal');
+  if (rec.state === 'needs_input') return ignore('awaiting_input');
+  return patch({ state: 'terminated', reason: 'lease_ended', detecting: null }, 'lease_ended');
 }
