@@ -29,6 +29,8 @@ const SECRET = 's3cret-remote';
 /** In the task's brief (the agent's prompt): it must never reach a session record or event. */
 const BRIEF = 'brief-marker-7f3a: pick a database and write the file';
 
+const CHATTER = 40;
+
 /** The implementer asks first; resumed with the answer, it does the work. */
 const config = {
   version: 1,
@@ -39,7 +41,8 @@ const config = {
     scripted: {
       roles: {
         implementer: {
-          attempts: [[{ say: 'looking around' }, { ask: { question: 'Which database?', options: ['sqlite', 'postgres'] } }]],
+          // Chatty: every line is a protocol event, i.e. a "working" observation on the factory.
+          attempts: [[...Array.from({ length: CHATTER }, (_, i) => ({ say: `looking around ${i}` })), { ask: { question: 'Which database?', options: ['sqlite', 'postgres'] } }]],
           resumed: [{ say: 'going with it' }, { run: 'echo ok > "out-$(cat /proc/sys/kernel/random/uuid).txt"' }, { commit: 'do the work' }],
         },
       },
@@ -137,7 +140,7 @@ async function statesOf(e: Env, sessionId: string): Promise<string[]> {
 
 for (const sc of storeCases()) {
   describe(`remote sessions are first-class on the coordinator: ${sc.kind}`, { skip: sc.skip }, () => {
-    it('a remote agent that asks shows needs-input; answered, its conversation goes on and the session ends done', { timeout: 240_000 }, async () => {
+    it('a remote agent that asks shows needs-input; answered, its conversation goes on and the session ends done', { timeout: 240_000 }, async (t) => {
       const e = await setup(sc.kind);
       let f: ReturnType<typeof factory> | undefined;
       try {
@@ -176,6 +179,12 @@ for (const sc of storeCases()) {
         assert.equal(second!.runtime.state, 'exited');
         assert.equal(second!.runtime.exitCode, 0);
         assert.equal(second!.change, 'merged', "the merge step's observation reached the change axis of the session that made the change");
+        // Batched and coalesced: the chatty agent's reports took far fewer requests than observations.
+        const metrics = await (await fetch(`${e.c.url.replace(/\/$/, '')}/metrics`, { headers: { Authorization: `Bearer ${e.c.adminToken}` } })).text();
+        const requests = metrics.split('\n').filter((l) => l.startsWith('gantry_http_request_duration_seconds_count') && l.includes('route="/api/fleet/jobs/:id/sessions"')).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+        const updates = Number((await e.c.store.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE task_id = ? AND type IN ('session.created', 'session.updated')", [id]))!.n);
+        t.diagnostic(`${CHATTER + 10}+ observations from 2 launches → ${requests} session report request(s), ${updates} session events`);
+        assert.ok(requests > 0 && requests < CHATTER, `${requests} requests`);
         // No prompt travelled with the reports: neither records nor events carry the brief.
         const events = await e.c.store.db.all<{ payload: string }>("SELECT payload FROM events WHERE task_id = ? AND type LIKE 'session.%'", [id]);
         assert.ok(events.length > 0);
