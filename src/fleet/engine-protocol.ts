@@ -154,8 +154,9 @@ export const sessionOp = z.discriminatedUnion('op', [
     sessionId,
     obs: z.object({
       value: z.discriminatedUnion('state', [
-        z.object({ state: z.literal('alive'), pid: z.number().int().min(0) }),
-        z.object({ state: z.literal('exited'), pid: z.number().int().min(0), code: z.number().int().nullable(), signal: z.string().max(40).nullable(), reason: z.string().max(100).optional() }),
+        // A process that never started has no pid: the fact still counts.
+        z.object({ state: z.literal('alive'), pid: z.number().int().min(0).nullable().optional() }),
+        z.object({ state: z.literal('exited'), pid: z.number().int().min(0).nullable().optional(), code: z.number().int().nullable(), signal: z.string().max(40).nullable(), reason: z.string().max(100).optional() }),
       ]),
       ...evidence,
     }),

@@ -89,6 +89,17 @@ describe('planBatch: what a factory may report', () => {
   });
 });
 
+describe('planBatch: process facts without a pid', () => {
+  it('an exit of a process that never had a pid keeps the recorded pid (as in-process)', () => {
+    const p = planBatch([{ op: 'runtime', sessionId: 's-1', obs: { value: { state: 'exited', code: 127, signal: null }, confidence: 'valid', source: 'process', at: 5, launchGeneration: 1 } }], ctx({ sessions: new Map([['s-1', { taskId: 't-1', factoryId: 'f-1' }]]) }));
+    assert.ok(p.ok);
+    const rt = p.calls[0] as Extract<LifecycleCall, { kind: 'runtime' }>;
+    assert.deepEqual(rt.obs.value, { state: 'exited', exitCode: 127, signal: null });
+    const after = applyPatch(rec(), sparse(rec(), (decideRuntime(rec(), rt.obs, { policy: DEFAULT_POLICY, hasPendingInput: false }) as { patch: Parameters<typeof sparse>[1] }).patch));
+    assert.deepEqual([after.state, after.reason, after.runtime.pid], ['terminated', 'exit:127', 100]);
+  });
+});
+
 /** The deciders a batch runs through on the coordinator, without I/O: the record after the calls, and how many wrote. */
 function run(start: SessionRecord, calls: LifecycleCall[]): { rec: SessionRecord; writes: number } {
   let r = start;

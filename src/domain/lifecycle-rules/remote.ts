@@ -14,8 +14,8 @@ import { changeFactOf, type ScmObservation } from './scm.js';
 
 /** A process report as the factory's agent runtime produces it. */
 export type RemoteProcess =
-  | { state: 'alive'; pid: number }
-  | { state: 'exited'; pid: number; code: number | null; signal: string | null; reason?: string };
+  | { state: 'alive'; pid?: number | null }
+  | { state: 'exited'; pid?: number | null; code: number | null; signal: string | null; reason?: string };
 
 type Evidence<V> = Omit<Observation<V>, 'value'> & { value: V };
 
@@ -98,8 +98,11 @@ export function coalesce(ops: readonly RemoteSessionOp[], last: Map<string, Extr
   return out;
 }
 
-const runtimeFact = (v: RemoteProcess): RuntimeFact =>
-  v.state === 'alive' ? { state: 'alive', pid: v.pid } : { state: 'exited', pid: v.pid, exitCode: v.code, signal: v.signal };
+/** As in-process: an absent pid keeps the recorded one. */
+const runtimeFact = (v: RemoteProcess): RuntimeFact => {
+  const pid = v.pid !== undefined ? { pid: v.pid } : {};
+  return v.state === 'alive' ? { state: 'alive', ...pid } : { state: 'exited', ...pid, exitCode: v.code, signal: v.signal };
+};
 
 /**
  * Checks a batch against what the coordinator holds and maps it to lifecycle calls. A factory may
