@@ -2,7 +2,8 @@
 // factory token. Agents, workspaces (made from this host's own mirror of the project remote, fetched
 // with this host's git credentials), SCM and checks run here; runs, steps, budgets, merge intents,
 // checkpoint rows and workspace events go to the coordinator through its fenced run/step API, each
-// execution bound to its lease (taskId@epoch).
+// execution bound to its lease (taskId@epoch); so do its agent sessions (records and evidence, for the
+// coordinator's lifecycle manager) and their logs.
 import { join } from 'node:path';
 import type { ActivitySink } from '../ports/agent.js';
 import type { Fence } from '../ports/engine.js';
