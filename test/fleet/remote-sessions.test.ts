@@ -198,6 +198,31 @@ for (const sc of storeCases()) {
       }
     });
 
+    it("a remote agent's error exit ends its session on the coordinator and notifies a person (the exited reaction)", { timeout: 120_000 }, async () => {
+      const e = await setup(sc.kind);
+      let f: ReturnType<typeof factory> | undefined;
+      try {
+        const { tokenFile } = await enroll(e, 'remote-x');
+        const failing = { ...config, agents: { scripted: { roles: { implementer: [{ say: 'trying' }, { exit: 3 }] } } } };
+        const project = await e.c.store.projects.create({ name: 'fails', path: '', remote: e.git.url('app.git', { user: USER, password: SECRET }), defaultBranch: 'main', config: failing });
+        const id = (await e.c.store.tasks.submit(newTask(project.id, { title: 'crashes', pipeline: 'quick', agent: 'scripted' }))).task.id;
+        f = factory(e.c.url, tokenFile, 'remote-x', join(e.dir, 'factory-x'));
+        const ended = await until(async () => (await sessionsOf(e, id)).find((s) => s.state === 'terminated'), `a terminated session\n${f.out()}`, 90_000);
+        assert.deepEqual([ended.reason, ended.display, ended.runtime.exitCode], ['exit:3', 'exited', 3]);
+        const note = await until(async () => {
+          const r = await api(e, e.c.adminToken, 'GET', `/api/notifications?session=${encodeURIComponent(ended.id)}`);
+          return (r.body.notifications as Array<{ kind: string; priority: string }>).find((n) => n.kind === 'exited');
+        }, 'the exited notification');
+        assert.equal(note.priority, 'urgent');
+      } finally {
+        if (f && f.child.exitCode === null) {
+          f.child.kill('SIGTERM');
+          await f.exited;
+        }
+        await e.dispose();
+      }
+    });
+
     it('session reports are fenced (stale epoch → 409, nothing recorded), owned, validated, and a resent batch changes nothing; a session whose lease ended unreported ends', { timeout: 60_000 }, async () => {
       // The lifecycle tick (which ends lost remote sessions) is driven by hand here, at known points.
       const e = await setup(sc.kind, { lifecycleTickMs: 3_600_000 });
