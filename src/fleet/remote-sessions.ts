@@ -39,9 +39,14 @@ interface Queue {
 }
 
 export class RemoteSessions implements ActivitySink, SessionRecords, ChangeObserver {
+  /** The queue of the lease each task is held under now. */
   private readonly queues = new Map<string, Queue>();
-  /** Session → task, learned when the record is created. */
-  private readonly taskOf = new Map<string, string>();
+  /**
+   * Session → the queue of the lease it was launched under (set when its record is created): a late
+   * report of a fenced lease's session goes to that lease's queue and is dropped, never sent under a
+   * later lease of the same task.
+   */
+  private readonly queueOf = new Map<string, Queue>();
   /** The last evidence time given per session: every report of a session is strictly later than the one before. */
   private readonly stamps = new Map<string, number>();
 
@@ -63,9 +68,10 @@ export class RemoteSessions implements ActivitySink, SessionRecords, ChangeObser
         await Promise.race([this.flush(q), new Promise<void>((r) => (deadline = setTimeout(r, FINAL_SEND_MS)))]);
         clearTimeout(deadline);
         if (this.queues.get(f.taskId) === q) this.queues.delete(f.taskId);
-        for (const [sid, t] of this.taskOf) {
-          if (t === f.taskId) {
-            this.taskOf.delete(sid);
+        q.fenced = true; // whatever comes later is after the lease
+        for (const [sid, of] of this.queueOf) {
+          if (of === q) {
+            this.queueOf.delete(sid);
             this.stamps.delete(sid);
           }
         }
@@ -77,7 +83,8 @@ export class RemoteSessions implements ActivitySink, SessionRecords, ChangeObser
 
   async create(s: NewSession): Promise<unknown> {
     if (!s.id || !s.taskId || !s.runId) return undefined; // the runner always names all three
-    this.taskOf.set(s.id, s.taskId);
+    const q = this.queues.get(s.taskId);
+    if (q) this.queueOf.set(s.id, q);
     this.push(s.id, { op: 'create', sessionId: s.id, runId: s.runId, stepRowId: s.stepRowId ?? null, agent: s.agent, workspace: s.workspace ?? null });
     return undefined;
   }
@@ -127,8 +134,7 @@ export class RemoteSessions implements ActivitySink, SessionRecords, ChangeObser
   }
 
   private push(sessionId: string, op: RemoteSessionOp): void {
-    const taskId = this.taskOf.get(sessionId);
-    const q = taskId ? this.queues.get(taskId) : undefined;
+    const q = this.queueOf.get(sessionId);
     // A session of no followed lease (evidence after its lease ended) has nobody to tell.
     if (q && !q.fenced) q.ops.push(op);
   }
