@@ -118,7 +118,7 @@ export function planBatch(ops: readonly RemoteSessionOp[], c: BatchContext): Bat
     if (o.op === 'change') {
       // About the task's change, owned by whichever session made it (perhaps on another factory, in an
       // earlier lease); a change whose session was never recorded has no record to show it (as in-process).
-      if (known?.taskId !== c.taskId) continue;
+      if (known?.taskId !== c.taskId && !created.has(o.sessionId)) continue;
       // As in-process: valid SCM evidence about the branch (exempt from launch generations).
       calls.push({ kind: 'change', sessionId: o.sessionId, obs: { value: changeFactOf(o.observation), confidence: 'valid', source: 'scm', at: when(o.at), launchGeneration: 0 } });
       continue;
