@@ -8,7 +8,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDb, storeCases, type TestDb } from '../support/db.js';
@@ -218,6 +218,43 @@ for (const sc of storeCases()) {
         if (f && f.child.exitCode === null) {
           f.child.kill('SIGTERM');
           await f.exited;
+        }
+        await e.dispose();
+      }
+    });
+
+    it('a factory SIGKILLed while its agent works, restarted: the lost session ends on the coordinator, the resumed one ends done', { timeout: 180_000 }, async (t) => {
+      const e = await setup(sc.kind);
+      let second: ReturnType<typeof factory> | undefined;
+      try {
+        const { tokenFile } = await enroll(e, 'phoenix-s');
+        const marker = join(e.dir, 'slept');
+        // The first launch sleeps (to be killed); the one after the restart does the work.
+        const sleepy = { ...config, agents: { scripted: { roles: { implementer: [{ say: 'working' }, { run: `if [ ! -f ${marker} ]; then touch ${marker}; sleep 60; fi; echo ok > "out-$(cat /proc/sys/kernel/random/uuid).txt"` }, { commit: 'do the work' }] } } } };
+        const project = await e.c.store.projects.create({ name: 'sleepy', path: '', remote: e.git.url('app.git', { user: USER, password: SECRET }), defaultBranch: 'main', config: sleepy });
+        const id = (await e.c.store.tasks.submit(newTask(project.id, { title: 'survives', pipeline: 'quick', agent: 'scripted' }))).task.id;
+        const home = join(e.dir, 'phoenix-home');
+        const first = factory(e.c.url, tokenFile, 'phoenix-s', home);
+        const lost = await until(async () => (await sessionsOf(e, id)).find((s) => s.display === 'working'), `a working session on the coordinator\n${first.out()}`, 90_000);
+        await until(() => (existsSync(marker) ? true : undefined), 'the agent in its sleep');
+        first.child.kill('SIGKILL');
+        await first.exited;
+        second = factory(e.c.url, tokenFile, 'phoenix-s', home);
+        await until(async () => ((await e.c.store.tasks.get(id))?.stage === 'shipped' ? true : undefined), `${id} shipped\n${second.out()}`, 120_000);
+        // Not "working" for ever: ended by the lifecycle (its lease is gone) or continued by the resumed launch.
+        const ended = await until(async () => {
+          const s = (await sessionsOf(e, id)).find((x) => x.id === lost.id)!;
+          return s.state === 'terminated' || s.state === 'done' ? s : undefined;
+        }, 'the lost session ended', 30_000);
+        assert.ok(ended.reason === 'lease_ended' || /^continued in /.test(ended.reason ?? ''), String(ended.reason));
+        t.diagnostic(`the killed factory's session ended ${ended.state} (${ended.reason})`);
+        const last = (await sessionsOf(e, id)).at(-1)!;
+        assert.notEqual(last.id, lost.id);
+        assert.deepEqual([last.state, last.reason], ['done', 'completed']);
+      } finally {
+        if (second && second.child.exitCode === null) {
+          second.child.kill('SIGTERM');
+          await second.exited;
         }
         await e.dispose();
       }
