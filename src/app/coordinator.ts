@@ -46,6 +46,8 @@ export interface CoordinatorOptions {
   capabilities?: string[];
   /** Detect os, arch, git and installed agent CLIs as capabilities (default true). */
   detectCapabilities?: boolean;
+  /** How often the lifecycle ticks: timers, reactions, notifications, lost remote sessions (default 5 s). */
+  lifecycleTickMs?: number;
 }
 
 export interface Coordinator {
@@ -112,7 +114,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     let closing = false;
     stack.push(async () => void (closing = true));
     const ready = async (): Promise<Readiness> => readiness(store, fleet, Array.from({ length: o.factories }, (_, i) => localFactoryId(o.home.dir, i + 1)), () => closing);
-    const lifecycle = await startLifecycle({ store, logger: o.logger });
+    const lifecycle = await startLifecycle({ store, logger: o.logger, ...(o.lifecycleTickMs ? { tickMs: o.lifecycleTickMs } : {}) });
     stack.push(() => lifecycle.close());
     // Agent hooks (Claude Code --settings) post activity here with a per-session token; the secret
     // lives only in this process, as do the agents its factories launch.

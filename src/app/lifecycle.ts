@@ -13,6 +13,8 @@ import type { ChangeObserver } from '../ports/engine.js';
 import { changeFactOf } from '../domain/lifecycle-rules/scm.js';
 import { isGantryError } from '../domain/errors.js';
 import { lifecycleStore } from '../store/session-repo.js';
+import { remoteSessionsWithoutLease } from '../store/remote-session-repo.js';
+import { endLostRemoteSessions } from '../lifecycle/remote-evidence.js';
 
 export interface LifecycleRuntime {
   manager: LifecycleManager;
@@ -111,7 +113,12 @@ export async function startLifecycle(w: LifecycleWiring): Promise<LifecycleRunti
   let running: Promise<unknown> | null = null;
   const timer = setInterval(() => {
     if (running) return;
-    running = manager.tick().catch((e: unknown) => w.logger.error('lifecycle tick failed', { err: String(e) })).finally(() => (running = null));
+    running = manager
+      .tick()
+      // Remote sessions whose lease ended without their end reported (their factory died or was fenced).
+      .then(() => endLostRemoteSessions(manager, () => remoteSessionsWithoutLease(w.store.db)))
+      .catch((e: unknown) => w.logger.error('lifecycle tick failed', { err: String(e) }))
+      .finally(() => (running = null));
   }, w.tickMs ?? 5000);
   timer.unref();
   const evidence = new LifecycleEvidenceSink(manager, (sessionId, e) => w.logger.error('lifecycle evidence dropped', { sessionId, err: String(e) }));

@@ -2,7 +2,8 @@
 // factory token. Agents, workspaces (made from this host's own mirror of the project remote, fetched
 // with this host's git credentials), SCM and checks run here; runs, steps, budgets, merge intents,
 // checkpoint rows and workspace events go to the coordinator through its fenced run/step API, each
-// execution bound to its lease (taskId@epoch).
+// execution bound to its lease (taskId@epoch); so do its agent sessions (records and evidence, for the
+// coordinator's lifecycle manager) and their logs.
 import { join } from 'node:path';
 import type { ActivitySink } from '../ports/agent.js';
 import type { Fence } from '../ports/engine.js';
@@ -10,6 +11,7 @@ import type { ExecutionResult, LeaseHandle, TaskExecutor } from '../ports/fleet.
 import type { Task } from '../domain/task.js';
 import { PipelineExecutor } from '../engine/driver.js';
 import { LogShipper } from '../fleet/log-shipper.js';
+import { RemoteSessions } from '../fleet/remote-sessions.js';
 import { EngineApi, LeaseBook, RemoteBudgets, RemoteCheckpoints, RemoteMerges, RemoteRuns, RemoteState, type EngineTransport } from '../fleet/remote-engine.js';
 import { engineHost, engineOver, sleep } from './engine.js';
 import { startWorkspaceUpkeep, workspaceServiceOver } from './workspaces.js';
@@ -22,16 +24,18 @@ export interface RemoteFactoryWiring {
   /** What no agent may see (the factory's home, its token file). */
   secrets: { dirs: string[]; files: string[] };
   log: { info(msg: string, f?: Record<string, unknown>): void; warn(msg: string, f?: Record<string, unknown>): void };
-  /** Where agent activity goes (the coordinator's session view once it is streamed there). */
+  /** Also told of agent activity on this host (tests); the coordinator always is. */
   sink?: ActivitySink;
+  /** How often a held task's session reports go to the coordinator (default 500 ms). */
+  sessionReportMs?: number;
 }
 
-/**
- * Live activity observations of agents on this host stay here: the coordinator learns a session's
- * progress from its run transitions (dispatched, finished, usage) and its transcript from the
- * streamed session log.
- */
-const LOCAL_ONLY: ActivitySink = { activity: () => undefined, runtime: () => undefined };
+/** Both sinks get every observation: the coordinator's reports first. */
+const both = (a: ActivitySink, b: ActivitySink): ActivitySink => ({
+  activity: (id, o) => (a.activity(id, o), b.activity(id, o)),
+  runtime: (id, o) => (a.runtime(id, o), b.runtime(id, o)),
+  agentSession: (id, s, g) => (a.agentSession?.(id, s, g), b.agentSession?.(id, s, g)),
+});
 
 export async function remotePipelineExecutor(w: RemoteFactoryWiring): Promise<{ executor: TaskExecutor; stop(): Promise<void> }> {
   const api = new EngineApi(w.transport);
@@ -40,11 +44,15 @@ export async function remotePipelineExecutor(w: RemoteFactoryWiring): Promise<{ 
   const workspaces = workspaceServiceOver(w.dir, state, new RemoteCheckpoints(api, book));
   // Before the first claim: repair what a killed predecessor left half-made, retire finished worktrees.
   const upkeep = await startWorkspaceUpkeep(state, workspaces, w.log);
+  // Agent sessions are first-class on the coordinator: each launch, its activity and its runtime are
+  // reported there (fenced by the lease) and fed to its lifecycle manager, as an in-process factory's are.
+  const reports = new RemoteSessions((m, f) => w.log.warn(m, f));
   const host = engineHost({
     dir: w.dir,
     reads: state,
     workspaces,
-    sink: w.sink ?? LOCAL_ONLY,
+    sink: w.sink ? both(reports, w.sink) : reports,
+    sessions: reports,
     factoryId: w.factoryId,
     secrets: w.secrets,
     warn: (m, f) => w.log.warn(m, f),
@@ -55,13 +63,16 @@ export async function remotePipelineExecutor(w: RemoteFactoryWiring): Promise<{ 
       const fence: Fence = { taskId: job.id, epoch: lease.epoch, factoryId: w.factoryId };
       const leased = api.forLease(lease.signal);
       const runs = new RemoteRuns(leased, fence);
-      const engine = engineOver(host, { reads: state, runs, budgets: new RemoteBudgets(leased, fence), merges: new RemoteMerges(leased, fence) }, { warn: (m, f) => w.log.warn(m, f) });
+      const engine = engineOver(host, { reads: state, runs, budgets: new RemoteBudgets(leased, fence), merges: new RemoteMerges(leased, fence) }, { warn: (m, f) => w.log.warn(m, f), changes: reports });
       book.hold(job.id, lease.epoch);
-      // Transcripts and check logs follow the work to the coordinator while the lease is held.
+      // Session reports, transcripts and check logs follow the work to the coordinator while the lease is held.
+      const sessions = reports.follow({ taskId: job.id, epoch: lease.epoch, api }, w.sessionReportMs);
       const logs = shipper.follow({ taskId: job.id, epoch: lease.epoch, runIds: () => runs.seen });
       try {
         return await new PipelineExecutor(engine, runs, w.factoryId, { sleep }).execute(job, lease);
       } finally {
+        // Before the lease is released: a parked run's question is on the coordinator first.
+        await sessions.stop();
         await logs.stop();
         book.drop(job.id, lease.epoch);
       }

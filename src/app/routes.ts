@@ -7,6 +7,7 @@ import { syncProjectIssues } from './issue-intake.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { fleetRoutes } from '../api/routes/fleet.js';
 import { fleetEngineRoutes } from '../api/routes/fleet-engine.js';
+import { fleetSessionRoutes } from '../api/routes/fleet-sessions.js';
 import type { FleetCoordinator } from '../fleet/coordinator.js';
 import { projectRoutes } from '../api/routes/projects.js';
 import { systemRoutes } from '../api/routes/system.js';
@@ -77,7 +78,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...intakeRoutes(deps.store, deps.intake ?? { sync: (p) => syncProjectIssues(deps.store, deps.home ?? process.cwd(), p) }),
     ...forgeWebhookRoutes(deps.forgeWebhooks ?? { secrets: async () => webhookSecrets(await deps.store.projects.list()), wake: () => forgeWake.wake() }),
   );
-  if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications));
+  if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications), ...fleetSessionRoutes(deps.store, deps.lifecycle));
   return routes;
 }
 

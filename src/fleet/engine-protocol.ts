@@ -131,3 +131,51 @@ export const logChunkBody = z.object({
   /** Base64 of the bytes from `offset`. */
   data: z.string().max(1_400_000).regex(/^[A-Za-z0-9+/]*={0,2}$/),
 });
+
+const sessionId = z.string().min(1).max(300);
+const generation = z.number().int().min(0);
+const at = z.number().int().min(0);
+const evidence = { confidence: z.enum(['valid', 'stale', 'unavailable']), source: z.enum(['protocol', 'hook', 'transcript', 'process', 'terminal']), at, launchGeneration: generation };
+
+/**
+ * What a factory reports about the agent sessions it runs (docs/fleet.md "Remote work is visible"):
+ * launches and the evidence the in-process sink would get — states, pids, exit codes, the agent's own
+ * session id, SCM observations. No prompts: a session record carries none, and neither does this.
+ */
+export const sessionOp = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('create'), sessionId, runId: z.string().min(1).max(100), stepRowId: z.string().min(1).max(100).nullable().optional(), agent: z.string().min(1).max(100), workspace: z.string().max(4_000).nullable().optional() }),
+  z.object({ op: z.literal('spawned'), sessionId, launchGeneration: generation, pid: z.number().int().positive().nullable().optional(), at }),
+  z.object({ op: z.literal('launch_failed'), sessionId }),
+  z.object({ op: z.literal('continued'), sessionId, agentSessionId: z.string().min(1).max(300) }),
+  z.object({ op: z.literal('agent_session'), sessionId, agentSessionId: z.string().min(1).max(300), launchGeneration: generation }),
+  z.object({ op: z.literal('activity'), sessionId, obs: z.object({ value: z.enum(['working', 'idle', 'waiting_input', 'blocked', 'unknown']), ...evidence }) }),
+  z.object({
+    op: z.literal('runtime'),
+    sessionId,
+    obs: z.object({
+      value: z.discriminatedUnion('state', [
+        // A process that never started has no pid: the fact still counts.
+        z.object({ state: z.literal('alive'), pid: z.number().int().min(0).nullable().optional() }),
+        z.object({ state: z.literal('exited'), pid: z.number().int().min(0).nullable().optional(), code: z.number().int().nullable(), signal: z.string().max(40).nullable(), reason: z.string().max(100).optional() }),
+      ]),
+      ...evidence,
+    }),
+  }),
+  z.object({
+    op: z.literal('change'),
+    sessionId,
+    at,
+    observation: z.object({
+      state: z.enum(['open', 'merged', 'closed']),
+      checks: z.enum(['passing', 'failing']).optional(),
+      conflict: z.boolean().optional(),
+      review: z.enum(['approved', 'changes_requested']).optional(),
+      headSha: z.string().max(100).nullable().optional(),
+      detail: z.string().max(64 * 1024).nullable().optional(),
+      handledBy: z.literal('pipeline').optional(),
+    }),
+  }),
+]);
+
+/** A batch of session reports, in the order they happened; `sentAt` is the factory's clock at sending. */
+export const sessionBatchBody = z.object({ leaseEpoch: epoch, sentAt: at, ops: z.array(sessionOp).min(1).max(500) });

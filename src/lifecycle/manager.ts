@@ -11,6 +11,7 @@ import type { LifecyclePolicy } from '../domain/lifecycle-rules/policy.js';
 import { decideRuntime, type RuntimeFact } from '../domain/lifecycle-rules/runtime.js';
 import { decideAgentSession, decideContinued, decideKill, decideLaunchFailed, decideSpawned, type SpawnFact } from '../domain/lifecycle-rules/spawn.js';
 import { decideTick } from '../domain/lifecycle-rules/tick.js';
+import { decideLeaseEnded } from '../domain/lifecycle-rules/remote.js';
 import { decideReaction, decideReactionTimeout, detectTriggers } from '../domain/lifecycle-rules/reactions.js';
 import { displayStatus, isTerminal, type ActivityState, type DisplayStatus, type SessionRecord, type SessionState } from '../domain/session.js';
 import type { ResolvedReactions } from '../config/reactions.js';
@@ -126,6 +127,11 @@ export class LifecycleManager {
   /** The explicit terminal write: someone asked for this session to be stopped. */
   onKillRequested(sessionId: string, reason = 'killed'): Promise<Applied> {
     return this.apply(sessionId, 'kill', (rec) => decideKill(rec, reason));
+  }
+
+  /** A remote session's lease ended before it reported its end (`decideLeaseEnded`). */
+  onLeaseEnded(sessionId: string): Promise<Applied> {
+    return this.apply(sessionId, 'lease_ended', (rec) => decideLeaseEnded(rec));
   }
 
   /**

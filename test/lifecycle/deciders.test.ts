@@ -55,6 +55,7 @@ describe('runtime decider (liveness)', () => {
     { name: 'a clean exit finishes the session', rec: rec({ activity: act('idle') }), obs: probe({ state: 'exited', exitCode: 0 }), state: 'done', reason: 'completed' },
     { name: 'an error exit terminates with the code as reason', rec: rec(), obs: probe({ state: 'exited', exitCode: 2 }), state: 'terminated', reason: 'exit:2' },
     { name: 'a signal exit terminates with the signal', rec: rec(), obs: probe({ state: 'exited', exitCode: null, signal: 'SIGKILL' }), state: 'terminated', reason: 'signal:SIGKILL' },
+    { name: 'evidence older than the runtime axis is ignored (a resent remote batch)', rec: rec({ state: 'done', reason: 'completed', runtime: { state: 'exited', pid: 100, handle: null, exitCode: 0, signal: null, at: 2000 } }), obs: probe({ state: 'alive', pid: 100 }, { at: 1500 }), state: 'done', ignored: 'out_of_order' },
     { name: 'an exit while awaiting input keeps needs_input (one-shot agents exit between turns)', rec: rec({ state: 'needs_input', reason: 'question' }), obs: probe({ state: 'exited', exitCode: 0 }), state: 'needs_input' },
     { name: 'a missing process while awaiting input keeps needs_input', rec: rec({ state: 'needs_input', reason: 'question' }), obs: probe({ state: 'missing' }), state: 'needs_input' },
   ], (r, o) => decideRuntime(r, o, ctx));
@@ -149,6 +150,11 @@ describe('spawn and kill deciders', () => {
   });
   it('rule 2: spawning a terminal session is rejected', () => {
     assert.deepEqual(decideSpawned(rec({ state: 'done' }), { launchGeneration: 2, at: 5 }), { kind: 'reject', why: 'terminal' });
+  });
+  it('a spawn report the record already holds is a replay: ignored, even on a terminal session', () => {
+    const r = rec({ state: 'done', reason: 'completed', runtime: { state: 'exited', pid: 42, handle: null, exitCode: 0, signal: null, at: 9 } });
+    assert.deepEqual(decideSpawned(r, { launchGeneration: 1, pid: 42, at: 5 }), { kind: 'ignore', why: 'replayed' });
+    assert.deepEqual(decideSpawned(rec({ runtime: { state: 'alive', pid: 42, handle: null, exitCode: null, signal: null, at: 5 } }), { launchGeneration: 1, pid: 42, at: 5 }), { kind: 'ignore', why: 'replayed' });
   });
   it('rule 5: a stale spawn report is ignored', () => {
     assert.deepEqual(decideSpawned(rec({ launchGeneration: 3 }), { launchGeneration: 2, at: 5 }), { kind: 'ignore', why: 'stale_generation' });

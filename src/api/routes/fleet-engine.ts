@@ -33,7 +33,7 @@ const IdParams = z.object({ id: Id }).strict();
 const SubParams = z.object({ id: Id, sub: Id }).strict();
 
 /** The factory a token acts as; the engine API is the factory protocol, so other tokens are refused. */
-function factoryOf(auth: TokenRecord | null): string {
+export function factoryOf(auth: TokenRecord | null): string {
   if (auth?.role === 'factory' && auth.factoryId) return auth.factoryId;
   throw new GantryError('forbidden', 'the run/step API is for factory tokens', { hint: 'enroll a factory (`gantry factories enroll NAME`) and run `gantry factory` with its token' });
 }

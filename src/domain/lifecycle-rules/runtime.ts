@@ -29,6 +29,9 @@ export function decideRuntime(rec: SessionRecord, o: Observation<RuntimeFact>, c
   if (o.launchGeneration !== rec.launchGeneration) return ignore(o.launchGeneration < rec.launchGeneration ? 'stale_generation' : 'unknown_generation');
   // Rule 1: a failed or indeterminate probe changes nothing at all.
   if (o.confidence !== 'valid' || o.value.state === 'unknown') return ignore('probe_failed');
+  // Older evidence never overturns newer evidence of another state (a resent batch of a remote
+  // factory: "alive" after the exit). Older evidence of the same state still counts (racing probes).
+  if (rec.runtime.at !== null && o.at < rec.runtime.at && o.value.state !== rec.runtime.state) return ignore('out_of_order');
 
   const v = o.value;
   const fact = {

@@ -12,6 +12,8 @@ export interface SpawnFact {
 }
 
 export function decideSpawned(rec: SessionRecord, f: SpawnFact): Decision | { kind: 'reject'; why: string } {
+  // The record already holds this launch and evidence since: a resent report (remote factories), not a new spawn.
+  if (f.launchGeneration === rec.launchGeneration && rec.runtime.at !== null && f.at <= rec.runtime.at) return ignore('replayed');
   if (isTerminal(rec.state)) return { kind: 'reject', why: 'terminal' };
   if (f.launchGeneration < rec.launchGeneration) return ignore('stale_generation');
   const relaunchAfterLoss = rec.state === 'detecting' || rec.state === 'stuck';
