@@ -21,7 +21,10 @@ import { WriteCombiner } from './fleet-batch.js';
 import { FleetClaimer, type ClaimOptions, type ClaimStore } from './fleet-claim.js';
 import { FencedPg } from './fleet-fenced-pg.js';
 
-/** What each release outcome does to the task row (invariant 5 for `abandoned`). */
+/**
+ * What each release outcome does to the task row (invariant 5 for `abandoned`). gantry_release()
+ * (migration 011) does the same on PostgreSQL: a change here needs a migration replacing it too.
+ */
 const RELEASE_SET: Record<ReleaseOutcome, string> = {
   done: "stage = 'shipped', blocked_reason = NULL, affinity_factory_id = NULL, lease_factory_id = NULL, lease_expires_at = NULL, updated_at = NOW_MS, rev = rev + 1",
   parked:
