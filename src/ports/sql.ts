@@ -6,7 +6,7 @@
 //   - integers for booleans, TEXT holding JSON, BIGINT epoch-ms timestamps.
 export type SqlValue = string | number | boolean | null;
 /** A PostgreSQL-only parameter: arrays bind as SQL arrays (`text[]`, `bigint[]`). */
-export type PgParam = SqlValue | readonly string[] | readonly number[];
+export type PgParam = SqlValue | readonly (string | null)[] | readonly number[];
 export type Row = Record<string, unknown>;
 
 export interface SqlRunner {

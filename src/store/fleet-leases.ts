@@ -14,13 +14,17 @@ import type {
   ReleaseRequest,
   ReleaseResult,
 } from '../ports/fleet.js';
-import { json, toTask } from './rows.js';
+import { toTask } from './rows.js';
 import { unblockDependents } from './task-repo.js';
 import { LEASED_SQL, REQUEUE_SET_SQL, UNMET_DEPS_SQL } from './fleet-rows.js';
 import { WriteCombiner } from './fleet-batch.js';
 import { FleetClaimer, type ClaimOptions, type ClaimStore } from './fleet-claim.js';
+import { FencedPg } from './fleet-fenced-pg.js';
 
-/** What each release outcome does to the task row (invariant 5 for `abandoned`). */
+/**
+ * What each release outcome does to the task row (invariant 5 for `abandoned`). gantry_release()
+ * (migration 011) does the same on PostgreSQL: a change here needs a migration replacing it too.
+ */
 const RELEASE_SET: Record<ReleaseOutcome, string> = {
   done: "stage = 'shipped', blocked_reason = NULL, affinity_factory_id = NULL, lease_factory_id = NULL, lease_expires_at = NULL, updated_at = NOW_MS, rev = rev + 1",
   parked:
@@ -72,6 +76,7 @@ const KNOWN_TASKS = 4096;
 export class FleetLeases {
   private readonly combiner: WriteCombiner;
   private readonly claimer: FleetClaimer;
+  private readonly fenced: FencedPg | null;
   /**
    * PostgreSQL: tasks this store granted or patched and not yet released, by id. A release scrubs its
    * report with the task's body, which never changes after submit: a task seen here needs no read
@@ -86,6 +91,7 @@ export class FleetLeases {
   ) {
     this.combiner = new WriteCombiner(store, store.db.dialect === 'postgres' ? 4 : 1);
     this.claimer = new FleetClaimer(store, this.combiner, opts);
+    this.fenced = store.db.dialect === 'postgres' ? new FencedPg(store) : null;
   }
 
   async claim(req: ClaimRequest): Promise<Grant | null> {
@@ -105,7 +111,7 @@ export class FleetLeases {
   async patch(ref: LeaseRef, change: { stage: Stage; checkpoint: CheckpointPointer | null }): Promise<Task> {
     const f = fenceSql(ref);
     const checkpoint = change.checkpoint ? JSON.stringify(change.checkpoint) : null;
-    if (this.store.db.dialect === 'postgres') return this.patchPg(ref, change, checkpoint);
+    if (this.fenced) return this.patchPg(this.fenced, ref, change, checkpoint);
     const row = await this.combiner.run(async (tx) => {
       const r = await tx.get(
         `UPDATE tasks SET stage = ?, checkpoint = COALESCE(?, checkpoint), updated_at = NOW_MS, rev = rev + 1 WHERE ${f.sql} RETURNING *`,
@@ -122,20 +128,12 @@ export class FleetLeases {
     return toTask(row, await this.store.tasks.dependencies(ref.taskId));
   }
 
-  /** PostgreSQL: the fenced UPDATE, its event and the task's dependencies in one autocommit round trip. */
-  private async patchPg(ref: LeaseRef, change: { stage: Stage; checkpoint: CheckpointPointer | null }, checkpoint: string | null): Promise<Task> {
-    const f = fenceSql(ref);
+  /** PostgreSQL: the fenced UPDATE, its event and the task's dependencies in one call of gantry_patch(), batched with concurrent PATCHes. */
+  private async patchPg(fenced: FencedPg, ref: LeaseRef, change: { stage: Stage; checkpoint: CheckpointPointer | null }, checkpoint: string | null): Promise<Task> {
     const payload = JSON.stringify({ stage: change.stage, epoch: ref.epoch, ...(change.checkpoint ? { checkpoint: change.checkpoint } : {}) });
-    const [row] = await this.store.writeWithEventRows(
-      `WITH u AS (UPDATE tasks SET stage = ?, checkpoint = COALESCE(?, checkpoint), updated_at = NOW_MS, rev = rev + 1 WHERE ${f.sql} RETURNING *),
-            e AS (INSERT INTO events (type, task_id, run_id, session_id, payload, at)
-                  SELECT 'task.stage_changed', u.id, NULL, NULL, (CAST(? AS jsonb) || jsonb_build_object('factoryId', u.lease_factory_id))::text, NOW_MS FROM u)
-       SELECT u.*, COALESCE((SELECT json_agg(d.depends_on ORDER BY d.depends_on) FROM task_deps d WHERE d.task_id = u.id)::text, '[]') AS deps_json FROM u`,
-      [change.stage, checkpoint, ...f.params, payload],
-      (rows) => (rows.length > 0 ? [{ type: 'task.stage_changed', taskId: ref.taskId, payload: { stage: change.stage } }] : []),
-    );
-    if (!row) throw await fenceError(this.store.db, ref);
-    const task = toTask(row, json<string[]>(row.deps_json, []));
+    const r = await fenced.patch({ ref, stage: change.stage, checkpoint, payload });
+    if (!r) throw await fenceError(this.store.db, ref);
+    const task = toTask(r.row, r.deps);
     this.remember(task);
     return task;
   }
@@ -156,8 +154,8 @@ export class FleetLeases {
   }
 
   async release(ref: LeaseRef, req: ReleaseRequest): Promise<ReleaseResult> {
-    if (this.store.db.dialect === 'postgres') {
-      const one = await this.releasePg(ref, req);
+    if (this.fenced) {
+      const one = await this.releasePg(this.fenced, ref, req);
       if (one) return one;
       // Nothing matched: a replay or a fenced call, which the general path tells apart.
     }
@@ -206,14 +204,13 @@ export class FleetLeases {
   }
 
   /**
-   * PostgreSQL: the fenced release as one autocommit statement — task row, failure columns, lease
-   * history, dependents unblocked on a ship, and their events — plus, when the report has content and
-   * this store did not grant or patch the lease itself (`known`), one read of the task's body to scrub
-   * it (a body never changes after submit). Undefined when the
-   * fence matched nothing (a replay or a stale epoch: the general path explains which).
+   * PostgreSQL: the fenced release in one call of gantry_release(), batched with concurrent releases —
+   * task row, failure columns, lease history, dependents unblocked on a ship, and their events — plus,
+   * when the report has content and this store did not grant or patch the lease itself (`known`), one
+   * read of the task's body to scrub it (a body never changes after submit). Undefined when the fence
+   * matched nothing (a replay or a stale epoch: the general path explains which).
    */
-  private async releasePg(ref: LeaseRef, req: ReleaseRequest): Promise<ReleaseResult | undefined> {
-    const f = fenceSql(ref);
+  private async releasePg(fenced: FencedPg, ref: LeaseRef, req: ReleaseRequest): Promise<ReleaseResult | undefined> {
     const outcome: ReleaseOutcome = req.outcome ?? 'abandoned';
     let report = req.report;
     if (Object.keys(report).length > 0) {
@@ -225,50 +222,16 @@ export class FleetLeases {
       }
       report = req.scrub(report, task);
     }
-    const failure = outcome === 'failed' ? failureOf(report) : null;
-    const reportText = JSON.stringify(report);
-    const [row] = await this.store.writeWithEventRows(
-      `WITH u AS (UPDATE tasks SET checkpoint = COALESCE(CAST(? AS TEXT), checkpoint), ${RELEASE_SET[outcome]}${failure ? ', failure_kind = CAST(? AS TEXT), failure_message = CAST(? AS TEXT)' : ''}
-                  WHERE ${f.sql} RETURNING *),
-            l AS (UPDATE leases SET released_at = NOW_MS, outcome = CAST(? AS TEXT), report = CAST(? AS TEXT)
-                  WHERE task_id = (SELECT id FROM u) AND epoch = CAST(? AS BIGINT) RETURNING 1),
-            d AS (UPDATE tasks t SET stage = 'queued', blocked_reason = NULL, queued_at = NOW_MS, updated_at = NOW_MS, rev = t.rev + 1
-                  FROM u WHERE u.stage = 'shipped' AND t.stage = 'blocked' AND t.blocked_reason = 'dependencies'
-                    AND t.id IN (SELECT task_id FROM task_deps WHERE depends_on = u.id)
-                    AND NOT EXISTS (SELECT 1 FROM task_deps dd JOIN tasks t2 ON t2.id = dd.depends_on WHERE dd.task_id = t.id AND t2.stage <> 'shipped' AND t2.id <> u.id)
-                  RETURNING t.id),
-            e AS (INSERT INTO events (type, task_id, run_id, session_id, payload, at)
-                  SELECT 'lease.released', u.id, NULL, NULL,
-                         jsonb_build_object('factoryId', COALESCE(CAST(? AS TEXT), u.affinity_factory_id), 'epoch', CAST(? AS BIGINT), 'outcome', CAST(? AS TEXT), 'stage', u.stage, 'report', CAST(? AS jsonb))::text,
-                         NOW_MS FROM u
-                  UNION ALL
-                  SELECT 'task.unblocked', d.id, NULL, NULL, jsonb_build_object('stage', 'queued', 'after', CAST(? AS TEXT))::text, NOW_MS FROM d)
-       SELECT u.*, (SELECT COUNT(*) FROM l) AS lease_rows,
-              COALESCE((SELECT json_agg(d.id ORDER BY d.id) FROM d)::text, '[]') AS unblocked_json,
-              COALESCE((SELECT json_agg(x.depends_on ORDER BY x.depends_on) FROM task_deps x WHERE x.task_id = u.id)::text, '[]') AS deps_json
-       FROM u`,
-      [
-        req.checkpoint ? JSON.stringify(req.checkpoint) : null,
-        ...(failure ? [failure.kind, failure.message] : []),
-        ...f.params,
-        outcome,
-        reportText,
-        ref.epoch,
-        ref.factoryId,
-        ref.epoch,
-        outcome,
-        reportText,
-        ref.taskId,
-      ],
-      (rows) =>
-        rows.flatMap((r) => [
-          { type: 'lease.released', taskId: ref.taskId, payload: { outcome, stage: String(r.stage) } },
-          ...json<string[]>(r.unblocked_json, []).map((id) => ({ type: 'task.unblocked', taskId: id, payload: { stage: 'queued', after: ref.taskId } })),
-        ]),
-    );
-    if (!row) return undefined;
+    const r = await fenced.release({
+      ref,
+      outcome,
+      checkpoint: req.checkpoint ? JSON.stringify(req.checkpoint) : null,
+      failure: outcome === 'failed' ? failureOf(report) : null,
+      report: JSON.stringify(report),
+    });
+    if (!r) return undefined;
     this.known.delete(ref.taskId);
-    return { task: toTask(row, json<string[]>(row.deps_json, [])), outcome, replayed: false };
+    return { task: toTask(r.row, r.deps), outcome, replayed: false };
   }
 
   async quarantine(ref: LeaseRef & { factoryId: string }, reason: string): Promise<{ recorded: boolean; currentEpoch: number }> {

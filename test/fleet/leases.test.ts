@@ -50,6 +50,52 @@ for (const sc of storeCases()) {
       });
     });
 
+    it('concurrent PATCHes and releases (one batched call on PostgreSQL) each get their own answer: fenced ones 409, the rest applied with their events', async () => {
+      await withStore(sc.kind, async (s) => {
+        const { c, p, ids } = await setup(s, 6);
+        const dep = (await s.tasks.submit(newTask(p, { title: 'after t0', after: [ids[0]!] }))).task.id;
+        const fs = ids.map((_, i) => ({ factoryId: `f-b${i}` }));
+        for (const f of fs) await register(c, f.factoryId, { slots: 1 });
+        const grants = await Promise.all(fs.map((f) => c.claim({ factoryId: f.factoryId }, f)));
+        const byTask = new Map(grants.map((g, i) => [g!.task.id, { g: g!, f: fs[i]! }]));
+        const [a, b, d, e, h, k] = ids.map((id) => byTask.get(id)!);
+        // Together: four current PATCHes, one with a stale epoch, one from a factory that does not hold the task.
+        const patched = await Promise.allSettled([
+          ...[a, b, d, e].map((x) => c.patch(x.g.task.id, { leaseEpoch: x.g.leaseEpoch, stage: 'building' }, x.f)),
+          c.patch(h.g.task.id, { leaseEpoch: h.g.leaseEpoch + 1, stage: 'building' }, h.f),
+          c.patch(k.g.task.id, { leaseEpoch: k.g.leaseEpoch, stage: 'building' }, a.f),
+        ]);
+        assert.deepEqual(patched.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected']);
+        for (const r of patched.slice(4)) assert.match(String((r as PromiseRejectedResult).reason), /stale lease/);
+        assert.equal((await s.tasks.get(h.g.task.id))?.stage, 'assigned', 'a fenced PATCH changes nothing');
+        assert.equal((await s.tasks.get(k.g.task.id))?.stage, 'assigned');
+        // Together: one release of each outcome, and a stale one.
+        const released = await Promise.allSettled([
+          c.release(a.g.task.id, { leaseEpoch: a.g.leaseEpoch, outcome: 'done', report: { summary: 'ok' } }, a.f),
+          c.release(b.g.task.id, { leaseEpoch: b.g.leaseEpoch, outcome: 'parked', report: {} }, b.f),
+          c.release(d.g.task.id, { leaseEpoch: d.g.leaseEpoch, outcome: 'failed', report: { failureKind: 'checks', failureMessage: 'red' } }, d.f),
+          c.release(e.g.task.id, { leaseEpoch: e.g.leaseEpoch, outcome: 'abandoned', report: {} }, e.f),
+          c.release(h.g.task.id, { leaseEpoch: h.g.leaseEpoch - 1, outcome: 'done', report: {} }, h.f),
+        ]);
+        assert.deepEqual(released.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+        const stages = await Promise.all([a, b, d, e, h].map(async (x) => (await s.tasks.get(x.g.task.id))!));
+        assert.deepEqual(stages.map((t) => t.stage), ['shipped', 'blocked', 'failed', 'queued', 'assigned']);
+        assert.equal(stages[1]!.affinityFactoryId, b.f.factoryId, 'parked keeps the workspace affinity');
+        assert.deepEqual([stages[2]!.failureKind, stages[2]!.failureMessage], ['checks', 'red']);
+        assert.equal(stages[3]!.attempts, 1);
+        assert.equal((await s.tasks.get(dep))?.stage, 'queued', 'the ship unblocked its dependent');
+        for (const [x, outcome] of [[a, 'done'], [b, 'parked'], [d, 'failed'], [e, 'abandoned']] as const) {
+          const evs = await s.events.list({ taskId: x.g.task.id, type: 'lease.released' });
+          assert.deepEqual(evs.map((ev) => ev.payload.outcome), [outcome], 'one event per release, with its state');
+          assert.deepEqual((await c.runs(x.g.task.id)).leases.map((l) => l.outcome), [outcome]);
+        }
+        assert.equal((await s.events.list({ taskId: dep, type: 'task.unblocked' })).length, 1);
+        assert.equal((await s.events.list({ taskId: h.g.task.id, type: 'task.stage_changed' })).length, 0);
+        const again = await c.release(a.g.task.id, { leaseEpoch: a.g.leaseEpoch, outcome: 'done', report: {} }, a.f);
+        assert.equal(again.replayed, true, 'a retried release still replays');
+      });
+    });
+
     it('older clients: PATCH to shipped is a done release, and their bare release afterwards replays', async () => {
       await withStore(sc.kind, async (s) => {
         const { c, ids } = await setup(s);
@@ -277,6 +323,23 @@ for (const sc of storeCases()) {
         assert.equal(evs.length, 8, 'only the successful units wrote events');
         assert.ok(evs.every((e) => e.type === 'task.stage_changed' && e.payload.stage === 'building'));
         for (const g of grants) assert.equal((await s.tasks.get(g!.task.id))?.stage, 'building');
+      });
+    });
+
+    it('PostgreSQL: a claim locks its factory row without writing a new version of it, unless last_claim_at is a second old', async () => {
+      await withStore(sc.kind, async (s) => {
+        if (s.db.dialect !== 'postgres') return;
+        const { c } = await setup(s, 4);
+        const row = () => s.db.get<{ v: string; at: number }>("SELECT xmin::text AS v, last_claim_at AS at FROM factories WHERE id = 'f-one'");
+        await s.db.run("UPDATE factories SET last_claim_at = NOW_MS + 3600000 WHERE id = 'f-one'");
+        const before = await row();
+        assert.ok(await c.claim({ factoryId: F1.factoryId }, F1));
+        assert.ok(await c.claim({ factoryId: F1.factoryId }, F1));
+        assert.deepEqual(await row(), before, 'two grants, no new row version: last_claim_at is recent');
+        await s.db.run("UPDATE factories SET last_claim_at = 0 WHERE id = 'f-one'");
+        assert.ok(await c.claim({ factoryId: F1.factoryId }, F1));
+        const after = await row();
+        assert.ok(after!.at > 0 && after!.at <= (await s.now()), 'a claim refreshes a stale last_claim_at');
       });
     });
 
