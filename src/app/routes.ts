@@ -78,7 +78,7 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...intakeRoutes(deps.store, deps.intake ?? { sync: (p) => syncProjectIssues(deps.store, deps.home ?? process.cwd(), p) }),
     ...forgeWebhookRoutes(deps.forgeWebhooks ?? { secrets: async () => webhookSecrets(await deps.store.projects.list()), wake: () => forgeWake.wake() }),
   );
-  if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle), ...notificationRoutes(deps.lifecycle.notifications), ...fleetSessionRoutes(deps.store, deps.lifecycle));
+  if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle, deps.store.tasks), ...notificationRoutes(deps.lifecycle.notifications), ...fleetSessionRoutes(deps.store, deps.lifecycle));
   return routes;
 }
 

@@ -31,3 +31,21 @@ export function mayReadTaskBody(
   if (!caller || caller.role !== 'factory') return true;
   return caller.factoryId !== null && task.leaseFactoryId === caller.factoryId && (task.leaseExpiresAt ?? 0) > now;
 }
+
+/**
+ * Whether a caller may report evidence about a session (`POST /api/sessions/:id/observations`):
+ * people's roles always; a factory only about a session it runs, and — when the session belongs to a
+ * task — only while it holds that task's live lease (what another factory's session does is not its
+ * to say, and a fenced-off holder's word is stale). Pure.
+ */
+export function mayReportOnSession(
+  session: { taskId: string | null; factoryId: string | null },
+  task: { leaseFactoryId: string | null; leaseExpiresAt: number | null } | null,
+  caller: { role: Role; factoryId: string | null } | null,
+  now: number,
+): boolean {
+  if (!caller || caller.role !== 'factory') return true;
+  if (caller.factoryId === null || session.factoryId !== caller.factoryId) return false;
+  if (session.taskId === null) return true;
+  return task !== null && mayReadTaskBody(task, caller, now);
+}

@@ -47,6 +47,26 @@ describe('lifecycle API and CLI (sqlite)', () => {
     assert.equal((now.body.session as { display: string }).display, 'working', 'a rejected report changed nothing');
   });
 
+  it("a factory token reports only on its own sessions of work it holds: another's is 403 and changes nothing", async () => {
+    const m = api.coordinator.lifecycle.manager;
+    const enroll = async (name: string) => (await api.req('POST', '/api/fleet/factories/enroll', { name })).body as { factoryId: string; token: string };
+    const [mine, other] = await Promise.all([enroll('reporter'), enroll('bystander')]);
+    const theirs = await m.create({ taskId, agent: 'scripted', factoryId: other.factoryId });
+    await m.onSpawned(theirs.id, { launchGeneration: 1 });
+    const own = await m.create({ taskId: null, agent: 'scripted', factoryId: mine.factoryId });
+    await m.onSpawned(own.id, { launchGeneration: 1 });
+    const onTask = await m.create({ taskId, agent: 'scripted', factoryId: mine.factoryId });
+    await m.onSpawned(onTask.id, { launchGeneration: 1 });
+    const post = (id: string, token: string) => api.req('POST', `/api/sessions/${id}/observations`, { kind: 'activity', value: 'waiting_input', source: 'hook', launchGeneration: 1 }, { token });
+    const before = (await api.req('GET', `/api/sessions/${theirs.id}`)).body.session as { display: string };
+    // Another factory's session; its own session of a task it holds no lease on (the task is queued).
+    for (const id of [theirs.id, onTask.id]) assert.equal((await post(id, mine.token)).status, 403, id);
+    assert.deepEqual(((await api.req('GET', `/api/sessions/${theirs.id}`)).body.session as { display: string }).display, before.display, 'a refused report changed nothing');
+    // Its own session with no task, and people's tokens, still report.
+    assert.equal((await post(own.id, mine.token)).status, 200);
+    assert.equal((await post(theirs.id, api.token)).status, 200);
+  });
+
   it('gantry reply, sessions and notifications', async () => {
     const m = api.coordinator.lifecycle.manager;
     const s = await m.create({ taskId, agent: 'scripted' });

@@ -2,7 +2,10 @@
 // factories report, input for the agent (`gantry reply`), and kill requests.
 import { z } from 'zod';
 import { ACTIVITY_STATES, CHANGE_STATES, SESSION_STATES } from '../../domain/session.js';
+import { mayReportOnSession } from '../../domain/auth.js';
+import { GantryError } from '../../domain/errors.js';
 import type { LifecycleManager } from '../../lifecycle/manager.js';
+import type { TaskRepo } from '../../ports/store.js';
 import { defineRoute, type Route } from '../route.js';
 
 const IdParams = z.object({ id: z.string().min(1) }).strict();
@@ -40,7 +43,7 @@ export const ObservationBody = z.discriminatedUnion('kind', [
   }),
 ]);
 
-export function sessionRoutes(lifecycle: LifecycleManager): Route[] {
+export function sessionRoutes(lifecycle: LifecycleManager, tasks: Pick<TaskRepo, 'get'>): Route[] {
   return [
     defineRoute({
       method: 'GET',
@@ -80,7 +83,15 @@ export function sessionRoutes(lifecycle: LifecycleManager): Route[] {
       summary: 'Report evidence about a session (agent hooks, protocol readers, process probes, change observers)',
       params: IdParams,
       body: ObservationBody,
-      handler: async ({ params, body }) => {
+      handler: async ({ params, body, auth }) => {
+        if (auth?.role === 'factory') {
+          // A factory token speaks only for its own sessions of work it holds now.
+          const s = await lifecycle.get(params.id);
+          const task = s.taskId ? ((await tasks.get(s.taskId)) ?? null) : null;
+          if (!mayReportOnSession(s, task, auth, Date.now())) {
+            throw new GantryError('forbidden', `session ${params.id} is not one this factory runs under a lease it holds`, { hint: 'a factory reports on its own sessions while it holds their task (remote factories use POST /api/fleet/jobs/:id/sessions)' });
+          }
+        }
         const o = { confidence: body.confidence, source: body.source, at: body.at ?? Date.now(), launchGeneration: body.launchGeneration };
         const r = body.kind === 'activity'
           ? await lifecycle.applyActivity(params.id, { ...o, value: body.value })
