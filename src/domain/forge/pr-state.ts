@@ -1,0 +1,103 @@
+// A pull request's state as the session lifecycle's change axis sees it (issue #13: "PR state feeds the
+// change axis"). The engine's forge polls and the coordinator's webhook deliveries both read the PR
+// (open/closed/merged, mergeable, head) and its hosted CI, and turn them into ONE ScmObservation here,
+// so the reactions for checks failing, conflicts, merged and closed fire whichever way GitHub told us.
+// Whether the pipeline repairs a condition itself (its checks or conflicts/merge step still lies
+// ahead) decides `handledBy`: then the reaction is recorded and nobody is paged; otherwise it fires.
+// Also: which task a webhook delivery is about, and what a person closing the PR asks of them.
+import type { ScmObservation } from '../lifecycle-rules/scm.js';
+import type { HostedVerdict } from './verdicts.js';
+
+export interface PullSnapshot {
+  state: 'open' | 'closed';
+  merged: boolean;
+  /** null: the forge has not computed it yet. */
+  mergeable: boolean | null;
+  headSha: string | null;
+}
+
+/** What the pipeline will still do about the change: a checks step re-tests CI, a conflicts or merge step re-tests mergeability. */
+export interface PipelineAhead {
+  checks: boolean;
+  conflicts: boolean;
+}
+
+const NOTHING_AHEAD: PipelineAhead = { checks: false, conflicts: false };
+
+/** The steps at or after the run's current step (a finished run has nothing ahead). */
+export function pipelineAhead(kinds: readonly string[], currentIdx: number, finished: boolean): PipelineAhead {
+  if (finished) return NOTHING_AHEAD;
+  const rest = kinds.slice(Math.max(0, currentIdx));
+  return { checks: rest.includes('checks'), conflicts: rest.includes('conflicts') || rest.includes('merge') };
+}
+
+/** One observation of the change from the forge: the PR's state, its mergeability and (when read) its hosted CI. */
+export function pullObservation(pull: PullSnapshot, ci: HostedVerdict | null, ahead: PipelineAhead): ScmObservation {
+  const headSha = pull.headSha ?? null;
+  if (pull.merged) return { state: 'merged', headSha };
+  if (pull.state === 'closed') return { state: 'closed', headSha, detail: 'the pull request was closed without merging' };
+  const failing = ci?.verdict === 'failing' ? ci.checks.filter((c) => !c.ok) : [];
+  const checks = ci?.verdict === 'failing' ? 'failing' : ci?.verdict === 'passing' ? 'passing' : undefined;
+  const conflict = pull.mergeable === null ? undefined : !pull.mergeable;
+  // Handled only when every condition this observation raises is one the pipeline will repair.
+  const raised = [checks === 'failing' ? ahead.checks : null, conflict === true ? ahead.conflicts : null].filter((x): x is boolean => x !== null);
+  const handled = raised.length > 0 && raised.every(Boolean);
+  return {
+    state: 'open',
+    headSha,
+    ...(checks ? { checks } : {}),
+    ...(conflict !== undefined ? { conflict } : {}),
+    ...(failing.length ? { detail: failing.map((c) => `### ${c.name}\n${c.detail}`).join('\n\n').slice(-4000) } : {}),
+    ...(handled ? { handledBy: 'pipeline' as const } : {}),
+  };
+}
+
+/** The webhook events that tell something about a pull request's state or CI (a task's change). */
+export const CHANGE_EVENTS = ['pull_request', 'pull_request_review', 'check_run', 'check_suite', 'status'] as const;
+
+const str = (x: unknown): string | null => (typeof x === 'string' && x ? x : null);
+const obj = (x: unknown): Record<string, unknown> => (typeof x === 'object' && x !== null ? (x as Record<string, unknown>) : {});
+
+/**
+ * The branches a delivery is about (its repository's `owner/name` too), read from GitHub's documented
+ * payloads: a PR's head ref, a check run's suite branch and PRs, a check suite's branch, a status's branches.
+ */
+export function deliveryBranches(event: string, payload: unknown): { repo: string | null; branches: string[] } {
+  const p = obj(payload);
+  const repo = str(obj(p.repository).full_name);
+  const out: (string | null)[] = [];
+  const prs = (x: unknown): void => {
+    if (Array.isArray(x)) for (const pr of x) out.push(str(obj(obj(pr).head).ref));
+  };
+  if (event === 'pull_request' || event === 'pull_request_review') out.push(str(obj(obj(p.pull_request).head).ref));
+  if (event === 'check_run') {
+    out.push(str(obj(obj(p.check_run).check_suite).head_branch));
+    prs(obj(p.check_run).pull_requests);
+  }
+  if (event === 'check_suite') {
+    out.push(str(obj(p.check_suite).head_branch));
+    prs(obj(p.check_suite).pull_requests);
+  }
+  if (event === 'status' && Array.isArray(p.branches)) for (const b of p.branches) out.push(str(obj(b).name));
+  return { repo, branches: [...new Set(out.filter((b): b is string => b !== null))] };
+}
+
+/** The task a branch belongs to: Gantry's task branches are `gantry/<task id>`. */
+export function taskOfBranch(branch: string): string | null {
+  const m = /^gantry\/([\w.-]+)$/.exec(branch);
+  return m ? m[1]! : null;
+}
+
+/**
+ * A person closed the task's pull request without merging it: a refusal, not something to route around
+ * by opening another one. The run parks on this decision: `reopen` (Gantry reopens the PR and the step
+ * goes on) or reject (the task fails, with the reason).
+ */
+export function closedChangeWait(pull: string, url: string | null): { kind: 'decision'; question: string; options: string[]; detail: Record<string, unknown> } {
+  return {
+    kind: 'decision',
+    question: `Pull request #${pull}${url ? ` (${url})` : ''} was closed without merging. Answer "reopen" to reopen it and go on, or reject the task.`,
+    options: ['reopen'],
+    detail: { pull, url, closedBy: 'person' },
+  };
+}
