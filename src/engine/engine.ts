@@ -13,7 +13,8 @@ import type { NewEvent } from '../domain/events.js';
 import { changeOwner } from '../domain/pipeline/change-owner.js';
 import { endedWaits } from '../domain/pipeline/wait-notifications.js';
 import type { ScmObservation } from '../domain/lifecycle-rules/scm.js';
-import type { AgentOutcome, ChangeObserver, CheckSpec, Checks, EngineBudgets, EngineReads, EngineRuns, EngineWorkspace, Fence, MergeIntentRepo, RunChange, RunSnapshot, Scm, StepPatch } from '../ports/engine.js';
+import { closedChangeOf, closedChangeWait } from '../domain/forge/pr-state.js';
+import type { AgentOutcome, ChangeObserver, CheckSpec, Checks, KindState, EngineBudgets, EngineReads, EngineRuns, EngineWorkspace, Fence, MergeIntentRepo, RunChange, RunSnapshot, Scm, StepPatch } from '../ports/engine.js';
 import { launchSessionId } from './agent-runner.js';
 import type { Project } from '../ports/store.js';
 import type { DispatchState } from './dispatch.js';
@@ -177,7 +178,7 @@ export class PipelineEngine {
       pollDispatch: (d) => this.deps.sessions.poll(d),
       observeScm: (o) => this.observeScm(snap, idx, o),
     };
-    const t = await kind.advance(ctx);
+    const t = closedChangeStep(ctx) ?? (await kind.advance(ctx));
     return this.apply(snap, ctx, t, stage, settings, fence, signal);
   }
 
@@ -217,7 +218,16 @@ export class PipelineEngine {
         return { type: 'continue', stage };
       }
       case 'work': {
-        const ks = await t.work();
+        let ks: KindState;
+        try {
+          ks = await t.work();
+        } catch (e) {
+          // A person closed the pull request: a refusal the run parks on (reopen or reject), never a failure loop.
+          const closed = closedChangeOf(e);
+          if (!closed) throw e;
+          const park: Transition = { type: 'park', waiting: closedChangeWait(closed.pull, closed.url), kindState: { ...step.kindState, changeClosed: closed, answer: undefined } };
+          return this.apply(snap, ctx, park, stage, settings, fence, signal);
+        }
         await this.commit(snap, fence, {
           steps: [{ idx, kindState: ks }],
           events: [{ type: 'step.progress', payload: { step: def.id, idx, phase: (ks.phase as string | undefined) ?? null, ok: (ks.ok as boolean | undefined) ?? null } }],
@@ -344,4 +354,25 @@ export class PipelineEngine {
     if (!p) throw new GantryError('not_found', `project ${id} not found`);
     return p;
   }
+}
+
+/**
+ * A step parked because a person closed its pull request: their answer "reopen" reopens it and the step
+ * goes on where it was; until then (or on another wake-up) it parks again. Null for every other step.
+ */
+function closedChangeStep(ctx: StepContext): Transition | null {
+  const closed = ctx.step.kindState.changeClosed as { pull: string; url: string | null } | undefined;
+  if (!closed) return null;
+  const answer = ctx.step.kindState.answer as { action: string; text?: string } | undefined;
+  const { changeClosed: _c, answer: _a, ...rest } = ctx.step.kindState;
+  if (answer?.action !== 'answer' || answer.text !== 'reopen') return { type: 'park', waiting: closedChangeWait(closed.pull, closed.url), kindState: { ...ctx.step.kindState, answer: undefined } };
+  return {
+    type: 'work',
+    work: async () => {
+      if (!ctx.scm.reopenChange) throw new GantryError('unsupported', `this project's SCM adapter cannot reopen pull request #${closed.pull}`, { hint: 'reopen it on the forge, or reject the task' });
+      const ws = await ctx.workspace.prepare(ctx.task.id);
+      await ctx.scm.reopenChange({ taskId: ctx.task.id, branch: ws.branch, base: ctx.project.defaultBranch, ref: closed.pull });
+      return rest;
+    },
+  };
 }

@@ -15,6 +15,7 @@ import { Octokit } from '@octokit/rest';
 import { githubConfigSchema, type GitHubConfig } from '../config/scm.js';
 import { conflict, GantryError } from '../domain/errors.js';
 import { hostedVerdict, pullState, repoFromRemote, reviewVerdict, type HostedVerdict, type ReviewVerdict } from '../domain/forge/verdicts.js';
+import { changeClosedError, type PullSnapshot } from '../domain/forge/pr-state.js';
 import type { Change, ChangeState, Mergeability, ReviewWait, ReviewWaitResult, Scm } from '../ports/engine.js';
 import { awaitReview } from './forge-review.js';
 import type { IssueFacts } from '../domain/forge/intake.js';
@@ -31,6 +32,10 @@ export interface ForgeScm extends Scm {
   readonly forge: string;
   hostedChecks(c: Change, headSha: string, required?: readonly string[]): Promise<HostedVerdict>;
   reviews(c: Change): Promise<ReviewVerdict>;
+  /** The pull request's state, mergeability and head (the change axis reads it). */
+  pullFacts(c: Change): Promise<PullSnapshot & { url: string }>;
+  /** The task branch's pull request (open, else the last closed), or null. */
+  changeOf(taskId: string, branch: string, base: string): Promise<Change | null>;
 }
 
 export const isForge = (s: Scm): s is ForgeScm => typeof (s as Partial<ForgeScm>).hostedChecks === 'function';
@@ -157,6 +162,14 @@ export class GitHubScm implements ForgeScm {
     let number: number;
     let url: string;
     const found = open.data[0];
+    if (!found) {
+      // No open PR for the branch: a merged one is this task's change (a crash after the merge); one a
+      // person closed is a refusal — never routed around by opening another (the run parks on it).
+      const closed = await this.call('list pull requests', () => this.api.rest.pulls.list({ owner: this.owner, repo: this.name, head: `${this.owner}:${c.branch}`, state: 'closed', sort: 'updated', direction: 'desc' }));
+      const last = closed.data[0];
+      if (last?.merged_at) return { taskId: c.taskId, branch: c.branch, base: c.base, ref: String(last.number), url: last.html_url };
+      if (last) throw changeClosedError(String(last.number), last.html_url);
+    }
     if (found) {
       number = found.number;
       url = found.html_url;
@@ -169,6 +182,24 @@ export class GitHubScm implements ForgeScm {
     const have = new Set((found?.labels ?? []).map((l) => l.name));
     if (this.cfg.labels.some((l) => !have.has(l))) await this.call('label pull request', () => this.api.rest.issues.addLabels({ owner: this.owner, repo: this.name, issue_number: number, labels: this.cfg.labels }));
     return { taskId: c.taskId, branch: c.branch, base: c.base, ref: String(number), url };
+  }
+
+  /** The pull request as the change axis sees it (state, mergeability, head); its web page. */
+  async pullFacts(c: Change): Promise<PullSnapshot & { url: string }> {
+    const p = await this.pull(c);
+    return { state: p.state === 'closed' ? 'closed' : 'open', merged: p.merged, mergeable: p.mergeable, headSha: p.head.sha, url: p.html_url };
+  }
+
+  /** The task branch's pull request, open or last closed (webhooks name a branch, not a PR); null when there is none. */
+  async changeOf(taskId: string, branch: string, base: string): Promise<Change | null> {
+    const r = await this.call('list pull requests', () => this.api.rest.pulls.list({ owner: this.owner, repo: this.name, head: `${this.owner}:${branch}`, state: 'all', sort: 'updated', direction: 'desc' }));
+    const p = r.data.find((x) => x.state === 'open') ?? r.data[0];
+    return p ? { taskId, branch, base, ref: String(p.number), url: p.html_url } : null;
+  }
+
+  /** Reopens a pull request a person closed (their answer "reopen"). */
+  async reopenChange(c: Change): Promise<void> {
+    await this.call('reopen pull request', () => this.api.rest.pulls.update({ owner: this.owner, repo: this.name, pull_number: Number(c.ref), state: 'open' }));
   }
 
   async changeState(c: Change): Promise<{ state: ChangeState; headSha: string; mergedSha: string | null }> {

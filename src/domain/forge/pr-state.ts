@@ -5,6 +5,7 @@
 // Whether the pipeline repairs a condition itself (its checks or conflicts/merge step still lies
 // ahead) decides `handledBy`: then the reaction is recorded and nobody is paged; otherwise it fires.
 // Also: which task a webhook delivery is about, and what a person closing the PR asks of them.
+import { GantryError } from '../errors.js';
 import type { ScmObservation } from '../lifecycle-rules/scm.js';
 import type { HostedVerdict } from './verdicts.js';
 
@@ -100,4 +101,18 @@ export function closedChangeWait(pull: string, url: string | null): { kind: 'dec
     options: ['reopen'],
     detail: { pull, url, closedBy: 'person' },
   };
+}
+
+/** Thrown by a forge adapter (or its polls) when the task's pull request was closed without merging; the engine parks on it. */
+export function changeClosedError(pull: string, url: string | null): GantryError {
+  return new GantryError('forbidden', `pull request #${pull} was closed without merging`, {
+    hint: 'reopen it (answer "reopen") to go on, or reject the task',
+    details: { closedBy: 'person', pull, url },
+  });
+}
+
+/** The closed pull request an error reports, or null when it is another error. */
+export function closedChangeOf(e: unknown): { pull: string; url: string | null } | null {
+  if (!(e instanceof GantryError) || e.details?.closedBy !== 'person' || typeof e.details.pull !== 'string') return null;
+  return { pull: e.details.pull, url: typeof e.details.url === 'string' ? e.details.url : null };
 }
