@@ -5,7 +5,7 @@ import type { Amount, BudgetScope, Limits } from '../domain/pipeline/budget.js';
 import type { PipelineDef, RunState, StepState, Waiting } from '../domain/pipeline/types.js';
 import type { WaitClass } from '../domain/pipeline/wait-notifications.js';
 import type { ScmObservation } from '../domain/lifecycle-rules/scm.js';
-import type { PullSnapshot } from '../domain/forge/pr-state.js';
+import type { PullSnapshot, ReviewLook } from '../domain/forge/pr-state.js';
 import type { HostedVerdict } from '../domain/forge/verdicts.js';
 import type { Ending } from '../domain/workspace-retention.js';
 import type { Stage } from '../domain/task.js';
@@ -385,7 +385,7 @@ export interface CheckTarget {
 }
 
 /** A forge poll's look at the change: its pull request and, when read, its hosted CI. */
-export type PullListener = (pull: PullSnapshot, ci: HostedVerdict | null) => Promise<void>;
+export type PullListener = (pull: PullSnapshot, ci: HostedVerdict | null, review?: ReviewLook | null) => Promise<void>;
 
 export interface CheckResult {
   name: string;

@@ -16,8 +16,9 @@ export async function awaitReview(scm: ForgeScm, w: ReviewWait, clock: HostedClo
     // person passes the gate (the merge step records it); its state and hosted CI feed the change axis.
     const pull = await scm.pullFacts(change);
     if (pull.state === 'closed' && !pull.merged) throw changeClosedError(String(change.ref), pull.url);
-    if (w.onPull) await w.onPull(pull, pull.merged ? null : await scm.hostedChecks(change, pull.headSha ?? headSha));
     const v = await scm.reviews(change);
+    // One look carries the CI and the reviews together: an approval never hides a red CI it did not re-check.
+    if (w.onPull) await w.onPull(pull, pull.merged ? null : await scm.hostedChecks(change, pull.headSha ?? headSha), { state: v.state, feedback: v.feedback });
     if (pull.merged) return { type: 'pass', approvals: v.approvals, pull: change.ref, headSha };
     const g = reviewGate(v, headSha, w.approvals);
     if (g.type !== 'wait') return { ...g, pull: change.ref, headSha };

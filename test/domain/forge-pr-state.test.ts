@@ -10,8 +10,8 @@ describe('pullObservation → the change axis', () => {
   const open = (mergeable: boolean | null): PullSnapshot => ({ state: 'open', merged: false, mergeable, headSha: 'h1' });
   const red: HostedVerdict = { verdict: 'failing', checks: [{ name: 'test', ok: false, detail: '1 test failed' }, { name: 'lint', ok: true, detail: '' }] };
   const green: HostedVerdict = { verdict: 'passing', checks: [{ name: 'test', ok: true, detail: '' }] };
-  const none: PipelineAhead = { checks: false, conflicts: false };
-  const all: PipelineAhead = { checks: true, conflicts: true };
+  const none: PipelineAhead = { checks: false, conflicts: false, review: false };
+  const all: PipelineAhead = { checks: true, conflicts: true, review: true };
   const table: [string, PullSnapshot, HostedVerdict | null, PipelineAhead, string, boolean][] = [
     // name, pull, ci, ahead → change state, handled by the pipeline
     ['open, mergeability not computed, no CI read', open(null), null, none, 'open', false],
@@ -20,11 +20,20 @@ describe('pullObservation → the change axis', () => {
     ['CI red, a checks step ahead repairs it', open(true), red, all, 'checks_failing', true],
     ['CI green and mergeable', open(true), green, none, 'mergeable', false],
     ['conflicting, nothing ahead', open(false), green, none, 'open', false],
-    ['conflicting, a merge or conflicts step ahead', open(false), green, { checks: false, conflicts: true }, 'open', true],
-    ['red and conflicting, only checks ahead: not all handled', open(false), red, { checks: true, conflicts: false }, 'checks_failing', false],
+    ['conflicting, a merge or conflicts step ahead', open(false), green, { checks: false, conflicts: true, review: false }, 'open', true],
+    ['red and conflicting, only checks ahead: not all handled', open(false), red, { checks: true, conflicts: false, review: false }, 'checks_failing', false],
     ['merged', { state: 'closed', merged: true, mergeable: null, headSha: 'h1' }, red, all, 'merged', false],
     ['closed without merging', { state: 'closed', merged: false, mergeable: null, headSha: 'h1' }, null, all, 'closed', false],
   ];
+  it('a look carries the reviews with the CI: approved never hides a red CI; changes requested is handled while a pr-review step is ahead', () => {
+    const approved = { state: 'approved' as const, feedback: '' };
+    const asked = { state: 'changes_requested' as const, feedback: 'ann requested changes\n- a.ts:3: why' };
+    assert.equal(changeFactOf(pullObservation(open(null), red, none, approved)).state, 'checks_failing');
+    assert.equal(changeFactOf(pullObservation(open(null), green, none, approved)).state, 'approved');
+    const f = changeFactOf(pullObservation(open(null), null, { ...none, review: true }, asked));
+    assert.deepEqual([f.state, f.handledBy, f.detail], ['changes_requested', 'pipeline', asked.feedback]);
+    assert.equal(changeFactOf(pullObservation(open(null), null, none, asked)).handledBy, undefined);
+  });
   for (const [name, pull, ci, ahead, state, handled] of table) {
     it(`${name} → ${state}${handled ? ' (handled by the pipeline)' : ''}`, () => {
       const o = pullObservation(pull, ci, ahead);
@@ -48,11 +57,11 @@ describe('pullObservation → the change axis', () => {
 describe('pipelineAhead', () => {
   const kinds = ['agent', 'checks', 'pr-review', 'merge'];
   const table: [number, boolean, PipelineAhead][] = [
-    [0, false, { checks: true, conflicts: true }],
-    [1, false, { checks: true, conflicts: true }],
-    [2, false, { checks: false, conflicts: true }],
-    [3, false, { checks: false, conflicts: true }],
-    [2, true, { checks: false, conflicts: false }],
+    [0, false, { checks: true, conflicts: true, review: true }],
+    [1, false, { checks: true, conflicts: true, review: true }],
+    [2, false, { checks: false, conflicts: true, review: true }],
+    [3, false, { checks: false, conflicts: true, review: false }],
+    [2, true, { checks: false, conflicts: false, review: false }],
   ];
   for (const [idx, finished, want] of table) it(`at step ${idx}${finished ? ', finished' : ''}`, () => assert.deepEqual(pipelineAhead(kinds, idx, finished), want));
 });

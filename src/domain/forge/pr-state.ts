@@ -17,23 +17,37 @@ export interface PullSnapshot {
   headSha: string | null;
 }
 
-/** What the pipeline will still do about the change: a checks step re-tests CI, a conflicts or merge step re-tests mergeability. */
+/**
+ * What the pipeline will still do about the change: a checks step re-tests CI, a conflicts or merge step
+ * re-tests mergeability, a pr-review step sends requested changes back to the producer.
+ */
 export interface PipelineAhead {
   checks: boolean;
   conflicts: boolean;
+  review: boolean;
 }
 
-const NOTHING_AHEAD: PipelineAhead = { checks: false, conflicts: false };
+const NOTHING_AHEAD: PipelineAhead = { checks: false, conflicts: false, review: false };
 
 /** The steps at or after the run's current step (a finished run has nothing ahead). */
 export function pipelineAhead(kinds: readonly string[], currentIdx: number, finished: boolean): PipelineAhead {
   if (finished) return NOTHING_AHEAD;
   const rest = kinds.slice(Math.max(0, currentIdx));
-  return { checks: rest.includes('checks'), conflicts: rest.includes('conflicts') || rest.includes('merge') };
+  return { checks: rest.includes('checks'), conflicts: rest.includes('conflicts') || rest.includes('merge'), review: rest.includes('pr-review') };
 }
 
-/** One observation of the change from the forge: the PR's state, its mergeability and (when read) its hosted CI. */
-export function pullObservation(pull: PullSnapshot, ci: HostedVerdict | null, ahead: PipelineAhead): ScmObservation {
+/** The reviews' verdict, when the look read them (the pr-review step's poll). */
+export interface ReviewLook {
+  state: 'approved' | 'changes_requested' | 'none';
+  feedback: string;
+}
+
+/**
+ * One observation of the change from the forge: the PR's state, its mergeability and (when read) its
+ * hosted CI and reviews. A look carries everything it saw, so a later look that did not read CI (or an
+ * approval) never clears a failing CI it did not re-check.
+ */
+export function pullObservation(pull: PullSnapshot, ci: HostedVerdict | null, ahead: PipelineAhead, review: ReviewLook | null = null): ScmObservation {
   const headSha = pull.headSha ?? null;
   if (pull.merged) return { state: 'merged', headSha };
   if (pull.state === 'closed') return { state: 'closed', headSha, detail: 'the pull request was closed without merging' };
@@ -41,14 +55,17 @@ export function pullObservation(pull: PullSnapshot, ci: HostedVerdict | null, ah
   const checks = ci?.verdict === 'failing' ? 'failing' : ci?.verdict === 'passing' ? 'passing' : undefined;
   const conflict = pull.mergeable === null ? undefined : !pull.mergeable;
   // Handled only when every condition this observation raises is one the pipeline will repair.
-  const raised = [checks === 'failing' ? ahead.checks : null, conflict === true ? ahead.conflicts : null].filter((x): x is boolean => x !== null);
+  const reviewed = review && review.state !== 'none' ? review.state : undefined;
+  const raised = [checks === 'failing' ? ahead.checks : null, conflict === true ? ahead.conflicts : null, reviewed === 'changes_requested' ? ahead.review : null].filter((x): x is boolean => x !== null);
   const handled = raised.length > 0 && raised.every(Boolean);
+  const detail = [failing.map((c) => `### ${c.name}\n${c.detail}`).join('\n\n'), reviewed === 'changes_requested' ? review!.feedback : ''].filter(Boolean).join('\n\n');
   return {
     state: 'open',
     headSha,
     ...(checks ? { checks } : {}),
     ...(conflict !== undefined ? { conflict } : {}),
-    ...(failing.length ? { detail: failing.map((c) => `### ${c.name}\n${c.detail}`).join('\n\n').slice(-4000) } : {}),
+    ...(reviewed ? { review: reviewed } : {}),
+    ...(detail ? { detail: detail.slice(-4000) } : {}),
     ...(handled ? { handledBy: 'pipeline' as const } : {}),
   };
 }

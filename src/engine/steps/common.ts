@@ -106,5 +106,5 @@ export async function guardAfterAgent(ctx: StepContext, ks: KindState, who: stri
 }
 
 /** A forge poll's look at the pull request → the change axis; what the pipeline still repairs (steps from this one on) is handled by it. */
-export const pullObserver = (ctx: StepContext): PullListener => (pull, ci) =>
-  ctx.observeScm(pullObservation(pull, ci, pipelineAhead(ctx.pipeline.steps.map((s) => s.kind), ctx.step.idx, false)));
+export const pullObserver = (ctx: StepContext): PullListener => (pull, ci, review) =>
+  ctx.observeScm(pullObservation(pull, ci, pipelineAhead(ctx.pipeline.steps.map((s) => s.kind), ctx.step.idx, false), review ?? null));

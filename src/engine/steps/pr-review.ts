@@ -28,8 +28,7 @@ async function advance(ctx: StepContext): Promise<Transition> {
           workspace: ws.path, taskId: ctx.task.id, branch: ws.branch, base: ctx.project.defaultBranch, title: ctx.task.title, body: ctx.task.body,
           approvals: ctx.def.approvals ?? 1, onPull: pullObserver(ctx), everyMs: (ctx.def.pollSeconds ?? 15) * 1000, timeoutMs: (ctx.def.timeout ?? DEFAULT_WAIT_S) * 1000, signal: ctx.signal,
         });
-        if (result.type === 'rework') await ctx.observeScm({ state: 'open', review: 'changes_requested', headSha: result.headSha, detail: result.feedback.slice(-4000), handledBy: 'pipeline' });
-        if (result.type === 'pass') await ctx.observeScm({ state: 'open', review: 'approved', headSha: result.headSha });
+        // The change axis heard the verdict from the wait's own looks (CI, mergeability and reviews together).
         return { ...ks, result, pull: result.pull };
       },
     };
