@@ -28,18 +28,18 @@ export class HostedChecks implements Checks {
   private async one(workspace: string, c: CheckSpec, o: { logDir: string; signal?: AbortSignal; target?: CheckTarget }): Promise<CheckResult> {
     const started = this.clock.now();
     const logFile = join(o.logDir, `${c.name}.log`);
-    let head: string | undefined;
+    const pushed: { head?: string } = {}; // set once pushed: the results name the commit CI ran on
     const result = (ok: boolean, text: string, timedOut = false): CheckResult => {
       writeFileSync(logFile, `${text}\n`);
-      return { name: c.name, ok, exitCode: ok ? 0 : 1, timedOut, durationMs: this.clock.now() - started, logFile, tail: text.slice(-TAIL), ...(head ? { headSha: head } : {}) };
+      return { name: c.name, ok, exitCode: ok ? 0 : 1, timedOut, durationMs: this.clock.now() - started, logFile, tail: text.slice(-TAIL), ...(pushed.head ? { headSha: pushed.head } : {}) };
     };
     const t = o.target;
     if (!t || !isForge(t.scm)) return result(false, `${c.name}: hosted checks need a forge SCM adapter (scm.adapter: github); this project's adapter has no hosted CI`);
     const { headSha } = await t.scm.pushBranch(workspace, t.branch);
+    pushed.head = headSha;
     const change = await t.scm.openChange({ taskId: t.taskId, branch: t.branch, base: t.base, title: t.title, ...(t.body !== undefined ? { body: t.body } : {}) });
     const every = (c.pollSeconds ?? 15) * 1000;
     let last: HostedVerdict = { verdict: 'none' };
-    head = headSha;
     for (;;) {
       last = await t.scm.hostedChecks(change, headSha);
       // The PR itself on every look: a person closing it ends the wait (the run parks on it), and its
