@@ -158,15 +158,15 @@ export class GitHubScm implements ForgeScm {
 
   async openChange(c: { taskId: string; branch: string; base: string; title: string; body?: string }): Promise<Change> {
     const body = this.bodyOf(c.taskId, c.title, c.body);
-    const open = await this.call('list pull requests', () => this.api.rest.pulls.list({ owner: this.owner, repo: this.name, head: `${this.owner}:${c.branch}`, state: 'open' }));
+    // One call for the branch's pull requests, open and closed (a task branch has one, or a few after reopens).
+    const all = (await this.call('list pull requests', () => this.api.rest.pulls.list({ owner: this.owner, repo: this.name, head: `${this.owner}:${c.branch}`, state: 'all', per_page: 100 }))).data;
     let number: number;
     let url: string;
-    const found = open.data[0];
+    const found = all.find((p) => p.state === 'open');
     if (!found) {
       // No open PR for the branch: a merged one is this task's change (a crash after the merge); one a
       // person closed is a refusal — never routed around by opening another (the run parks on it).
-      const closed = await this.call('list pull requests', () => this.api.rest.pulls.list({ owner: this.owner, repo: this.name, head: `${this.owner}:${c.branch}`, state: 'closed', sort: 'updated', direction: 'desc' }));
-      const last = closed.data[0];
+      const last = all.reduce<(typeof all)[number] | undefined>((a, p) => (!a || p.number > a.number ? p : a), undefined);
       if (last?.merged_at) return { taskId: c.taskId, branch: c.branch, base: c.base, ref: String(last.number), url: last.html_url };
       if (last) throw changeClosedError(String(last.number), last.html_url);
     }
@@ -192,8 +192,8 @@ export class GitHubScm implements ForgeScm {
 
   /** The task branch's pull request, open or last closed (webhooks name a branch, not a PR); null when there is none. */
   async changeOf(taskId: string, branch: string, base: string): Promise<Change | null> {
-    const r = await this.call('list pull requests', () => this.api.rest.pulls.list({ owner: this.owner, repo: this.name, head: `${this.owner}:${branch}`, state: 'all', sort: 'updated', direction: 'desc' }));
-    const p = r.data.find((x) => x.state === 'open') ?? r.data[0];
+    const r = await this.call('list pull requests', () => this.api.rest.pulls.list({ owner: this.owner, repo: this.name, head: `${this.owner}:${branch}`, state: 'all', per_page: 100 }));
+    const p = r.data.find((x) => x.state === 'open') ?? r.data.reduce<(typeof r.data)[number] | undefined>((a, x) => (!a || x.number > a.number ? x : a), undefined);
     return p ? { taskId, branch, base, ref: String(p.number), url: p.html_url } : null;
   }
 
