@@ -13,7 +13,7 @@ import type { NewEvent } from '../domain/events.js';
 import { changeOwner } from '../domain/pipeline/change-owner.js';
 import { endedWaits } from '../domain/pipeline/wait-notifications.js';
 import type { ScmObservation } from '../domain/lifecycle-rules/scm.js';
-import { closedChangeOf, closedChangeWait } from '../domain/forge/pr-state.js';
+import { refusalAnswer, refusalOf, refusalWait, type ForgeRefusal } from '../domain/forge/pr-state.js';
 import type { AgentOutcome, ChangeObserver, CheckSpec, Checks, KindState, EngineBudgets, EngineReads, EngineRuns, EngineWorkspace, Fence, MergeIntentRepo, RunChange, RunSnapshot, Scm, StepPatch } from '../ports/engine.js';
 import { launchSessionId } from './agent-runner.js';
 import type { Project } from '../ports/store.js';
@@ -178,7 +178,7 @@ export class PipelineEngine {
       pollDispatch: (d) => this.deps.sessions.poll(d),
       observeScm: (o) => this.observeScm(snap, idx, o),
     };
-    const t = closedChangeStep(ctx) ?? (await kind.advance(ctx));
+    const t = refusalStep(ctx) ?? (await kind.advance(ctx));
     return this.apply(snap, ctx, t, stage, settings, fence, signal);
   }
 
@@ -222,10 +222,11 @@ export class PipelineEngine {
         try {
           ks = await t.work();
         } catch (e) {
-          // A person closed the pull request: a refusal the run parks on (reopen or reject), never a failure loop.
-          const closed = closedChangeOf(e);
-          if (!closed) throw e;
-          const park: Transition = { type: 'park', waiting: closedChangeWait(closed.pull, closed.url), kindState: { ...step.kindState, changeClosed: closed, answer: undefined } };
+          // A person closed the pull request, or someone else pushed to the task branch: a refusal the run
+          // parks on (reopen/overwrite or reject), never a failure loop and never routed around.
+          const refusal = refusalOf(e);
+          if (!refusal) throw e;
+          const park: Transition = { type: 'park', waiting: refusalWait(refusal), kindState: { ...step.kindState, forgeRefusal: refusal, answer: undefined } };
           return this.apply(snap, ctx, park, stage, settings, fence, signal);
         }
         await this.commit(snap, fence, {
@@ -357,21 +358,28 @@ export class PipelineEngine {
 }
 
 /**
- * A step parked because a person closed its pull request: their answer "reopen" reopens it and the step
- * goes on where it was; until then (or on another wake-up) it parks again. Null for every other step.
+ * A step parked on a forge refusal: the answer that settles it ("reopen" a closed pull request,
+ * "overwrite" someone else's push) acts on the forge and the step goes on where it was; until then it
+ * parks again. Null for every other step.
  */
-function closedChangeStep(ctx: StepContext): Transition | null {
-  const closed = ctx.step.kindState.changeClosed as { pull: string; url: string | null } | undefined;
-  if (!closed) return null;
+function refusalStep(ctx: StepContext): Transition | null {
+  const r = ctx.step.kindState.forgeRefusal as ForgeRefusal | undefined;
+  if (!r) return null;
   const answer = ctx.step.kindState.answer as { action: string; text?: string } | undefined;
-  const { changeClosed: _c, answer: _a, ...rest } = ctx.step.kindState;
-  if (answer?.action !== 'answer' || answer.text !== 'reopen') return { type: 'park', waiting: closedChangeWait(closed.pull, closed.url), kindState: { ...ctx.step.kindState, answer: undefined } };
+  const { forgeRefusal: _r, answer: _a, ...rest } = ctx.step.kindState;
+  if (answer?.action !== 'answer' || answer.text !== refusalAnswer(r)) return { type: 'park', waiting: refusalWait(r), kindState: { ...ctx.step.kindState, answer: undefined } };
   return {
     type: 'work',
     work: async () => {
-      if (!ctx.scm.reopenChange) throw new GantryError('unsupported', `this project's SCM adapter cannot reopen pull request #${closed.pull}`, { hint: 'reopen it on the forge, or reject the task' });
       const ws = await ctx.workspace.prepare(ctx.task.id);
-      await ctx.scm.reopenChange({ taskId: ctx.task.id, branch: ws.branch, base: ctx.project.defaultBranch, ref: closed.pull });
+      const cannot = (what: string) => new GantryError('unsupported', `this project's SCM adapter cannot ${what}`, { hint: 'do it on the forge, or reject the task' });
+      if (r.kind === 'closed') {
+        if (!ctx.scm.reopenChange) throw cannot(`reopen pull request #${r.pull}`);
+        await ctx.scm.reopenChange({ taskId: ctx.task.id, branch: ws.branch, base: ctx.project.defaultBranch, ref: r.pull });
+      } else {
+        if (!ctx.scm.adoptRemoteHead) throw cannot(`overwrite ${r.branch}`);
+        await ctx.scm.adoptRemoteHead(ws.path, r.branch, r.remoteSha);
+      }
       return rest;
     },
   };

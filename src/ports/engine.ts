@@ -326,7 +326,10 @@ export interface Mergeability {
 export type ChangeState = 'open' | 'merged' | 'closed';
 
 export interface Scm {
-  /** Publish the workspace branch where `merge` can see it (no-op when the workspace shares the repo). */
+  /**
+   * Publish the workspace branch where `merge` can see it (no-op when the workspace shares the repo). A
+   * forge refuses to overwrite a commit on the branch that Gantry never had (someone else's push).
+   */
   pushBranch(workspace: string, branch: string): Promise<{ headSha: string }>;
   /** `body`: the task's description, for a forge's pull request (local adapters ignore it). */
   openChange(c: { taskId: string; branch: string; base: string; title: string; body?: string }): Promise<Change>;
@@ -336,6 +339,8 @@ export interface Scm {
   merge(c: Change, opts: { expectedHeadSha: string; expectedBaseSha: string; message: string }): Promise<{ mergedSha: string; alreadyMerged: boolean }>;
   /** Forges only: reopen a change a person closed without merging (their answer "reopen"). */
   reopenChange?(c: Change): Promise<void>;
+  /** Forges only: accept that the next push replaces `remoteSha`, someone else's commit on the branch (their answer "overwrite"). */
+  adoptRemoteHead?(workspace: string, branch: string, remoteSha: string): Promise<void>;
   /** Forges only: push the head, open/update the change, and wait for its reviews to decide (the `pr-review` step). */
   awaitReview?(w: ReviewWait): Promise<ReviewWaitResult>;
 }

@@ -15,7 +15,7 @@ import { Octokit } from '@octokit/rest';
 import { githubConfigSchema, type GitHubConfig } from '../config/scm.js';
 import { conflict, GantryError } from '../domain/errors.js';
 import { hostedVerdict, pullState, repoFromRemote, reviewVerdict, type HostedVerdict, type ReviewVerdict } from '../domain/forge/verdicts.js';
-import { changeClosedError, type PullSnapshot } from '../domain/forge/pr-state.js';
+import { changeClosedError, foreignPushError, type PullSnapshot } from '../domain/forge/pr-state.js';
 import type { Change, ChangeState, Mergeability, ReviewWait, ReviewWaitResult, Scm } from '../ports/engine.js';
 import { awaitReview } from './forge-review.js';
 import type { IssueFacts } from '../domain/forge/intake.js';
@@ -142,8 +142,22 @@ export class GitHubScm implements ForgeScm {
 
   async pushBranch(workspace: string, branch: string): Promise<{ headSha: string }> {
     const headSha = (await hardened(['rev-parse', 'HEAD'], { cwd: workspace })).stdout.trim();
-    // The task branch is Gantry's: each round's push replaces the PR head with the workspace's.
-    const r = await this.authedGit(workspace, ['push', '--porcelain', '--no-verify', '--force', this.mirror.remote, `HEAD:refs/heads/${branch}`]);
+    // Each round's push replaces the PR head with the workspace's — but only a head Gantry had: a commit
+    // on the branch this repository never saw is someone else's push, refused (the run parks on it)
+    // instead of silently overwritten. The lease makes the check and the push one compare-and-set.
+    const ls = await this.authedGit(workspace, ['ls-remote', this.mirror.remote, `refs/heads/${branch}`]);
+    if (ls.code !== 0) throw new GantryError('unavailable', `reading ${branch} on ${this.cfg.repo} failed: ${ls.out.split('\n').slice(-3).join(' | ')}`, { hint: 'check the remote is reachable and the token can read it' });
+    const remoteSha = /^([0-9a-f]{40,64})\s/m.exec(ls.out)?.[1] ?? '';
+    if (remoteSha && remoteSha !== headSha) {
+      const known = await hardened(['cat-file', '-e', `${remoteSha}^{commit}`], { cwd: workspace, okCodes: ANY });
+      if (known.code !== 0) throw foreignPushError(branch, remoteSha);
+    }
+    const r = await this.authedGit(workspace, ['push', '--porcelain', '--no-verify', `--force-with-lease=refs/heads/${branch}:${remoteSha}`, this.mirror.remote, `HEAD:refs/heads/${branch}`]);
+    if (r.code !== 0 && /stale info|fetch first|rejected/.test(r.out)) {
+      // Someone pushed between the look and the push: the same refusal.
+      const now = /^([0-9a-f]{40,64})\s/m.exec((await this.authedGit(workspace, ['ls-remote', this.mirror.remote, `refs/heads/${branch}`])).out)?.[1] ?? 'an unknown commit';
+      throw foreignPushError(branch, now);
+    }
     if (r.code !== 0) {
       throw new GantryError('bad_request', `pushing ${branch} to ${this.cfg.repo} failed: ${r.out.split('\n').slice(-3).join(' | ')}`, { hint: 'check the token can push to the repository (contents: write)' });
     }
@@ -195,6 +209,13 @@ export class GitHubScm implements ForgeScm {
     const r = await this.call('list pull requests', () => this.api.rest.pulls.list({ owner: this.owner, repo: this.name, head: `${this.owner}:${branch}`, state: 'all', per_page: 100 }));
     const p = r.data.find((x) => x.state === 'open') ?? r.data.reduce<(typeof r.data)[number] | undefined>((a, x) => (!a || x.number > a.number ? x : a), undefined);
     return p ? { taskId, branch, base, ref: String(p.number), url: p.html_url } : null;
+  }
+
+  /** Makes someone else's commit on the branch known here, so the next push replaces it (their answer "overwrite"). */
+  async adoptRemoteHead(_workspace: string, branch: string, remoteSha: string): Promise<void> {
+    // Objects only (no ref, no FETCH_HEAD): nothing the guard or the mirror's own refs would notice.
+    const r = await this.authedGit(this.mirror.path, ['fetch', '-q', '--no-tags', '--no-write-fetch-head', this.mirror.remote, `refs/heads/${branch}`]);
+    if (r.code !== 0) throw new GantryError('unavailable', `fetching ${branch} (${remoteSha.slice(0, 12)}) from ${this.cfg.repo} failed: ${r.out.split('\n').slice(-3).join(' | ')}`, { hint: 'check the remote is reachable, then answer again' });
   }
 
   /** Reopens a pull request a person closed (their answer "reopen"). */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Octokit } from '@octokit/rest';
 import { GitHubScm, githubSettings, githubToken } from '../../src/scm/github.js';
 import { Mirror } from '../../src/workspace/mirror.js';
-import { closedChangeOf } from '../../src/domain/forge/pr-state.js';
+import { closedChangeOf, refusalOf } from '../../src/domain/forge/pr-state.js';
 import { isGantryError } from '../../src/domain/errors.js';
 import { issueEcho, issuesToTake } from '../../src/domain/forge/intake.js';
 import { validateConfig } from '../../src/config/project-config.js';
@@ -125,6 +125,12 @@ describe('GitHub adapter against the stand-in', () => {
     });
     await assert.rejects(scm.merge(c, { expectedHeadSha: m.headSha, expectedBaseSha: m.baseSha, message: 'Merge' }), (e: unknown) => isGantryError(e) && e.code === 'conflict' && /Head branch was modified/.test(e.message));
     assert.equal((await scm.changeState(c)).state, 'open', 'nothing merged');
+    // The late push is someone else's commit: the retry's push refuses to overwrite it (the run parks),
+    // and overwrites it only once a person answers "overwrite".
+    const late = await gitAsync(gh.gitDir('acme', 'app'), 'rev-parse', `refs/heads/${branch}`);
+    await assert.rejects(scm.pushBranch(ws, branch), (e: unknown) => { const r = refusalOf(e); return r?.kind === 'foreign_push' && r.remoteSha === late; });
+    assert.equal(await gitAsync(gh.gitDir('acme', 'app'), 'rev-parse', `refs/heads/${branch}`), late, 'not overwritten');
+    await scm.adoptRemoteHead(ws, branch, late);
     // The engine's retry: push the task branch again, re-test, merge at the head it now expects.
     await scm.pushBranch(ws, branch);
     const m2 = await scm.mergeability(c);

@@ -106,30 +106,63 @@ export function taskOfBranch(branch: string): string | null {
   return m ? m[1]! : null;
 }
 
+/** A forge refusal a person must settle: the PR was closed without merging, or someone else pushed to the task branch. */
+export type ForgeRefusal = { kind: 'closed'; pull: string; url: string | null } | { kind: 'foreign_push'; branch: string; remoteSha: string };
+
 /**
- * A person closed the task's pull request without merging it: a refusal, not something to route around
- * by opening another one. The run parks on this decision: `reopen` (Gantry reopens the PR and the step
- * goes on) or reject (the task fails, with the reason).
+ * What the run parks on (a `decision`): a closed PR is a refusal, not something to route around by
+ * opening another — `reopen` (Gantry reopens it and the step goes on) or reject (the task fails). Someone
+ * else's commit on the task branch is never silently overwritten — `overwrite` (Gantry's work replaces
+ * it) or reject.
  */
-export function closedChangeWait(pull: string, url: string | null): { kind: 'decision'; question: string; options: string[]; detail: Record<string, unknown> } {
+export function refusalWait(r: ForgeRefusal): { kind: 'decision'; question: string; options: string[]; detail: Record<string, unknown> } {
+  if (r.kind === 'closed') {
+    return {
+      kind: 'decision',
+      question: `Pull request #${r.pull}${r.url ? ` (${r.url})` : ''} was closed without merging. Answer "reopen" to reopen it and go on, or reject the task.`,
+      options: ['reopen'],
+      detail: { pull: r.pull, url: r.url, closedBy: 'person' },
+    };
+  }
   return {
     kind: 'decision',
-    question: `Pull request #${pull}${url ? ` (${url})` : ''} was closed without merging. Answer "reopen" to reopen it and go on, or reject the task.`,
-    options: ['reopen'],
-    detail: { pull, url, closedBy: 'person' },
+    question: `Someone else pushed ${r.remoteSha.slice(0, 12)} to ${r.branch}, Gantry's task branch. Answer "overwrite" to replace it with the task's work, or reject the task (take the commit into the task yourself first if you want it).`,
+    options: ['overwrite'],
+    detail: { branch: r.branch, remoteSha: r.remoteSha },
   };
 }
+
+/** The answer that settles a refusal. */
+export const refusalAnswer = (r: ForgeRefusal): string => (r.kind === 'closed' ? 'reopen' : 'overwrite');
+
+/** The decision a closed pull request parks on. */
+export const closedChangeWait = (pull: string, url: string | null) => refusalWait({ kind: 'closed', pull, url });
 
 /** Thrown by a forge adapter (or its polls) when the task's pull request was closed without merging; the engine parks on it. */
 export function changeClosedError(pull: string, url: string | null): GantryError {
   return new GantryError('forbidden', `pull request #${pull} was closed without merging`, {
     hint: 'reopen it (answer "reopen") to go on, or reject the task',
-    details: { closedBy: 'person', pull, url },
+    details: { refusal: { kind: 'closed', pull, url } satisfies ForgeRefusal },
   });
 }
 
-/** The closed pull request an error reports, or null when it is another error. */
+/** Thrown by a forge adapter's push when the task branch holds a commit Gantry never had; the engine parks on it. */
+export function foreignPushError(branch: string, remoteSha: string): GantryError {
+  return new GantryError('forbidden', `someone else pushed ${remoteSha.slice(0, 12)} to ${branch}: not overwritten`, {
+    hint: 'answer "overwrite" to replace it with the task\'s work, or reject the task',
+    details: { refusal: { kind: 'foreign_push', branch, remoteSha } satisfies ForgeRefusal },
+  });
+}
+
+/** The refusal an error reports, or null when it is another error. */
+export function refusalOf(e: unknown): ForgeRefusal | null {
+  if (!(e instanceof GantryError)) return null;
+  const r = e.details?.refusal as ForgeRefusal | undefined;
+  return r && (r.kind === 'closed' || r.kind === 'foreign_push') ? r : null;
+}
+
+/** The closed pull request an error reports, or null. */
 export function closedChangeOf(e: unknown): { pull: string; url: string | null } | null {
-  if (!(e instanceof GantryError) || e.details?.closedBy !== 'person' || typeof e.details.pull !== 'string') return null;
-  return { pull: e.details.pull, url: typeof e.details.url === 'string' ? e.details.url : null };
+  const r = refusalOf(e);
+  return r?.kind === 'closed' ? { pull: r.pull, url: r.url } : null;
 }

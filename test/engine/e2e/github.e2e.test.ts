@@ -2,7 +2,8 @@
 // agent as a real child process, real git over smart HTTP, and the GitHub adapter talking through
 // Octokit to the local stand-in (test/support/github/stand-in.ts). Covers: the PR opened with the
 // task and a dashboard link, hosted CI red → the fixer gets its output → green, a merge at a stale
-// head refused (409) then retried, branch protection refusing the merge parks it (no failure loop)
+// head refused (409) — someone else's push, which parks the run until a person says "overwrite" — then
+// retried, branch protection refusing the merge parks it (no failure loop)
 // until a person answers, and the token in no event, no log and not in the agent's environment.
 // With the lifecycle wired as `gantry up` wires it: the PR's state and hosted CI reach the change axis
 // (polls and webhooks) and the checks-failed reaction notifies; a PR a person closes parks the run
@@ -200,8 +201,18 @@ for (const sc of storeCases()) describe(`GitHub pull requests through the engine
       raced = true;
     });
     const t = (await store.tasks.submit(newTask(projectId, { title: 'Make value good', body: 'value.txt must end in -good', pipeline: 'pr', agent: 'scripted' }))).task;
-    assert.equal(await settle(t.id), 'shipped');
+    // The 409 sends the merge step round again; its push finds the racer's commit, which Gantry never
+    // had: someone else's push is not overwritten — the run parks until a person answers.
+    assert.equal(await settle(t.id), 'parked');
     assert.ok(raced, 'the merge raced a push');
+    const parked = (await parts.runs.current(t.id))!.run.waiting!;
+    assert.deepEqual([parked.kind, parked.stepId, parked.options], ['decision', 'merge', ['overwrite']]);
+    assert.match(parked.question, /Someone else pushed [0-9a-f]{12} to gantry\//);
+    const racerHead = await gitAsync(gh.gitDir('acme', 'app'), 'rev-parse', `refs/heads/${gh.pulls()[0]!.head}`);
+    assert.equal(await gitAsync(gh.gitDir('acme', 'app'), 'show', `${racerHead}:racer.txt`), 'late', 'the racer\'s commit is still there');
+    await until(async () => (await store.tasks.get(t.id))!.stage === 'blocked', 'the task is released, awaiting a person');
+    await parts.actions.act(t.id, { action: 'answer', text: 'overwrite' });
+    assert.equal(await settle(t.id), 'shipped');
 
     const [pr, ...more] = gh.pulls();
     assert.equal(more.length, 0, 'one pull request for the task, reused on every round');
