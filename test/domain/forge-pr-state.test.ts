@@ -2,7 +2,7 @@
 // ahead; which task a webhook delivery names; and the decision a closed pull request parks on.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { closedChangeWait, deliveryBranches, pipelineAhead, pullObservation, taskOfBranch, type PipelineAhead, type PullSnapshot } from '../../src/domain/forge/pr-state.js';
+import { changeClosedError, closedChangeOf, closedChangeWait, deliveryBranches, foreignPushError, refusalAnswer, refusalOf, refusalWait, pipelineAhead, pullObservation, taskOfBranch, type PipelineAhead, type PullSnapshot } from '../../src/domain/forge/pr-state.js';
 import type { HostedVerdict } from '../../src/domain/forge/verdicts.js';
 import { changeFactOf } from '../../src/domain/lifecycle-rules/scm.js';
 
@@ -84,6 +84,23 @@ describe('deliveryBranches', () => {
 describe('taskOfBranch', () => {
   const table: [string, string | null][] = [['gantry/01HXYZ', '01HXYZ'], ['gantry/a-b.c_d', 'a-b.c_d'], ['main', null], ['gantry/x/y', null], ['feature/gantry/x', null]];
   for (const [b, want] of table) it(`${b} → ${want}`, () => assert.equal(taskOfBranch(b), want));
+});
+
+describe('refusals: what the run parks on, and which answer settles it', () => {
+  it('someone else\'s push: overwrite, or reject', () => {
+    const r = { kind: 'foreign_push' as const, branch: 'gantry/t1', remoteSha: 'abcdef0123456789abcdef0123456789abcdef01' };
+    const w = refusalWait(r);
+    assert.deepEqual([w.kind, w.options, refusalAnswer(r)], ['decision', ['overwrite'], 'overwrite']);
+    assert.match(w.question, /Someone else pushed abcdef012345 to gantry\/t1.*overwrite.*reject/);
+    assert.deepEqual(refusalOf(foreignPushError(r.branch, r.remoteSha)), r);
+    assert.equal(closedChangeOf(foreignPushError(r.branch, r.remoteSha)), null);
+  });
+  it('a closed pull request: reopen', () => {
+    const e = changeClosedError('7', null);
+    assert.deepEqual(refusalOf(e), { kind: 'closed', pull: '7', url: null });
+    assert.equal(refusalAnswer(refusalOf(e)!), 'reopen');
+    assert.equal(refusalOf(new Error('other')), null);
+  });
 });
 
 describe('closedChangeWait', () => {
