@@ -121,7 +121,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     const hookTokens = new HookTokens(randomBytes(32).toString('base64url'));
     const api = createApiServer({
       routes: allRoutes({
-        store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store), sessionLogDirs: () => sessionLogDirs(o.home), checkLogDirs: () => checkLogDirs(o.home), ready, metrics, home: o.home.dir,
+        store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store), sessionLogDirs: () => sessionLogDirs(o.home), checkLogDirs: () => checkLogDirs(o.home), ready, metrics, home: o.home.dir, warn: (m, f) => o.logger.warn(m, f),
         agentHooks: { tokens: hookTokens, sink: lifecycle.evidence, clock: { now: () => Date.now() } },
         // Agents run here only when this process's factories run the pipeline; a fleet's factories check their own.
         submitGuards: { refresh: (p) => refreshProjectConfig(store, p), ...(o.factories > 0 && (o.executor ?? 'pipeline') === 'pipeline' ? { canRun: checkAgentsCanRun } : {}) },

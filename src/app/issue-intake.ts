@@ -30,9 +30,8 @@ export const ECHOED = 'forge.issue_echoed';
 export async function syncIssues(store: Store, runs: Pick<RunRepo, 'current'>, project: Project, forge: IntakeForge, label: string): Promise<IntakeReport> {
   const report: IntakeReport = { created: [], existing: [], echoed: [] };
   for (const issue of issuesToTake(await forge.labelledIssues(label), label, new Set())) {
-    const { title, body } = taskFromIssue(issue);
-    const r = await submitTask(store, { project: project.id, title: title.slice(0, 200), body, idempotencyKey: intakeKey(forge.repo, issue.number), priority: 0, capabilities: [], after: [] });
-    (r.created ? report.created : report.existing).push({ issue: issue.number, taskId: r.task.id });
+    const r = await takeIssue(store, project, forge.repo, issue);
+    (r.created ? report.created : report.existing).push({ issue: issue.number, taskId: r.taskId });
   }
   for (const task of await intakeTasks(store, project.id, forge.repo)) {
     const issue = issueOf(task, forge.repo)!;
@@ -45,6 +44,13 @@ export async function syncIssues(store: Store, runs: Pick<RunRepo, 'current'>, p
     report.echoed.push({ issue, taskId: task.id, label: echo.label });
   }
   return report;
+}
+
+/** One issue → its task, idempotent on the issue (the poll, a manual sync and the `issues` webhook all take issues in here). */
+export async function takeIssue(store: Store, project: Project, repo: string, issue: IssueFacts): Promise<{ taskId: string; created: boolean }> {
+  const { title, body } = taskFromIssue(issue);
+  const r = await submitTask(store, { project: project.id, title: title.slice(0, 200), body, idempotencyKey: intakeKey(repo, issue.number), priority: 0, capabilities: [], after: [] });
+  return { taskId: r.task.id, created: r.created };
 }
 
 async function intakeTasks(store: Store, projectId: string, repo: string): Promise<Task[]> {

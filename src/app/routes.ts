@@ -4,6 +4,8 @@ import { agentHookRoutes, type AgentHookDeps } from '../api/routes/agent-hooks.j
 import { forgeWebhookRoutes, type ForgeWebhookDeps } from '../api/routes/forge-webhooks.js';
 import { intakeRoutes, type IntakeDeps } from '../api/routes/intake.js';
 import { syncProjectIssues } from './issue-intake.js';
+import { forgeEvents } from './forge-events.js';
+import { lifecycleChanges } from './lifecycle.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { fleetRoutes } from '../api/routes/fleet.js';
 import { fleetEngineRoutes } from '../api/routes/fleet-engine.js';
@@ -53,6 +55,8 @@ export interface RouteDeps {
   home?: string;
   /** GitHub webhooks (default: secrets from the environment and the projects' config, the process's forge wake). */
   forgeWebhooks?: ForgeWebhookDeps;
+  /** Where background failures (a webhook's look at a pull request) are reported. */
+  warn?(msg: string, fields?: Record<string, unknown>): void;
   /** Issue intake (default: through each project's forge adapter, made for `home`). */
   intake?: IntakeDeps;
 }
@@ -76,7 +80,15 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...fleetEngineRoutes(deps.store, deps.home ? { home: deps.home } : {}),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
     ...intakeRoutes(deps.store, deps.intake ?? { sync: (p) => syncProjectIssues(deps.store, deps.home ?? process.cwd(), p) }),
-    ...forgeWebhookRoutes(deps.forgeWebhooks ?? { secrets: async () => webhookSecrets(await deps.store.projects.list()), wake: () => forgeWake.wake() }),
+    ...forgeWebhookRoutes(deps.forgeWebhooks ?? {
+      secrets: async () => webhookSecrets(await deps.store.projects.list()),
+      wake: () => forgeWake.wake(),
+      events: forgeEvents({
+        store: deps.store, runs: new RunRepoSql(deps.store), home: deps.home ?? process.cwd(),
+        ...(deps.lifecycle ? { changes: lifecycleChanges(deps.lifecycle) } : {}),
+        ...(deps.warn ? { warn: deps.warn } : {}),
+      }),
+    }),
   );
   if (deps.lifecycle) routes.push(...sessionRoutes(deps.lifecycle, deps.store.tasks), ...notificationRoutes(deps.lifecycle.notifications), ...fleetSessionRoutes(deps.store, deps.lifecycle));
   return routes;

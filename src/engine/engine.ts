@@ -13,7 +13,8 @@ import type { NewEvent } from '../domain/events.js';
 import { changeOwner } from '../domain/pipeline/change-owner.js';
 import { endedWaits } from '../domain/pipeline/wait-notifications.js';
 import type { ScmObservation } from '../domain/lifecycle-rules/scm.js';
-import type { AgentOutcome, ChangeObserver, CheckSpec, Checks, EngineBudgets, EngineReads, EngineRuns, EngineWorkspace, Fence, MergeIntentRepo, RunChange, RunSnapshot, Scm, StepPatch } from '../ports/engine.js';
+import { refusalAnswer, refusalOf, refusalWait, type ForgeRefusal } from '../domain/forge/pr-state.js';
+import type { AgentOutcome, ChangeObserver, CheckSpec, Checks, KindState, EngineBudgets, EngineReads, EngineRuns, EngineWorkspace, Fence, MergeIntentRepo, RunChange, RunSnapshot, Scm, StepPatch } from '../ports/engine.js';
 import { launchSessionId } from './agent-runner.js';
 import type { Project } from '../ports/store.js';
 import type { DispatchState } from './dispatch.js';
@@ -177,7 +178,7 @@ export class PipelineEngine {
       pollDispatch: (d) => this.deps.sessions.poll(d),
       observeScm: (o) => this.observeScm(snap, idx, o),
     };
-    const t = await kind.advance(ctx);
+    const t = refusalStep(ctx) ?? (await kind.advance(ctx));
     return this.apply(snap, ctx, t, stage, settings, fence, signal);
   }
 
@@ -217,7 +218,17 @@ export class PipelineEngine {
         return { type: 'continue', stage };
       }
       case 'work': {
-        const ks = await t.work();
+        let ks: KindState;
+        try {
+          ks = await t.work();
+        } catch (e) {
+          // A person closed the pull request, or someone else pushed to the task branch: a refusal the run
+          // parks on (reopen/overwrite or reject), never a failure loop and never routed around.
+          const refusal = refusalOf(e);
+          if (!refusal) throw e;
+          const park: Transition = { type: 'park', waiting: refusalWait(refusal), kindState: { ...step.kindState, forgeRefusal: refusal, answer: undefined } };
+          return this.apply(snap, ctx, park, stage, settings, fence, signal);
+        }
         await this.commit(snap, fence, {
           steps: [{ idx, kindState: ks }],
           events: [{ type: 'step.progress', payload: { step: def.id, idx, phase: (ks.phase as string | undefined) ?? null, ok: (ks.ok as boolean | undefined) ?? null } }],
@@ -344,4 +355,32 @@ export class PipelineEngine {
     if (!p) throw new GantryError('not_found', `project ${id} not found`);
     return p;
   }
+}
+
+/**
+ * A step parked on a forge refusal: the answer that settles it ("reopen" a closed pull request,
+ * "overwrite" someone else's push) acts on the forge and the step goes on where it was; until then it
+ * parks again. Null for every other step.
+ */
+function refusalStep(ctx: StepContext): Transition | null {
+  const r = ctx.step.kindState.forgeRefusal as ForgeRefusal | undefined;
+  if (!r) return null;
+  const answer = ctx.step.kindState.answer as { action: string; text?: string } | undefined;
+  const { forgeRefusal: _r, answer: _a, ...rest } = ctx.step.kindState;
+  if (answer?.action !== 'answer' || answer.text !== refusalAnswer(r)) return { type: 'park', waiting: refusalWait(r), kindState: { ...ctx.step.kindState, answer: undefined } };
+  return {
+    type: 'work',
+    work: async () => {
+      const ws = await ctx.workspace.prepare(ctx.task.id);
+      const cannot = (what: string) => new GantryError('unsupported', `this project's SCM adapter cannot ${what}`, { hint: 'do it on the forge, or reject the task' });
+      if (r.kind === 'closed') {
+        if (!ctx.scm.reopenChange) throw cannot(`reopen pull request #${r.pull}`);
+        await ctx.scm.reopenChange({ taskId: ctx.task.id, branch: ws.branch, base: ctx.project.defaultBranch, ref: r.pull });
+      } else {
+        if (!ctx.scm.adoptRemoteHead) throw cannot(`overwrite ${r.branch}`);
+        await ctx.scm.adoptRemoteHead(ws.path, r.branch, r.remoteSha);
+      }
+      return rest;
+    },
+  };
 }

@@ -5,6 +5,8 @@ import type { Amount, BudgetScope, Limits } from '../domain/pipeline/budget.js';
 import type { PipelineDef, RunState, StepState, Waiting } from '../domain/pipeline/types.js';
 import type { WaitClass } from '../domain/pipeline/wait-notifications.js';
 import type { ScmObservation } from '../domain/lifecycle-rules/scm.js';
+import type { PullSnapshot, ReviewLook } from '../domain/forge/pr-state.js';
+import type { HostedVerdict } from '../domain/forge/verdicts.js';
 import type { Ending } from '../domain/workspace-retention.js';
 import type { Stage } from '../domain/task.js';
 import type { ReviewGate } from '../domain/forge/verdicts.js';
@@ -324,7 +326,10 @@ export interface Mergeability {
 export type ChangeState = 'open' | 'merged' | 'closed';
 
 export interface Scm {
-  /** Publish the workspace branch where `merge` can see it (no-op when the workspace shares the repo). */
+  /**
+   * Publish the workspace branch where `merge` can see it (no-op when the workspace shares the repo). A
+   * forge refuses to overwrite a commit on the branch that Gantry never had (someone else's push).
+   */
   pushBranch(workspace: string, branch: string): Promise<{ headSha: string }>;
   /** `body`: the task's description, for a forge's pull request (local adapters ignore it). */
   openChange(c: { taskId: string; branch: string; base: string; title: string; body?: string }): Promise<Change>;
@@ -332,6 +337,10 @@ export interface Scm {
   mergeability(c: Change): Promise<Mergeability>;
   /** Merge only if the branch head is `expectedHeadSha` and base is `expectedBaseSha`; never twice. */
   merge(c: Change, opts: { expectedHeadSha: string; expectedBaseSha: string; message: string }): Promise<{ mergedSha: string; alreadyMerged: boolean }>;
+  /** Forges only: reopen a change a person closed without merging (their answer "reopen"). */
+  reopenChange?(c: Change): Promise<void>;
+  /** Forges only: accept that the next push replaces `remoteSha`, someone else's commit on the branch (their answer "overwrite"). */
+  adoptRemoteHead?(workspace: string, branch: string, remoteSha: string): Promise<void>;
   /** Forges only: push the head, open/update the change, and wait for its reviews to decide (the `pr-review` step). */
   awaitReview?(w: ReviewWait): Promise<ReviewWaitResult>;
 }
@@ -345,6 +354,8 @@ export interface ReviewWait {
   body?: string;
   /** Approving reviews required. */
   approvals: number;
+  /** Each look at the pull request (state, mergeability, head, hosted CI): the step feeds the change axis with it. */
+  onPull?: PullListener;
   everyMs: number;
   timeoutMs: number;
   signal?: AbortSignal;
@@ -374,7 +385,12 @@ export interface CheckTarget {
   base: string;
   title: string;
   body?: string;
+  /** Each look at the pull request while hosted CI is awaited (the step feeds the change axis with it). */
+  onPull?: PullListener;
 }
+
+/** A forge poll's look at the change: its pull request and, when read, its hosted CI. */
+export type PullListener = (pull: PullSnapshot, ci: HostedVerdict | null, review?: ReviewLook | null) => Promise<void>;
 
 export interface CheckResult {
   name: string;
@@ -385,6 +401,8 @@ export interface CheckResult {
   logFile: string;
   /** The end of the output, for a fixer's prompt and a notification. */
   tail: string;
+  /** Hosted checks: the commit CI ran on (the change axis's occurrence). */
+  headSha?: string;
 }
 
 export interface Checks {

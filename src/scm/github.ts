@@ -15,6 +15,7 @@ import { Octokit } from '@octokit/rest';
 import { githubConfigSchema, type GitHubConfig } from '../config/scm.js';
 import { conflict, GantryError } from '../domain/errors.js';
 import { hostedVerdict, pullState, repoFromRemote, reviewVerdict, type HostedVerdict, type ReviewVerdict } from '../domain/forge/verdicts.js';
+import { changeClosedError, foreignPushError, type PullSnapshot } from '../domain/forge/pr-state.js';
 import type { Change, ChangeState, Mergeability, ReviewWait, ReviewWaitResult, Scm } from '../ports/engine.js';
 import { awaitReview } from './forge-review.js';
 import type { IssueFacts } from '../domain/forge/intake.js';
@@ -31,6 +32,10 @@ export interface ForgeScm extends Scm {
   readonly forge: string;
   hostedChecks(c: Change, headSha: string, required?: readonly string[]): Promise<HostedVerdict>;
   reviews(c: Change): Promise<ReviewVerdict>;
+  /** The pull request's state, mergeability and head (the change axis reads it). */
+  pullFacts(c: Change): Promise<PullSnapshot & { url: string }>;
+  /** The task branch's pull request (open, else the last closed), or null. */
+  changeOf(taskId: string, branch: string, base: string): Promise<Change | null>;
 }
 
 export const isForge = (s: Scm): s is ForgeScm => typeof (s as Partial<ForgeScm>).hostedChecks === 'function';
@@ -137,8 +142,22 @@ export class GitHubScm implements ForgeScm {
 
   async pushBranch(workspace: string, branch: string): Promise<{ headSha: string }> {
     const headSha = (await hardened(['rev-parse', 'HEAD'], { cwd: workspace })).stdout.trim();
-    // The task branch is Gantry's: each round's push replaces the PR head with the workspace's.
-    const r = await this.authedGit(workspace, ['push', '--porcelain', '--no-verify', '--force', this.mirror.remote, `HEAD:refs/heads/${branch}`]);
+    // Each round's push replaces the PR head with the workspace's — but only a head Gantry had: a commit
+    // on the branch this repository never saw is someone else's push, refused (the run parks on it)
+    // instead of silently overwritten. The lease makes the check and the push one compare-and-set.
+    const ls = await this.authedGit(workspace, ['ls-remote', this.mirror.remote, `refs/heads/${branch}`]);
+    if (ls.code !== 0) throw new GantryError('unavailable', `reading ${branch} on ${this.cfg.repo} failed: ${ls.out.split('\n').slice(-3).join(' | ')}`, { hint: 'check the remote is reachable and the token can read it' });
+    const remoteSha = /^([0-9a-f]{40,64})\s/m.exec(ls.out)?.[1] ?? '';
+    if (remoteSha && remoteSha !== headSha) {
+      const known = await hardened(['cat-file', '-e', `${remoteSha}^{commit}`], { cwd: workspace, okCodes: ANY });
+      if (known.code !== 0) throw foreignPushError(branch, remoteSha);
+    }
+    const r = await this.authedGit(workspace, ['push', '--porcelain', '--no-verify', `--force-with-lease=refs/heads/${branch}:${remoteSha}`, this.mirror.remote, `HEAD:refs/heads/${branch}`]);
+    if (r.code !== 0 && /stale info|fetch first|rejected/.test(r.out)) {
+      // Someone pushed between the look and the push: the same refusal.
+      const now = /^([0-9a-f]{40,64})\s/m.exec((await this.authedGit(workspace, ['ls-remote', this.mirror.remote, `refs/heads/${branch}`])).out)?.[1] ?? 'an unknown commit';
+      throw foreignPushError(branch, now);
+    }
     if (r.code !== 0) {
       throw new GantryError('bad_request', `pushing ${branch} to ${this.cfg.repo} failed: ${r.out.split('\n').slice(-3).join(' | ')}`, { hint: 'check the token can push to the repository (contents: write)' });
     }
@@ -153,10 +172,18 @@ export class GitHubScm implements ForgeScm {
 
   async openChange(c: { taskId: string; branch: string; base: string; title: string; body?: string }): Promise<Change> {
     const body = this.bodyOf(c.taskId, c.title, c.body);
-    const open = await this.call('list pull requests', () => this.api.rest.pulls.list({ owner: this.owner, repo: this.name, head: `${this.owner}:${c.branch}`, state: 'open' }));
+    // One call for the branch's pull requests, open and closed (a task branch has one, or a few after reopens).
+    const all = (await this.call('list pull requests', () => this.api.rest.pulls.list({ owner: this.owner, repo: this.name, head: `${this.owner}:${c.branch}`, state: 'all', per_page: 100 }))).data;
     let number: number;
     let url: string;
-    const found = open.data[0];
+    const found = all.find((p) => p.state === 'open');
+    if (!found) {
+      // No open PR for the branch: a merged one is this task's change (a crash after the merge); one a
+      // person closed is a refusal — never routed around by opening another (the run parks on it).
+      const last = all.reduce<(typeof all)[number] | undefined>((a, p) => (!a || p.number > a.number ? p : a), undefined);
+      if (last?.merged_at) return { taskId: c.taskId, branch: c.branch, base: c.base, ref: String(last.number), url: last.html_url };
+      if (last) throw changeClosedError(String(last.number), last.html_url);
+    }
     if (found) {
       number = found.number;
       url = found.html_url;
@@ -169,6 +196,31 @@ export class GitHubScm implements ForgeScm {
     const have = new Set((found?.labels ?? []).map((l) => l.name));
     if (this.cfg.labels.some((l) => !have.has(l))) await this.call('label pull request', () => this.api.rest.issues.addLabels({ owner: this.owner, repo: this.name, issue_number: number, labels: this.cfg.labels }));
     return { taskId: c.taskId, branch: c.branch, base: c.base, ref: String(number), url };
+  }
+
+  /** The pull request as the change axis sees it (state, mergeability, head); its web page. */
+  async pullFacts(c: Change): Promise<PullSnapshot & { url: string }> {
+    const p = await this.pull(c);
+    return { state: p.state === 'closed' ? 'closed' : 'open', merged: p.merged, mergeable: p.mergeable, headSha: p.head.sha, url: p.html_url };
+  }
+
+  /** The task branch's pull request, open or last closed (webhooks name a branch, not a PR); null when there is none. */
+  async changeOf(taskId: string, branch: string, base: string): Promise<Change | null> {
+    const r = await this.call('list pull requests', () => this.api.rest.pulls.list({ owner: this.owner, repo: this.name, head: `${this.owner}:${branch}`, state: 'all', per_page: 100 }));
+    const p = r.data.find((x) => x.state === 'open') ?? r.data.reduce<(typeof r.data)[number] | undefined>((a, x) => (!a || x.number > a.number ? x : a), undefined);
+    return p ? { taskId, branch, base, ref: String(p.number), url: p.html_url } : null;
+  }
+
+  /** Makes someone else's commit on the branch known here, so the next push replaces it (their answer "overwrite"). */
+  async adoptRemoteHead(_workspace: string, branch: string, remoteSha: string): Promise<void> {
+    // Objects only (no ref, no FETCH_HEAD): nothing the guard or the mirror's own refs would notice.
+    const r = await this.authedGit(this.mirror.path, ['fetch', '-q', '--no-tags', '--no-write-fetch-head', this.mirror.remote, `refs/heads/${branch}`]);
+    if (r.code !== 0) throw new GantryError('unavailable', `fetching ${branch} (${remoteSha.slice(0, 12)}) from ${this.cfg.repo} failed: ${r.out.split('\n').slice(-3).join(' | ')}`, { hint: 'check the remote is reachable, then answer again' });
+  }
+
+  /** Reopens a pull request a person closed (their answer "reopen"). */
+  async reopenChange(c: Change): Promise<void> {
+    await this.call('reopen pull request', () => this.api.rest.pulls.update({ owner: this.owner, repo: this.name, pull_number: Number(c.ref), state: 'open' }));
   }
 
   async changeState(c: Change): Promise<{ state: ChangeState; headSha: string; mergedSha: string | null }> {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { HostedVerdict } from '../domain/forge/verdicts.js';
 import type { CheckResult, Checks, CheckSpec, CheckTarget } from '../ports/engine.js';
 import { isForge } from './github.js';
+import { changeClosedError } from '../domain/forge/pr-state.js';
 import { realClock, type HostedClock } from './clock.js';
 
 export type { HostedClock };
@@ -27,18 +28,25 @@ export class HostedChecks implements Checks {
   private async one(workspace: string, c: CheckSpec, o: { logDir: string; signal?: AbortSignal; target?: CheckTarget }): Promise<CheckResult> {
     const started = this.clock.now();
     const logFile = join(o.logDir, `${c.name}.log`);
+    const pushed: { head?: string } = {}; // set once pushed: the results name the commit CI ran on
     const result = (ok: boolean, text: string, timedOut = false): CheckResult => {
       writeFileSync(logFile, `${text}\n`);
-      return { name: c.name, ok, exitCode: ok ? 0 : 1, timedOut, durationMs: this.clock.now() - started, logFile, tail: text.slice(-TAIL) };
+      return { name: c.name, ok, exitCode: ok ? 0 : 1, timedOut, durationMs: this.clock.now() - started, logFile, tail: text.slice(-TAIL), ...(pushed.head ? { headSha: pushed.head } : {}) };
     };
     const t = o.target;
     if (!t || !isForge(t.scm)) return result(false, `${c.name}: hosted checks need a forge SCM adapter (scm.adapter: github); this project's adapter has no hosted CI`);
     const { headSha } = await t.scm.pushBranch(workspace, t.branch);
+    pushed.head = headSha;
     const change = await t.scm.openChange({ taskId: t.taskId, branch: t.branch, base: t.base, title: t.title, ...(t.body !== undefined ? { body: t.body } : {}) });
     const every = (c.pollSeconds ?? 15) * 1000;
     let last: HostedVerdict = { verdict: 'none' };
     for (;;) {
       last = await t.scm.hostedChecks(change, headSha);
+      // The PR itself on every look: a person closing it ends the wait (the run parks on it), and its
+      // state and CI feed the change axis.
+      const pull = await t.scm.pullFacts(change);
+      if (pull.state === 'closed' && !pull.merged) throw changeClosedError(String(change.ref), pull.url);
+      await t.onPull?.(pull, last);
       if (last.verdict === 'passing') return result(true, `hosted CI on ${headSha}: passing\n${last.checks.map((x) => `- ${x.name}: ok`).join('\n')}`);
       if (last.verdict === 'failing') {
         const red = last.checks.filter((x) => !x.ok).map((x) => `### ${x.name}\n${x.detail}`);

@@ -56,6 +56,17 @@ describe('GitHub webhook: secret from the environment', () => {
     assert.equal(s.woken(), true);
   });
 
+  it('a signed delivery that is not JSON is refused (400); an issues event for a repository no project takes in changes nothing', async () => {
+    const notJson = await deliver(api, { event: 'pull_request', body: 'payload=%7B%7D', delivery: 'd-form-1' });
+    assert.equal(notJson.status, 400);
+    assert.match(JSON.stringify(notJson.body), /not JSON.*application\/json/);
+    const body = JSON.stringify({ action: 'opened', repository: { full_name: 'someone/else' }, issue: { number: 1, title: 'x', state: 'open', labels: [{ name: 'gantry-task' }] } });
+    const r = await deliver(api, { event: 'issues', body, delivery: 'd-issue-1' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body.taken, []);
+    assert.match(String(r.body.ignored), /no project takes issues in from someone\/else/);
+  });
+
   for (const event of ['check_suite', 'status', 'pull_request_review', 'pull_request']) {
     it(`wakes on ${event}`, async () => {
       const s = sleeper();

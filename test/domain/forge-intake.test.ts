@@ -1,7 +1,7 @@
 // Table tests for the issue intake deciders.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { dueForIntake, intakeKey, issueEcho, issueOf, issuesToTake, outcomeOf, taskFromIssue, type IssueFacts } from '../../src/domain/forge/intake.js';
+import { dueForIntake, intakeKey, issueEcho, issueEvent, issueFromPayload, issueOf, issuesToTake, outcomeOf, taskFromIssue, type IssueFacts } from '../../src/domain/forge/intake.js';
 import type { Stage } from '../../src/domain/task.js';
 
 const issue = (n: number, o: Partial<IssueFacts> = {}): IssueFacts => ({ number: n, title: `Issue ${n}`, body: '', labels: ['gantry'], state: 'open', isPull: false, url: `https://gh/i/${n}`, ...o });
@@ -68,5 +68,26 @@ describe('issueOf, outcomeOf and dueForIntake', () => {
     ];
     const last = new Map([['recent', 100_000], ['old', 40_000]]);
     assert.deepEqual(dueForIntake(projects, last, 100_000 + 59_999).map((x) => x.id), ['never', 'old']);
+  });
+});
+
+describe('issueEvent (the issues webhook)', () => {
+  const issue = (o: Partial<IssueFacts> = {}): IssueFacts => ({ number: 4, title: 'Fix it', body: '', labels: ['gantry-task'], state: 'open', isPull: false, url: 'u', ...o });
+  const table: [string, string | null, IssueFacts | null, string][] = [
+    ['opened with the label', 'opened', issue(), 'take'],
+    ['labeled', 'labeled', issue(), 'take'],
+    ['reopened with the label', 'reopened', issue(), 'take'],
+    ['labeled with another label', 'labeled', issue({ labels: ['bug'] }), 'ignore'],
+    ['unlabeled: nothing destructive', 'unlabeled', issue({ labels: [] }), 'ignore'],
+    ['closed: nothing destructive', 'closed', issue({ state: 'closed' }), 'ignore'],
+    ['edited', 'edited', issue(), 'ignore'],
+    ['a pull request', 'opened', issue({ isPull: true }), 'ignore'],
+    ['no issue', 'opened', null, 'ignore'],
+  ];
+  for (const [name, action, i, want] of table) it(`${name} → ${want}`, () => assert.equal(issueEvent(action, i, 'gantry-task').type, want));
+  it('reads the documented payload', () => {
+    const f = issueFromPayload({ number: 9, title: 'T', body: null, state: 'open', labels: [{ name: 'gantry-task' }, { name: 'bug' }], html_url: 'https://x/9' })!;
+    assert.deepEqual(f, { number: 9, title: 'T', body: '', labels: ['gantry-task', 'bug'], state: 'open', isPull: false, url: 'https://x/9' });
+    assert.equal(issueFromPayload({ number: 'x' }), null);
   });
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Octokit } from '@octokit/rest';
 import { GitHubScm, githubSettings, githubToken } from '../../src/scm/github.js';
 import { Mirror } from '../../src/workspace/mirror.js';
+import { closedChangeOf, refusalOf } from '../../src/domain/forge/pr-state.js';
 import { isGantryError } from '../../src/domain/errors.js';
 import { issueEcho, issuesToTake } from '../../src/domain/forge/intake.js';
 import { validateConfig } from '../../src/config/project-config.js';
@@ -124,6 +125,12 @@ describe('GitHub adapter against the stand-in', () => {
     });
     await assert.rejects(scm.merge(c, { expectedHeadSha: m.headSha, expectedBaseSha: m.baseSha, message: 'Merge' }), (e: unknown) => isGantryError(e) && e.code === 'conflict' && /Head branch was modified/.test(e.message));
     assert.equal((await scm.changeState(c)).state, 'open', 'nothing merged');
+    // The late push is someone else's commit: the retry's push refuses to overwrite it (the run parks),
+    // and overwrites it only once a person answers "overwrite".
+    const late = await gitAsync(gh.gitDir('acme', 'app'), 'rev-parse', `refs/heads/${branch}`);
+    await assert.rejects(scm.pushBranch(ws, branch), (e: unknown) => { const r = refusalOf(e); return r?.kind === 'foreign_push' && r.remoteSha === late; });
+    assert.equal(await gitAsync(gh.gitDir('acme', 'app'), 'rev-parse', `refs/heads/${branch}`), late, 'not overwritten');
+    await scm.adoptRemoteHead(ws, branch, late);
     // The engine's retry: push the task branch again, re-test, merge at the head it now expects.
     await scm.pushBranch(ws, branch);
     const m2 = await scm.mergeability(c);
@@ -133,6 +140,26 @@ describe('GitHub adapter against the stand-in', () => {
     assert.equal(await gitAsync(gh.gitDir('acme', 'app'), 'show', 'main:feature.txt'), 'feature');
     assert.deepEqual(await scm.changeState(c), { state: 'merged', headSha: m2.headSha, mergedSha: r.mergedSha });
     assert.deepEqual(await scm.merge(c, { expectedHeadSha: m2.headSha, expectedBaseSha: m2.baseSha, message: 'again' }), { mergedSha: r.mergedSha, alreadyMerged: true }, 'never twice');
+  });
+
+  it('a merged pull request is the branch\'s change; one a person closed is refused (never a second one) until reopened', async () => {
+    const merged = await scm.openChange({ taskId: 't-1', branch, base: 'main', title: 'Add a feature' });
+    assert.equal(merged.ref, '1', 'the merged pull request, not a new one');
+    writeFileSync(join(ws, 'second.txt'), 'two\n');
+    await gitAsync(ws, 'add', '-A');
+    await gitAsync(ws, 'commit', '-q', '-m', 'second');
+    const b2 = 'gantry/t-2';
+    await scm.pushBranch(ws, b2);
+    const c = await scm.openChange({ taskId: 't-2', branch: b2, base: 'main', title: 'Second' });
+    const person = new Octokit({ auth: TOKEN, baseUrl: gh.apiUrl, request: { retries: 0 } });
+    await person.rest.pulls.update({ owner: 'acme', repo: 'app', pull_number: Number(c.ref), state: 'closed' });
+    const before = gh.pulls().length;
+    await assert.rejects(scm.openChange({ taskId: 't-2', branch: b2, base: 'main', title: 'Second' }), (e: unknown) => closedChangeOf(e)?.pull === c.ref);
+    assert.equal(gh.pulls().length, before, 'no pull request opened around the refusal');
+    assert.deepEqual(await scm.changeOf('t-2', b2, 'main'), { taskId: 't-2', branch: b2, base: 'main', ref: c.ref, url: c.url }, 'a webhook finds the closed pull request by its branch');
+    assert.equal((await scm.pullFacts(c)).state, 'closed');
+    await scm.reopenChange(c);
+    assert.equal((await scm.openChange({ taskId: 't-2', branch: b2, base: 'main', title: 'Second' })).ref, c.ref, 'the same pull request goes on');
   });
 
   it('lists labelled open issues (not pull requests) and echoes an outcome back as a comment and a label', async () => {

@@ -7,7 +7,7 @@ import { signBody, verifySignature } from '../../src/scm/webhook-signature.js';
 describe('decideWebhook', () => {
   const table: Array<[string | undefined, string]> = [
     ['check_run', 'wake'], ['check_suite', 'wake'], ['status', 'wake'], ['pull_request_review', 'wake'], ['pull_request', 'wake'],
-    ['ping', 'ping'], ['push', 'ignore'], ['', 'ignore'], [undefined, 'ignore'],
+    ['ping', 'ping'], ['issues', 'issues'], ['push', 'ignore'], ['', 'ignore'], [undefined, 'ignore'],
   ];
   for (const [event, want] of table) it(`${String(event)} → ${want}`, () => assert.equal(decideWebhook(event).type, want));
 });

@@ -1,6 +1,8 @@
 // GitHub webhook deliveries. The route reads the raw bytes (the signature covers them exactly), refuses
 // anything not signed with a configured secret (401, nothing changes), then acts: check, status, review
-// and pull request events wake the forge polls sleeping in this process (polling stays the fallback).
+// and pull request events wake the forge polls sleeping in this process (polling stays the fallback),
+// then the pull request of the task they name is looked at for the change axis; `issues` events feed
+// issue intake.
 // A delivery id seen before is acknowledged and not acted on again.
 import { GantryError } from '../../domain/errors.js';
 import { decideWebhook } from '../../domain/forge/webhook.js';
@@ -12,6 +14,11 @@ export interface ForgeWebhookDeps {
   secrets(): Promise<string[]>;
   /** Wakes the sleeping forge polls; returns how many woke. */
   wake(): number;
+  /** After the wake: the tasks' pull requests a change event names are looked at (the change axis), and `issues` events feed intake. */
+  events?: {
+    change(event: string, payload: unknown): Promise<{ observed: string[] }>;
+    issue(payload: unknown): Promise<{ taken: { issue: number; taskId: string; created: boolean }[]; ignored?: string }>;
+  };
 }
 
 const REMEMBERED = 1000;
@@ -43,10 +50,24 @@ export function forgeWebhookRoutes(deps: ForgeWebhookDeps): Route[] {
         }
         const event = typeof req.headers['x-github-event'] === 'string' ? req.headers['x-github-event'] : undefined;
         const action = decideWebhook(event);
-        if (action.type === 'wake') return { body: { ok: true, event, woke: deps.wake() } };
         if (action.type === 'ping') return { body: { ok: true, event } };
-        return { status: 202, body: { ok: true, event: event ?? null, ignored: action.reason } };
+        if (action.type === 'ignore') return { status: 202, body: { ok: true, event: event ?? null, ignored: action.reason } };
+        const payload = deps.events ? parsePayload(body) : null;
+        if (action.type === 'issues') {
+          if (!deps.events) return { status: 202, body: { ok: true, event, ignored: 'issue intake is not served here' } };
+          return { body: { ok: true, event, ...(await deps.events.issue(payload)) } };
+        }
+        const woke = deps.wake();
+        return { body: { ok: true, event, woke, ...(deps.events ? await deps.events.change(event!, payload) : {}) } };
       },
     }),
   ];
+}
+
+function parsePayload(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new GantryError('bad_request', 'the delivery is not JSON', { hint: 'set the webhook content type to application/json' });
+  }
 }

@@ -63,3 +63,30 @@ export function dueForIntake<P extends { id: string; config: Record<string, unkn
   });
 }
 
+
+/** What an `issues` webhook delivery means for intake (never anything destructive). */
+export type IssueEventAction = { type: 'take'; issue: IssueFacts } | { type: 'ignore'; reason: string };
+
+/**
+ * `opened`, `labeled` and `reopened` of an open issue carrying the intake label take it in at once (the
+ * same idempotent submit the poll does); every other action — `unlabeled`, `closed`, `edited`,
+ * `deleted` … — changes nothing: a task already made from the issue runs on, as with the poll.
+ */
+export function issueEvent(action: string | null, issue: IssueFacts | null, label: string): IssueEventAction {
+  if (!issue) return { type: 'ignore', reason: 'no issue in the delivery' };
+  if (action !== 'opened' && action !== 'labeled' && action !== 'reopened') return { type: 'ignore', reason: `issues.${action ?? '?'} changes nothing` };
+  const [take] = issuesToTake([issue], label, new Set());
+  return take ? { type: 'take', issue: take } : { type: 'ignore', reason: issue.isPull ? 'a pull request' : issue.state !== 'open' ? 'the issue is closed' : `no ${label} label` };
+}
+
+/** An issue's facts from an `issues` delivery's `issue` object (GitHub's documented payload). */
+export function issueFromPayload(x: unknown): IssueFacts | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const i = x as Record<string, unknown>;
+  if (typeof i.number !== 'number' || typeof i.title !== 'string') return null;
+  const labels = Array.isArray(i.labels) ? i.labels.map((l) => (typeof l === 'string' ? l : typeof l === 'object' && l !== null && typeof (l as { name?: unknown }).name === 'string' ? (l as { name: string }).name : '')).filter(Boolean) : [];
+  return {
+    number: i.number, title: i.title, body: typeof i.body === 'string' ? i.body : '', labels, state: i.state === 'closed' ? 'closed' : 'open',
+    isPull: i.pull_request !== undefined && i.pull_request !== null, url: typeof i.html_url === 'string' ? i.html_url : '',
+  };
+}

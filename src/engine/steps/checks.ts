@@ -5,7 +5,7 @@ import { STEP_DEFAULTS } from '../../domain/pipeline/builtins.js';
 import { fixLoop } from '../../domain/pipeline/fix-loop.js';
 import type { CheckResult, CheckSpec } from '../../ports/engine.js';
 import type { StepContext, StepKind, Transition } from '../step-kind.js';
-import { agentOf, driveDispatch, guardAfterAgent, taskBrief, modelOf, timeoutMs } from './common.js';
+import { agentOf, driveDispatch, guardAfterAgent, pullObserver, taskBrief, modelOf, timeoutMs } from './common.js';
 
 const summary = (rs: readonly CheckResult[], specs: readonly CheckSpec[] = []): Record<string, unknown>[] =>
   rs.map((r) => ({ name: r.name, command: specs.find((c) => c.name === r.name)?.run ?? (specs.find((c) => c.name === r.name)?.hosted ? 'hosted' : null), ok: r.ok, exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs, logFile: r.logFile, tail: r.tail }));
@@ -34,11 +34,14 @@ async function advance(ctx: StepContext): Promise<Transition> {
       type: 'work',
       work: async () => {
         const ws = await ctx.workspace.prepare(ctx.task.id);
-        const target = { scm: ctx.scm, taskId: ctx.task.id, branch: ws.branch, base: ctx.project.defaultBranch, title: ctx.task.title, body: ctx.task.body };
+        const target = { scm: ctx.scm, taskId: ctx.task.id, branch: ws.branch, base: ctx.project.defaultBranch, title: ctx.task.title, body: ctx.task.body, onPull: pullObserver(ctx) };
         const results = await ctx.checks.run(ws.path, ctx.checkSpecs, { logDir: `${ctx.logDir}/round-${fixes}`, signal: ctx.signal, target });
         const ok = results.every((r) => r.ok);
         const failing = results.filter((r) => !r.ok).map((r) => `${r.name} (exit ${String(r.exitCode)}${r.timedOut ? ', timed out' : ''}):\n${r.tail}`);
-        await ctx.observeScm({ state: 'open', checks: ok ? 'passing' : 'failing', ...(ok ? {} : { detail: failing.join('\n\n') }), handledBy: 'pipeline' });
+        // Hosted CI names the head it ran on: the same occurrence as the poll's and a webhook's look (fires once).
+        const heads = [...new Set(results.map((r) => r.headSha ?? null))];
+        const headSha = heads.length === 1 && heads[0] ? { headSha: heads[0] } : {};
+        await ctx.observeScm({ state: 'open', checks: ok ? 'passing' : 'failing', ...headSha, ...(ok ? {} : { detail: failing.join('\n\n') }), handledBy: 'pipeline' });
         const done = summary(results, ctx.checkSpecs);
         return { ...ks, phase: 'checked', results: done, ok, rounds: [...roundsOf(ks), { round: fixes, ok, fixer: ks.lastFixer ?? null, results: done }] };
       },

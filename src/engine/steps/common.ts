@@ -2,7 +2,8 @@
 import type { StepDef } from '../../domain/pipeline/types.js';
 import { STEP_DEFAULTS } from '../../domain/pipeline/builtins.js';
 import { outputInstructions, readStructuredOutput } from '../../domain/pipeline/structured-output.js';
-import type { KindState } from '../../ports/engine.js';
+import type { KindState, PullListener } from '../../ports/engine.js';
+import { pipelineAhead, pullObservation } from '../../domain/forge/pr-state.js';
 import type { DispatchSpec, DispatchState } from '../dispatch.js';
 import type { AgentOutcome, StepContext, Transition } from '../step-kind.js';
 
@@ -103,3 +104,7 @@ export async function guardAfterAgent(ctx: StepContext, ks: KindState, who: stri
   const what = opts.reviewOnly ? `the ${who} changed the workspace, and reviewers only judge (its changes were discarded)` : `the ${who} wrote outside what the step may touch (all it wrote was reverted)`;
   return { type: 'fail', failure: { kind: 'agent', message: `step ${ctx.def.id}: ${what}: ${g.violations.slice(0, 5).join('; ')}` }, kindState: { ...ks, dispatch: undefined } };
 }
+
+/** A forge poll's look at the pull request → the change axis; what the pipeline still repairs (steps from this one on) is handled by it. */
+export const pullObserver = (ctx: StepContext): PullListener => (pull, ci, review) =>
+  ctx.observeScm(pullObservation(pull, ci, pipelineAhead(ctx.pipeline.steps.map((s) => s.kind), ctx.step.idx, false), review ?? null));

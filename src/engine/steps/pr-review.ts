@@ -6,6 +6,7 @@ import { BUILTIN_KINDS } from '../../domain/pipeline/kinds.js';
 import { producerOf } from '../../domain/pipeline/validate.js';
 import type { ReviewWaitResult } from '../../ports/engine.js';
 import type { StepContext, StepKind, Transition } from '../step-kind.js';
+import { pullObserver } from './common.js';
 
 const DEFAULT_WAIT_S = 3600;
 
@@ -25,10 +26,9 @@ async function advance(ctx: StepContext): Promise<Transition> {
         if (!ctx.scm.awaitReview) return { ...ks, unsupported: true };
         const result = await ctx.scm.awaitReview({
           workspace: ws.path, taskId: ctx.task.id, branch: ws.branch, base: ctx.project.defaultBranch, title: ctx.task.title, body: ctx.task.body,
-          approvals: ctx.def.approvals ?? 1, everyMs: (ctx.def.pollSeconds ?? 15) * 1000, timeoutMs: (ctx.def.timeout ?? DEFAULT_WAIT_S) * 1000, signal: ctx.signal,
+          approvals: ctx.def.approvals ?? 1, onPull: pullObserver(ctx), everyMs: (ctx.def.pollSeconds ?? 15) * 1000, timeoutMs: (ctx.def.timeout ?? DEFAULT_WAIT_S) * 1000, signal: ctx.signal,
         });
-        if (result.type === 'rework') await ctx.observeScm({ state: 'open', review: 'changes_requested', headSha: result.headSha, detail: result.feedback.slice(-4000), handledBy: 'pipeline' });
-        if (result.type === 'pass') await ctx.observeScm({ state: 'open', review: 'approved', headSha: result.headSha });
+        // The change axis heard the verdict from the wait's own looks (CI, mergeability and reviews together).
         return { ...ks, result, pull: result.pull };
       },
     };

@@ -2,8 +2,13 @@
 // agent as a real child process, real git over smart HTTP, and the GitHub adapter talking through
 // Octokit to the local stand-in (test/support/github/stand-in.ts). Covers: the PR opened with the
 // task and a dashboard link, hosted CI red → the fixer gets its output → green, a merge at a stale
-// head refused (409) then retried, branch protection refusing the merge parks it (no failure loop)
+// head refused (409) — someone else's push, which parks the run until a person says "overwrite" — then
+// retried, branch protection refusing the merge parks it (no failure loop)
 // until a person answers, and the token in no event, no log and not in the agent's environment.
+// With the lifecycle wired as `gantry up` wires it: the PR's state and hosted CI reach the change axis
+// (polls and webhooks) and the checks-failed reaction notifies; a PR a person closes parks the run
+// (reopen goes on with the same PR, reject fails the task); the `issues` webhook takes issues in.
+// Runs on SQLite and PostgreSQL, one rig (stand-in, store, factory) per store.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,7 +18,12 @@ import { openStore } from '../../../src/store/open.js';
 import type { SqlStore } from '../../../src/store/sql-store.js';
 import type { FleetCoordinator } from '../../../src/fleet/coordinator.js';
 import type { Factory } from '../../../src/fleet/factory.js';
-import { freshDb, type TestDb } from '../../support/db.js';
+import { freshDb, storeCases, type TestDb } from '../../support/db.js';
+import { randomUUID } from 'node:crypto';
+import { Octokit } from '@octokit/rest';
+import { forgeEvents } from '../../../src/app/forge-events.js';
+import { lifecycleChanges, startLifecycle, type LifecycleRuntime } from '../../../src/app/lifecycle.js';
+import { launchSessionId } from '../../../src/engine/agent-runner.js';
 import { makeRepo } from '../../support/git.js';
 import { gitAsync } from '../../support/git-http.js';
 import { startGitHubStandIn, type GitHubStandIn } from '../../support/github/stand-in.js';
@@ -68,7 +78,7 @@ agents:
       fixer: [ { run: "echo \${GANTRY_SESSION_ID}-good > value.txt" }, { commit: "fix value" } ]
       note: [ { run: "echo \${GANTRY_SESSION_ID} > note.txt" }, { commit: "a note" } ]
       reviewed: [ { run: "echo \${GANTRY_SESSION_ID} > reviewed.txt" }, { commit: "reviewed work" } ]
-      hooked: [ { run: "echo \${GANTRY_SESSION_ID} > hooked.txt" }, { commit: "hooked work" } ]
+      hooked: [ { run: "echo \${GANTRY_SESSION_ID} > hooked.txt; echo \${GANTRY_SESSION_ID}-bad > value.txt" }, { commit: "hooked work, red CI" } ]
       patient: [ { run: "env > ${root}/agent-env.txt; echo \${GANTRY_SESSION_ID} > patient.txt" }, { commit: "patient work" } ]
 `;
 
@@ -84,8 +94,14 @@ function allText(dir: string): string {
   return out;
 }
 
-describe('GitHub pull requests through the engine', () => {
+const SECRET = 'e2e-webhook-secret';
+const repository = { full_name: 'acme/app' };
+
+for (const sc of storeCases()) describe(`GitHub pull requests through the engine (${sc.kind})`, { skip: sc.skip, timeout: 600_000 }, () => {
   let gh: GitHubStandIn;
+  let life: LifecycleRuntime;
+  let hooks: { url: string; close(): Promise<void> };
+  let person: Octokit;
   let root: string;
   let db: TestDb;
   let store: SqlStore;
@@ -109,18 +125,26 @@ describe('GitHub pull requests through the engine', () => {
         : { checkRuns: [{ name: 'test', status: 'completed', conclusion: 'failure', output: { title: '1 test failed', text: `value.txt is "${v}": it must end in -good` } }], statuses: [{ context: 'lint', state: 'success' }] };
     });
     process.env.GANTRY_GITHUB_TOKEN = TOKEN;
-    db = await freshDb('sqlite');
+    db = await freshDb(sc.kind);
     store = await openStore(db.target, { pollMs: 100 });
+    person = new Octokit({ auth: TOKEN, baseUrl: gh.apiUrl, request: { retries: 0 } });
     const p = await store.projects.create({ name: 'app', path: '', remote: gh.cloneUrl('acme', 'app'), defaultBranch: 'main', config: (await import('yaml')).parse(yaml(gh.apiUrl, root)) as Record<string, unknown> });
     projectId = p.id;
     c = fleet(store, { leaseTtlMs: 30_000, reapIntervalMs: 500 });
     c.start();
-    parts = engineParts(store, join(root, 'f1'), 'f1');
+    life = await startLifecycle({ store, logger: silentLogger, tickMs: 200 });
+    parts = engineParts(store, join(root, 'f1'), 'f1', { lifecycle: { sink: life.evidence, sessions: life.manager, changes: lifecycleChanges(life.manager) } });
     factory = startFactory(c, parts, join(root, 'f1'), 'f1', 1);
     await factory.start();
+    // The webhook route as the coordinator mounts it (the process's forge wake, the change axis, intake), over real HTTP.
+    const events = forgeEvents({ store, runs: parts.runs, home: join(root, 'coord'), changes: lifecycleChanges(life.manager), warn: (m, f) => assert.fail(`${m} ${JSON.stringify(f)}`) });
+    const api = createApiServer({ routes: forgeWebhookRoutes({ secrets: async () => [SECRET], wake: () => forgeWake.wake(), events }), tokens: { verify: async () => undefined }, logger: silentLogger });
+    hooks = { url: (await api.listen(0, '127.0.0.1')).url, close: () => api.close() };
   });
   after(async () => {
+    await hooks?.close();
     await factory.drain();
+    await life?.close();
     await c.stop();
     await store.close();
     await db.dispose();
@@ -145,6 +169,24 @@ describe('GitHub pull requests through the engine', () => {
     }
   };
 
+  /** A signed delivery, as GitHub sends it. */
+  const deliver = async (event: string, payload: unknown, secret = SECRET): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const body = JSON.stringify(payload);
+    const res = await fetch(`${hooks.url}/api/forge/github/webhook`, {
+      method: 'POST', body,
+      headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': event, 'X-GitHub-Delivery': randomUUID(), 'X-Hub-Signature-256': signBody(secret, body) },
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  /** The change axis of the session that owns the task's change (the implementer), in order, and the task's notifications. */
+  const changesOf = async (taskId: string): Promise<string[]> => {
+    const owner = launchSessionId((await parts.runs.current(taskId))!.steps[0]!.sessionId!);
+    const events = await store.events.list({ taskId, limit: 5000 });
+    const seen = events.filter((e) => e.type === 'session.updated' && e.sessionId === owner && typeof e.payload.change === 'string').map((e) => String(e.payload.change));
+    return seen.filter((x, i) => x !== 'none' && seen[i - 1] !== x);
+  };
+  const notesOf = (taskId: string) => store.db.all<{ kind: string; state: string }>('SELECT kind, state FROM notifications WHERE task_id = ? ORDER BY created_at, id', [taskId]);
+
   it('opens the PR, feeds red CI to the fixer until green, and merges through the API after a stale-head refusal', async () => {
     let raced = false;
     gh.beforeNextMerge(async () => {
@@ -159,8 +201,18 @@ describe('GitHub pull requests through the engine', () => {
       raced = true;
     });
     const t = (await store.tasks.submit(newTask(projectId, { title: 'Make value good', body: 'value.txt must end in -good', pipeline: 'pr', agent: 'scripted' }))).task;
-    assert.equal(await settle(t.id), 'shipped');
+    // The 409 sends the merge step round again; its push finds the racer's commit, which Gantry never
+    // had: someone else's push is not overwritten — the run parks until a person answers.
+    assert.equal(await settle(t.id), 'parked');
     assert.ok(raced, 'the merge raced a push');
+    const parked = (await parts.runs.current(t.id))!.run.waiting!;
+    assert.deepEqual([parked.kind, parked.stepId, parked.options], ['decision', 'merge', ['overwrite']]);
+    assert.match(parked.question, /Someone else pushed [0-9a-f]{12} to gantry\//);
+    const racerHead = await gitAsync(gh.gitDir('acme', 'app'), 'rev-parse', `refs/heads/${gh.pulls()[0]!.head}`);
+    assert.equal(await gitAsync(gh.gitDir('acme', 'app'), 'show', `${racerHead}:racer.txt`), 'late', 'the racer\'s commit is still there');
+    await until(async () => (await store.tasks.get(t.id))!.stage === 'blocked', 'the task is released, awaiting a person');
+    await parts.actions.act(t.id, { action: 'answer', text: 'overwrite' });
+    assert.equal(await settle(t.id), 'shipped');
 
     const [pr, ...more] = gh.pulls();
     assert.equal(more.length, 0, 'one pull request for the task, reused on every round');
@@ -233,28 +285,69 @@ describe('GitHub pull requests through the engine', () => {
     assert.ok(events.some((e) => e.type === 'step.rework' && e.payload.step === 'pr'), 'the rework came from the pr-review step');
   });
 
-  it('a signed pull_request_review webhook wakes a pr-review step polling hourly, and it merges', async () => {
-    // The webhook route as the coordinator mounts it (the process's forge wake), over real HTTP.
-    const secret = 'e2e-webhook-secret';
-    const api = createApiServer({ routes: forgeWebhookRoutes({ secrets: async () => [secret], wake: () => forgeWake.wake() }), tokens: { verify: async () => undefined }, logger: silentLogger });
-    const { url } = await api.listen(0, '127.0.0.1');
-    try {
-      const t = (await store.tasks.submit(newTask(projectId, { title: 'Hooked change', body: 'reviewed later', pipeline: 'hooked', agent: 'scripted' }))).task;
-      const pr = await until(() => gh.pulls().find((p) => p.title === 'Hooked change'), 'the pull request is opened');
-      // The step has looked at the reviews once (none yet): its next look is an hour away.
-      await until(() => gh.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/pulls/${pr.number}/reviews`)), 'the step looked at the reviews');
-      await gh.review('acme', 'app', pr.number, { user: 'ann', state: 'APPROVED' });
-      const body = JSON.stringify({ action: 'submitted', review: { state: 'approved' }, pull_request: { number: pr.number } });
-      const bad = await fetch(`${url}/api/forge/github/webhook`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': 'pull_request_review', 'X-Hub-Signature-256': signBody('wrong', body) }, body });
-      assert.equal(bad.status, 401);
-      const res = await fetch(`${url}/api/forge/github/webhook`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': 'pull_request_review', 'X-Hub-Signature-256': signBody(secret, body) }, body });
-      assert.equal(res.status, 200);
-      assert.ok(Number(((await res.json()) as { woke: number }).woke) >= 1, 'a sleeping poll was woken');
-      assert.equal(await settle(t.id), 'shipped');
-      assert.equal(gh.pulls().find((p) => p.title === 'Hooked change')!.merged, true);
-    } finally {
-      await api.close();
-    }
+  it('a signed pull_request_review webhook wakes a pr-review step polling hourly, and it merges; red CI on the PR fires the checks-failed reaction', async () => {
+    const t = (await store.tasks.submit(newTask(projectId, { title: 'Hooked change', body: 'reviewed later', pipeline: 'hooked', agent: 'scripted' }))).task;
+    const pr = await until(() => gh.pulls().find((p) => p.title === 'Hooked change'), 'the pull request is opened');
+    // The step has looked at the reviews once (none yet): its next look is an hour away.
+    await until(() => gh.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/pulls/${pr.number}/reviews`)), 'the step looked at the reviews');
+    // Its look read the PR and its CI too: red (value.txt is not "good"), and no step ahead repairs it,
+    // so the checks-failed reaction fires — the implementer's session has ended, so a person is notified.
+    await until(async () => (await notesOf(t.id)).some((n) => n.kind === 'checks-failed'), 'the checks-failed reaction notifies');
+    assert.deepEqual(await changesOf(t.id), ['checks_failing']);
+    await gh.review('acme', 'app', pr.number, { user: 'ann', state: 'APPROVED' });
+    const payload = { action: 'submitted', repository, review: { state: 'approved' }, pull_request: { number: pr.number, head: { ref: pr.head } } };
+    const bad = await deliver('pull_request_review', payload, 'wrong');
+    assert.equal(bad.status, 401);
+    const res = await deliver('pull_request_review', payload);
+    assert.equal(res.status, 200);
+    assert.ok(Number(res.body.woke) >= 1, 'a sleeping poll was woken');
+    assert.deepEqual(res.body.observed, [t.id], "the delivery's task's pull request was looked at");
+    assert.equal(await settle(t.id), 'shipped');
+    assert.equal(gh.pulls().find((p) => p.title === 'Hooked change')!.merged, true);
+    await until(async () => (await changesOf(t.id)).at(-1) === 'merged', 'the change axis says merged');
+    assert.deepEqual(await changesOf(t.id), ['checks_failing', 'merged'], 'the approval did not hide the red CI');
+    assert.equal((await notesOf(t.id)).filter((n) => n.kind === 'checks-failed').length, 1, 'the same red head notified once (poll and webhook)');
+  });
+
+  it('a pull request a person closes parks the run (reopen · reject); reopen goes on with the same pull request', async () => {
+    const t = (await store.tasks.submit(newTask(projectId, { title: 'Closed then reopened', body: 'a person closes it', pipeline: 'reviewed', agent: 'scripted' }))).task;
+    const pr = await until(() => gh.pulls().find((p) => p.title === 'Closed then reopened'), 'the pull request is opened');
+    await until(() => gh.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/pulls/${pr.number}/reviews`)), 'the step looks at the reviews');
+    await person.rest.pulls.update({ owner: 'acme', repo: 'app', pull_number: pr.number, state: 'closed' });
+    const hook = await deliver('pull_request', { action: 'closed', repository, pull_request: { number: pr.number, state: 'closed', merged: false, head: { ref: pr.head } } });
+    assert.deepEqual(hook.body.observed, [t.id]);
+    assert.equal(await settle(t.id), 'parked');
+    const run = (await parts.runs.current(t.id))!.run;
+    assert.equal(run.waiting?.kind, 'decision');
+    assert.equal(run.waiting?.stepId, 'pr');
+    assert.deepEqual(run.waiting?.options, ['reopen']);
+    assert.match(run.waiting!.question, new RegExp(`#${pr.number} .*was closed without merging`));
+    assert.equal((await changesOf(t.id)).at(-1), 'closed', 'the change axis says closed');
+    await until(async () => (await store.tasks.get(t.id))!.stage === 'blocked', 'the task is released, awaiting a person');
+    assert.equal(gh.pulls().filter((p) => p.title === 'Closed then reopened').length, 1, 'no second pull request was opened');
+    await parts.actions.act(t.id, { action: 'answer', text: 'reopen' });
+    await until(() => gh.pulls().find((p) => p.number === pr.number)?.state === 'open', 'Gantry reopens the pull request');
+    await gh.review('acme', 'app', pr.number, { user: 'ann', state: 'APPROVED' });
+    assert.equal(await settle(t.id), 'shipped');
+    assert.equal(gh.pulls().filter((p) => p.title === 'Closed then reopened').length, 1, 'the same pull request throughout');
+    assert.equal(gh.pulls().find((p) => p.number === pr.number)!.merged, true);
+  });
+
+  it('a pull request closed while the run waits on a person: the merge step parks instead of opening another; reject fails the task', async () => {
+    const t = (await store.tasks.submit(newTask(projectId, { title: 'Closed while parked', body: 'unwanted', pipeline: 'patient', agent: 'scripted' }))).task;
+    assert.equal(await settle(t.id), 'parked');
+    await until(async () => (await store.tasks.get(t.id))!.stage === 'blocked', 'the task is released, awaiting a person');
+    const pr = gh.pulls().find((p) => p.title === 'Closed while parked')!;
+    await person.rest.pulls.update({ owner: 'acme', repo: 'app', pull_number: pr.number, state: 'closed' });
+    await parts.actions.act(t.id, { action: 'approve' });
+    await until(async () => (await parts.runs.current(t.id))!.run.waiting?.kind === 'decision', 'the merge step parks on the closed pull request');
+    assert.equal((await parts.runs.current(t.id))!.run.waiting!.stepId, 'merge');
+    assert.equal(gh.pulls().filter((p) => p.title === 'Closed while parked').length, 1, 'no second pull request was opened');
+    await until(async () => (await store.tasks.get(t.id))!.stage === 'blocked', 'the task is released again');
+    await parts.actions.act(t.id, { action: 'reject', text: 'not wanted' });
+    assert.equal(await settle(t.id), 'failed');
+    assert.match(String((await store.tasks.get(t.id))!.failureMessage), /rejected at merge: not wanted/);
+    assert.equal(gh.pulls().find((p) => p.number === pr.number)!.merged, false);
   });
 
   it('no review verdict within the timeout parks pr-review as an approval a person answers', async () => {
@@ -323,6 +416,35 @@ describe('GitHub pull requests through the engine', () => {
     } finally {
       polls.stop();
     }
+  });
+
+  it('the issues webhook takes a labelled issue in at once, idempotent with the poll; unlabeled and closed change nothing', async () => {
+    const n = gh.openIssue('acme', 'app', { title: 'Hooked issue', body: 'from a webhook', labels: ['gantry-task'] });
+    const payload = (action: string, labels: string[], state = 'open') => ({
+      action, repository, issue: { number: n, title: 'Hooked issue', body: 'from a webhook', state, labels: labels.map((name) => ({ name })), html_url: `https://github.example/acme/app/issues/${n}` },
+    });
+    const forged = await deliver('issues', payload('opened', ['gantry-task']), 'wrong');
+    assert.equal(forged.status, 401);
+    assert.equal((await store.tasks.list({ projectId, limit: 500 })).tasks.filter((x) => x.title === 'Hooked issue').length, 0, 'an unsigned delivery takes nothing in');
+    const opened = await deliver('issues', payload('opened', ['gantry-task']));
+    assert.equal(opened.status, 200);
+    const [taken] = opened.body.taken as { issue: number; taskId: string; created: boolean }[];
+    assert.deepEqual([taken!.issue, taken!.created], [n, true]);
+    const task = (await store.tasks.get(taken!.taskId))!;
+    assert.equal(task.idempotencyKey, `github:acme/app#${n}`);
+    const labelled = await deliver('issues', payload('labeled', ['gantry-task']));
+    assert.deepEqual(labelled.body.taken, [{ issue: n, taskId: task.id, created: false }], 'the same task again');
+    const synced = await syncProjectIssues(store, join(root, 'coord'), (await store.projects.get(projectId))!);
+    assert.ok(synced.existing.some((x) => x.issue === n && x.taskId === task.id), 'the poll finds the same task');
+    for (const [action, labels, state] of [['unlabeled', [], 'open'], ['closed', ['gantry-task'], 'closed']] as const) {
+      const r = await deliver('issues', payload(action, [...labels], state));
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body.taken, []);
+      assert.match(String(r.body.ignored), /changes nothing/);
+    }
+    assert.notEqual((await store.tasks.get(task.id))!.stage, 'cancelled', 'nothing destructive');
+    assert.equal((await store.tasks.list({ projectId, limit: 500 })).tasks.filter((x) => x.title === 'Hooked issue').length, 1);
+    await settle(task.id);
   });
 
   it('the token is in no event and no log', async () => {

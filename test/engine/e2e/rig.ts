@@ -4,7 +4,7 @@
 import { parseWorkspaceConfig } from '../../../src/config/workspace.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { pipelineEngine, type EngineParts } from '../../../src/app/engine.js';
+import { pipelineEngine, type EngineParts, type EngineWiring } from '../../../src/app/engine.js';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Factory } from '../../../src/fleet/factory.js';
@@ -28,14 +28,19 @@ export function fleet(store: SqlStore, config: Partial<FleetConfig> = {}): Fleet
 
 export type { EngineParts };
 
-export function engineParts(store: SqlStore, home: string, factoryId: string, o: { scm?: (p: Project) => Scm; reserve?: Amount; stopHolder?: (taskId: string) => Promise<void> } = {}): EngineParts {
+export function engineParts(
+  store: SqlStore, home: string, factoryId: string,
+  o: { scm?: (p: Project) => Scm; reserve?: Amount; stopHolder?: (taskId: string) => Promise<void>; lifecycle?: Pick<EngineWiring, 'sink' | 'sessions' | 'changes'> } = {},
+): EngineParts {
   mkdirSync(home, { recursive: true });
   // The project's `workspace:` section applies (guard rules, as the composition root wires it).
   const configOf = async (projectId: string) => parseWorkspaceConfig((await store.projects.get(projectId))?.config.workspace ?? {});
   const workspaces = new WorkspaceService({ home, store, checkpoints: new CheckpointRepoSql(store), clock: { now: () => Date.now() }, configOf });
   return pipelineEngine({
     dir: home, workspaceHome: home, store, workspaces, factoryId, lightweight: true,
-    sink: { activity: () => undefined, runtime: () => undefined },
+    // The lifecycle, when a test wants sessions, the change axis and reactions (as `gantry up` wires them).
+    sink: o.lifecycle?.sink ?? { activity: () => undefined, runtime: () => undefined },
+    ...(o.lifecycle?.sessions ? { sessions: o.lifecycle.sessions } : {}), ...(o.lifecycle?.changes ? { changes: o.lifecycle.changes } : {}),
     ...(o.scm ? { scm: o.scm } : {}), ...(o.reserve ? { reserve: o.reserve } : {}), ...(o.stopHolder ? { stopHolder: o.stopHolder } : {}),
   });
 }
