@@ -22,8 +22,8 @@ function sleeper(): { done: Promise<void>; woken: () => boolean; stop: () => voi
   return { done, woken: () => woken, stop: () => ac.abort() };
 }
 
-async function deliver(api: TestApi, o: { event: string; body: string; signature?: string | null; delivery?: string }): Promise<{ status: number; body: Record<string, unknown> }> {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-GitHub-Event': o.event };
+async function deliver(api: TestApi, o: { event: string; body: string; signature?: string | null; delivery?: string; contentType?: string }): Promise<{ status: number; body: Record<string, unknown> }> {
+  const headers: Record<string, string> = { 'Content-Type': o.contentType ?? 'application/json', 'X-GitHub-Event': o.event };
   const sig = o.signature === undefined ? signBody(SECRET, o.body) : o.signature;
   if (sig !== null) headers['X-Hub-Signature-256'] = sig;
   if (o.delivery) headers['X-GitHub-Delivery'] = o.delivery;
@@ -56,10 +56,15 @@ describe('GitHub webhook: secret from the environment', () => {
     assert.equal(s.woken(), true);
   });
 
-  it('a signed delivery that is not JSON is refused (400); an issues event for a repository no project takes in changes nothing', async () => {
+  it('a signed delivery with no JSON payload is refused (400) and can be redelivered; the form content type works; an issues event for a repository no project takes in changes nothing', async () => {
     const notJson = await deliver(api, { event: 'pull_request', body: 'payload=%7B%7D', delivery: 'd-form-1' });
     assert.equal(notJson.status, 400);
-    assert.match(JSON.stringify(notJson.body), /not JSON.*application\/json/);
+    assert.match(JSON.stringify(notJson.body), /no JSON payload.*application\/json/);
+    // GitHub's other content type: the same bytes as a form field `payload`; the refused id is not remembered.
+    const form = await deliver(api, { event: 'pull_request', body: 'payload=%7B%22action%22%3A%22x%22%7D', delivery: 'd-form-1', contentType: 'application/x-www-form-urlencoded' });
+    assert.equal(form.status, 200, JSON.stringify(form.body));
+    assert.equal(form.body.duplicate, undefined);
+    assert.equal((await deliver(api, { event: 'pull_request', body: 'payload=%7B%7D', delivery: 'd-form-1', contentType: 'application/x-www-form-urlencoded' })).body.duplicate, true);
     const body = JSON.stringify({ action: 'opened', repository: { full_name: 'someone/else' }, issue: { number: 1, title: 'x', state: 'open', labels: [{ name: 'gantry-task' }] } });
     const r = await deliver(api, { event: 'issues', body, delivery: 'd-issue-1' });
     assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -44,15 +44,16 @@ export function forgeWebhookRoutes(deps: ForgeWebhookDeps): Route[] {
         }
         const delivery = typeof req.headers['x-github-delivery'] === 'string' ? req.headers['x-github-delivery'] : undefined;
         if (delivery && seen.has(delivery)) return { body: { ok: true, duplicate: true } };
+        const event = typeof req.headers['x-github-event'] === 'string' ? req.headers['x-github-event'] : undefined;
+        const action = decideWebhook(event);
+        // Parsed before the delivery is remembered: a refused one can be redelivered (same id) once fixed.
+        const payload = deps.events && action.type !== 'ping' && action.type !== 'ignore' ? parsePayload(body, req.headers['content-type']) : null;
         if (delivery) {
           seen.add(delivery);
           if (seen.size > REMEMBERED) seen.delete(seen.values().next().value!);
         }
-        const event = typeof req.headers['x-github-event'] === 'string' ? req.headers['x-github-event'] : undefined;
-        const action = decideWebhook(event);
         if (action.type === 'ping') return { body: { ok: true, event } };
         if (action.type === 'ignore') return { status: 202, body: { ok: true, event: event ?? null, ignored: action.reason } };
-        const payload = deps.events ? parsePayload(body) : null;
         if (action.type === 'issues') {
           if (!deps.events) return { status: 202, body: { ok: true, event, ignored: 'issue intake is not served here' } };
           return { body: { ok: true, event, ...(await deps.events.issue(payload)) } };
@@ -64,10 +65,17 @@ export function forgeWebhookRoutes(deps: ForgeWebhookDeps): Route[] {
   ];
 }
 
-function parsePayload(body: Buffer): unknown {
+/** A delivery's payload: GitHub sends JSON, or (content type "application/x-www-form-urlencoded") `payload=<JSON>`. */
+function parsePayload(body: Buffer, contentType: string | undefined): unknown {
+  const text = body.toString('utf8');
   try {
-    return JSON.parse(body.toString('utf8'));
+    if (contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+      const payload = new URLSearchParams(text).get('payload');
+      if (payload === null) throw new Error('no payload field');
+      return JSON.parse(payload);
+    }
+    return JSON.parse(text);
   } catch {
-    throw new GantryError('bad_request', 'the delivery is not JSON', { hint: 'set the webhook content type to application/json' });
+    throw new GantryError('bad_request', 'the delivery carries no JSON payload', { hint: 'set the webhook content type to application/json (application/x-www-form-urlencoded with a payload field also works)' });
   }
 }
