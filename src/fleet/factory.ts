@@ -179,6 +179,8 @@ export class Factory {
       if (this.sender.online) {
         attempt = 0;
         await sleep(this.o.pollMs, this.stopAc.signal);
+        // Backstop: a report queued after the last pass (no lease left to flush it) still goes out.
+        if (!this.stopAc.signal.aborted && (await this.o.outbox.pending()).length > 0) await this.sender.flush();
         continue;
       }
       await sleep(backoffMs(attempt++, { baseMs: 250, maxMs: Math.max(1000, this.o.heartbeatMs) }), this.stopAc.signal);
