@@ -10,7 +10,7 @@ import type { ExecutionResult, LeaseHandle, TaskExecutor } from '../ports/fleet.
 import type { Task } from '../domain/task.js';
 import { PipelineExecutor } from '../engine/driver.js';
 import { LogShipper } from '../fleet/log-shipper.js';
-import { EngineApi, LeaseBook, RemoteBudgets, RemoteCheckpoints, RemoteMerges, RemoteRuns, RemoteState, type EngineTransport } from '../fleet/remote-engine.js';
+import { EngineApi, LeaseBook, withinLease, RemoteBudgets, RemoteCheckpoints, RemoteMerges, RemoteRuns, RemoteState, type EngineApiOptions, type EngineTransport } from '../fleet/remote-engine.js';
 import { engineHost, engineOver, sleep } from './engine.js';
 import { startWorkspaceUpkeep, workspaceServiceOver } from './workspaces.js';
 
@@ -24,6 +24,8 @@ export interface RemoteFactoryWiring {
   log: { info(msg: string, f?: Record<string, unknown>): void; warn(msg: string, f?: Record<string, unknown>): void };
   /** Where agent activity goes (the coordinator's session view once it is streamed there). */
   sink?: ActivitySink;
+  /** Retry tuning of the calls to the coordinator (`GANTRY_ENGINE_PATIENCE_MS`). */
+  api?: EngineApiOptions;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface RemoteFactoryWiring {
 const LOCAL_ONLY: ActivitySink = { activity: () => undefined, runtime: () => undefined };
 
 export async function remotePipelineExecutor(w: RemoteFactoryWiring): Promise<{ executor: TaskExecutor; stop(): Promise<void> }> {
-  const api = new EngineApi(w.transport);
+  const api = new EngineApi(w.transport, w.api);
   const book = new LeaseBook();
   const state = new RemoteState(api, book, (m, f) => w.log.info(m, f));
   const workspaces = workspaceServiceOver(w.dir, state, new RemoteCheckpoints(api, book));
@@ -60,7 +62,8 @@ export async function remotePipelineExecutor(w: RemoteFactoryWiring): Promise<{ 
       // Transcripts and check logs follow the work to the coordinator while the lease is held.
       const logs = shipper.follow({ taskId: job.id, epoch: lease.epoch, runIds: () => runs.seen });
       try {
-        return await new PipelineExecutor(engine, runs, w.factoryId, { sleep }).execute(job, lease);
+        // Every coordinator call this execution makes (the shared workspace service's and reads too) serves this lease.
+        return await withinLease(lease.signal, () => new PipelineExecutor(engine, runs, w.factoryId, { sleep }).execute(job, lease));
       } finally {
         await logs.stop();
         book.drop(job.id, lease.epoch);
