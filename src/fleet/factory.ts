@@ -240,7 +240,9 @@ export class Factory {
   /** A report came back 409. Running work stops and quarantines; finished work is quarantined from its outbox entry. */
   private async onFenced(e: OutboxEntry): Promise<void> {
     const live = this.active.get(e.taskId);
-    if (live && live.runner.epoch === e.epoch) {
+    // Still executing: stop it; it quarantines what it had. Once the executor returned, its release is
+    // in the outbox (being refused now) and is quarantined from there, as for a lease already gone.
+    if (live && live.runner.epoch === e.epoch && !live.runner.finished) {
       live.runner.fence(`${e.kind} refused`);
       return;
     }

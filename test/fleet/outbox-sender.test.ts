@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { GantryError } from '../../src/domain/errors.js';
 import { Factory } from '../../src/fleet/factory.js';
 import { SqliteOutbox } from '../../src/store/fleet-outbox.js';
-import type { CoordinatorClient, TaskExecutor } from '../../src/ports/fleet.js';
+import type { ClaimResponse, CoordinatorClient, TaskExecutor } from '../../src/ports/fleet.js';
+import type { Task } from '../../src/domain/task.js';
 import { until } from './support.js';
 
 /** Accepts everything except the leases in `stale`, which it refuses with 409 stale_epoch; records every call. */
-function scriptedCoordinator(stale: Set<string>) {
+function scriptedCoordinator(stale: Set<string>, grants: ClaimResponse[] = []) {
   const calls: string[] = [];
   const fenced = (taskId: string, epoch: number, what: string): void => {
     calls.push(`${what} ${taskId}@${epoch}`);
@@ -20,7 +21,7 @@ function scriptedCoordinator(stale: Set<string>) {
   };
   const client: CoordinatorClient = {
     heartbeat: async () => ({ serverTime: Date.now(), drain: false }),
-    claim: async () => null,
+    claim: async () => grants.shift() ?? null,
     patch: async (id, b) => fenced(id, b.leaseEpoch, 'patch'),
     renew: async () => ({ leaseExpiresAt: Date.now() + 60_000 }),
     release: async (id, b) => fenced(id, b.leaseEpoch, 'release'),
@@ -29,6 +30,12 @@ function scriptedCoordinator(stale: Set<string>) {
   };
   return { client, calls };
 }
+
+const job = (id: string): Task => ({
+  id, projectId: 'p', title: id, body: 'b', pipeline: 'quick', agent: null, priority: 0, capabilities: [], after: [], stage: 'assigned', blockedReason: null,
+  idempotencyKey: null, attempts: 0, maxAttempts: 3, leaseEpoch: 1, leaseFactoryId: 'f-1', leaseExpiresAt: Date.now() + 60_000, checkpoint: null,
+  affinityFactoryId: null, currentRunId: null, failureKind: null, failureMessage: null, quarantined: false, createdAt: 0, updatedAt: 0, queuedAt: 0, rev: 1,
+});
 
 const idle: TaskExecutor = { execute: async () => ({ outcome: 'done', report: {} }) };
 
@@ -50,6 +57,27 @@ describe('factory outbox delivery', () => {
       assert.deepEqual(await outbox.pending(), []);
       const q = await outbox.quarantined();
       assert.deepEqual(q.map((x) => [x.taskId, x.epoch, x.result.outcome]), [['t2', 1, 'done']], 'the finished work is what stays quarantined');
+    } finally {
+      await f.stop();
+      await outbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a release refused during the lease's own flush (the lease moved after the executor finished) is quarantined and reported", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-sender-'));
+    const outbox = new SqliteOutbox(join(dir, 'outbox.db'));
+    // The executor finishes without a report (a run whose coordinator writes came back 409); its release is refused too.
+    const { client, calls } = scriptedCoordinator(new Set(['t3@1']), [{ job: job('t3'), leaseEpoch: 1, leaseExpiresAt: Date.now() + 60_000 }]);
+    const executor: TaskExecutor = { execute: async () => ({ outcome: 'failed', report: { failureKind: 'fenced', failureMessage: 'lease t3@1 lost' } }) };
+    const f = new Factory({ factoryId: 'f-1', capabilities: [], slots: 1, client, executor, outbox, heartbeatMs: 600_000, pollMs: 600_000 });
+    try {
+      await f.start();
+      await until(() => calls.includes('quarantine t3@1'), 'the quarantine reported', 5_000);
+      assert.deepEqual(calls, ['release t3@1', 'quarantine t3@1']);
+      const q = await outbox.quarantined();
+      assert.deepEqual(q.map((x) => [x.taskId, x.epoch, x.result.outcome, (x.result.report as { failureKind?: string }).failureKind]), [['t3', 1, 'failed', 'fenced']]);
+      assert.deepEqual(await outbox.pending(), []);
     } finally {
       await f.stop();
       await outbox.close();
