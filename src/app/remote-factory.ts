@@ -8,6 +8,7 @@ import type { ActivitySink } from '../ports/agent.js';
 import type { Fence } from '../ports/engine.js';
 import type { ExecutionResult, LeaseHandle, TaskExecutor } from '../ports/fleet.js';
 import type { Task } from '../domain/task.js';
+import { isGantryError } from '../domain/errors.js';
 import { PipelineExecutor } from '../engine/driver.js';
 import { LogShipper } from '../fleet/log-shipper.js';
 import { EngineApi, LeaseBook, withinLease, RemoteBudgets, RemoteCheckpoints, RemoteMerges, RemoteRuns, RemoteState, type EngineApiOptions, type EngineTransport } from '../fleet/remote-engine.js';
@@ -63,7 +64,18 @@ export async function remotePipelineExecutor(w: RemoteFactoryWiring): Promise<{ 
       const logs = shipper.follow({ taskId: job.id, epoch: lease.epoch, runIds: () => runs.seen });
       try {
         // Every coordinator call this execution makes (the shared workspace service's and reads too) serves this lease.
-        return await withinLease(lease.signal, () => new PipelineExecutor(engine, runs, w.factoryId, { sleep }).execute(job, lease));
+        const result = await withinLease(lease.signal, () => new PipelineExecutor(engine, runs, w.factoryId, { sleep }).execute(job, lease)).catch((e: unknown) => {
+          if (isGantryError(e) && e.code === 'stale_epoch') return { outcome: 'failed' as const, report: { failureKind: 'fenced', failureMessage: e.message } };
+          throw e;
+        });
+        if (!lostLease(result, lease.signal)) return result;
+        // The lease moved while this factory worked (an outage, an operator action): its work must never
+        // ship. Its sessions are forgotten and its worktree kept aside as a local quarantine ref, so the
+        // task's next lease — here or elsewhere — resumes from the latest checkpoint the coordinator recorded.
+        for (const runId of runs.seen) host.sessions.drop(`${runId}:`);
+        const kept = await workspaces.quarantine(job.id, `epoch-${lease.epoch}`).catch((e: unknown) => (w.log.warn('quarantining the workspace failed', { taskId: job.id, err: String(e) }), null));
+        if (kept) w.log.warn('lease lost: its work is kept aside, not shipped', { taskId: job.id, epoch: lease.epoch, ref: kept.ref, sha: kept.sha });
+        return { ...result, report: { ...result.report, ...(kept ? { quarantinedRef: kept.ref, quarantinedSha: kept.sha } : {}) } };
       } finally {
         await logs.stop();
         book.drop(job.id, lease.epoch);
@@ -71,6 +83,12 @@ export async function remotePipelineExecutor(w: RemoteFactoryWiring): Promise<{ 
     },
   };
   return { executor, stop: () => upkeep.stop() };
+}
+
+/** The execution ended because its lease is gone: the engine was refused (409), or the factory fenced it. */
+function lostLease(r: ExecutionResult, signal: AbortSignal): boolean {
+  if (r.report.failureKind === 'fenced') return true;
+  return signal.aborted && isGantryError(signal.reason) && signal.reason.code === 'stale_epoch';
 }
 
 /** Where a factory named `name` keeps its state under a Gantry home. */
