@@ -12,7 +12,7 @@ import { enroll, factory, mergedIntents, setupRemote, shipped, stop, submit, typ
 import { openStore } from '../../src/store/open.js';
 import { SqliteOutbox } from '../../src/store/fleet-outbox.js';
 
-/** Each implementer launch writes a file of its own, notes which task it works for, and waits at the gate `go`. */
+/** Each implementer launch writes a file of its own, notes (atomically) which task it works for, and waits at the gate `go`. */
 const config = (markers: string) => ({
   version: 1,
   defaults: { pipeline: 'quick', agent: 'scripted' },
@@ -23,7 +23,7 @@ const config = (markers: string) => ({
       roles: {
         implementer: [
           { say: 'working on it' },
-          { run: `f=out-$(cat /proc/sys/kernel/random/uuid).txt; echo ok > "$f"; basename "$PWD" > ${markers}/launch-$f; while [ ! -f ${markers}/go ]; do sleep 0.1; done; touch ${markers}/done-$f` },
+          { run: `f=out-$(cat /proc/sys/kernel/random/uuid).txt; echo ok > "$f"; basename "$PWD" > ${markers}/.launch-$f && mv ${markers}/.launch-$f ${markers}/launch-$f; while [ ! -f ${markers}/go ]; do sleep 0.1; done; touch ${markers}/done-$f` },
           { commit: 'do the work' },
         ],
       },
@@ -102,8 +102,9 @@ for (const sc of storeCases()) {
         const byLaunch = launches(e.markers);
         const [t1Offline] = [...offline].filter(([, id]) => id === t1).map(([x]) => x);
         const [t2Offline] = [...offline].filter(([, id]) => id === t2).map(([x]) => x);
-        assert.ok(onMain.includes(t1Offline!), "t1's offline work shipped");
-        assert.ok(!onMain.includes(t2Offline!), "t2's work under the lost lease did not ship");
+        assert.ok(t1Offline && t2Offline, `one offline launch per task: ${JSON.stringify([...offline])}`);
+        assert.ok(onMain.includes(t1Offline), "t1's offline work shipped");
+        assert.ok(!onMain.includes(t2Offline), "t2's work under the lost lease did not ship");
         assert.deepEqual(onMain.filter((x) => byLaunch.get(x) === t2 && !offline.has(x)).length, 1, "t2 shipped a later launch's work");
 
         // The lost lease's work is kept on the factory as a quarantined result and a local ref, never pushed.
@@ -115,7 +116,8 @@ for (const sc of storeCases()) {
         const mirrors = join(home, 'factories', 'islander', 'mirrors');
         const mirror = join(mirrors, readdirSync(mirrors).find((x) => x.endsWith('.git'))!);
         assert.equal(await gitAsync(mirror, 'rev-parse', report.quarantinedRef), report.quarantinedSha);
-        assert.ok((await gitAsync(mirror, 'ls-tree', '--name-only', report.quarantinedRef)).split('\n').includes(t2Offline!), 'the quarantined ref holds the offline work');
+        const quarantinedFiles = (await gitAsync(mirror, 'ls-tree', '--name-only', report.quarantinedRef)).split('\n');
+        assert.ok(quarantinedFiles.includes(t2Offline), `the quarantined ref holds the offline work: ${quarantinedFiles.join(' ')}`);
         assert.equal(await gitAsync(e.bare, 'for-each-ref', 'refs/gantry/quarantine'), '', 'never pushed');
         assert.deepEqual((await outbox(obPath)).pending, []);
 
