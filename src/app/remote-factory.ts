@@ -9,10 +9,11 @@ import type { ActivitySink } from '../ports/agent.js';
 import type { Fence } from '../ports/engine.js';
 import type { ExecutionResult, LeaseHandle, TaskExecutor } from '../ports/fleet.js';
 import type { Task } from '../domain/task.js';
+import { isGantryError } from '../domain/errors.js';
 import { PipelineExecutor } from '../engine/driver.js';
 import { LogShipper } from '../fleet/log-shipper.js';
 import { RemoteSessions } from '../fleet/remote-sessions.js';
-import { EngineApi, LeaseBook, RemoteBudgets, RemoteCheckpoints, RemoteMerges, RemoteRuns, RemoteState, type EngineTransport } from '../fleet/remote-engine.js';
+import { EngineApi, LeaseBook, withinLease, RemoteBudgets, RemoteCheckpoints, RemoteMerges, RemoteRuns, RemoteState, type EngineApiOptions, type EngineTransport } from '../fleet/remote-engine.js';
 import { engineHost, engineOver, sleep } from './engine.js';
 import { startWorkspaceUpkeep, workspaceServiceOver } from './workspaces.js';
 
@@ -28,6 +29,8 @@ export interface RemoteFactoryWiring {
   sink?: ActivitySink;
   /** How often a held task's session reports go to the coordinator (default 500 ms). */
   sessionReportMs?: number;
+  /** Retry tuning of the calls to the coordinator (`GANTRY_ENGINE_PATIENCE_MS`). */
+  api?: EngineApiOptions;
 }
 
 /** Both sinks get every observation: the coordinator's reports first. */
@@ -38,7 +41,7 @@ const both = (a: ActivitySink, b: ActivitySink): ActivitySink => ({
 });
 
 export async function remotePipelineExecutor(w: RemoteFactoryWiring): Promise<{ executor: TaskExecutor; stop(): Promise<void> }> {
-  const api = new EngineApi(w.transport);
+  const api = new EngineApi(w.transport, w.api);
   const book = new LeaseBook();
   const state = new RemoteState(api, book, (m, f) => w.log.info(m, f));
   const workspaces = workspaceServiceOver(w.dir, state, new RemoteCheckpoints(api, book));
@@ -69,7 +72,19 @@ export async function remotePipelineExecutor(w: RemoteFactoryWiring): Promise<{ 
       const sessions = reports.follow({ taskId: job.id, epoch: lease.epoch, api }, w.sessionReportMs);
       const logs = shipper.follow({ taskId: job.id, epoch: lease.epoch, runIds: () => runs.seen });
       try {
-        return await new PipelineExecutor(engine, runs, w.factoryId, { sleep }).execute(job, lease);
+        // Every coordinator call this execution makes (the shared workspace service's and reads too) serves this lease.
+        const result = await withinLease(lease.signal, () => new PipelineExecutor(engine, runs, w.factoryId, { sleep }).execute(job, lease)).catch((e: unknown) => {
+          if (isGantryError(e) && e.code === 'stale_epoch') return { outcome: 'failed' as const, report: { failureKind: 'fenced', failureMessage: e.message } };
+          throw e;
+        });
+        if (!lostLease(result, lease.signal)) return result;
+        // The lease moved while this factory worked (an outage, an operator action): its work must never
+        // ship. Its sessions are forgotten and its worktree kept aside as a local quarantine ref, so the
+        // task's next lease — here or elsewhere — resumes from the latest checkpoint the coordinator recorded.
+        for (const runId of runs.seen) host.sessions.drop(`${runId}:`);
+        const kept = await workspaces.quarantine(job.id, `epoch-${lease.epoch}`).catch((e: unknown) => (w.log.warn('quarantining the workspace failed', { taskId: job.id, err: String(e) }), null));
+        if (kept) w.log.warn('lease lost: its work is kept aside, not shipped', { taskId: job.id, epoch: lease.epoch, ref: kept.ref, sha: kept.sha });
+        return { ...result, report: { ...result.report, ...(kept ? { quarantinedRef: kept.ref, quarantinedSha: kept.sha } : {}) } };
       } finally {
         // Before the lease is released: a parked run's question is on the coordinator first.
         await sessions.stop();
@@ -79,6 +94,12 @@ export async function remotePipelineExecutor(w: RemoteFactoryWiring): Promise<{ 
     },
   };
   return { executor, stop: () => upkeep.stop() };
+}
+
+/** The execution ended because its lease is gone: the engine was refused (409), or the factory fenced it. */
+function lostLease(r: ExecutionResult, signal: AbortSignal): boolean {
+  if (r.report.failureKind === 'fenced') return true;
+  return signal.aborted && isGantryError(signal.reason) && signal.reason.code === 'stale_epoch';
 }
 
 /** Where a factory named `name` keeps its state under a Gantry home. */

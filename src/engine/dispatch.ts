@@ -107,6 +107,21 @@ export class SessionTable {
     return n;
   }
 
+  /**
+   * Forget every session of a run (stopping those still running): their outcomes belonged to a lease
+   * that was lost, so a later lease of the task must launch afresh rather than consume them.
+   */
+  drop(prefix: string): number {
+    let n = 0;
+    for (const [id, l] of this.live) {
+      if (!id.startsWith(prefix)) continue;
+      if (!l.outcome) l.abort.abort();
+      this.live.delete(id);
+      n++;
+    }
+    return n;
+  }
+
   /** Sessions this process is running right now. */
   get running(): number {
     return [...this.live.values()].filter((l) => !l.outcome).length;

@@ -90,7 +90,14 @@ export class PipelineEngine {
   }
 
   async advance(runId: string, fence: Fence | null, signal: AbortSignal = new AbortController().signal): Promise<AdvanceOutcome> {
-    const snap = await this.deps.runs.load(runId);
+    let snap: RunSnapshot | undefined;
+    try {
+      snap = await this.deps.runs.load(runId);
+    } catch (e) {
+      // A remote factory's read is fenced too: a lease lost meanwhile ends the drive as fenced.
+      if (isGantryError(e) && e.code === 'stale_epoch') return { type: 'fenced', message: e.message };
+      throw e;
+    }
     if (!snap) throw new GantryError('not_found', `run ${runId} not found`);
     const { run } = snap;
     switch (run.state) {

@@ -40,6 +40,7 @@ export class LeaseRunner {
   private readonly ac = new AbortController();
   private readonly renewStop = new AbortController();
   private ended: EndReason | null = null;
+  private executed = false;
   private readonly secrets: string[];
 
   constructor(
@@ -51,6 +52,11 @@ export class LeaseRunner {
     this.epoch = grant.leaseEpoch;
     this.expiresAt = grant.leaseExpiresAt;
     this.secrets = secretsOf(job.body, d.secrets);
+  }
+
+  /** The executor has returned: what is left is its release (or quarantine). */
+  get finished(): boolean {
+    return this.executed;
   }
 
   get fenced(): boolean {
@@ -80,6 +86,7 @@ export class LeaseRunner {
     } catch (e) {
       result = { outcome: 'failed', report: { failureKind: 'unknown', failureMessage: e instanceof Error ? e.message : String(e) } };
     }
+    this.executed = true;
     this.renewStop.abort();
     await renewing;
     const safe = redact(result, this.secrets);

@@ -5,6 +5,9 @@ import { isGantryError } from '../domain/errors.js';
 import type { CheckpointPointer, Stage } from '../domain/task.js';
 import { CoordinatorUnreachable, type CoordinatorClient, type FactoryOutbox, type OutboxEntry, type ReleaseOutcome, type Report } from '../ports/fleet.js';
 
+/** Rounds of one pass (each follows a 409 that removed at least one entry). */
+const MAX_ROUNDS = 100;
+
 export interface SenderDeps {
   client: CoordinatorClient;
   outbox: FactoryOutbox;
@@ -29,7 +32,21 @@ export class OutboxSender {
     return next;
   }
 
+  /**
+   * One delivery pass. A 409 drops the rest of its lease and queues a quarantine report: the pass
+   * reads the outbox again and goes on, so that report goes out now (not a heartbeat later) and the
+   * dropped reports are never sent. Each round removes at least the refused entry; the bound only
+   * guards against an onFenced that keeps adding.
+   */
   private async pass(): Promise<boolean> {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const r = await this.round();
+      if (r !== 'fenced') return r === 'sent';
+    }
+    return (await this.d.outbox.pending()).length === 0;
+  }
+
+  private async round(): Promise<'sent' | 'unreachable' | 'fenced'> {
     for (const e of await this.d.outbox.pending()) {
       try {
         await this.send(e);
@@ -41,18 +58,20 @@ export class OutboxSender {
           await this.d.outbox.bump(e.id);
           if (this.online) this.d.log('coordinator unreachable; report kept in the outbox', { kind: e.kind, taskId: e.taskId });
           this.online = false;
-          return false;
+          return 'unreachable';
         }
         await this.d.outbox.done(e.id);
         if (isGantryError(err) && err.code === 'stale_epoch') {
+          // A 409 is an answer: the coordinator is reachable.
+          this.online = true;
           await this.d.onFenced(e);
-          continue;
+          return 'fenced';
         }
         // A request the coordinator will never accept (e.g. the task is gone): retrying cannot help.
         this.d.log('report dropped', { kind: e.kind, taskId: e.taskId, epoch: e.epoch, err: err instanceof Error ? err.message : String(err) });
       }
     }
-    return true;
+    return 'sent';
   }
 
   private async send(e: OutboxEntry): Promise<void> {

@@ -179,6 +179,8 @@ export class Factory {
       if (this.sender.online) {
         attempt = 0;
         await sleep(this.o.pollMs, this.stopAc.signal);
+        // Backstop: a report queued after the last pass (no lease left to flush it) still goes out.
+        if (!this.stopAc.signal.aborted && (await this.o.outbox.pending()).length > 0) await this.sender.flush();
         continue;
       }
       await sleep(backoffMs(attempt++, { baseMs: 250, maxMs: Math.max(1000, this.o.heartbeatMs) }), this.stopAc.signal);
@@ -238,7 +240,9 @@ export class Factory {
   /** A report came back 409. Running work stops and quarantines; finished work is quarantined from its outbox entry. */
   private async onFenced(e: OutboxEntry): Promise<void> {
     const live = this.active.get(e.taskId);
-    if (live && live.runner.epoch === e.epoch) {
+    // Still executing: stop it; it quarantines what it had. Once the executor returned, its release is
+    // in the outbox (being refused now) and is quarantined from there, as for a lease already gone.
+    if (live && live.runner.epoch === e.epoch && !live.runner.finished) {
       live.runner.fence(`${e.kind} refused`);
       return;
     }

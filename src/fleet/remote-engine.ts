@@ -4,6 +4,7 @@
 // write carries the epoch and a stale one comes back 409 → GantryError('stale_epoch') → the engine
 // stops ("fenced"). Reads of tasks, projects and checkpoint rows, and the workspace service's events,
 // go through one per-factory object that knows the leases this factory holds (LeaseBook).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { GantryError, isGantryError } from '../domain/errors.js';
 import type { NewEvent } from '../domain/events.js';
 import type { Task } from '../domain/task.js';
@@ -19,36 +20,68 @@ export interface EngineTransport {
   request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; data: T }>;
 }
 
+export interface EngineApiOptions {
+  /** How long a call made outside any lease retries transient failures before giving up (default 60 s). */
+  patienceMs?: number;
+  /** Retry backoff (default 250 ms doubling to 8 s). */
+  baseMs?: number;
+  maxMs?: number;
+}
+
 /**
- * Transient failures (coordinator restarting, network blip) are retried with backoff for about a
- * minute: a run transition is a compare-and-set, so a retry of one that did commit comes back as a
- * rev conflict, which the engine already treats as "reload and go on".
+ * The lease a piece of work runs for, carried through its async calls: the workspace service, the
+ * checkpoint rows and the reads the engine makes are shared by every lease of the factory, so
+ * they learn which lease they serve from here rather than from their arguments.
+ */
+const leaseScope = new AsyncLocalStorage<AbortSignal>();
+
+/** Runs `fn` (an execution) on behalf of a lease: every EngineApi call it makes is patient until the lease ends. */
+export const withinLease = <T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> => leaseScope.run(signal, fn);
+
+/** Retries of a call whose lease has just ended (a drain's last checkpoint row): a blip, not an outage. */
+const AFTER_LEASE_RETRIES = 2;
+
+/**
+ * Transient failures (coordinator restarting, network blip) are retried with backoff. A call made on
+ * behalf of a live lease — a run transition, a read, a checkpoint row — waits until a coordinator
+ * answers (offline-degrade: the run pauses at that call and carries on when the coordinator is
+ * back; a 409 then ends it as fenced); the lease's end (fenced, drained, stopped) ends the wait. A
+ * call outside any lease (start-up upkeep) gives up after `patienceMs`. A run transition is a
+ * compare-and-set, so a retry of one that did commit comes back as a rev conflict, which the engine
+ * already treats as "reload and go on".
  */
 export class EngineApi {
+  private readonly patienceMs: number;
+  private readonly baseMs: number;
+  private readonly maxMs: number;
+
   constructor(
     private readonly t: EngineTransport,
-    private readonly retries = 12,
-  ) {}
+    o: EngineApiOptions = {},
+  ) {
+    this.patienceMs = o.patienceMs ?? 60_000;
+    this.baseMs = o.baseMs ?? 250;
+    this.maxMs = o.maxMs ?? 8_000;
+  }
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
         return (await this.t.request<T>(method, path, body)).data;
       } catch (e) {
-        const forever = this.lease !== undefined && !this.lease.aborted;
-        if (!(e instanceof CoordinatorUnreachable) || (!forever && attempt >= this.retries)) throw e;
-        await sleep(backoffMs(attempt, { baseMs: 250, maxMs: 8_000 }), this.lease);
+        if (!(e instanceof CoordinatorUnreachable)) throw e;
+        const lease = this.lease ?? leaseScope.getStore();
+        if (lease?.aborted && attempt >= AFTER_LEASE_RETRIES) throw e;
+        if (!lease && Date.now() - started >= this.patienceMs) throw e;
+        await sleep(backoffMs(attempt, { baseMs: this.baseMs, maxMs: this.maxMs }), lease);
       }
     }
   }
 
-  /**
-   * The same API for the writes of one lease: an outage pauses the run at its next transition until
-   * the coordinator is back (offline-degrade) instead of failing it; the lease's end (fenced, drained,
-   * stopped) ends the wait.
-   */
+  /** The same API bound to one lease explicitly (the run, budget and merge ports of an execution). */
   forLease(signal: AbortSignal): EngineApi {
-    const api = new EngineApi(this.t, this.retries);
+    const api = new EngineApi(this.t, { patienceMs: this.patienceMs, baseMs: this.baseMs, maxMs: this.maxMs });
     api.lease = signal;
     return api;
   }

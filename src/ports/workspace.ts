@@ -135,6 +135,12 @@ export interface WorkspacePort {
   /** Checkpoint, then remove. Refuses (conflict) when the state cannot be saved, unless `force`. */
   teardown(taskId: string, opts?: { force?: boolean; checkpoint?: boolean }): Promise<TeardownResult>;
   /**
+   * Work of a lost lease: kept as the local ref `refs/gantry/quarantine/<task>/<label>` (no checkpoint
+   * row, never pushed), then the worktree and the task's branch are removed, so the task's next lease
+   * here provisions from its latest recorded checkpoint. Null when this host has no workspace of the task.
+   */
+  quarantine(taskId: string, label: string): Promise<{ ref: string; sha: string } | null>;
+  /**
    * Repair what crashes left and collect what is finished (call at factory start and periodically):
    * interrupted provisioning undone, interrupted teardowns finished, finished tasks torn down, orphans removed.
    */

@@ -401,6 +401,27 @@ export class WorkspaceService implements WorkspacePort {
     return this.teardownRecord(rec, opts);
   }
 
+  async quarantine(taskId: string, label: string): Promise<{ ref: string; sha: string } | null> {
+    const rec = await this.record(taskId);
+    if (!rec) return null;
+    return withTaskLock(taskId, async () => {
+      let kept: { ref: string; sha: string } | null = null;
+      if (existsSync(rec.path)) {
+        const tree = await snapshotRepairing(snapshotTarget(this.layout, rec));
+        const head = await gitOut(['rev-parse', 'HEAD'], { cwd: rec.path });
+        const sha = await gitOut(['commit-tree', tree, '-p', head, '-F', '-'], { cwd: rec.path, input: `gantry quarantine ${taskId} ${label}\n\nGantry-Head: ${head}\n` });
+        const ref = `refs/gantry/quarantine/${taskId}/${safeName('quarantine label', label)}`;
+        await git(['update-ref', ref, sha], { cwd: rec.path });
+        kept = { ref, sha };
+      }
+      // The branch carries the lost lease's commits (kept in the ref): the next lease starts it afresh.
+      await removeWorktree(rec.repoPath, rec.path, { deleteBranch: rec.branch });
+      await rm(this.layout.stateDir(rec.projectName, rec.taskId), { recursive: true, force: true });
+      forgetTask(rec.taskId);
+      return kept;
+    });
+  }
+
   private async teardownRecord(rec: WorkspaceRecord, opts: { force?: boolean; checkpoint?: boolean }): Promise<TeardownResult> {
     const force = opts.force ?? false;
     return withTaskLock(rec.taskId, async () => {

@@ -102,6 +102,7 @@ export function registerFleetCommands(program: Command): void {
               transport: http,
               secrets: { dirs: [home.dir], files: [f.tokenFile, process.env.GANTRY_TOKEN_FILE].filter((x): x is string => Boolean(x)).map((x) => resolve(x)) },
               log: { info: log, warn: (m, fields) => logger.warn(m, fields) },
+              ...(process.env.GANTRY_ENGINE_PATIENCE_MS ? { api: { patienceMs: Number(process.env.GANTRY_ENGINE_PATIENCE_MS) } } : {}),
             });
         const executor = named ?? pipeline!.executor;
         const factory = new Factory({
