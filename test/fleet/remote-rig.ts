@@ -1,5 +1,4 @@
-// The remote-factory rig (the same as test/fleet/remote-pipeline.test.ts builds, kept apart so that
-// file stays as it is): a coordinator with no in-process factories that can go away and come back on
+// The remote-factory rig: a coordinator with no in-process factories that can go away and come back on
 // the same address, a project remote served over smart HTTP with basic auth, and `gantry factory`
 // processes in their own homes holding only a token file (the remote's password comes from the
 // host's own git credential helper).
@@ -84,7 +83,7 @@ export interface RemoteEnv {
   dispose(): Promise<void>;
 }
 
-export async function setupRemote(kind: 'sqlite' | 'postgres', config: (markers: string) => Record<string, unknown>, fleet: Partial<FleetConfig> = {}): Promise<RemoteEnv> {
+export async function setupRemote(kind: 'sqlite' | 'postgres', config: (markers: string) => Record<string, unknown>, fleet: Partial<FleetConfig> = {}, more: { lifecycleTickMs?: number } = {}): Promise<RemoteEnv> {
   const db = await freshDb(kind);
   const dir = mkdtempSync(join(tmpdir(), 'gantry-remote-'));
   const root = join(dir, 'remotes');
@@ -107,6 +106,7 @@ export async function setupRemote(kind: 'sqlite' | 'postgres', config: (markers:
       logger: jsonLogger(() => undefined),
       pollMs: 100,
       fleet: { reapIntervalMs: 200, staleMs: 60_000, heartbeatMs: 200, ...fleet },
+      ...more,
     });
   const first = await start(0);
   const port = Number(new URL(first.url).port);

@@ -5,27 +5,19 @@
 // coordinator (`GET /api/sessions`, `gantry sessions`); the answer continues the conversation in a new
 // session, which goes working → done, and the merge lands on its change axis. Reports with a stale
 // epoch are refused with 409 and record nothing; a resent batch changes nothing.
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { freshDb, storeCases, type TestDb } from '../support/db.js';
-import { GANTRY_BIN, GIT_IDENTITY, NO_AGENTS_PATH, gantry } from '../support/cli.js';
-import { makeRepo } from '../support/git.js';
-import { gitAsync, startGitHttp, type GitHttpServer } from '../support/git-http.js';
+import { storeCases } from '../support/db.js';
+import { gantry } from '../support/cli.js';
 import { newTask } from '../support/fixtures.js';
 import { until } from './support.js';
-import { startCoordinator, type Coordinator } from '../../src/app/coordinator.js';
-import { resolveHome } from '../../src/app/home.js';
-import { jsonLogger } from '../../src/api/logger.js';
+import { enroll, factory, SECRET, setupRemote, USER, type RemoteEnv } from './remote-rig.js';
 import type { SessionView } from '../../src/lifecycle/manager.js';
 import { endLostRemoteSessions } from '../../src/lifecycle/remote-evidence.js';
 import { remoteSessionsWithoutLease } from '../../src/store/remote-session-repo.js';
 
-const USER = 'gantry';
-const SECRET = 's3cret-remote';
 /** In the task's brief (the agent's prompt): it must never reach a session record or event. */
 const BRIEF = 'brief-marker-7f3a: pick a database and write the file';
 
@@ -50,73 +42,9 @@ const config = {
   },
 };
 
-const procs: ChildProcess[] = [];
-after(() => {
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-});
+type Env = RemoteEnv;
 
-interface Env {
-  db: TestDb;
-  dir: string;
-  git: GitHttpServer;
-  c: Coordinator;
-  projectId: string;
-  dispose(): Promise<void>;
-}
-
-async function setup(kind: 'sqlite' | 'postgres', o: { lifecycleTickMs?: number } = {}): Promise<Env> {
-  const db = await freshDb(kind);
-  const dir = mkdtempSync(join(tmpdir(), 'gantry-rsess-'));
-  const root = join(dir, 'remotes');
-  mkdirSync(root);
-  const seed = makeRepo({ 'README.md': '# app\n' });
-  await gitAsync(root, 'init', '-q', '--bare', '-b', 'main', 'app.git');
-  await gitAsync(seed, 'push', '-q', join(root, 'app.git'), 'main:main');
-  rmSync(seed, { recursive: true, force: true });
-  const git = await startGitHttp(root, { user: USER, password: SECRET });
-  const c = await startCoordinator({
-    home: resolveHome(join(dir, 'coordinator')),
-    port: 0,
-    host: '127.0.0.1',
-    database: kind === 'postgres' ? db.target : join(dir, 'gantry.db'),
-    factories: 0,
-    logger: jsonLogger(() => undefined),
-    pollMs: 100,
-    fleet: { reapIntervalMs: 200, staleMs: 60_000, heartbeatMs: 200 },
-    ...(o.lifecycleTickMs ? { lifecycleTickMs: o.lifecycleTickMs } : {}),
-  });
-  const p = await c.store.projects.create({ name: 'app', path: '', remote: git.url('app.git', { user: USER, password: SECRET }), defaultBranch: 'main', config });
-  return {
-    db, dir, git, c, projectId: p.id,
-    dispose: async () => {
-      await c.close();
-      await git.close();
-      await db.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function enroll(e: Env, name: string): Promise<{ factoryId: string; token: string; tokenFile: string }> {
-  const r = await e.c.fleet.enroll({ name });
-  const tokenFile = join(e.dir, `${name}.token`);
-  writeFileSync(tokenFile, `${r.token}\n`, { mode: 0o600 });
-  return { factoryId: r.factoryId, token: r.token, tokenFile };
-}
-
-function factory(url: string, tokenFile: string, name: string, home: string): { child: ChildProcess; out: () => string; exited: Promise<unknown> } {
-  mkdirSync(home, { recursive: true });
-  writeFileSync(join(home, '.gitconfig'), `[credential]\n\thelper = "!f() { echo username=${USER}; echo password=${SECRET}; }; f"\n`);
-  const child = spawn(process.execPath, [GANTRY_BIN, 'factory', '--url', url, '--token-file', tokenFile, '--name', name, '--home', home, '--drain-grace', '200', '--no-detect-caps'], {
-    env: { PATH: NO_AGENTS_PATH, HOME: home, ...GIT_IDENTITY, GANTRY_HEARTBEAT_MS: '200', GANTRY_POLL_MS: '300' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  procs.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d));
-  child.stderr!.on('data', (d: Buffer) => (out += d));
-  return { child, out: () => out, exited: new Promise((r) => child.on('exit', r)) };
-}
+const setup = (kind: 'sqlite' | 'postgres', o: { lifecycleTickMs?: number } = {}): Promise<Env> => setupRemote(kind, () => config, {}, o);
 
 async function api(e: Env, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const r = await fetch(`${e.c.url.replace(/\/$/, '')}${path}`, {
