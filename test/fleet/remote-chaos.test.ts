@@ -224,9 +224,10 @@ for (const sc of storeCases()) {
           const runs = await st.db.all<{ state: string }>('SELECT state FROM runs WHERE task_id = ?', [id]);
           assert.deepEqual(runs.map((r) => r.state), ['done'], `${id}: one run, done`);
         }
-        // …and landed once on the remote: one first-parent commit per task on top of the seed.
-        const landed = (await gitAsync(bare, 'rev-list', '--first-parent', `${base}..main`)).split('\n').filter(Boolean);
-        assert.equal(landed.length, TASKS, `one landed commit per task on the remote's main`);
+        // …and landed once on the remote: one merge commit per task on main's first-parent line.
+        const landed = (await gitAsync(bare, 'log', '--first-parent', '--format=%P %s', `${base}..main`)).split('\n').filter(Boolean);
+        const merged = landed.map((l) => /^\S+ \S+ Merge gantry\/(\S+):/.exec(l)?.[1] ?? `not a task merge: ${l}`);
+        assert.deepEqual(merged.sort(), [...ids].sort(), "exactly one merge per task on the remote's main");
 
         // No task waited more than 60 s after the process holding it died: from each kill to the
         // task's next grant, or to the delivery of the release its dead process left in its outbox.
