@@ -62,6 +62,8 @@ describe('gantry up SIGKILLed mid-run', () => {
       [
         'version: 1',
         'defaults: { pipeline: quick, agent: scripted }',
+        // The marker lives outside the worktree: the sandbox (private /tmp) would hide it from the resumed launch.
+        'sandbox: { mode: "off" }',
         'agents:',
         '  scripted:',
         '    roles:',
