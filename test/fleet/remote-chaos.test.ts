@@ -176,7 +176,7 @@ for (const sc of storeCases()) {
         const kills: Kill[] = [];
         let coordinatorKilledAt = 0;
         let coordinatorBackAt = 0;
-        let heldAtOutage = 0;
+        const heldAtOutage = new Map<string, number>();
         const deadline = Date.now() + 420_000;
         let shippedCount = 0;
         for (;;) {
@@ -190,7 +190,7 @@ for (const sc of storeCases()) {
           if (shippedCount === TASKS) break;
           assert.ok(Date.now() < deadline, `all ${TASKS} shipped in time (${shippedCount} did); stages ${JSON.stringify(Object.fromEntries(s))}`);
           if (!coordinatorKilledAt && shippedCount >= TASKS / 3) {
-            heldAtOutage = (await Promise.all([...factories.values()].map((f) => heldBy(st, f.factoryId)))).reduce((n, m) => n + m.size, 0);
+            for (const m of await Promise.all([...factories.values()].map((f) => heldBy(st, f.factoryId)))) for (const [k, v] of m) heldAtOutage.set(k, v);
             await kill(coord.proc);
             coordinatorKilledAt = Date.now();
             await sleep(1500);
@@ -258,12 +258,18 @@ for (const sc of storeCases()) {
         }
         assert.deepEqual([...byReason.keys()].filter((x) => x !== 'factory_restarted'), [], `reclaims by reason ${JSON.stringify(Object.fromEntries(byReason))}`);
         assert.ok(coordinatorKilledAt > 0, 'the coordinator was killed once');
+        // Leases that spanned the outage and were finished by the same holder, at the same epoch.
+        let rodeOut = 0;
+        for (const [taskId, epoch] of heldAtOutage) {
+          const l = await st.db.get<{ outcome: string | null }>('SELECT outcome FROM leases WHERE task_id = ? AND epoch = ?', [taskId, epoch]);
+          if (l?.outcome === 'done') rodeOut++;
+        }
         const attempts = await st.db.get<{ n: number }>('SELECT MAX(attempts) AS n FROM tasks');
         const afterOutage = await st.db.get<{ at: number }>("SELECT MIN(at) AS at FROM events WHERE type IN ('lease.granted', 'lease.released') AND at > ?", [coordinatorBackAt]);
         t.diagnostic(
           `${sc.kind}: ${TASKS} shipped in ${Math.round((shippedAt - started) / 1000)} s; ${kills.length} factory kills (${heldKills} holding leases, ${waits.length} leases); ` +
             `max wait after a kill ${Math.max(0, ...waits)} ms, median ${waits.sort((a, b) => a - b)[Math.floor(waits.length / 2)] ?? 0} ms; ` +
-            `coordinator down ${coordinatorBackAt - coordinatorKilledAt} ms with ${heldAtOutage} leases held, next lease move ${afterOutage?.at ? Number(afterOutage.at) - coordinatorBackAt : 'n/a'} ms after its restart; reclaims ${JSON.stringify(Object.fromEntries(byReason))}; most attempts by one task ${attempts?.n}`,
+            `coordinator down ${coordinatorBackAt - coordinatorKilledAt} ms with ${heldAtOutage.size} leases held (${rodeOut} finished by their holder after it), next lease move ${afterOutage?.at ? Number(afterOutage.at) - coordinatorBackAt : 'n/a'} ms after its restart; reclaims ${JSON.stringify(Object.fromEntries(byReason))}; most attempts by one task ${attempts?.n}`,
         );
       } finally {
         for (const f of factories.values()) if (f.proc) await kill(f.proc);
