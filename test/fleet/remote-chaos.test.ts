@@ -216,19 +216,25 @@ for (const sc of storeCases()) {
         }
         const shippedAt = Date.now();
 
-        // Every task shipped exactly once.
+        // Landed once on the remote: one merge commit per task on main's first-parent line.
+        const landed = (await gitAsync(bare, 'log', '--first-parent', '--format=%H %P %s', `${base}..main`)).split('\n').filter(Boolean);
+        const landedTasks = landed.map((l) => /^\S+ \S+ \S+ Merge gantry\/(\S+):/.exec(l)?.[1] ?? `not a task merge: ${l}`);
+        // Every task shipped exactly once: one merged intent, one merge event, one run, done.
+        const wrong: string[] = [];
         for (const id of ids) {
-          const merged = await st.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM merge_intents WHERE task_id = ? AND state = 'merged'", [id]);
-          assert.equal(Number(merged?.n), 1, `${id}: one merged intent`);
-          const ev = await st.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE task_id = ? AND type = 'merge.merged'", [id]);
-          assert.equal(Number(ev?.n), 1, `${id}: one merge event`);
+          const intents = await st.db.all<Record<string, unknown>>('SELECT id, run_id, epoch, state, expected_base_sha, head_sha, merged_sha, reason, created_at, updated_at FROM merge_intents WHERE task_id = ? ORDER BY created_at', [id]);
+          const mergedEvents = await st.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE task_id = ? AND type = 'merge.merged'", [id]);
           const runs = await st.db.all<{ state: string }>('SELECT state FROM runs WHERE task_id = ?', [id]);
-          assert.deepEqual(runs.map((r) => r.state), ['done'], `${id}: one run, done`);
+          const ok = intents.filter((i) => i.state === 'merged').length === 1 && Number(mergedEvents?.n) === 1 && runs.length === 1 && runs[0]!.state === 'done';
+          if (ok) continue;
+          const ev = await st.db.all<{ type: string; payload: string; at: number }>(
+            "SELECT type, payload, at FROM events WHERE task_id = ? AND (type LIKE 'merge.%' OR type LIKE 'lease.%' OR type LIKE 'step.%' OR type LIKE 'run.%') ORDER BY id",
+            [id],
+          );
+          wrong.push(`${id}: intents ${JSON.stringify(intents)}; merge events ${mergedEvents?.n}; runs ${runs.map((r) => r.state).join(',')}; landed ${landedTasks.filter((x) => x === id).length}×\n${ev.map((e) => `  ${e.at} ${e.type} ${e.payload.slice(0, 200)}`).join('\n')}`);
         }
-        // …and landed once on the remote: one merge commit per task on main's first-parent line.
-        const landed = (await gitAsync(bare, 'log', '--first-parent', '--format=%P %s', `${base}..main`)).split('\n').filter(Boolean);
-        const merged = landed.map((l) => /^\S+ \S+ Merge gantry\/(\S+):/.exec(l)?.[1] ?? `not a task merge: ${l}`);
-        assert.deepEqual(merged.sort(), [...ids].sort(), "exactly one merge per task on the remote's main");
+        assert.deepEqual(wrong, [], 'every task shipped exactly once');
+        assert.deepEqual(landedTasks.sort(), [...ids].sort(), `exactly one merge per task on the remote's main:\n${landed.join('\n')}`);
 
         // No task waited more than 60 s after the process holding it died: from each kill to the
         // task's next grant, or to the delivery of the release its dead process left in its outbox.
