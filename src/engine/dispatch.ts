@@ -32,6 +32,13 @@ export type DispatchPoll =
 
 export const MAX_LAUNCHES = 3;
 
+/**
+ * How many launches of one dispatch a task gets: a launch is re-made only after the process that made
+ * it died, which also reclaims the task's lease and counts an attempt. So the task's own attempts
+ * budget bounds it (a poison task still fails); at least MAX_LAUNCHES. Pure.
+ */
+export const launchBound = (maxAttempts: number | undefined): number => (Number.isFinite(maxAttempts) ? Math.max(MAX_LAUNCHES, maxAttempts!) : MAX_LAUNCHES);
+
 interface Live {
   promise: Promise<AgentOutcome>;
   outcome?: AgentOutcome;
@@ -51,12 +58,12 @@ export class SessionTable {
 
   constructor(private readonly runner: AgentRunner) {}
 
-  poll(d: DispatchSpec & Partial<DispatchState>): DispatchPoll {
+  poll(d: DispatchSpec & Partial<DispatchState>, maxLaunches = MAX_LAUNCHES): DispatchPoll {
     if (!d.sessionId) return { type: 'launch' };
     const l = this.live.get(d.sessionId);
     if (l) return l.outcome ? { type: 'result', outcome: l.outcome } : { type: 'running', wait: l.promise };
     // Persisted but not running here: the process that launched it is gone.
-    return (d.launches ?? 0) >= MAX_LAUNCHES ? { type: 'lost', launches: d.launches ?? 0 } : { type: 'launch' };
+    return (d.launches ?? 0) >= maxLaunches ? { type: 'lost', launches: d.launches ?? 0 } : { type: 'launch' };
   }
 
   /** Starts the session (after its launch was committed). Never throws: failures become outcomes. */

@@ -18,7 +18,7 @@ import type { AgentOutcome, ChangeObserver, CheckSpec, Checks, KindState, Engine
 import { launchSessionId } from './agent-runner.js';
 import type { Project } from '../ports/store.js';
 import type { DispatchState } from './dispatch.js';
-import { SessionTable } from './dispatch.js';
+import { launchBound, SessionTable } from './dispatch.js';
 import { StepKindRegistry } from './registry.js';
 import type { StepContext, Transition } from './step-kind.js';
 
@@ -182,7 +182,7 @@ export class PipelineEngine {
       workspace: this.deps.workspace, scm: this.deps.scmFor(project), checks: this.deps.checks, merges: this.deps.merges,
       checkSpecs: settings.checks, logDir: `${this.deps.logRoot}/${task.id}/${run.number}/${def.id}`, signal,
       defaultAgent: settings.defaultAgent,
-      pollDispatch: (d) => this.deps.sessions.poll(d),
+      pollDispatch: (d) => this.deps.sessions.poll(d, launchBound(task.maxAttempts)),
       observeScm: (o) => this.observeScm(snap, idx, o),
     };
     const t = refusalStep(ctx) ?? (await kind.advance(ctx));
@@ -197,7 +197,7 @@ export class PipelineEngine {
     // so a lost commit (CAS) replays harmlessly: settle is idempotent by id.
     const settleConsumed = async (): Promise<void> => {
       if (!consumed) return;
-      const poll = this.deps.sessions.poll(step.kindState.dispatch as DispatchState);
+      const poll = this.deps.sessions.poll(step.kindState.dispatch as DispatchState, launchBound(ctx.task.maxAttempts));
       if (poll.type === 'result') await this.deps.budgets.settle(consumed, { tokens: poll.outcome.usage.tokens, costUsd: poll.outcome.usage.costUsd });
     };
     const after = (): void => {
@@ -207,7 +207,7 @@ export class PipelineEngine {
     const finished = (): NewEvent[] => {
       const d = step.kindState.dispatch as DispatchState | undefined;
       if (!consumed || !d) return [];
-      const poll = this.deps.sessions.poll(d);
+      const poll = this.deps.sessions.poll(d, launchBound(ctx.task.maxAttempts));
       if (poll.type !== 'result' && poll.type !== 'lost') return [];
       const o = poll.type === 'result' ? { status: poll.outcome.status, ...usagePayload(poll.outcome.usage) } : { status: 'lost', tokens: 0, costUsd: 0, tokensIn: 0, tokensOut: 0, tokensCached: 0, costKnown: false };
       return [{ type: 'session.finished', sessionId: consumed, payload: { step: def.id, idx, role: d.role, agent: d.agent, ...o } }];

@@ -7,7 +7,7 @@
 // differs from it was moved by someone else — an agent in one of the mirror's worktrees — and the
 // guard refuses it (DESIGN §9 "refs an agent moves outside its task branch are refused").
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { gitDirsOf, refShaFs } from './git-paths.js';
 import { GantryError } from '../domain/errors.js';
@@ -52,7 +52,35 @@ export async function ownRefs(repo: string): Promise<Record<string, string>> {
 const knownFile = (mirror: string) => join(mirror, 'gantry-known-refs.json');
 
 async function recordKnown(mirror: string): Promise<void> {
-  await writeFile(knownFile(mirror), JSON.stringify(await ownRefs(mirror)));
+  // Atomic: a kill mid-write must not leave a record the guard cannot read.
+  const tmp = `${knownFile(mirror)}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(await ownRefs(mirror)));
+  await rename(tmp, knownFile(mirror));
+}
+
+/** The reflog prefix of every ref move Gantry makes in a mirror (GIT_REFLOG_ACTION for fetches, -m otherwise). */
+const GANTRY_MOVE = 'gantry: ';
+const ZERO = /^0+$/;
+
+/**
+ * Pure: whether the reflog of a ref shows only Gantry's own moves from `known` (null: the ref did not
+ * exist) to `now`. Gantry moves a ref and then records it; a kill between the two leaves a ref that
+ * differs from the record, and this tells that apart from an agent's move. `log` is the reflog file.
+ */
+export function movedByGantry(log: string, known: string | null, now: string): boolean {
+  const entries = log.split('\n').filter(Boolean).map((line) => {
+    const tab = line.indexOf('\t');
+    const [oldSha, newSha] = line.split(' ');
+    return { oldSha: oldSha ?? '', newSha: newSha ?? '', message: tab < 0 ? '' : line.slice(tab + 1) };
+  });
+  let cur = now;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i]!;
+    if (e.newSha !== cur || !e.message.startsWith(GANTRY_MOVE)) return false;
+    cur = e.oldSha;
+    if (known === null ? ZERO.test(cur) : cur === known) return true;
+  }
+  return false;
 }
 
 /** Pure: refs whose value differs between what Gantry recorded and what is there now. */
@@ -109,7 +137,8 @@ export class Mirror {
     }
     await withRepoLock(this.path, async () => {
       const specs = branches.map((b) => `+refs/heads/${b}:refs/heads/${b}`);
-      const r = await git(['fetch', '--quiet', '--no-write-fetch-head', '--no-auto-gc', '--tags', this.remote, ...specs], { cwd: this.path, okCodes: [1, 128] });
+      // The reflog names Gantry as the mover, so a kill before recordKnown is not blamed on an agent.
+      const r = await git(['fetch', '--quiet', '--no-write-fetch-head', '--no-auto-gc', '--tags', this.remote, ...specs], { cwd: this.path, okCodes: [1, 128], env: { GIT_REFLOG_ACTION: `${GANTRY_MOVE}fetch` } });
       if (r.code !== 0) {
         throw new GantryError('bad_request', `cannot fetch ${branches.join(', ')} from the project remote: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`, {
           hint: 'check that the remote is reachable and the branch exists (`git ls-remote <remote>`); credentials come from your git credential helper or the URL',
@@ -131,7 +160,7 @@ export class Mirror {
   /** Gantry moved a ref itself (after landing): record it, so the guard does not blame an agent. */
   async setRef(ref: string, sha: string, expected: string): Promise<void> {
     await withRepoLock(this.path, async () => {
-      await git(['update-ref', '-m', 'gantry: landed', ref, sha, expected], { cwd: this.path, okCodes: [1, 128] });
+      await git(['update-ref', '-m', `${GANTRY_MOVE}landed`, ref, sha, expected], { cwd: this.path, okCodes: [1, 128] });
       await recordKnown(this.path);
     });
   }
@@ -142,7 +171,15 @@ export class Mirror {
     return withRepoLock(this.path, async () => {
       const known = JSON.parse(await readFile(knownFile(this.path), 'utf8')) as Record<string, string>;
       const now = await ownRefs(this.path);
-      return movedRefs(known, now).map((ref) => ({ ref, known: known[ref] ?? null, now: now[ref] ?? null }));
+      const out: { ref: string; known: string | null; now: string | null }[] = [];
+      for (const ref of movedRefs(known, now)) {
+        const m = { ref, known: known[ref] ?? null, now: now[ref] ?? null };
+        const log = m.now ? await readFile(join(this.path, 'logs', ref), 'utf8').catch(() => '') : '';
+        if (m.now && movedByGantry(log, m.known, m.now)) continue;
+        out.push(m);
+      }
+      if (out.length === 0 && movedRefs(known, now).length) await recordKnown(this.path);
+      return out;
     });
   }
 
@@ -150,7 +187,7 @@ export class Mirror {
   async restore(refs: readonly { ref: string; known: string | null }[]): Promise<void> {
     await withRepoLock(this.path, async () => {
       for (const r of refs) {
-        if (r.known) await git(['update-ref', '-m', 'gantry: restore a ref moved outside a task', r.ref, r.known], { cwd: this.path });
+        if (r.known) await git(['update-ref', '-m', `${GANTRY_MOVE}restore a ref moved outside a task`, r.ref, r.known], { cwd: this.path });
         else await git(['update-ref', '-d', r.ref], { cwd: this.path });
       }
     });

@@ -34,6 +34,8 @@ export interface ProvisionState {
   env: Record<string, string>;
   /** Called to fetch checkpoint refs a checkpoint commit is missing locally (resume on another factory). */
   fetchCheckpoints: (taskId: string) => Promise<void>;
+  /** The task's checkpoint rows (to fall back on when the latest never reached this host). */
+  checkpoints: (taskId: string) => Promise<CheckpointRecord[]>;
   /** Skip fetching the mirror when this process fetched it this recently (landing always fetches). */
   mirrorMaxAgeMs: number;
   /**
@@ -93,11 +95,28 @@ export function provisionPlan(): StepDef<ProvisionState>[] {
       fatal: true,
       run: async ({ state: s }) => {
         const repo = s.record.repoPath;
+        const has = async (sha: string) => (await git(['cat-file', '-e', `${sha}^{commit}`], { cwd: repo, okCodes: [1, 128] })).code === 0;
+        let unreachable: number | null = null;
+        if (s.resume && !(await has(s.resume.sha))) {
+          await s.fetchCheckpoints(s.req.taskId);
+          if (!(await has(s.resume.sha))) {
+            // Its factory died between recording the checkpoint and pushing it: resume from the newest
+            // one that reached the remote (else from the base) — losing that much work, not the task.
+            unreachable = s.resume.seq;
+            const older = (await s.checkpoints(s.req.taskId)).filter((c) => c.seq < s.resume!.seq).sort((a, b) => b.seq - a.seq);
+            s.resume = null;
+            for (const c of older) {
+              if (await has(c.sha)) {
+                s.resume = c;
+                break;
+              }
+            }
+          }
+        }
+        const fellBack = unreachable === null ? {} : { unreachableCheckpoint: unreachable };
         if (s.resume) {
-          const has = await git(['cat-file', '-e', `${s.resume.sha}^{commit}`], { cwd: repo, okCodes: [1, 128] });
-          if (has.code !== 0) await s.fetchCheckpoints(s.req.taskId);
           s.start = await checkpointHead(repo, s.resume.sha);
-          return { detail: { checkpoint: s.resume.seq, start: s.start } };
+          return { detail: { checkpoint: s.resume.seq, start: s.start, ...fellBack } };
         }
         const base = s.req.base ?? s.req.project.defaultBranch;
         // A local branch is read from git's files (the common case, no process spawned); anything else asks git.
@@ -110,7 +129,7 @@ export function provisionPlan(): StepDef<ProvisionState>[] {
           }
           s.start = r.stdout.trim();
         }
-        return { detail: { base, start: s.start } };
+        return { detail: { base, start: s.start, ...fellBack } };
       },
     },
     {

@@ -142,6 +142,7 @@ export class WorkspaceService implements WorkspacePort {
       start: '',
       env: this.opts.env ?? {},
       fetchCheckpoints: (taskId) => this.fetchCheckpoints(state.record.repoPath, req.project.path, req.config, taskId),
+      checkpoints: (taskId) => this.opts.checkpoints.list(taskId),
       mirrorMaxAgeMs: this.opts.mirrorMaxAgeMs ?? 10_000,
       record: {
         taskId: req.taskId, projectId: req.project.id, projectName, repoPath: req.project.path, path,
@@ -167,7 +168,7 @@ export class WorkspaceService implements WorkspacePort {
     const r = state.record;
     events.push({ type: 'workspace.provisioned', taskId: req.taskId, payload: { path: r.path, branch: r.branch, baseSha: r.baseSha, port: r.port, resumedFromSeq: r.resumedFromSeq } });
     await this.emit(events);
-    return this.toWorkspace(r, resume);
+    return this.toWorkspace(r, state.resume);
   }
 
   async get(taskId: string): Promise<Workspace | undefined> {

@@ -62,6 +62,8 @@ describe('gantry up SIGKILLed mid-run', () => {
       [
         'version: 1',
         'defaults: { pipeline: quick, agent: scripted }',
+        // The marker lives outside the worktree: the sandbox (private /tmp) would hide it from the resumed launch.
+        'sandbox: { mode: "off" }',
         'agents:',
         '  scripted:',
         '    roles:',
@@ -94,6 +96,7 @@ describe('gantry up SIGKILLed mid-run', () => {
     // The host's `gantry up` dies at once; its agent (its own process group) does not.
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
+    const killedAt = Date.now();
     assert.ok(alive(agentPid), 'the agent outlived gantry up (it runs in its own process group)');
 
     const second = up(env);
@@ -111,9 +114,13 @@ describe('gantry up SIGKILLed mid-run', () => {
     const daemon = JSON.parse(readFileSync(join(home, 'daemon.json'), 'utf8')) as { url: string };
     const token = readFileSync(join(home, 'admin.token'), 'utf8').trim();
     const ev = (await (await fetch(`${daemon.url.replace(/\/$/, "")}/api/fleet/jobs/${id}/events`, { headers: { Authorization: `Bearer ${token}` } })).json()) as {
-      events: Array<{ type: string; payload: Record<string, unknown> }>;
+      events: Array<{ type: string; payload: Record<string, unknown>; at: number }>;
     };
     assert.ok(ev.events.some((e) => e.type === 'lease.reclaimed' && e.payload.reason === 'factory_restarted'), 'reclaimed because the factory restarted');
+    // The work resumed (the task was granted again) within 60 s of the kill itself, not only of the restart.
+    const regrant = ev.events.find((e) => e.type === 'lease.granted' && e.at > killedAt);
+    assert.ok(regrant && regrant.at - killedAt <= 60_000, `granted again ${regrant ? regrant.at - killedAt : '∞'} ms after the kill`);
+    t.diagnostic(`granted again ${regrant.at - killedAt} ms after the kill`);
     assert.equal(git(repo, 'show', 'main:done.txt'), 'ok');
 
     second.child.kill('SIGINT');

@@ -55,6 +55,30 @@ describe('checkpoints through the project remote', () => {
     });
   });
 
+  it('a checkpoint its factory died before pushing: another factory resumes from the newest one that reached the remote', async () => {
+    await withStore('sqlite', async (store) => {
+      const root = mkdtempSync(join(tmpdir(), 'gantry-remote-'));
+      try {
+        const f = await twoFactories(store, root);
+        const id = await f.newTaskId();
+        const wa = await f.a.ws.provision(f.a.req(id));
+        writeFileSync(join(wa.path, 'progress.txt'), 'half done\n');
+        const cp1 = (await f.a.ws.checkpoint(id, { step: 'implement', reason: 'step_end' })).checkpoint;
+        const state = listing(wa.path);
+        writeFileSync(join(wa.path, 'more.txt'), 'more\n');
+        const cp2 = (await f.a.ws.checkpoint(id, { step: 'implement', reason: 'debounce' })).checkpoint;
+        // What a SIGKILL between recording checkpoint 2 and pushing it leaves: its row, not its ref.
+        sh(f.origin, 'update-ref', '-d', cp2.ref);
+
+        const wb = await f.b.ws.provision(f.b.req(id));
+        assert.equal(wb.resumedFrom?.seq, cp1.seq, 'resumed from the newest checkpoint B can reach');
+        assert.deepEqual(listing(wb.path), state);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+  });
+
   it('teardown accepts a state that is pushed even without a checkpoint, and refuses when it is not', async () => {
     await withStore('sqlite', async (store) => {
       const root = mkdtempSync(join(tmpdir(), 'gantry-remote-'));

@@ -23,8 +23,13 @@ async function mergeOnce(ctx: StepContext, ks: KindState): Promise<KindState> {
   if (done) return merged(done.mergedSha, true);
   const state = await ctx.scm.changeState(change);
   if (state.state === 'merged') {
-    // A previous holder merged, then died before recording it: record it now, never merge again.
-    for (const i of intents.filter((x) => x.state === 'intent')) await ctx.merges.markMerged(i.id, state.mergedSha ?? state.headSha);
+    // A previous holder merged, then died before recording it: record it now, never merge again —
+    // once: each holder that died mid-merge left an open intent, and the push compare-and-set let at
+    // most one of them land. The latest records the merge; the earlier ones were superseded.
+    const open = intents.filter((x) => x.state === 'intent');
+    for (const i of open.slice(0, -1)) await ctx.merges.markAborted(i.id, 'superseded: a later merge intent of this task recorded the merge');
+    const last = open.at(-1);
+    if (last) await ctx.merges.markMerged(last.id, state.mergedSha ?? state.headSha);
     return merged(state.mergedSha ?? state.headSha, true);
   }
   const m = await ctx.scm.mergeability(change);
