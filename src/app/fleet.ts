@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { GantryError } from '../domain/errors.js';
 import type { Logger } from '../api/logger.js';
-import { FleetCoordinator, type FleetConfig } from '../fleet/coordinator.js';
+import { DEFAULT_FLEET_CONFIG, FleetCoordinator, type FleetConfig } from '../fleet/coordinator.js';
 import { Factory } from '../fleet/factory.js';
 import { LocalClient } from '../fleet/local-client.js';
 import { executorFrom } from '../fleet/executors.js';
@@ -31,7 +31,7 @@ export function fleetConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Partia
     if (!Number.isInteger(n) || n < 10) throw new GantryError('validation', `${name} must be an integer number of milliseconds ≥ 10 (got "${raw}")`, { field: name });
     out[key] = n;
   }
-  if ((out.heartbeatMs ?? 10_000) * 3 > (out.staleMs ?? 90_000)) {
+  if ((out.heartbeatMs ?? DEFAULT_FLEET_CONFIG.heartbeatMs) * 3 > (out.staleMs ?? DEFAULT_FLEET_CONFIG.staleMs)) {
     throw new GantryError('validation', 'GANTRY_HEARTBEAT_MS must be at most a third of GANTRY_STALE_MS', { hint: 'a factory must be able to miss two heartbeats without being declared stale' });
   }
   return out;

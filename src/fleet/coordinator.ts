@@ -50,7 +50,7 @@ export interface FleetConfig {
 
 export const DEFAULT_FLEET_CONFIG: Readonly<FleetConfig> = Object.freeze({
   leaseTtlMs: 15 * 60_000,
-  staleMs: 90_000,
+  staleMs: 45_000,
   heartbeatMs: 10_000,
   reapIntervalMs: 5_000,
   starvationMs: 10 * 60_000,

@@ -8,6 +8,7 @@ import { redact, secretsOf, REDACTED } from '../../src/fleet/redact.js';
 import { backoffMs } from '../../src/fleet/backoff.js';
 import { makesWork } from '../../src/fleet/queue-signal.js';
 import type { Candidate, FactoryView, FleetSnapshot } from '../../src/ports/fleet.js';
+import { DEFAULT_FLEET_CONFIG } from '../../src/fleet/coordinator.js';
 
 const cand = (over: Partial<Candidate> & { id: string }): Candidate => ({
   projectId: 'p',
@@ -89,6 +90,16 @@ describe('metrics and alerts', () => {
     assert.deepEqual(m.alerts.map((a) => a.kind), ['unmatched_work']);
     assert.match(m.alerts[0]!.message, /1 queued task\(s\) need what no live factory offers: gpu/);
     assert.deepEqual(m.waiting.map((w) => [w.taskId, w.kind, w.missing]), [['t-gpu', 'capabilities', ['gpu']]]);
+  });
+});
+
+describe('default timings', () => {
+  it("a dead factory's leases are taken back within 60 s of its death (issue #14's bound), and it may miss three heartbeats first", () => {
+    const { staleMs, heartbeatMs, reapIntervalMs, leaseTtlMs } = DEFAULT_FLEET_CONFIG;
+    // Its last heartbeat was at most at its death; it is stale staleMs later, reaped by the next pass.
+    assert.ok(staleMs + reapIntervalMs <= 60_000, `stale ${staleMs} + reap ${reapIntervalMs}`);
+    assert.ok(staleMs >= heartbeatMs * 3, 'missing two heartbeats must never make a factory stale');
+    assert.ok(leaseTtlMs > staleMs);
   });
 });
 
