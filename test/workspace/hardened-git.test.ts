@@ -54,7 +54,8 @@ describe('hardened git: Gantry never runs what a repository plants', () => {
         await h.ws.guard(id, { step: 'implement', response: 'warn' });
         plantPrograms(w.path, h.mirror, marker); // the guard undid the planting: plant again for what follows
         sh(w.path, '-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'filter.evil.clean=', 'add', '-A');
-        sh(w.path, '-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', 'commit', '-qm', 'work');
+        // (The test's own commit disarms the filter too: a racily clean index entry is re-hashed through it.)
+        sh(w.path, '-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'filter.evil.clean=', 'commit', '-qm', 'work');
         const project = (await store.projects.get(h.projectId))!;
         const scm = scmFor({ home: h.home, project });
         const change = await scm.openChange({ taskId: id, branch: w.branch, base: 'main', title: 't' });
