@@ -6,24 +6,14 @@
 // `quick` pipeline with the scripted agent and ship exactly once; a commit with a stale epoch, raced
 // against the operator action that moves the epoch, gets 409 and changes nothing; a factory SIGKILLed
 // mid-run and restarted resumes the task and ships it.
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freshDb, storeCases, type TestDb } from '../support/db.js';
-import { GANTRY_BIN, GIT_IDENTITY, NO_AGENTS_PATH } from '../support/cli.js';
-import { makeRepo } from '../support/git.js';
-import { gitAsync, startGitHttp, type GitHttpServer } from '../support/git-http.js';
-import { newTask } from '../support/fixtures.js';
+import { storeCases } from '../support/db.js';
+import { gitAsync } from '../support/git-http.js';
 import { until } from './support.js';
-import { startCoordinator, type Coordinator } from '../../src/app/coordinator.js';
-import { resolveHome } from '../../src/app/home.js';
-import { jsonLogger } from '../../src/api/logger.js';
-
-const USER = 'gantry';
-const SECRET = 's3cret-remote';
+import { api, enroll, factory, mergedIntents, SECRET, setupRemote, shipped, stop, submit, type Proc, type RemoteEnv } from './remote-rig.js';
 
 /** The project's gantry.yaml as the coordinator registered it; the first implementer launch of a task marked `slow` sleeps (to be killed). */
 const config = (markers: string, sandboxed: boolean) => ({
@@ -46,134 +36,9 @@ const config = (markers: string, sandboxed: boolean) => ({
   },
 });
 
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  exited: Promise<number | null>;
-}
+type Env = RemoteEnv;
 
-const procs: ChildProcess[] = [];
-after(() => {
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-});
-
-/** `gantry factory` with the token in a file, in its own home; the remote's password reaches git only through this host's credential helper. */
-function factory(url: string, tokenFile: string, name: string, home: string): Proc {
-  const env: Record<string, string> = {
-    PATH: NO_AGENTS_PATH,
-    HOME: home,
-    ...GIT_IDENTITY,
-    GANTRY_HEARTBEAT_MS: '200',
-    GANTRY_POLL_MS: '500',
-  };
-  // The host's own git configuration (~/.gitconfig) knows the remote's credentials.
-  mkdirSync(home, { recursive: true });
-  writeFileSync(join(home, '.gitconfig'), `[credential]\n\thelper = "!f() { echo username=${USER}; echo password=${SECRET}; }; f"\n`);
-  const child = spawn(process.execPath, [GANTRY_BIN, 'factory', '--url', url, '--token-file', tokenFile, '--name', name, '--home', home, '--drain-grace', '200', '--no-detect-caps'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  procs.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d));
-  child.stderr!.on('data', (d: Buffer) => (out += d));
-  return { child, out: () => out, exited: new Promise((r) => child.on('exit', (code) => r(code))) };
-}
-
-async function stop(p: Proc): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGTERM');
-  await p.exited;
-}
-
-interface Env {
-  db: TestDb;
-  dir: string;
-  git: GitHttpServer;
-  bare: string;
-  markers: string;
-  c: Coordinator;
-  projectId: string;
-  dispose(): Promise<void>;
-}
-
-async function setup(kind: 'sqlite' | 'postgres', o: { sandboxed?: boolean } = {}): Promise<Env> {
-  const db = await freshDb(kind);
-  const dir = mkdtempSync(join(tmpdir(), 'gantry-remote-'));
-  const root = join(dir, 'remotes');
-  mkdirSync(root);
-  const seed = makeRepo({ 'README.md': '# app\n' });
-  await gitAsync(root, 'init', '-q', '--bare', '-b', 'main', 'app.git');
-  await gitAsync(seed, 'push', '-q', join(root, 'app.git'), 'main:main');
-  rmSync(seed, { recursive: true, force: true });
-  const git = await startGitHttp(root, { user: USER, password: SECRET });
-  const markers = join(dir, 'markers');
-  mkdirSync(markers);
-  const c = await startCoordinator({
-    home: resolveHome(join(dir, 'coordinator')),
-    port: 0,
-    host: '127.0.0.1',
-    database: kind === 'postgres' ? db.target : join(dir, 'gantry.db'),
-    factories: 0,
-    logger: jsonLogger(() => undefined),
-    pollMs: 100,
-    // A stale window far longer than a restart: a restarted factory's lease is reclaimed for the restart itself.
-    fleet: { reapIntervalMs: 200, staleMs: 60_000, heartbeatMs: 200 },
-  });
-  // Registered as `gantry project add <url>` does: the remote with its credentials, no local checkout.
-  const p = await c.store.projects.create({ name: 'app', path: '', remote: git.url('app.git', { user: USER, password: SECRET }), defaultBranch: 'main', config: config(markers, o.sandboxed ?? false) });
-  return {
-    db, dir, git, bare: join(root, 'app.git'), markers, c, projectId: p.id,
-    dispose: async () => {
-      await c.close();
-      await git.close();
-      await db.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function enroll(e: Env, name: string): Promise<{ factoryId: string; token: string; tokenFile: string }> {
-  const r = await e.c.fleet.enroll({ name });
-  const tokenFile = join(e.dir, `${name}.token`);
-  writeFileSync(tokenFile, `${r.token}\n`, { mode: 0o600 });
-  return { factoryId: r.factoryId, token: r.token, tokenFile };
-}
-
-async function submit(e: Env, title: string): Promise<string> {
-  return (await e.c.store.tasks.submit(newTask(e.projectId, { title, pipeline: 'quick', agent: 'scripted' }))).task.id;
-}
-
-async function api(e: Env, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await fetch(`${e.c.url.replace(/\/$/, '')}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
-
-/** Waits for the task to ship; on a timeout, says where it stood and what the factory printed. */
-async function shipped(e: Env, id: string, f: Proc, timeoutMs = 120_000): Promise<void> {
-  try {
-    await until(async () => {
-      const stage = (await e.c.store.tasks.get(id))?.stage;
-      if (stage === 'failed' || stage === 'dead_letter' || stage === 'cancelled') throw new Error(`${id} ${stage}`);
-      return stage === 'shipped' || undefined;
-    }, `${id} shipped`, timeoutMs);
-  } catch (err) {
-    const t = await e.c.store.tasks.get(id);
-    const ev = await e.c.store.events.list({ taskId: id, limit: 200 });
-    throw new Error(`${(err as Error).message}: stage ${t?.stage} ${t?.failureKind ?? ''} ${t?.failureMessage ?? ''}\nevents: ${ev.map((x) => `${x.type} ${JSON.stringify(x.payload).slice(0, 300)}`).join('\n')}\nfactory:\n${f.out().slice(-4000)}`);
-  }
-}
-
-/** Merge intents per task that reached `merged` (a shipped task merges exactly once). */
-async function mergedIntents(e: Env, taskId: string): Promise<number> {
-  const r = await e.c.store.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM merge_intents WHERE task_id = ? AND state = 'merged'", [taskId]);
-  return Number(r?.n ?? 0);
-}
+const setup = (kind: 'sqlite' | 'postgres', o: { sandboxed?: boolean } = {}): Promise<Env> => setupRemote(kind, (markers) => config(markers, o.sandboxed ?? false));
 
 for (const sc of storeCases()) {
   describe(`remote factories run the pipeline: ${sc.kind}`, { skip: sc.skip }, () => {

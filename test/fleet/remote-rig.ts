@@ -144,6 +144,17 @@ export async function submit(e: RemoteEnv, title: string): Promise<string> {
   return (await e.c.store.tasks.submit(newTask(e.projectId, { title, pipeline: 'quick', agent: 'scripted' }))).task.id;
 }
 
+/** A call to the coordinator's API with a bearer token. */
+export async function api(e: RemoteEnv, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const r = await fetch(`${e.c.url.replace(/\/$/, '')}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
 /** Waits for the task to ship; on a timeout, says where it stood and what the factory printed. */
 export async function shipped(e: RemoteEnv, id: string, f: Proc, timeoutMs = 120_000): Promise<void> {
   try {

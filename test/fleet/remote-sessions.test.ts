@@ -13,7 +13,7 @@ import { storeCases } from '../support/db.js';
 import { gantry } from '../support/cli.js';
 import { newTask } from '../support/fixtures.js';
 import { until } from './support.js';
-import { enroll, factory, SECRET, setupRemote, USER, type RemoteEnv } from './remote-rig.js';
+import { api, enroll, factory, SECRET, setupRemote, USER, type RemoteEnv } from './remote-rig.js';
 import type { SessionView } from '../../src/lifecycle/manager.js';
 import { endLostRemoteSessions } from '../../src/lifecycle/remote-evidence.js';
 import { remoteSessionsWithoutLease } from '../../src/store/remote-session-repo.js';
@@ -45,16 +45,6 @@ const config = {
 type Env = RemoteEnv;
 
 const setup = (kind: 'sqlite' | 'postgres', o: { lifecycleTickMs?: number } = {}): Promise<Env> => setupRemote(kind, () => config, {}, o);
-
-async function api(e: Env, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await fetch(`${e.c.url.replace(/\/$/, '')}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
 
 const sessionsOf = async (e: Env, taskId: string): Promise<SessionView[]> =>
   ((await api(e, e.c.adminToken, 'GET', `/api/sessions?task=${taskId}`)).body.sessions as SessionView[]).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
