@@ -51,8 +51,8 @@ export interface RouteDeps {
   metrics?: SystemDeps['metrics'];
   /** Extra checks of `POST /api/tasks` (config re-read; agents runnable on this host). */
   submitGuards?: SubmitGuards;
-  /** The coordinator's home: remote factories' streamed logs are kept under <home>/factories/<id>/logs. */
-  home?: string;
+  /** The coordinator's home: remote factories' streamed logs (<home>/factories/<id>/logs) and its forge mirrors live there. */
+  home: string;
   /** GitHub webhooks (default: secrets from the environment and the projects' config, the process's forge wake). */
   forgeWebhooks?: ForgeWebhookDeps;
   /** Where background failures (a webhook's look at a pull request) are reported. */
@@ -77,14 +77,14 @@ export function allRoutes(deps: RouteDeps): Route[] {
     spendRoute(deps.store),
     ...(deps.workspaces ? checkpointRoutes(deps.workspaces, deps.store.tasks) : []),
     ...fleetRoutes(deps.fleet, deps.store, { keepAliveMs: deps.keepAliveMs }),
-    ...fleetEngineRoutes(deps.store, deps.home ? { home: deps.home } : {}),
+    ...fleetEngineRoutes(deps.store, { home: deps.home }),
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
-    ...intakeRoutes(deps.store, deps.intake ?? { sync: (p) => syncProjectIssues(deps.store, deps.home ?? process.cwd(), p) }),
+    ...intakeRoutes(deps.store, deps.intake ?? { sync: (p) => syncProjectIssues(deps.store, deps.home, p) }),
     ...forgeWebhookRoutes(deps.forgeWebhooks ?? {
       secrets: async () => webhookSecrets(await deps.store.projects.list()),
       wake: () => forgeWake.wake(),
       events: forgeEvents({
-        store: deps.store, runs: new RunRepoSql(deps.store), home: deps.home ?? process.cwd(),
+        store: deps.store, runs: new RunRepoSql(deps.store), home: deps.home,
         ...(deps.lifecycle ? { changes: lifecycleChanges(deps.lifecycle) } : {}),
         ...(deps.warn ? { warn: deps.warn } : {}),
       }),
