@@ -39,6 +39,19 @@ type Outcome = { ok: true; value: FencedRow | undefined } | { ok: false; error: 
 /** PostgreSQL deadlock_detected / serialization_failure: nothing committed, a retry may pass. */
 const transient = (e: unknown): boolean => ['40P01', '40001'].includes(String((e as { code?: unknown }).code));
 
+/**
+ * What a failed batch call means for its requests. An error the server reported for the statement
+ * (a SQLSTATE with a severity) rolled the whole call back: each request is retried alone, so one
+ * request's trouble (a deadlock, a value the server refuses) is its own answer only. A lost connection
+ * (no server verdict, or SQLSTATE class 08 / 57 — did it commit?) is every request's answer, as it
+ * would be for a lone call. Pure.
+ */
+export function afterBatchError(e: unknown): 'each-alone' | 'all-fail' {
+  const { code, severity } = (e ?? {}) as { code?: unknown; severity?: unknown };
+  if (typeof severity !== 'string' || typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return 'all-fail';
+  return code.startsWith('08') || code.startsWith('57') ? 'all-fail' : 'each-alone';
+}
+
 type OutRow = { req: number; task: string; deps: string; unblocked?: string };
 
 export class FencedPg {
@@ -60,15 +73,16 @@ export class FencedPg {
   }
 
   /**
-   * One call for the batch. A deadlock or serialization failure committed nothing: each request is then
-   * retried alone (once more if transient again), so one request's trouble does not fail the others. Any
-   * other failure (a dropped connection: did it commit?) is every request's answer, as for a lone call.
+   * One call for the batch. A statement error the server reported committed nothing: each request is
+   * then retried alone (once more if transient again), so one request's trouble does not fail the others.
+   * A lost connection (did it commit?) is every request's answer, as for a lone call (`afterBatchError`).
    */
   private async serve<T>(reqs: T[], once: (batch: T[]) => Promise<Array<FencedRow | undefined>>): Promise<Outcome[]> {
     try {
       return (await once(reqs)).map((value) => ({ ok: true, value }));
     } catch (error) {
-      if (!transient(error)) return reqs.map(() => ({ ok: false, error }));
+      if (reqs.length === 1 && !transient(error)) return [{ ok: false, error }];
+      if (afterBatchError(error) === 'all-fail') return reqs.map(() => ({ ok: false, error }));
     }
     const out: Outcome[] = [];
     for (const r of reqs) {
