@@ -19,7 +19,9 @@ export function secretsOf(body: string, extra: readonly string[] = []): string[]
 }
 
 export function redactText(s: string, secrets: readonly string[]): string {
-  let out = s;
+  // A NUL (agent output carries them) cannot be stored in PostgreSQL text or jsonb: it would refuse
+  // the whole report, and the factory would resend it for ever.
+  let out = s.includes('\u0000') ? s.replace(/\u0000/g, '\uFFFD') : s;
   for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   for (const re of TOKEN_PATTERNS) out = out.replace(re, REDACTED);
   return out;

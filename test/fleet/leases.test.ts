@@ -96,6 +96,27 @@ for (const sc of storeCases()) {
       });
     });
 
+    it("a PATCH the server refuses is that PATCH's answer only: the others batched with it land; a NUL in a report is stored, not refused", async () => {
+      await withStore(sc.kind, async (s) => {
+        const { c, ids } = await setup(s, 6);
+        const fs = ids.map((_, i) => ({ factoryId: `f-p${i}` }));
+        for (const f of fs) await register(c, f.factoryId, { slots: 1 });
+        const grants = (await Promise.all(fs.map((f) => c.claim({ factoryId: f.factoryId }, f)))).map((g, i) => ({ g: g!, f: fs[i]! }));
+        // Two lanes: the first two go alone, the rest in one batch with the poisoned one (a NUL no text column takes).
+        const POISON = 4;
+        const patched = await Promise.allSettled(
+          grants.map((x, i) => c.patch(x.g.task.id, { leaseEpoch: x.g.leaseEpoch, stage: 'building', checkpoint: { ref: `refs/gantry/checkpoints/${i === POISON ? 'a\u0000b' : 'ok'}/1`, sha: 'abc1234' } }, x.f)),
+        );
+        for (const [i, r] of patched.entries()) if (i !== POISON || sc.kind === 'sqlite') assert.equal(r.status, 'fulfilled', `${i}: ${String((r as PromiseRejectedResult).reason)}`);
+        if (sc.kind === 'postgres') assert.equal(patched[POISON]!.status, 'rejected', 'PostgreSQL takes no NUL in text');
+        for (const [i, x] of grants.entries()) if (i !== POISON || sc.kind === 'sqlite') assert.equal((await s.tasks.get(x.g.task.id))?.stage, 'building');
+        // Agent output in a report may carry a NUL: stored (as U+FFFD), so the release is never refused for it.
+        const released = await Promise.allSettled(grants.map((x) => c.release(x.g.task.id, { leaseEpoch: x.g.leaseEpoch, outcome: 'failed', report: { failureKind: 'agent', failureMessage: 'agent said a\u0000b' } }, x.f)));
+        for (const [i, r] of released.entries()) assert.equal(r.status, 'fulfilled', `${i}: ${String((r as PromiseRejectedResult).reason)}`);
+        assert.equal((await s.tasks.get(grants[0]!.g.task.id))?.failureMessage, 'agent said a\uFFFDb');
+      });
+    });
+
     it('older clients: PATCH to shipped is a done release, and their bare release afterwards replays', async () => {
       await withStore(sc.kind, async (s) => {
         const { c, ids } = await setup(s);
@@ -273,14 +294,16 @@ for (const sc of storeCases()) {
         await hb('f-r', 'boot-1');
         await hb('f-seed');
         const ga = (await c.claim({ factoryId: 'f-r' }, admin))!;
-        assert.ok(await c.claim({ factoryId: 'f-seed' }, admin));
+        const gb = (await c.claim({ factoryId: 'f-seed' }, admin))!;
+        // Submitted in one millisecond at one priority: either may be claimed first.
+        assert.deepEqual([ga.task.id, gb.task.id].sort(), [a.id, b.id].sort());
         await c.patch(ga.task.id, { leaseEpoch: ga.leaseEpoch, stage: 'building', checkpoint: { ref: 'refs/gantry/checkpoints/a/1', sha: 'abc1234' } }, { factoryId: 'f-r' });
         // The same process heartbeating again, and a client that sends no incarnation: nothing moves.
         await hb('f-r', 'boot-1');
         await hb('f-seed');
         await hb('f-seed');
-        assert.equal((await s.tasks.get(a.id))?.leaseFactoryId, 'f-r');
-        assert.equal((await s.tasks.get(b.id))?.leaseFactoryId, 'f-seed');
+        assert.equal((await s.tasks.get(ga.task.id))?.leaseFactoryId, 'f-r');
+        assert.equal((await s.tasks.get(gb.task.id))?.leaseFactoryId, 'f-seed');
         // f-r restarts: its first heartbeat names a new incarnation.
         await hb('f-r', 'boot-2');
         const ta = (await s.tasks.get(ga.task.id))!;
@@ -294,7 +317,7 @@ for (const sc of storeCases()) {
         assert.ok(types.includes('lease.reclaimed'));
         assert.ok((await s.events.list({ limit: 1000 })).some((e) => e.type === 'factory.restarted' && e.payload.factoryId === 'f-r'));
         await assert.rejects(c.release(ga.task.id, { leaseEpoch: ga.leaseEpoch, outcome: 'done' }, { factoryId: 'f-r' }), /stale lease/, 'the dead process\'s epoch is fenced');
-        assert.equal((await s.tasks.get(b.id))?.leaseFactoryId, 'f-seed', 'other factories are untouched');
+        assert.equal((await s.tasks.get(gb.task.id))?.leaseFactoryId, 'f-seed', 'other factories are untouched');
         const again = (await c.claim({ factoryId: 'f-r' }, admin))!;
         assert.equal(again.task.id, ga.task.id);
         assert.equal(again.leaseEpoch, ga.leaseEpoch + 2);
