@@ -10,6 +10,9 @@ import { startTestApi, type TestApi } from '../support/api.js';
 import { makeRepo } from '../support/git.js';
 import { realClock } from '../../src/scm/clock.js';
 import { signBody } from '../../src/scm/webhook-signature.js';
+import { createApiServer } from '../../src/api/server.js';
+import { silentLogger } from '../../src/api/logger.js';
+import { forgeWebhookRoutes } from '../../src/api/routes/forge-webhooks.js';
 
 const SECRET = 'webhook-secret-for-tests';
 const HOUR = 3_600_000;
@@ -149,3 +152,37 @@ describe('GitHub webhook: secret from scm.github.webhookSecretFile', () => {
     assert.equal(wrong.status, 401);
   });
 });
+
+describe('GitHub webhook: a delivery that failed is acted on when redelivered', () => {
+  it('an issues delivery whose handling failed (500) is not remembered: its redelivery (same id) is handled', async () => {
+    let calls = 0;
+    const routes = forgeWebhookRoutes({
+      secrets: async () => [SECRET],
+      wake: () => 0,
+      events: {
+        change: async () => ({ observed: [] }),
+        issue: async () => {
+          calls++;
+          if (calls === 1) throw new Error('database went away');
+          return { taken: [{ issue: 7, taskId: 't-7', created: true }] };
+        },
+      },
+    });
+    const server = createApiServer({ routes, tokens: { verify: async () => undefined }, logger: silentLogger });
+    const { url } = await server.listen(0, '127.0.0.1');
+    try {
+      const api = { url } as TestApi;
+      const body = JSON.stringify({ action: 'labeled', repository: { full_name: 'acme/app' }, issue: { number: 7 } });
+      const first = await deliver(api, { event: 'issues', body, delivery: 'd-retry-1' });
+      assert.equal(first.status, 500);
+      const again = await deliver(api, { event: 'issues', body, delivery: 'd-retry-1' });
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.deepEqual(again.body.taken, [{ issue: 7, taskId: 't-7', created: true }]);
+      assert.equal((await deliver(api, { event: 'issues', body, delivery: 'd-retry-1' })).body.duplicate, true, 'handled once, then remembered');
+      assert.equal(calls, 2);
+    } finally {
+      await server.close();
+    }
+  });
+});
+

@@ -46,20 +46,23 @@ export function forgeWebhookRoutes(deps: ForgeWebhookDeps): Route[] {
         if (delivery && seen.has(delivery)) return { body: { ok: true, duplicate: true } };
         const event = typeof req.headers['x-github-event'] === 'string' ? req.headers['x-github-event'] : undefined;
         const action = decideWebhook(event);
-        // Parsed before the delivery is remembered: a refused one can be redelivered (same id) once fixed.
-        const payload = deps.events && action.type !== 'ping' && action.type !== 'ignore' ? parsePayload(body, req.headers['content-type']) : null;
-        if (delivery) {
-          seen.add(delivery);
-          if (seen.size > REMEMBERED) seen.delete(seen.values().next().value!);
-        }
-        if (action.type === 'ping') return { body: { ok: true, event } };
-        if (action.type === 'ignore') return { status: 202, body: { ok: true, event: event ?? null, ignored: action.reason } };
+        // Remembered only once acted on: a delivery refused or failed here can be redelivered (same id).
+        const remember = <T,>(answer: T): T => {
+          if (delivery) {
+            seen.add(delivery);
+            if (seen.size > REMEMBERED) seen.delete(seen.values().next().value!);
+          }
+          return answer;
+        };
+        if (action.type === 'ping') return remember({ body: { ok: true, event } });
+        if (action.type === 'ignore') return remember({ status: 202, body: { ok: true, event: event ?? null, ignored: action.reason } });
+        const payload = deps.events ? parsePayload(body, req.headers['content-type']) : null;
         if (action.type === 'issues') {
-          if (!deps.events) return { status: 202, body: { ok: true, event, ignored: 'issue intake is not served here' } };
-          return { body: { ok: true, event, ...(await deps.events.issue(payload)) } };
+          if (!deps.events) return remember({ status: 202, body: { ok: true, event, ignored: 'issue intake is not served here' } });
+          return remember({ body: { ok: true, event, ...(await deps.events.issue(payload)) } });
         }
         const woke = deps.wake();
-        return { body: { ok: true, event, woke, ...(deps.events ? await deps.events.change(event!, payload) : {}) } };
+        return remember({ body: { ok: true, event, woke, ...(deps.events ? await deps.events.change(event!, payload) : {}) } });
       },
     }),
   ];
