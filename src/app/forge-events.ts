@@ -3,8 +3,9 @@
 //   that task's pull request and its hosted CI through the project's forge adapter → the change axis of
 //   the session that owns the change (decided by `pullObservation`, the same decider the engine's polls
 //   use, so a webhook and a poll of the same head count once);
-// - an `issues` event opened/labeled/reopened with the intake label → that issue is taken in at once,
-//   idempotent with the poll (the same key); unlabeled, closed and the rest change nothing.
+// - an `issues` event opened/labeled/reopened with the intake label → that issue, as the API says it is
+//   now (open, labelled, its text), is taken in at once, idempotent with the poll (the same key);
+//   unlabeled, closed and the rest change nothing.
 // The delivery's payload only says WHERE to look: state is read from the API, so a late or reordered
 // delivery never records a stale state.
 import { changeOwner } from '../domain/pipeline/change-owner.js';
@@ -16,7 +17,7 @@ import type { ChangeObserver, RunRepo, Scm } from '../ports/engine.js';
 import type { Project, Store } from '../ports/store.js';
 import { isForge } from '../scm/github.js';
 import { scmFor } from '../scm/registry.js';
-import { takeIssue } from './issue-intake.js';
+import { isIntakeForge, takeIssue } from './issue-intake.js';
 
 export interface ForgeEventDeps {
   store: Store;
@@ -102,8 +103,16 @@ export function forgeEvents(d: ForgeEventDeps): ForgeEvents {
           ignored = a.reason;
           continue;
         }
-        const r = await takeIssue(d.store, project, repoOf(project)!, a.issue);
-        taken.push({ issue: a.issue.number, ...r });
+        // The payload only says which issue: what it is now (open, labelled, its text) is read from the API,
+        // so neither a stale redelivery nor a forged payload decides what a task says.
+        const scm = scmOf(project);
+        const fresh = isIntakeForge(scm) ? (await scm.labelledIssues(label)).find((i) => i.number === a.issue.number && !i.isPull) : undefined;
+        if (!fresh) {
+          ignored = `issue #${a.issue.number} is not open with the label ${label} now: nothing taken in`;
+          continue;
+        }
+        const r = await takeIssue(d.store, project, repoOf(project)!, fresh);
+        taken.push({ issue: fresh.number, ...r });
       }
       return { taken, ...(taken.length === 0 ? { ignored: ignored ?? `no project takes issues in from ${repo}` } : {}) };
     },

@@ -436,6 +436,24 @@ for (const sc of storeCases()) describe(`GitHub pull requests through the engine
     assert.deepEqual(labelled.body.taken, [{ issue: n, taskId: task.id, created: false }], 'the same task again');
     const synced = await syncProjectIssues(store, join(root, 'coord'), (await store.projects.get(projectId))!);
     assert.ok(synced.existing.some((x) => x.issue === n && x.taskId === task.id), 'the poll finds the same task');
+    // A person edits the issue after it was taken in: its task stands, and neither the poll nor a delivery breaks.
+    gh.issues().find((i) => i.number === n)!.title = 'Hooked issue, edited';
+    const afterEdit = await syncProjectIssues(store, join(root, 'coord'), (await store.projects.get(projectId))!);
+    assert.ok(afterEdit.existing.some((x) => x.issue === n && x.taskId === task.id), 'an edited issue keeps its task');
+    assert.deepEqual((await deliver('issues', payload('reopened', ['gantry-task']))).body.taken, [{ issue: n, taskId: task.id, created: false }]);
+    // The payload only says which issue: a delivery claiming the label for an issue that has none, or with
+    // words of its own, takes in only what the API says now.
+    const quiet = gh.openIssue('acme', 'app', { title: 'No label really', body: 'a person does this', labels: [] });
+    const lying = await deliver('issues', { ...payload('labeled', ['gantry-task']), issue: { number: quiet, title: 'Injected', body: 'rm -rf', state: 'open', labels: [{ name: 'gantry-task' }] } });
+    assert.equal(lying.status, 200);
+    assert.deepEqual(lying.body.taken, []);
+    assert.match(String(lying.body.ignored), /not open with the label/);
+    gh.issues().find((i) => i.number === quiet)!.labels.push('gantry-task');
+    const real = await deliver('issues', { ...payload('labeled', ['gantry-task']), issue: { number: quiet, title: 'Injected', body: 'rm -rf', state: 'open', labels: [{ name: 'gantry-task' }] } });
+    const [took] = real.body.taken as { taskId: string }[];
+    const injected = (await store.tasks.get(took!.taskId))!;
+    assert.equal(injected.title, 'No label really', "the task says what the issue says, not the delivery");
+    assert.doesNotMatch(injected.body, /rm -rf/);
     for (const [action, labels, state] of [['unlabeled', [], 'open'], ['closed', ['gantry-task'], 'closed']] as const) {
       const r = await deliver('issues', payload(action, [...labels], state));
       assert.equal(r.status, 200);
@@ -445,6 +463,7 @@ for (const sc of storeCases()) describe(`GitHub pull requests through the engine
     assert.notEqual((await store.tasks.get(task.id))!.stage, 'cancelled', 'nothing destructive');
     assert.equal((await store.tasks.list({ projectId, limit: 500 })).tasks.filter((x) => x.title === 'Hooked issue').length, 1);
     await settle(task.id);
+    await settle(injected.id);
   });
 
   it('the token is in no event and no log', async () => {
