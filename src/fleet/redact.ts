@@ -18,10 +18,13 @@ export function secretsOf(body: string, extra: readonly string[] = []): string[]
   return uniq.sort((a, b) => b.length - a.length);
 }
 
+/** NUL, and UTF-16 surrogates that are not part of a pair. */
+const LOSSY = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 export function redactText(s: string, secrets: readonly string[]): string {
-  // A NUL (agent output carries them) cannot be stored in PostgreSQL text or jsonb: it would refuse
-  // the whole report, and the factory would resend it for ever.
-  let out = s.includes('\u0000') ? s.replace(/\u0000/g, '\uFFFD') : s;
+  // A NUL (agent output carries them) or a lone surrogate (output cut inside an emoji) cannot be stored
+  // in PostgreSQL text or jsonb, nor sent (the API refuses them): it would refuse the whole report.
+  let out = s.replace(LOSSY, '\uFFFD');
   for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   for (const re of TOKEN_PATTERNS) out = out.replace(re, REDACTED);
   return out;

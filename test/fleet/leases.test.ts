@@ -110,10 +110,10 @@ for (const sc of storeCases()) {
         for (const [i, r] of patched.entries()) if (i !== POISON || sc.kind === 'sqlite') assert.equal(r.status, 'fulfilled', `${i}: ${String((r as PromiseRejectedResult).reason)}`);
         if (sc.kind === 'postgres') assert.equal(patched[POISON]!.status, 'rejected', 'PostgreSQL takes no NUL in text');
         for (const [i, x] of grants.entries()) if (i !== POISON || sc.kind === 'sqlite') assert.equal((await s.tasks.get(x.g.task.id))?.stage, 'building');
-        // Agent output in a report may carry a NUL: stored (as U+FFFD), so the release is never refused for it.
-        const released = await Promise.allSettled(grants.map((x) => c.release(x.g.task.id, { leaseEpoch: x.g.leaseEpoch, outcome: 'failed', report: { failureKind: 'agent', failureMessage: 'agent said a\u0000b' } }, x.f)));
+        // Agent output in a report may carry a NUL or a lone surrogate: stored (as U+FFFD), so the release is never refused for it.
+        const released = await Promise.allSettled(grants.map((x) => c.release(x.g.task.id, { leaseEpoch: x.g.leaseEpoch, outcome: 'failed', report: { failureKind: 'agent', failureMessage: 'agent said a\u0000b, cut inside an emoji \ud83d' } }, x.f)));
         for (const [i, r] of released.entries()) assert.equal(r.status, 'fulfilled', `${i}: ${String((r as PromiseRejectedResult).reason)}`);
-        assert.equal((await s.tasks.get(grants[0]!.g.task.id))?.failureMessage, 'agent said a\uFFFDb');
+        assert.equal((await s.tasks.get(grants[0]!.g.task.id))?.failureMessage, 'agent said a\uFFFDb, cut inside an emoji \uFFFD');
       });
     });
 

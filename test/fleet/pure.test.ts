@@ -104,6 +104,10 @@ describe('default timings', () => {
 });
 
 describe('redaction', () => {
+  it('keeps text storable: NUL and lone surrogates become U+FFFD, whole emoji stay', () => {
+    assert.equal(redact({ m: 'a\u0000b \ud83d \ude00 ok \ud83d\ude00' }, []).m, 'a\uFFFDb \uFFFD \uFFFD ok \ud83d\ude00');
+  });
+
   it('strips the body, its lines and token shapes from nested values', () => {
     const body = 'Implement the secret feature\nuse the password hunter2hunter2 here\nok';
     const out = redact({ summary: `did: ${body}`, nested: [{ note: 'quoting: use the password hunter2hunter2 here.' }], auth: 'Bearer abcdefghijklmnopqrstuvwxyz', t: 'gnt_factory_AAAAAAAAAAAAAAAAAAAAAAAA' }, secretsOf(body));

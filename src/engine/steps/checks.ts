@@ -41,7 +41,7 @@ async function advance(ctx: StepContext): Promise<Transition> {
         // Hosted CI names the head it ran on: the same occurrence as the poll's and a webhook's look (fires once).
         const heads = [...new Set(results.map((r) => r.headSha ?? null))];
         const headSha = heads.length === 1 && heads[0] ? { headSha: heads[0] } : {};
-        await ctx.observeScm({ state: 'open', checks: ok ? 'passing' : 'failing', ...headSha, ...(ok ? {} : { detail: failing.join('\n\n') }), handledBy: 'pipeline' });
+        await ctx.observeScm({ state: 'open', checks: ok ? 'passing' : 'failing', ...headSha, ...(ok ? {} : { detail: tail(failing.join('\n\n')) }), handledBy: 'pipeline' });
         const done = summary(results, ctx.checkSpecs);
         return { ...ks, phase: 'checked', results: done, ok, rounds: [...roundsOf(ks), { round: fixes, ok, fixer: ks.lastFixer ?? null, results: done }] };
       },
@@ -60,3 +60,9 @@ async function advance(ctx: StepContext): Promise<Transition> {
 }
 
 export const checksKind: StepKind = { spec: BUILTIN_KINDS.find((k) => k.kind === 'checks')!, advance };
+
+/** The last 4000 characters of the failures (an observation's detail stays small; its start is never half an emoji). */
+const tail = (s: string): string => {
+  const t = s.slice(-4000);
+  return /^[\uDC00-\uDFFF]/.test(t) ? t.slice(1) : t;
+};
