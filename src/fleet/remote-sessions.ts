@@ -14,9 +14,12 @@ import type { ChangeObserver } from '../ports/engine.js';
 import type { NewSession } from '../ports/lifecycle.js';
 import type { SessionRecords } from '../engine/agent-runner.js';
 import type { EngineApi } from './remote-engine.js';
+import { CoordinatorUnreachable } from '../ports/fleet.js';
 
 /** Entries per request (the server takes up to 500). */
 const BATCH = 200;
+/** Reports kept for a coordinator that does not answer; beyond this a failed batch is dropped (with a warning). */
+const MAX_QUEUED = 5_000;
 
 type Activity = Extract<RemoteSessionOp, { op: 'activity' }>;
 
@@ -144,6 +147,7 @@ export class RemoteSessions implements ActivitySink, SessionRecords, ChangeObser
     q.sending = q.sending.then(async () => {
       while (q.ops.length > 0 && !q.fenced) {
         const taken = q.ops.splice(0, BATCH);
+        const sentBefore = new Map(q.sent);
         const ops = coalesce(taken, q.sent);
         if (ops.length === 0) continue;
         try {
@@ -153,6 +157,13 @@ export class RemoteSessions implements ActivitySink, SessionRecords, ChangeObser
             // The lease moved: what this factory saw afterwards is not the coordinator's to record.
             q.fenced = true;
             q.ops.length = 0;
+            return;
+          }
+          if (e instanceof CoordinatorUnreachable && q.ops.length + taken.length <= MAX_QUEUED) {
+            // Nobody answered (an outage): the batch goes back to the head, as if never sent, for the next flush.
+            q.ops.unshift(...taken);
+            q.sent.clear();
+            for (const [k, v] of sentBefore) q.sent.set(k, v);
             return;
           }
           this.warn('agent session reports not recorded by the coordinator', { taskId: q.follow.taskId, entries: ops.length, err: e instanceof Error ? e.message : String(e) });

@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { GantryError } from '../../src/domain/errors.js';
+import { CoordinatorUnreachable } from '../../src/ports/fleet.js';
 import type { RemoteSessionOp } from '../../src/domain/lifecycle-rules/remote.js';
 import { RemoteSessions } from '../../src/fleet/remote-sessions.js';
 import type { EngineApi } from '../../src/fleet/remote-engine.js';
@@ -48,6 +49,19 @@ describe('remote session reports (factory side)', () => {
     const stamps = ops.flatMap((o) => (o.op === 'runtime' || o.op === 'activity' ? [o.obs.at] : o.op === 'spawned' ? [o.at] : []));
     assert.deepEqual(stamps, [5_000, 5_001, 5_002, 5_032], 'same-millisecond reports are stamped apart (29 repeats took stamps, none was sent)');
     assert.ok(!JSON.stringify(ops).includes('prompt'), 'no prompt field');
+  });
+
+  it('a batch nobody answered (an outage) is sent again, whole, on the next flush: the create and the activity it carried are not lost', async () => {
+    const { api, sent } = recorder((n) => (n === 0 ? new CoordinatorUnreachable('coordinator down') : undefined));
+    const r = new RemoteSessions(() => undefined, () => 7_000);
+    const f = r.follow({ taskId: 't-1', epoch: 3, api }, 20);
+    await r.create({ id: 's-1', taskId: 't-1', runId: 'r-1', agent: 'scripted' });
+    r.activity('s-1', obs('working' as const, 7_000));
+    for (let i = 0; i < 200 && sent.length < 2; i++) await new Promise((res) => setTimeout(res, 10));
+    await f.stop();
+    assert.ok(sent.length >= 2, `sent ${sent.length}`);
+    assert.deepEqual(sent[1]!.body.ops, sent[0]!.body.ops, 'the same reports, activity included (not coalesced away as already sent)');
+    assert.deepEqual(sent[1]!.body.ops.map((o) => o.op), ['create', 'activity']);
   });
 
   it('a stale lease drops what is queued and what comes after', async () => {

@@ -216,7 +216,11 @@ for (const sc of storeCases()) {
         assert.equal(((await api(e, e.c.adminToken, 'GET', `/api/sessions/${sid}`)).body.session as SessionView).rev, s1.rev);
         // Only the task's own runs and sessions, only factory tokens, only well-formed reports.
         assert.equal((await batch(epoch, [{ op: 'create', sessionId: 'x_1', runId: 'r-notthisone', agent: 'scripted' }])).status, 403);
-        assert.equal((await batch(epoch, [{ op: 'activity', sessionId: 'never-created', obs: launch[3]!.obs }])).status, 403);
+        // Evidence about a session with no record (its create lost with an earlier batch) is dropped, not the batch.
+        const orphan = await batch(epoch, [{ op: 'activity', sessionId: 'never-created', obs: launch[3]!.obs }]);
+        assert.equal(orphan.status, 200);
+        assert.equal((orphan.body as { applied: number }).applied, 0);
+        assert.equal((await api(e, e.c.adminToken, 'GET', '/api/sessions/never-created')).status, 404, 'and nothing is recorded for it');
         assert.equal((await api(e, e.c.adminToken, 'POST', `/api/fleet/jobs/${id}/sessions`, { leaseEpoch: epoch, sentAt: Date.now(), ops: launch })).status, 403);
         assert.equal((await batch(epoch, [{ op: 'activity', sessionId: sid, obs: { value: 'dancing' } }])).status, 400);
         assert.equal((await batch(epoch, [], other)).status, 400, 'an empty batch');

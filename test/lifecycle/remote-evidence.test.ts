@@ -62,7 +62,7 @@ describe('planBatch: what a factory may report', () => {
     { name: 'a record under a run of another task is refused', ops: [{ ...create, runId: 'r-other' } as RemoteSessionOp], refused: /run r-other is not task t-1's/ },
     { name: "another task's session is refused", ops: [act('s-9', 'working', 1)], ctx: { sessions: new Map([['s-9', { taskId: 't-2', factoryId: 'f-1' }]]) }, refused: /not one this factory runs/ },
     { name: "another factory's session is refused", ops: [act('s-9', 'working', 1)], ctx: { sessions: new Map([['s-9', { taskId: 't-1', factoryId: 'f-2' }]]) }, refused: /not one this factory runs/ },
-    { name: 'evidence about a session never created is refused', ops: [act('s-404', 'working', 1)], refused: /not recorded/ },
+    { name: 'evidence about a session never recorded is dropped; the rest of the batch applies', ops: [act('s-404', 'working', 1), create, act('s-1', 'working', 9_001)], kinds: ['create', 'activity'] },
     { name: "a change observation may name the task's session another factory ran (the owner of the change)", ops: [{ op: 'change', sessionId: 's-9', at: 9_000, observation: { state: 'merged' } }], ctx: { sessions: new Map([['s-9', { taskId: 't-1', factoryId: 'f-2' }]]) }, kinds: ['change'] },
     { name: 'a change observation about a session created earlier in the same batch applies after it', ops: [create, { op: 'change', sessionId: 's-1', at: 9_000, observation: { state: 'merged' } }], kinds: ['create', 'change'] },
     { name: 'a change observation about an unrecorded session is dropped, as in-process', ops: [{ op: 'change', sessionId: 's-404', at: 9_000, observation: { state: 'merged' } }], kinds: [] },

@@ -134,7 +134,9 @@ export function planBatch(ops: readonly RemoteSessionOp[], c: BatchContext): Bat
       created.add(o.sessionId);
       continue;
     }
-    if (!known && !created.has(o.sessionId)) return { ok: false, why: `session ${o.sessionId} is not recorded; create it first` };
+    // Evidence about a session with no record (its create was lost with an earlier batch) has nothing to
+    // move; it is dropped, and the rest of the batch — other sessions, later creates — still applies.
+    if (!known && !created.has(o.sessionId)) continue;
     switch (o.op) {
       case 'spawned':
         calls.push({ kind: 'spawned', sessionId: o.sessionId, fact: { launchGeneration: o.launchGeneration, pid: o.pid ?? null, at: when(o.at) } });
