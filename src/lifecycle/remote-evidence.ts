@@ -42,9 +42,15 @@ async function applyOne(m: Manager, c: LifecycleCall): Promise<{ changed: boolea
   }
 }
 
-export async function applyRemoteCalls(m: Manager, calls: readonly LifecycleCall[]): Promise<RemoteApplied> {
+/**
+ * Applies a batch's calls in order. `stillHeld` (the fence) is checked before each one: a lease taken
+ * back while the batch is applied stops it there — what was applied before was reported under a live
+ * lease; nothing after it is (it throws what `stillHeld` throws).
+ */
+export async function applyRemoteCalls(m: Manager, calls: readonly LifecycleCall[], stillHeld: () => Promise<void> = async () => undefined): Promise<RemoteApplied> {
   const out: RemoteApplied = { applied: 0, ignored: [] };
   for (const [i, c] of calls.entries()) {
+    if (i > 0) await stillHeld();
     try {
       const r = await applyOne(m, c);
       if (r.changed) out.applied++;

@@ -11,6 +11,7 @@ import { applyPatch, isEmpty, sparse } from '../../src/domain/lifecycle-rules/de
 import { DEFAULT_POLICY } from '../../src/domain/lifecycle-rules/policy.js';
 import { displayStatus, emptyActivity, emptyRuntime, type ActivityState, type SessionRecord } from '../../src/domain/session.js';
 import { rec } from './support.js';
+import { applyRemoteCalls } from '../../src/lifecycle/remote-evidence.js';
 
 describe('coordinatorTime: the factory clock on the coordinator', () => {
   const rows: Array<[string, number, number, number, number]> = [
@@ -166,4 +167,26 @@ describe('decideLeaseEnded: a remote session whose lease ended without its end r
       assert.deepEqual([a.state, a.reason, displayStatus(a)], [state, reason, display]);
     });
   }
+});
+
+describe('applyRemoteCalls: a lease taken back while a batch is applied stops it there', () => {
+  it('the entries after the fence moved are not applied; the error is the fence’s', async () => {
+    const applied: string[] = [];
+    const manager = {
+      applyActivity: async (id: string) => (applied.push(id), { changed: true }),
+    } as unknown as Parameters<typeof applyRemoteCalls>[0];
+    const obs = { value: 'working' as const, confidence: 'valid' as const, source: 'protocol' as const, at: 1, launchGeneration: 1 };
+    const calls: LifecycleCall[] = ['s-1', 's-2', 's-3'].map((sessionId) => ({ kind: 'activity', sessionId, obs }));
+    let held = true;
+    const stillHeld = async (): Promise<void> => {
+      if (!held) throw new Error('stale epoch');
+    };
+    const moving = { applyActivity: async (id: string) => (applied.push(id), (held = false), { changed: true }) } as unknown as typeof manager;
+    await assert.rejects(applyRemoteCalls(moving, calls, stillHeld), /stale epoch/);
+    assert.deepEqual(applied, ['s-1'], 'applied under the live lease, then stopped');
+    applied.length = 0;
+    held = true;
+    assert.deepEqual(await applyRemoteCalls(manager, calls, stillHeld), { applied: 3, ignored: [] });
+    assert.deepEqual(applied, ['s-1', 's-2', 's-3']);
+  });
 });

@@ -31,8 +31,12 @@ export function fleetSessionRoutes(store: Store, lifecycle: LifecycleManager): R
       handler: async ({ params, body, auth }) => {
         const fence = { taskId: params.id, epoch: body.leaseEpoch, factoryId: factoryOf(auth) };
         const c = fenceClause(fence);
-        // Checked before anything is recorded: a stale holder's reports are refused whole.
-        if (!(await store.db.get(`SELECT 1 AS ok WHERE ${c.sql}`, c.params))) throw await staleEpoch(store.db, fence);
+        // Checked before anything is recorded (a stale holder's reports are refused whole), and again
+        // before each further entry: a lease taken back meanwhile stops the batch there.
+        const held = async (): Promise<void> => {
+          if (!(await store.db.get(`SELECT 1 AS ok WHERE ${c.sql}`, c.params))) throw await staleEpoch(store.db, fence);
+        };
+        await held();
         const ops = body.ops as RemoteSessionOp[];
         const ids = [...new Set(ops.map((o) => o.sessionId))];
         const runIds = [...new Set(ops.flatMap((o) => (o.op === 'create' ? [o.runId] : [])))];
@@ -47,7 +51,7 @@ export function fleetSessionRoutes(store: Store, lifecycle: LifecycleManager): R
           runsOfTask: new Set(runs.map((r) => r.id)),
         });
         if (!plan.ok) throw new GantryError('forbidden', plan.why, { hint: 'a factory reports only the sessions it runs for the task it holds' });
-        return { body: await applyRemoteCalls(lifecycle, plan.calls) };
+        return { body: await applyRemoteCalls(lifecycle, plan.calls, held) };
       },
     }),
   ];
