@@ -60,7 +60,8 @@ export function forgeEvents(d: ForgeEventDeps): ForgeEvents {
     if (!project || (repo !== null && repoOf(project)?.toLowerCase() !== repo.toLowerCase())) return false;
     const snap = await d.runs.current(taskId);
     if (!snap || !d.changes) return false;
-    const owner = changeOwner(snap.steps.map((s) => ({ idx: s.idx, kind: s.kind, sessionId: s.sessionId })), snap.steps.length - 1);
+    // The same owner the engine's own look at this step names (the last agent step up to the current one).
+    const owner = changeOwner(snap.steps.map((s) => ({ idx: s.idx, kind: s.kind, sessionId: s.sessionId })), Math.min(snap.run.currentStep, snap.steps.length - 1));
     if (!owner) return false;
     const scm = scmOf(project);
     if (!isForge(scm)) return false;
