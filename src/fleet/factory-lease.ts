@@ -54,7 +54,7 @@ export class LeaseRunner {
     this.secrets = secretsOf(job.body, d.secrets);
   }
 
-  /** The executor has returned: what is left is its release (or quarantine). */
+  /** The executor has returned and its release is queued: a refusal now is the release's to quarantine. */
   get finished(): boolean {
     return this.executed;
   }
@@ -86,15 +86,17 @@ export class LeaseRunner {
     } catch (e) {
       result = { outcome: 'failed', report: { failureKind: 'unknown', failureMessage: e instanceof Error ? e.message : String(e) } };
     }
-    this.executed = true;
     this.renewStop.abort();
     await renewing;
     const safe = redact(result, this.secrets);
+    // Until its release is queued, a refusal the sender meets fences this runner (which quarantines the
+    // result here, once: a second fence is a no-op); after that, the factory quarantines from the queued release.
     if (this.ended === 'fenced') return this.quarantine('fenced: lease lost while running', { ...safe });
     if (this.ended === 'stop') return;
     const outcome: ReleaseOutcome = this.ended === 'drain' && safe.outcome === 'failed' ? 'abandoned' : safe.outcome;
     const report = this.ended === 'drain' && outcome === 'abandoned' ? { ...safe.report, reason: 'drain' } : safe.report;
     await this.d.outbox.add({ taskId: this.taskId, epoch: this.epoch, kind: 'release', body: { outcome, report, checkpoint: safe.checkpoint ?? null } });
+    this.executed = true;
     this.d.log('task released', { taskId: this.taskId, epoch: this.epoch, outcome });
     await this.d.sender.flush();
   }
