@@ -1,7 +1,7 @@
 // The GitHub SCM adapter against the local GitHub stand-in (test/support/github/stand-in.ts), through
 // Octokit itself, with real git over smart HTTP: push, PR opened and reused, hosted CI, reviews with
 // line comments, merge at a stale head refused (409) then retried, branch protection refusal (405),
-// bad credentials (401), and the token in no error message.
+// bad credentials (401), a push the remote rejects (not someone else's push), and the token in no error message.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,7 @@
 // The hosted-checks provider against the GitHub stand-in with an injected clock: it pushes the head,
 // opens the PR, polls while CI is pending (each sleep is a poll), and returns red output for the fixer;
-// a timeout with nothing settled is a timed-out check, and a non-forge adapter gets a clear refusal.
+// a timeout with nothing settled is a timed-out check, a PR a person merges meanwhile ends the wait as
+// passed, and a non-forge adapter gets a clear refusal.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -7,7 +7,8 @@
 // until a person answers, and the token in no event, no log and not in the agent's environment.
 // With the lifecycle wired as `gantry up` wires it: the PR's state and hosted CI reach the change axis
 // (polls and webhooks) and the checks-failed reaction notifies; a PR a person closes parks the run
-// (reopen goes on with the same PR, reject fails the task); the `issues` webhook takes issues in.
+// (reopen goes on with the same PR, reject fails the task; a reopen GitHub refuses parks it again with
+// the error); the `issues` webhook takes issues in.
 // Runs on SQLite and PostgreSQL, one rig (stand-in, store, factory) per store.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
