@@ -62,6 +62,11 @@ pipelines:
       - { id: implement, kind: agent, role: reviewed }
       - { id: pr, kind: pr-review, approvals: 1, pollSeconds: 0.1, timeout: 120 }
       - { id: merge, kind: merge }
+  refused:
+    steps:
+      - { id: implement, kind: agent, role: refused }
+      - { id: pr, kind: pr-review, approvals: 1, pollSeconds: 0.1, timeout: 120 }
+      - { id: merge, kind: merge }
   patient:
     steps:
       - { id: implement, kind: agent, role: patient }
@@ -80,6 +85,7 @@ agents:
       note: [ { run: "echo \${GANTRY_SESSION_ID} > note.txt" }, { commit: "a note" } ]
       reviewed: [ { run: "echo \${GANTRY_SESSION_ID} > reviewed.txt" }, { commit: "reviewed work" } ]
       hooked: [ { run: "echo \${GANTRY_SESSION_ID} > hooked.txt; echo \${GANTRY_SESSION_ID}-bad > value.txt" }, { commit: "hooked work, red CI" } ]
+      refused: [ { run: "echo \${GANTRY_SESSION_ID} > refused.txt" }, { commit: "work whose PR is closed" } ]
       patient: [ { run: "env > ${root}/agent-env.txt; echo \${GANTRY_SESSION_ID} > patient.txt" }, { commit: "patient work" } ]
 `;
 
@@ -335,7 +341,7 @@ for (const sc of storeCases()) describe(`GitHub pull requests through the engine
   });
 
   it('a reopen GitHub refuses (the branch was deleted) parks the run again with the error; reopen after restoring the branch goes on', async () => {
-    const t = (await store.tasks.submit(newTask(projectId, { title: 'Reopen refused', body: 'closed and branch deleted', pipeline: 'reviewed', agent: 'scripted' }))).task;
+    const t = (await store.tasks.submit(newTask(projectId, { title: 'Reopen refused', body: 'closed and branch deleted', pipeline: 'refused', agent: 'scripted' }))).task;
     const pr = await until(() => gh.pulls().find((p) => p.title === 'Reopen refused'), 'the pull request is opened');
     await until(() => gh.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/pulls/${pr.number}/reviews`)), 'the step looks at the reviews');
     await person.rest.pulls.update({ owner: 'acme', repo: 'app', pull_number: pr.number, state: 'closed' });
@@ -360,7 +366,7 @@ for (const sc of storeCases()) describe(`GitHub pull requests through the engine
     await parts.actions.act(t.id, { action: 'answer', text: 'reopen' });
     await until(() => gh.pulls().find((p) => p.number === pr.number)?.state === 'open', 'Gantry reopens the pull request');
     await gh.review('acme', 'app', pr.number, { user: 'ann', state: 'APPROVED' });
-    assert.equal(await settle(t.id), 'shipped');
+    assert.equal(await settle(t.id), 'shipped', `${(await store.tasks.get(t.id))!.failureMessage}`);
     assert.equal(gh.pulls().filter((p) => p.title === 'Reopen refused').length, 1, 'the same pull request throughout');
   });
 
