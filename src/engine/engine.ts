@@ -13,7 +13,7 @@ import type { NewEvent } from '../domain/events.js';
 import { changeOwner } from '../domain/pipeline/change-owner.js';
 import { endedWaits } from '../domain/pipeline/wait-notifications.js';
 import type { ScmObservation } from '../domain/lifecycle-rules/scm.js';
-import { refusalAnswer, refusalOf, refusalWait, type ForgeRefusal } from '../domain/forge/pr-state.js';
+import { refusalAnswer, refusalOf, refusalRetryError, refusalWait, type ForgeRefusal } from '../domain/forge/pr-state.js';
 import type { AgentOutcome, ChangeObserver, CheckSpec, Checks, KindState, EngineBudgets, EngineReads, EngineRuns, EngineWorkspace, Fence, MergeIntentRepo, RunChange, RunSnapshot, Scm, StepPatch } from '../ports/engine.js';
 import { launchSessionId } from './agent-runner.js';
 import type { Project } from '../ports/store.js';
@@ -378,14 +378,21 @@ function refusalStep(ctx: StepContext): Transition | null {
   return {
     type: 'work',
     work: async () => {
-      const ws = await ctx.workspace.prepare(ctx.task.id);
-      const cannot = (what: string) => new GantryError('unsupported', `this project's SCM adapter cannot ${what}`, { hint: 'do it on the forge, or reject the task' });
-      if (r.kind === 'closed') {
-        if (!ctx.scm.reopenChange) throw cannot(`reopen pull request #${r.pull}`);
-        await ctx.scm.reopenChange({ taskId: ctx.task.id, branch: ws.branch, base: ctx.project.defaultBranch, ref: r.pull });
-      } else {
-        if (!ctx.scm.adoptRemoteHead) throw cannot(`overwrite ${r.branch}`);
-        await ctx.scm.adoptRemoteHead(ws.path, r.branch, r.remoteSha);
+      try {
+        const ws = await ctx.workspace.prepare(ctx.task.id);
+        const cannot = (what: string) => new GantryError('unsupported', `this project's SCM adapter cannot ${what}`, { hint: 'do it on the forge, or reject the task' });
+        if (r.kind === 'closed') {
+          if (!ctx.scm.reopenChange) throw cannot(`reopen pull request #${r.pull}`);
+          await ctx.scm.reopenChange({ taskId: ctx.task.id, branch: ws.branch, base: ctx.project.defaultBranch, ref: r.pull });
+        } else {
+          if (!ctx.scm.adoptRemoteHead) throw cannot(`overwrite ${r.branch}`);
+          await ctx.scm.adoptRemoteHead(ws.path, r.branch, r.remoteSha);
+        }
+      } catch (e) {
+        // The answer's action failed (GitHub 422: the branch was deleted; the network): the person's
+        // decision still stands open — park again on the same refusal, saying why, never fail the run.
+        if (refusalOf(e) || ctx.signal.aborted || (isGantryError(e) && e.code === 'stale_epoch')) throw e;
+        throw refusalRetryError(r, e);
       }
       return rest;
     },

@@ -153,13 +153,21 @@ export class GitHubScm implements ForgeScm {
       if (known.code !== 0) throw foreignPushError(branch, remoteSha);
     }
     const r = await this.authedGit(workspace, ['push', '--porcelain', '--no-verify', `--force-with-lease=refs/heads/${branch}:${remoteSha}`, this.mirror.remote, `HEAD:refs/heads/${branch}`]);
-    if (r.code !== 0 && /stale info|fetch first|rejected/.test(r.out)) {
-      // Someone pushed between the look and the push: the same refusal.
-      const now = /^([0-9a-f]{40,64})\s/m.exec((await this.authedGit(workspace, ['ls-remote', this.mirror.remote, `refs/heads/${branch}`])).out)?.[1] ?? 'an unknown commit';
-      throw foreignPushError(branch, now);
+    if (r.code !== 0) {
+      // Someone pushed between the look and the push: the same refusal — but only when the lease was
+      // stale or the branch really moved. `[remote rejected]` (a pre-receive hook, branch protection, a
+      // token without the workflow scope) leaves it where Gantry left it: that is git's own error.
+      const again = await this.authedGit(workspace, ['ls-remote', this.mirror.remote, `refs/heads/${branch}`]);
+      const now = again.code === 0 ? (/^([0-9a-f]{40,64})\s/m.exec(again.out)?.[1] ?? '') : null;
+      if (/stale info/.test(r.out) || (now !== null && now !== remoteSha)) throw foreignPushError(branch, now || 'an unknown commit');
     }
     if (r.code !== 0) {
-      throw new GantryError('bad_request', `pushing ${branch} to ${this.cfg.repo} failed: ${r.out.split('\n').slice(-3).join(' | ')}`, { hint: 'check the token can push to the repository (contents: write)' });
+      // git's reason: the porcelain `!` line ([remote rejected] (…)) and what the server said (`remote:`).
+      const lines = r.out.split('\n').map((l) => l.trim());
+      const why = lines.filter((l) => /^(!|remote:|error:|fatal:)/.test(l));
+      throw new GantryError('bad_request', `pushing ${branch} to ${this.cfg.repo} failed: ${(why.length ? why : lines.slice(-3)).join(' | ').slice(0, 2000)}`, {
+        hint: 'the remote refused the push: check the token can push (contents: write; workflow to change .github/workflows), branch protection and push rules on the task branch, then retry',
+      });
     }
     return { headSha };
   }

@@ -47,6 +47,9 @@ export class HostedChecks implements Checks {
       const pull = await t.scm.pullFacts(change);
       if (pull.state === 'closed' && !pull.merged) throw changeClosedError(String(change.ref), pull.url);
       await t.onPull?.(pull, last);
+      // A person merged it (an admin merge past running or red CI): nothing left to fix — a fixer's
+      // commits would go to a merged branch and be dropped. Passed, so the merge step records the merge.
+      if (pull.merged) return result(true, `pull request #${change.ref} was merged on the forge while hosted CI on ${headSha} was ${last.verdict}: the wait ends`);
       if (last.verdict === 'passing') return result(true, `hosted CI on ${headSha}: passing\n${last.checks.map((x) => `- ${x.name}: ok`).join('\n')}`);
       if (last.verdict === 'failing') {
         const red = last.checks.filter((x) => !x.ok).map((x) => `### ${x.name}\n${x.detail}`);

@@ -2,7 +2,7 @@
 // ahead; which task a webhook delivery names; and the decision a closed pull request parks on.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { changeClosedError, closedChangeOf, closedChangeWait, deliveryBranches, foreignPushError, refusalAnswer, refusalOf, refusalWait, pipelineAhead, pullObservation, taskOfBranch, type PipelineAhead, type PullSnapshot } from '../../src/domain/forge/pr-state.js';
+import { changeClosedError, closedChangeOf, closedChangeWait, deliveryBranches, foreignPushError, refusalAnswer, refusalOf, refusalRetryError, refusalWait, pipelineAhead, pullObservation, taskOfBranch, type ForgeRefusal, type PipelineAhead, type PullSnapshot } from '../../src/domain/forge/pr-state.js';
 import type { HostedVerdict } from '../../src/domain/forge/verdicts.js';
 import { changeFactOf } from '../../src/domain/lifecycle-rules/scm.js';
 
@@ -100,6 +100,22 @@ describe('refusals: what the run parks on, and which answer settles it', () => {
     assert.deepEqual(refusalOf(e), { kind: 'closed', pull: '7', url: null });
     assert.equal(refusalAnswer(refusalOf(e)!), 'reopen');
     assert.equal(refusalOf(new Error('other')), null);
+  });
+  // The answer's own action failed (GitHub refused the reopen, the network was down): the same refusal again, saying why and what to do.
+  const failedTable: [string, ForgeRefusal, RegExp][] = [
+    ['reopen refused', { kind: 'closed', pull: '7', url: null }, /#7 was closed without merging\. Gantry could not reopen it: 422 the branch has been deleted\. Restore its branch.*answer "reopen" again.*reject/],
+    ['overwrite failed', { kind: 'foreign_push', branch: 'gantry/t1', remoteSha: 'abcdef0123456789abcdef0123456789abcdef01' }, /Gantry could not overwrite it: 422 the branch has been deleted\..*answer "overwrite" again.*reject/],
+  ];
+  for (const [name, r, want] of failedTable) it(`${name}: parks again on the same refusal with the error`, () => {
+    const e = refusalRetryError(r, new Error('422 the branch has been deleted'));
+    const again = refusalOf(e)!;
+    assert.deepEqual({ ...again, failed: undefined }, { ...r, failed: undefined }, 'the same refusal');
+    assert.equal(refusalAnswer(again), refusalAnswer(r));
+    const w = refusalWait(again);
+    assert.deepEqual(w.options, [refusalAnswer(r)]);
+    assert.match(w.question, want);
+    assert.equal(w.detail.failed, '422 the branch has been deleted');
+    assert.doesNotMatch(refusalWait(refusalOf(refusalRetryError(again, new Error('twice')))!).question, /branch has been deleted/, 'only the last failure');
   });
 });
 

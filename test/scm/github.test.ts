@@ -1,7 +1,7 @@
 // The GitHub SCM adapter against the local GitHub stand-in (test/support/github/stand-in.ts), through
 // Octokit itself, with real git over smart HTTP: push, PR opened and reused, hosted CI, reviews with
 // line comments, merge at a stale head refused (409) then retried, branch protection refusal (405),
-// bad credentials (401), and the token in no error message.
+// bad credentials (401), a push the remote rejects (not someone else's push), and the token in no error message.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -140,6 +140,31 @@ describe('GitHub adapter against the stand-in', () => {
     assert.equal(await gitAsync(gh.gitDir('acme', 'app'), 'show', 'main:feature.txt'), 'feature');
     assert.deepEqual(await scm.changeState(c), { state: 'merged', headSha: m2.headSha, mergedSha: r.mergedSha });
     assert.deepEqual(await scm.merge(c, { expectedHeadSha: m2.headSha, expectedBaseSha: m2.baseSha, message: 'again' }), { mergedSha: r.mergedSha, alreadyMerged: true }, 'never twice');
+  });
+
+  it('a push the server refuses (a pre-receive hook, branch protection) is a bad_request with git\'s message, not someone else\'s push', async () => {
+    // GitHub answers `[remote rejected]` for a protected branch, a hook, or a token without the workflow scope.
+    const hook = join(gh.gitDir('acme', 'app'), 'hooks', 'pre-receive');
+    writeFileSync(hook, '#!/bin/sh\necho "refusing: protected by policy" >&2\nexit 1\n', { mode: 0o755 });
+    try {
+      const b = 'gantry/t-hook';
+      await assert.rejects(scm.pushBranch(ws, b), (e: unknown) => {
+        assert.equal(refusalOf(e), null, 'not a foreign push');
+        assert.ok(isGantryError(e) && e.code === 'bad_request', String(e));
+        assert.match(e.message, /pre-receive hook declined|refusing: protected by policy/);
+        return true;
+      });
+      // The same once the branch exists with Gantry's own head on it: still not "someone else pushed".
+      rmSync(hook);
+      await scm.pushBranch(ws, b);
+      writeFileSync(join(ws, 'hooked.txt'), 'h\n');
+      await gitAsync(ws, 'add', '-A');
+      await gitAsync(ws, 'commit', '-q', '-m', 'hooked');
+      writeFileSync(hook, '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+      await assert.rejects(scm.pushBranch(ws, b), (e: unknown) => refusalOf(e) === null && isGantryError(e) && e.code === 'bad_request' && /remote rejected/.test(e.message));
+    } finally {
+      rmSync(hook, { force: true });
+    }
   });
 
   it('a merged pull request is the branch\'s change; one a person closed is refused (never a second one) until reopened', async () => {

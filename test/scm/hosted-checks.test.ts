@@ -1,11 +1,13 @@
 // The hosted-checks provider against the GitHub stand-in with an injected clock: it pushes the head,
 // opens the PR, polls while CI is pending (each sleep is a poll), and returns red output for the fixer;
-// a timeout with nothing settled is a timed-out check, and a non-forge adapter gets a clear refusal.
+// a timeout with nothing settled is a timed-out check, a PR a person merges meanwhile ends the wait as
+// passed, and a non-forge adapter gets a clear refusal.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Octokit } from '@octokit/rest';
 import { GitHubScm, githubSettings } from '../../src/scm/github.js';
 import { ChecksProviders, HostedChecks, type HostedClock } from '../../src/scm/hosted-checks.js';
 import { ChecksRunner } from '../../src/scm/checks-runner.js';
@@ -97,6 +99,27 @@ describe('hosted checks (GitHub stand-in, injected clock)', () => {
     const all = new ChecksProviders({ command: new ChecksRunner(), hosted: new HostedChecks(scriptedClock(() => undefined)) });
     const rs = await all.run(ws, [{ name: 'local', run: 'test -f f.txt', timeout: 30 }, { name: 'ci', hosted: true, timeout: 60 }], { logDir: join(root, 'logs4'), target: target() });
     assert.deepEqual(rs.map((r) => [r.name, r.ok]), [['local', true], ['ci', true]]);
+  });
+
+  it('a pull request a person merges while CI runs ends the wait as passed, even when CI then goes red (no fixer for a merged branch)', async () => {
+    let run: CheckRunFixture = { name: 'build', status: 'in_progress', conclusion: null };
+    gh.setCi(async () => ({ checkRuns: [run] }));
+    const person = new Octokit({ auth: TOKEN, baseUrl: gh.apiUrl, request: { retries: 0 } });
+    const pull = gh.pulls().find((p) => p.head === branch && p.state === 'open')!;
+    let t = 0;
+    // While Gantry sleeps between polls, an admin merges past the running CI, which then fails.
+    const clock: HostedClock = {
+      now: () => t,
+      sleep: async (ms) => {
+        t += ms;
+        if (!pull.merged) await person.rest.pulls.merge({ owner: 'acme', repo: 'app', pull_number: pull.number });
+        run = { name: 'build', status: 'completed', conclusion: 'failure', output: { title: 'build broke' } };
+      },
+    };
+    const [r] = await new HostedChecks(clock).run(ws, [{ name: 'ci', hosted: true, pollSeconds: 5, timeout: 600 }], { logDir: join(root, 'logs6'), target: target() });
+    assert.equal(pull.merged, true);
+    assert.equal(r!.ok, true, r!.tail);
+    assert.match(r!.tail, new RegExp(`pull request #${pull.number} was merged`));
   });
 
   it('a project without a forge adapter gets a clear refusal, not a hang', async () => {

@@ -106,8 +106,11 @@ export function taskOfBranch(branch: string): string | null {
   return m ? m[1]! : null;
 }
 
-/** A forge refusal a person must settle: the PR was closed without merging, or someone else pushed to the task branch. */
-export type ForgeRefusal = { kind: 'closed'; pull: string; url: string | null } | { kind: 'foreign_push'; branch: string; remoteSha: string };
+/**
+ * A forge refusal a person must settle: the PR was closed without merging, or someone else pushed to the
+ * task branch. `failed`: why the last answer's action (reopen, overwrite) did not work, when it did not.
+ */
+export type ForgeRefusal = ({ kind: 'closed'; pull: string; url: string | null } | { kind: 'foreign_push'; branch: string; remoteSha: string }) & { failed?: string };
 
 /**
  * What the run parks on (a `decision`): a closed PR is a refusal, not something to route around by
@@ -116,19 +119,27 @@ export type ForgeRefusal = { kind: 'closed'; pull: string; url: string | null } 
  * it) or reject.
  */
 export function refusalWait(r: ForgeRefusal): { kind: 'decision'; question: string; options: string[]; detail: Record<string, unknown> } {
+  const failed = r.failed ? { failed: r.failed } : {};
+  const why = r.failed && !/[.!?]$/.test(r.failed) ? `${r.failed}.` : r.failed;
   if (r.kind === 'closed') {
+    const closed = `Pull request #${r.pull}${r.url ? ` (${r.url})` : ''} was closed without merging.`;
     return {
       kind: 'decision',
-      question: `Pull request #${r.pull}${r.url ? ` (${r.url})` : ''} was closed without merging. Answer "reopen" to reopen it and go on, or reject the task.`,
+      question: r.failed
+        ? `${closed} Gantry could not reopen it: ${why} Restore its branch on the forge if it was deleted (or reopen it there yourself) and check the forge is reachable, then answer "reopen" again; or reject the task.`
+        : `${closed} Answer "reopen" to reopen it and go on, or reject the task.`,
       options: ['reopen'],
-      detail: { pull: r.pull, url: r.url, closedBy: 'person' },
+      detail: { pull: r.pull, url: r.url, closedBy: 'person', ...failed },
     };
   }
+  const pushed = `Someone else pushed ${r.remoteSha.slice(0, 12)} to ${r.branch}, Gantry's task branch.`;
   return {
     kind: 'decision',
-    question: `Someone else pushed ${r.remoteSha.slice(0, 12)} to ${r.branch}, Gantry's task branch. Answer "overwrite" to replace it with the task's work, or reject the task (take the commit into the task yourself first if you want it).`,
+    question: r.failed
+      ? `${pushed} Gantry could not overwrite it: ${why} Check the forge is reachable and the branch still exists, then answer "overwrite" again; or reject the task.`
+      : `${pushed} Answer "overwrite" to replace it with the task's work, or reject the task (take the commit into the task yourself first if you want it).`,
     options: ['overwrite'],
-    detail: { branch: r.branch, remoteSha: r.remoteSha },
+    detail: { branch: r.branch, remoteSha: r.remoteSha, ...failed },
   };
 }
 
@@ -151,6 +162,20 @@ export function foreignPushError(branch: string, remoteSha: string): GantryError
   return new GantryError('forbidden', `someone else pushed ${remoteSha.slice(0, 12)} to ${branch}: not overwritten`, {
     hint: 'answer "overwrite" to replace it with the task\'s work, or reject the task',
     details: { refusal: { kind: 'foreign_push', branch, remoteSha } satisfies ForgeRefusal },
+  });
+}
+
+/**
+ * The answer's own action failed (GitHub refused the reopen with 422 because the branch was deleted, the
+ * network was down): the same refusal, carrying why, so the run parks on it again instead of failing.
+ */
+export function refusalRetryError(r: ForgeRefusal, e: unknown): GantryError {
+  const why = (e instanceof Error ? e.message : String(e)).slice(0, 1000);
+  const { failed: _last, ...refusal } = r;
+  const what = refusal.kind === 'closed' ? `reopening pull request #${refusal.pull}` : `overwriting ${refusal.branch}`;
+  return new GantryError('forbidden', `${what} failed: ${why}`, {
+    hint: `fix the cause on the forge, then answer "${refusalAnswer(r)}" again, or reject the task`,
+    details: { refusal: { ...refusal, failed: why } satisfies ForgeRefusal },
   });
 }
 

@@ -7,7 +7,8 @@
 // until a person answers, and the token in no event, no log and not in the agent's environment.
 // With the lifecycle wired as `gantry up` wires it: the PR's state and hosted CI reach the change axis
 // (polls and webhooks) and the checks-failed reaction notifies; a PR a person closes parks the run
-// (reopen goes on with the same PR, reject fails the task); the `issues` webhook takes issues in.
+// (reopen goes on with the same PR, reject fails the task; a reopen GitHub refuses parks it again with
+// the error); the `issues` webhook takes issues in.
 // Runs on SQLite and PostgreSQL, one rig (stand-in, store, factory) per store.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,6 +62,11 @@ pipelines:
       - { id: implement, kind: agent, role: reviewed }
       - { id: pr, kind: pr-review, approvals: 1, pollSeconds: 0.1, timeout: 120 }
       - { id: merge, kind: merge }
+  refused:
+    steps:
+      - { id: implement, kind: agent, role: refused }
+      - { id: pr, kind: pr-review, approvals: 1, pollSeconds: 0.1, timeout: 120 }
+      - { id: merge, kind: merge }
   patient:
     steps:
       - { id: implement, kind: agent, role: patient }
@@ -79,6 +85,7 @@ agents:
       note: [ { run: "echo \${GANTRY_SESSION_ID} > note.txt" }, { commit: "a note" } ]
       reviewed: [ { run: "echo \${GANTRY_SESSION_ID} > reviewed.txt" }, { commit: "reviewed work" } ]
       hooked: [ { run: "echo \${GANTRY_SESSION_ID} > hooked.txt; echo \${GANTRY_SESSION_ID}-bad > value.txt" }, { commit: "hooked work, red CI" } ]
+      refused: [ { run: "echo \${GANTRY_SESSION_ID} > refused.txt" }, { commit: "work whose PR is closed" } ]
       patient: [ { run: "env > ${root}/agent-env.txt; echo \${GANTRY_SESSION_ID} > patient.txt" }, { commit: "patient work" } ]
 `;
 
@@ -331,6 +338,36 @@ for (const sc of storeCases()) describe(`GitHub pull requests through the engine
     assert.equal(await settle(t.id), 'shipped');
     assert.equal(gh.pulls().filter((p) => p.title === 'Closed then reopened').length, 1, 'the same pull request throughout');
     assert.equal(gh.pulls().find((p) => p.number === pr.number)!.merged, true);
+  });
+
+  it('a reopen GitHub refuses (the branch was deleted) parks the run again with the error; reopen after restoring the branch goes on', async () => {
+    const t = (await store.tasks.submit(newTask(projectId, { title: 'Reopen refused', body: 'closed and branch deleted', pipeline: 'refused', agent: 'scripted' }))).task;
+    const pr = await until(() => gh.pulls().find((p) => p.title === 'Reopen refused'), 'the pull request is opened');
+    await until(() => gh.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/pulls/${pr.number}/reviews`)), 'the step looks at the reviews');
+    await person.rest.pulls.update({ owner: 'acme', repo: 'app', pull_number: pr.number, state: 'closed' });
+    const head = await gitAsync(gh.gitDir('acme', 'app'), 'rev-parse', `refs/heads/${pr.head}`);
+    await gitAsync(gh.gitDir('acme', 'app'), 'update-ref', '-d', `refs/heads/${pr.head}`);
+    assert.equal(await settle(t.id), 'parked');
+    await until(async () => (await store.tasks.get(t.id))!.stage === 'blocked', 'the task is released, awaiting a person');
+    await parts.actions.act(t.id, { action: 'answer', text: 'reopen' });
+    const again = await until(async () => {
+      const r = (await parts.runs.current(t.id))!.run;
+      if (r.state === 'failed') assert.fail(`the run failed: ${r.failureMessage}`);
+      return r.state === 'parked' && /could not reopen/i.test(r.waiting?.question ?? '') ? r : undefined;
+    }, 'the run parks again on the refused reopen');
+    assert.equal(again.waiting?.kind, 'decision');
+    assert.equal(again.waiting?.stepId, 'pr');
+    assert.deepEqual(again.waiting?.options, ['reopen']);
+    assert.match(again.waiting!.question, /branch has been deleted/);
+    assert.equal(gh.pulls().find((p) => p.number === pr.number)!.state, 'closed');
+    // The person restores the branch and answers again: the same pull request goes on.
+    await gitAsync(gh.gitDir('acme', 'app'), 'update-ref', `refs/heads/${pr.head}`, head);
+    await until(async () => (await store.tasks.get(t.id))!.stage === 'blocked', 'the task is released again');
+    await parts.actions.act(t.id, { action: 'answer', text: 'reopen' });
+    await until(() => gh.pulls().find((p) => p.number === pr.number)?.state === 'open', 'Gantry reopens the pull request');
+    await gh.review('acme', 'app', pr.number, { user: 'ann', state: 'APPROVED' });
+    assert.equal(await settle(t.id), 'shipped', `${(await store.tasks.get(t.id))!.failureMessage}`);
+    assert.equal(gh.pulls().filter((p) => p.title === 'Reopen refused').length, 1, 'the same pull request throughout');
   });
 
   it('a pull request closed while the run waits on a person: the merge step parks instead of opening another; reject fails the task', async () => {

@@ -249,6 +249,10 @@ export async function startGitHubStandIn(root: string, token: string): Promise<G
         const b = await readJson(req);
         if (typeof b.title === 'string') p.title = b.title;
         if (typeof b.body === 'string') p.body = b.body;
+        // As GitHub: a closed pull request whose head branch was deleted cannot be reopened.
+        if (b.state === 'open' && p.state === 'closed' && !p.merged && !(await revParse(dir, `refs/heads/${p.head}`))) {
+          fail(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', code: 'custom', field: 'state', message: `state cannot be changed. The ${p.head} branch has been deleted.` }] });
+        }
         if ((b.state === 'closed' || b.state === 'open') && !p.merged) p.state = b.state;
         return [200, await pullJson(p)];
       }
