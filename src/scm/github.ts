@@ -309,7 +309,10 @@ export class GitHubScm implements ForgeScm {
   async reviews(c: Change): Promise<ReviewVerdict> {
     const n = Number(c.ref);
     const q = { owner: this.owner, repo: this.name, pull_number: n, per_page: 100 };
-    const [rs, cs] = await Promise.all([this.call('list reviews', () => this.api.rest.pulls.listReviews(q)), this.call('list review comments', () => this.api.rest.pulls.listReviewComments(q))]);
+    // Reviews first, then their comments: a review (submitted with its comments at once) seen by the first
+    // call has its comments in the second; read together, a review landing between them came back bare.
+    const rs = await this.call('list reviews', () => this.api.rest.pulls.listReviews(q));
+    const cs = await this.call('list review comments', () => this.api.rest.pulls.listReviewComments(q));
     return reviewVerdict(
       rs.data.map((r) => ({ id: r.id, user: r.user?.login ?? 'someone', state: r.state, body: r.body ?? '', commitId: r.commit_id ?? null })),
       cs.data.map((x) => ({ reviewId: x.pull_request_review_id ?? null, path: x.path, line: x.line ?? x.original_line ?? null, body: x.body })),
