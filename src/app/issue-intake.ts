@@ -4,7 +4,7 @@
 // `forge.issue_echoed` event on the task, so it is posted once. The deciders are pure
 // (src/domain/forge/intake.ts); this is the thin I/O around them.
 import { dueForIntake, intakeKey, issueEcho, issueOf, issuesToTake, outcomeOf, taskFromIssue, type IssueFacts } from '../domain/forge/intake.js';
-import { GantryError, isGantryError } from '../domain/errors.js';
+import { GantryError } from '../domain/errors.js';
 import type { Task } from '../domain/task.js';
 import type { Project, Store } from '../ports/store.js';
 import type { RunRepo } from '../ports/engine.js';
@@ -50,16 +50,11 @@ export async function syncIssues(store: Store, runs: Pick<RunRepo, 'current'>, p
 export async function takeIssue(store: Store, project: Project, repo: string, issue: IssueFacts): Promise<{ taskId: string; created: boolean }> {
   const { title, body } = taskFromIssue(issue);
   const key = intakeKey(repo, issue.number);
-  try {
-    const r = await submitTask(store, { project: project.id, title: title.slice(0, 200), body, idempotencyKey: key, priority: 0, capabilities: [], after: [] });
-    return { taskId: r.task.id, created: r.created };
-  } catch (e) {
-    // The issue was edited after it was taken in: its task stands (the key names the issue, not its text).
-    if (!isGantryError(e) || e.code !== 'conflict') throw e;
-    const prev = await store.db.get<{ id: string }>('SELECT id FROM tasks WHERE idempotency_key = ?', [key]);
-    if (!prev) throw e;
-    return { taskId: prev.id, created: false };
-  }
+  // Taken in before: its task stands, even if the issue was edited since (the key names the issue, not its text).
+  const prev = await store.tasks.byIdempotencyKey(key);
+  if (prev) return { taskId: prev.id, created: false };
+  const r = await submitTask(store, { project: project.id, title: title.slice(0, 200), body, idempotencyKey: key, priority: 0, capabilities: [], after: [] });
+  return { taskId: r.task.id, created: r.created };
 }
 
 async function intakeTasks(store: Store, projectId: string, repo: string): Promise<Task[]> {

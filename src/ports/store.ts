@@ -97,6 +97,8 @@ export interface ProjectRepo {
 export interface TaskRepo {
   submit(t: NewTask): Promise<SubmitResult>;
   get(id: string): Promise<Task | undefined>;
+  /** The task submitted with this idempotency key, if any. */
+  byIdempotencyKey(key: string): Promise<Task | undefined>;
   list(filter: TaskFilter): Promise<TaskPage>;
   /** Compare-and-set on `rev`; throws conflict when someone else changed the row first. */
   setStage(id: string, expectedRev: number, stage: Stage, blockedReason: BlockedReason | null, event: NewEvent): Promise<Task>;

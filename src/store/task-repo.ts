@@ -141,6 +141,13 @@ export class TaskRepoSql implements TaskRepo {
     return toTask(row, (await depsOf(this.store.db, [id])).get(id));
   }
 
+  async byIdempotencyKey(key: string): Promise<Task | undefined> {
+    const row = await this.store.db.get('SELECT * FROM tasks WHERE idempotency_key = ?', [key]);
+    if (!row) return undefined;
+    const id = String(row.id);
+    return toTask(row, (await depsOf(this.store.db, [id])).get(id));
+  }
+
   async list(f: TaskFilter): Promise<TaskPage> {
     const where: string[] = [];
     const params: (string | number)[] = [];
