@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDb, storeCases, type TestDb } from '../support/db.js';
 import { GANTRY_BIN, GIT_IDENTITY, NO_AGENTS_PATH } from '../support/cli.js';
-import { makeRepo } from '../support/git.js';
 import { gitAsync, startGitHttp, type GitHttpServer } from '../support/git-http.js';
 import { newTask } from '../support/fixtures.js';
 import { until } from './support.js';
+import { seedRemote } from './remote-rig.js';
 import { openStore } from '../../src/store/open.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 
@@ -131,12 +131,7 @@ for (const sc of storeCases()) {
       try {
         // The remote: a bare repository behind HTTP basic auth.
         const root = join(dir, 'remotes');
-        mkdirSync(root);
-        const seed = makeRepo({ 'README.md': '# app\n' });
-        await gitAsync(root, 'init', '-q', '--bare', '-b', 'main', 'app.git');
-        await gitAsync(seed, 'push', '-q', join(root, 'app.git'), 'main:main');
-        rmSync(seed, { recursive: true, force: true });
-        const bare = join(root, 'app.git');
+        const bare = await seedRemote(root);
         git = await startGitHttp(root, { user: USER, password: SECRET });
         const base = await gitAsync(bare, 'rev-parse', 'main');
 

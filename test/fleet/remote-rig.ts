@@ -83,15 +83,21 @@ export interface RemoteEnv {
   dispose(): Promise<void>;
 }
 
-export async function setupRemote(kind: 'sqlite' | 'postgres', config: (markers: string) => Record<string, unknown>, fleet: Partial<FleetConfig> = {}, more: { lifecycleTickMs?: number } = {}): Promise<RemoteEnv> {
-  const db = await freshDb(kind);
-  const dir = mkdtempSync(join(tmpdir(), 'gantry-remote-'));
-  const root = join(dir, 'remotes');
-  mkdirSync(root);
+/** The project remote: a bare `app.git` under `root` with one commit on main. */
+export async function seedRemote(root: string): Promise<string> {
+  mkdirSync(root, { recursive: true });
   const seed = makeRepo({ 'README.md': '# app\n' });
   await gitAsync(root, 'init', '-q', '--bare', '-b', 'main', 'app.git');
   await gitAsync(seed, 'push', '-q', join(root, 'app.git'), 'main:main');
   rmSync(seed, { recursive: true, force: true });
+  return join(root, 'app.git');
+}
+
+export async function setupRemote(kind: 'sqlite' | 'postgres', config: (markers: string) => Record<string, unknown>, fleet: Partial<FleetConfig> = {}, more: { lifecycleTickMs?: number } = {}): Promise<RemoteEnv> {
+  const db = await freshDb(kind);
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-remote-'));
+  const root = join(dir, 'remotes');
+  const bare = await seedRemote(root);
   const git = await startGitHttp(root, { user: USER, password: SECRET });
   const markers = join(dir, 'markers');
   mkdirSync(markers);
@@ -113,7 +119,7 @@ export async function setupRemote(kind: 'sqlite' | 'postgres', config: (markers:
   const p = await first.store.projects.create({ name: 'app', path: '', remote: git.url('app.git', { user: USER, password: SECRET }), defaultBranch: 'main', config: config(markers) });
   let up = true;
   const e: RemoteEnv = {
-    db, dir, git, bare: join(root, 'app.git'), markers, target, c: first, projectId: p.id,
+    db, dir, git, bare, markers, target, c: first, projectId: p.id,
     down: async () => {
       up = false;
       await e.c.close();
