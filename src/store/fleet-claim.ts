@@ -1,8 +1,9 @@
 // A fleet claim: the scheduler ranks a window of queued tasks (kept between claims, claim-window.ts),
 // then one conditional UPDATE takes the best-ranked task of a group that is still queued — the
 // arbiter of invariant 1. On PostgreSQL, claims that arrive together are served by one call of
-// gantry_claim() (migration 007): one round trip and one commit for the batch, each request deciding
-// in its own statements exactly as a lone claim would. On SQLite the same decisions are a few
+// gantry_claim() (migration 007), in one statement with concurrent PATCHes and releases
+// (fleet-pg-batch.ts): one round trip and one commit for the batch, each request deciding in its own
+// statements exactly as a lone claim would. On SQLite the same decisions are a few
 // statements in one group-committed transaction.
 import { GantryError } from '../domain/errors.js';
 import { addsQueuedWork } from '../domain/events.js';
@@ -14,8 +15,8 @@ import { json, toTask } from './rows.js';
 import { LEASED_SQL, UNMET_DEPS_SQL } from './fleet-rows.js';
 import { depsOf } from './task-repo.js';
 import { CandidateWindow, type WindowRead, type WindowView } from './claim-window.js';
-import { Batcher } from '../lib/batcher.js';
 import type { WriteCombiner } from './fleet-batch.js';
+import type { FleetPgBatch } from './fleet-pg-batch.js';
 
 /** What the claimer needs of the SQL store beyond the port. */
 export interface ClaimStore extends Store {
@@ -52,24 +53,6 @@ const toCandidate = (r: Row): Candidate => ({
   affinityFactoryId: r.affinity_factory_id === null ? null : String(r.affinity_factory_id),
 });
 
-interface PgRequest {
-  f: string;
-  g: string[];
-  ttl: number;
-  stale: number;
-}
-
-type PgOutcome = {
-  outcome: 'granted' | 'idle' | 'missed' | 'unregistered' | 'error';
-  task_id?: string | null;
-  task: string | null;
-  deps: string | null;
-  error?: unknown;
-};
-
-/** PostgreSQL deadlock_detected / serialization_failure: nothing committed, a retry may pass. */
-const transient = (e: unknown): boolean => ['40P01', '40001'].includes(String((e as { code?: unknown }).code));
-
 type Attempt =
   | { kind: 'granted'; row: Row; deps: string[] }
   /** Drained, stale, or every seat taken: nothing for this factory now. */
@@ -85,16 +68,15 @@ const notRegistered = (factoryId: string): GantryError =>
 export class FleetClaimer {
   private readonly window: CandidateWindow;
   private following: Promise<void> | null = null;
-  private readonly pgBatch: Batcher<PgRequest, PgOutcome>;
 
   constructor(
     private readonly store: ClaimStore,
     private readonly combiner: WriteCombiner,
+    /** PostgreSQL: the batch that serves claims with concurrent PATCHes and releases (null on SQLite). */
+    private readonly pg: FleetPgBatch | null,
     opts: ClaimOptions = {},
   ) {
     this.window = new CandidateWindow(() => this.readWindow(), opts.windowMaxAgeMs);
-    // Two lanes: one batch can run on the server while the next one fills.
-    this.pgBatch = new Batcher((reqs) => this.callPg(reqs), 2, 32);
     store.onCommit((events) => {
       if (events.some(addsQueuedWork)) this.window.invalidate();
     });
@@ -210,49 +192,14 @@ export class FleetClaimer {
   }
 
   private attempt(req: ClaimRequest, group: string[]): Promise<Attempt> {
-    return this.store.db.dialect === 'postgres' ? this.attemptPg(req, group) : this.attemptSerial(req, group);
+    return this.pg ? this.attemptPg(this.pg, req, group) : this.attemptSerial(req, group);
   }
 
-  private async attemptPg(req: ClaimRequest, group: string[]): Promise<Attempt> {
-    const r = await this.pgBatch.run({ f: req.factoryId, g: group, ttl: req.ttlMs, stale: req.staleMs });
-    if (r.outcome === 'error') throw r.error;
+  private async attemptPg(pg: FleetPgBatch, req: ClaimRequest, group: string[]): Promise<Attempt> {
+    const r = await pg.claim({ factoryId: req.factoryId, group, ttlMs: req.ttlMs, staleMs: req.staleMs });
     if (r.outcome === 'unregistered') throw notRegistered(req.factoryId);
-    if (r.outcome === 'granted') return { kind: 'granted', row: JSON.parse(r.task!) as Row, deps: json<string[]>(r.deps, []) };
+    if (r.outcome === 'granted') return { kind: 'granted', row: r.row, deps: r.deps };
     return { kind: r.outcome === 'idle' ? 'idle' : 'missed' };
-  }
-
-  /**
-   * One call for the batch. If it fails (a deadlock with another writer, a dropped connection), nothing
-   * of it committed, and one request's trouble must not fail every claim of the batch: each request
-   * then runs alone, a transient failure (deadlock, serialization) retried once.
-   */
-  private async callPg(reqs: PgRequest[]): Promise<PgOutcome[]> {
-    try {
-      return await this.callPgOnce(reqs);
-    } catch (e) {
-      if (reqs.length === 1 && !transient(e)) return [{ outcome: 'error', error: e, task: null, deps: null }];
-    }
-    const out: PgOutcome[] = [];
-    for (const r of reqs) {
-      try {
-        out.push((await this.callPgOnce([r]).catch((e: unknown) => (transient(e) ? this.callPgOnce([r]) : Promise.reject(e))))[0]!);
-      } catch (error) {
-        out.push({ outcome: 'error', error, task: null, deps: null });
-      }
-    }
-    return out;
-  }
-
-  private async callPgOnce(reqs: PgRequest[]): Promise<PgOutcome[]> {
-    const rows = await this.store.writeWithEventRows<PgOutcome & { req: number }>(
-      // Arrays, not a JSON document: parsing JSON per call was a tenth of the function's time.
-      'SELECT req, outcome, task_id, task, deps FROM gantry_claim(?, ?, ?, ?)',
-      [reqs.map((r) => r.f), reqs.map((r) => r.g.join(' ')), reqs.map((r) => r.ttl), reqs.map((r) => r.stale)],
-      (rs) => rs.filter((x) => x.outcome === 'granted').map((x) => ({ type: 'lease.granted', taskId: x.task_id ?? null, payload: { stage: 'assigned' } })),
-    );
-    const out: PgOutcome[] = [];
-    for (const row of rows) out[Number(row.req)] = row;
-    return reqs.map((_, i) => out[i] ?? { outcome: 'missed', task: null, deps: null });
   }
 
   /** SQLite: one writer at a time, so the seat check after the factory row update is exact. */

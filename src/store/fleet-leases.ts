@@ -19,7 +19,7 @@ import { unblockDependents } from './task-repo.js';
 import { LEASED_SQL, REQUEUE_SET_SQL, UNMET_DEPS_SQL } from './fleet-rows.js';
 import { WriteCombiner } from './fleet-batch.js';
 import { FleetClaimer, type ClaimOptions, type ClaimStore } from './fleet-claim.js';
-import { FencedPg } from './fleet-fenced-pg.js';
+import { FleetPgBatch } from './fleet-pg-batch.js';
 
 /**
  * What each release outcome does to the task row (invariant 5 for `abandoned`). gantry_release()
@@ -76,7 +76,7 @@ const KNOWN_TASKS = 4096;
 export class FleetLeases {
   private readonly combiner: WriteCombiner;
   private readonly claimer: FleetClaimer;
-  private readonly fenced: FencedPg | null;
+  private readonly fenced: FleetPgBatch | null;
   /**
    * PostgreSQL: tasks this store granted or patched and not yet released, by id. A release scrubs its
    * report with the task's body, which never changes after submit: a task seen here needs no read
@@ -90,8 +90,8 @@ export class FleetLeases {
     opts: ClaimOptions = {},
   ) {
     this.combiner = new WriteCombiner(store, store.db.dialect === 'postgres' ? 4 : 1);
-    this.claimer = new FleetClaimer(store, this.combiner, opts);
-    this.fenced = store.db.dialect === 'postgres' ? new FencedPg(store) : null;
+    this.fenced = store.db.dialect === 'postgres' ? new FleetPgBatch(store) : null;
+    this.claimer = new FleetClaimer(store, this.combiner, this.fenced, opts);
   }
 
   async claim(req: ClaimRequest): Promise<Grant | null> {
@@ -129,7 +129,7 @@ export class FleetLeases {
   }
 
   /** PostgreSQL: the fenced UPDATE, its event and the task's dependencies in one call of gantry_patch(), batched with concurrent PATCHes. */
-  private async patchPg(fenced: FencedPg, ref: LeaseRef, change: { stage: Stage; checkpoint: CheckpointPointer | null }, checkpoint: string | null): Promise<Task> {
+  private async patchPg(fenced: FleetPgBatch, ref: LeaseRef, change: { stage: Stage; checkpoint: CheckpointPointer | null }, checkpoint: string | null): Promise<Task> {
     const payload = JSON.stringify({ stage: change.stage, epoch: ref.epoch, ...(change.checkpoint ? { checkpoint: change.checkpoint } : {}) });
     const r = await fenced.patch({ ref, stage: change.stage, checkpoint, payload });
     if (!r) throw await fenceError(this.store.db, ref);
@@ -210,7 +210,7 @@ export class FleetLeases {
    * read of the task's body to scrub it (a body never changes after submit). Undefined when the fence
    * matched nothing (a replay or a stale epoch: the general path explains which).
    */
-  private async releasePg(fenced: FencedPg, ref: LeaseRef, req: ReleaseRequest): Promise<ReleaseResult | undefined> {
+  private async releasePg(fenced: FleetPgBatch, ref: LeaseRef, req: ReleaseRequest): Promise<ReleaseResult | undefined> {
     const outcome: ReleaseOutcome = req.outcome ?? 'abandoned';
     let report = req.report;
     if (Object.keys(report).length > 0) {

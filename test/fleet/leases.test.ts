@@ -102,7 +102,7 @@ for (const sc of storeCases()) {
         const fs = ids.map((_, i) => ({ factoryId: `f-p${i}` }));
         for (const f of fs) await register(c, f.factoryId, { slots: 1 });
         const grants = (await Promise.all(fs.map((f) => c.claim({ factoryId: f.factoryId }, f)))).map((g, i) => ({ g: g!, f: fs[i]! }));
-        // Two lanes: the first two go alone, the rest in one batch with the poisoned one (a NUL no text column takes).
+        // One lane: the first goes alone, the rest in one batch with the poisoned one (a NUL no text column takes).
         const POISON = 4;
         const patched = await Promise.allSettled(
           grants.map((x, i) => c.patch(x.g.task.id, { leaseEpoch: x.g.leaseEpoch, stage: 'building', checkpoint: { ref: `refs/gantry/checkpoints/${i === POISON ? 'a\u0000b' : 'ok'}/1`, sha: 'abc1234' } }, x.f)),
@@ -467,6 +467,58 @@ for (const sc of storeCases()) {
 }
 
 describe('batched claims on PostgreSQL', { skip: pgSkip() }, () => {
+  it('claims, PATCHes and releases in flight together share one statement, and each gets its own answer', async () => {
+    await withStore('postgres', async (s, db) => {
+      const c = coordinator(s, { leaseTtlMs: 60_000, staleMs: 90_000 });
+      const p = await project(s);
+      await seedTasks(s, p, 12);
+      const fs = Array.from({ length: 8 }, (_, i) => ({ factoryId: `f-m${i}` }));
+      for (const f of fs) await register(c, f.factoryId, { slots: 2 });
+      const held = (await Promise.all(fs.slice(0, 4).map((f) => c.claim({ factoryId: f.factoryId }, f)))).map((g, i) => ({ g: g!, f: fs[i]! }));
+      // Watch what reaches the server from now on.
+      const statements: string[] = [];
+      const write = s.writeWithEventRows.bind(s);
+      s.writeWithEventRows = ((sql: string, ...rest: [never, never]) => (statements.push(sql), write(sql, ...rest))) as typeof s.writeWithEventRows;
+      // A batch in flight waits on a row another writer holds, so everything sent meanwhile queues up behind it.
+      const blocker = new pg.Client({ connectionString: db.target });
+      await blocker.connect();
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [held[0]!.g.task.id]);
+        const first = c.patch(held[0]!.g.task.id, { leaseEpoch: held[0]!.g.leaseEpoch, stage: 'testing' }, held[0]!.f);
+        await until(async () => Number((await blocker.query('SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted')).rows[0].n) >= 1, 'the first batch to wait');
+        const rest = Promise.all([
+          c.release(held[1]!.g.task.id, { leaseEpoch: held[1]!.g.leaseEpoch, outcome: 'done', report: { summary: 'ok' } }, held[1]!.f),
+          c.patch(held[2]!.g.task.id, { leaseEpoch: held[2]!.g.leaseEpoch + 1, stage: 'testing' }, held[2]!.f).then(
+            () => 'applied',
+            (e: Error) => e.message,
+          ),
+          Promise.all(fs.slice(4).map((f) => c.claim({ factoryId: f.factoryId }, f))),
+        ]);
+        await new Promise((r) => setTimeout(r, 300));
+        await blocker.query('COMMIT');
+        const patched = await first;
+        const [released, stale, claimed] = await rest;
+        assert.ok(
+          statements.some((q) => q.includes('gantry_release(') && q.includes('gantry_patch(') && q.includes('gantry_claim(')),
+          `one statement carried all three kinds:\n${statements.join('\n')}`,
+        );
+        assert.equal(patched.stage, 'testing');
+        assert.equal(released.task.stage, 'shipped');
+        assert.match(stale, /stale lease/, 'a fenced PATCH in the batch is its own 409');
+        assert.equal((await s.tasks.get(held[2]!.g.task.id))?.stage, 'assigned', 'and changed nothing');
+        assert.ok(claimed.every((g) => g !== null));
+        assert.equal(new Set([...held.map((h) => h.g.task.id), ...claimed.map((g) => g!.task.id)]).size, 8, 'eight different tasks granted');
+        const types = (await s.events.list({ limit: 500 })).map((e) => e.type);
+        assert.equal(types.filter((t) => t === 'lease.granted').length, 8, 'one lease.granted per grant');
+        assert.equal(types.filter((t) => t === 'lease.released').length, 1);
+        assert.equal(types.filter((t) => t === 'task.stage_changed').length, 1, 'the fenced PATCH left no event');
+      } finally {
+        await blocker.end();
+      }
+    });
+  });
+
   it('a batch that deadlocks with another writer is not lost: each claim is served alone', async () => {
     await withStore('postgres', async (s, db) => {
       const c = coordinator(s);
@@ -486,21 +538,22 @@ describe('batched claims on PostgreSQL', { skip: pgSkip() }, () => {
       };
       try {
         const before = await deadlocks();
-        // Both claim lanes wait on factories another writer holds, so the next two claims queue up as one batch.
+        // The batch in flight waits on factories another writer holds, so the next claims queue up as one batch.
         await blocker.query('BEGIN');
         await blocker.query("UPDATE factories SET rev = rev + 1 WHERE id IN ('f-x', 'f-y')");
         await other.query('BEGIN');
         await other.query("UPDATE factories SET rev = rev + 1 WHERE id = 'f-b'");
-        const lanes = Promise.all([c.claim({ factoryId: 'f-x' }, admin), c.claim({ factoryId: 'f-y' }, admin)]);
-        await until(async () => (await waiting()) >= 2, 'both lanes to wait');
-        const batch = Promise.all([c.claim({ factoryId: 'f-a' }, admin), c.claim({ factoryId: 'f-b' }, admin)]);
-        await new Promise((r) => setTimeout(r, 500)); // the two claims reach the batcher (their window is warm)
+        const fx = c.claim({ factoryId: 'f-x' }, admin);
+        await until(async () => (await waiting()) >= 1, 'the batch in flight to wait');
+        const batch = Promise.all([c.claim({ factoryId: 'f-y' }, admin), c.claim({ factoryId: 'f-a' }, admin), c.claim({ factoryId: 'f-b' }, admin)]);
+        await new Promise((r) => setTimeout(r, 500)); // the claims reach the batcher (their window is warm)
         await blocker.query('COMMIT');
+        const first = await fx;
         // The batch takes f-a, then waits on f-b; the other writer now asks for f-a: a lock cycle.
         await until(async () => (await waiting()) >= 1, 'the batch to wait on f-b');
         const cycle = await other.query("UPDATE factories SET rev = rev + 1 WHERE id = 'f-a'").then(() => 'ok', (e: { code?: string }) => String(e.code));
         await other.query(cycle === 'ok' ? 'COMMIT' : 'ROLLBACK');
-        const grants = [...(await lanes), ...(await batch)];
+        const grants = [first, ...(await batch)];
         assert.ok(grants.every((g) => g !== null), 'every claim got a task');
         assert.equal(new Set(grants.map((g) => g!.task.id)).size, 4);
         assert.equal(cycle, 'ok', 'PostgreSQL broke the cycle by aborting the batch');

@@ -1,7 +1,7 @@
 // What a failed batched PostgreSQL call (gantry_patch/gantry_release) means for the requests in it.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { afterBatchError } from '../../src/store/fleet-fenced-pg.js';
+import { afterBatchError } from '../../src/store/fleet-pg-batch.js';
 
 it('afterBatchError: a statement error the server reported is retried request by request; a lost connection fails them all', () => {
   const server = (code: string) => Object.assign(new Error('x'), { code, severity: 'ERROR' });
