@@ -30,6 +30,8 @@ const ANY = Array.from({ length: 255 }, (_, i) => i + 1);
 /** What a forge adds to the Scm port: hosted CI and reviews on a change's head (the hosted-checks provider and review gate read these). */
 export interface ForgeScm extends Scm {
   readonly forge: string;
+  /** owner/name on the forge (a poll's webhook wake matches it). */
+  readonly repo?: string;
   hostedChecks(c: Change, headSha: string, required?: readonly string[]): Promise<HostedVerdict>;
   reviews(c: Change): Promise<ReviewVerdict>;
   /** The pull request's state, mergeability and head (the change axis reads it). */
