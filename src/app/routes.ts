@@ -81,8 +81,8 @@ export function allRoutes(deps: RouteDeps): Route[] {
     ...(deps.agentHooks ? agentHookRoutes(deps.agentHooks) : []),
     ...intakeRoutes(deps.store, deps.intake ?? { sync: (p) => syncProjectIssues(deps.store, deps.home, p) }),
     ...forgeWebhookRoutes(deps.forgeWebhooks ?? {
-      secrets: async () => webhookSecrets(await deps.store.projects.list()),
-      wake: () => forgeWake.wake(),
+      secrets: async (repo) => webhookSecrets(await deps.store.projects.list(), repo),
+      wake: (target) => forgeWake.wake(target),
       events: forgeEvents({
         store: deps.store, runs: new RunRepoSql(deps.store), home: deps.home,
         ...(deps.lifecycle ? { changes: lifecycleChanges(deps.lifecycle) } : {}),

@@ -23,6 +23,7 @@ export async function awaitReview(scm: ForgeScm, w: ReviewWait, clock: HostedClo
     const g = reviewGate(v, headSha, w.approvals);
     if (g.type !== 'wait') return { ...g, pull: change.ref, headSha };
     if (w.signal?.aborted || clock.now() - started + w.everyMs > w.timeoutMs) return { type: 'timeout', reason: g.reason, pull: change.ref, headSha };
-    await clock.sleep(w.everyMs, w.signal);
+    // Only a webhook delivery about this pull request (its branch, number or head) ends the sleep early.
+    await clock.sleep(w.everyMs, w.signal, { ...(scm.repo ? { repo: scm.repo } : {}), branch: w.branch, pull: change.ref, headSha });
   }
 }

@@ -30,6 +30,8 @@ const ANY = Array.from({ length: 255 }, (_, i) => i + 1);
 /** What a forge adds to the Scm port: hosted CI and reviews on a change's head (the hosted-checks provider and review gate read these). */
 export interface ForgeScm extends Scm {
   readonly forge: string;
+  /** owner/name on the forge (a poll's webhook wake matches it). */
+  readonly repo?: string;
   hostedChecks(c: Change, headSha: string, required?: readonly string[]): Promise<HostedVerdict>;
   reviews(c: Change): Promise<ReviewVerdict>;
   /** The pull request's state, mergeability and head (the change axis reads it). */
@@ -148,6 +150,10 @@ export class GitHubScm implements ForgeScm {
     const ls = await this.authedGit(workspace, ['ls-remote', this.mirror.remote, `refs/heads/${branch}`]);
     if (ls.code !== 0) throw new GantryError('unavailable', `reading ${branch} on ${this.cfg.repo} failed: ${ls.out.split('\n').slice(-3).join(' | ')}`, { hint: 'check the remote is reachable and the token can read it' });
     const remoteSha = /^([0-9a-f]{40,64})\s/m.exec(ls.out)?.[1] ?? '';
+    // No branch, and this very head was merged through the branch's pull request: GitHub deleted the
+    // branch after the merge ("Automatically delete head branches"). Nothing is left to publish — a push
+    // would only bring the deleted branch back (the merge step pushes before it records the merge).
+    if (!remoteSha && (await this.mergedHead(branch)) === headSha) return { headSha };
     if (remoteSha && remoteSha !== headSha) {
       const known = await hardened(['cat-file', '-e', `${remoteSha}^{commit}`], { cwd: workspace, okCodes: ANY });
       if (known.code !== 0) throw foreignPushError(branch, remoteSha);
@@ -204,6 +210,14 @@ export class GitHubScm implements ForgeScm {
     const have = new Set((found?.labels ?? []).map((l) => l.name));
     if (this.cfg.labels.some((l) => !have.has(l))) await this.call('label pull request', () => this.api.rest.issues.addLabels({ owner: this.owner, repo: this.name, issue_number: number, labels: this.cfg.labels }));
     return { taskId: c.taskId, branch: c.branch, base: c.base, ref: String(number), url };
+  }
+
+  /** The head the branch's pull request was merged at, when its latest is merged and none is open; else null. */
+  private async mergedHead(branch: string): Promise<string | null> {
+    const all = (await this.call('list pull requests', () => this.api.rest.pulls.list({ owner: this.owner, repo: this.name, head: `${this.owner}:${branch}`, state: 'all', per_page: 100 }))).data;
+    if (all.some((p) => p.state === 'open')) return null;
+    const last = all.reduce<(typeof all)[number] | undefined>((a, p) => (!a || p.number > a.number ? p : a), undefined);
+    return last?.merged_at ? last.head.sha : null;
   }
 
   /** The pull request as the change axis sees it (state, mergeability, head); its web page. */

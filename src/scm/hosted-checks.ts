@@ -57,7 +57,7 @@ export class HostedChecks implements Checks {
       }
       if (o.signal?.aborted) return result(false, `${c.name}: stopped while waiting on hosted CI for ${headSha}`);
       if (this.clock.now() - started + every > c.timeout * 1000) break;
-      await this.clock.sleep(every, o.signal);
+      await this.clock.sleep(every, o.signal, { ...(t.scm.repo ? { repo: t.scm.repo } : {}), branch: t.branch, pull: change.ref, headSha });
     }
     const waiting = last.verdict === 'pending' ? `still waiting on: ${last.waitingOn.join(', ')}` : 'no check run or status was reported';
     return result(false, `hosted CI on ${headSha} did not settle within ${c.timeout}s: ${waiting}`, true);

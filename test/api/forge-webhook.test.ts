@@ -3,7 +3,7 @@
 // one is refused with 401 and wakes nothing; a re-delivered id is acknowledged and not acted on again.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApi, type TestApi } from '../support/api.js';
@@ -13,6 +13,7 @@ import { signBody } from '../../src/scm/webhook-signature.js';
 import { createApiServer } from '../../src/api/server.js';
 import { silentLogger } from '../../src/api/logger.js';
 import { forgeWebhookRoutes } from '../../src/api/routes/forge-webhooks.js';
+import { startGitHubStandIn, type GitHubStandIn } from '../support/github/stand-in.js';
 
 const SECRET = 'webhook-secret-for-tests';
 const HOUR = 3_600_000;
@@ -131,8 +132,8 @@ describe('GitHub webhook: secret from scm.github.webhookSecretFile', () => {
     await api?.close();
   });
 
-  it('refuses every delivery while no secret is configured, then accepts one signed with the file\'s secret', async () => {
-    const body = '{"action":"completed"}';
+  it('refuses every delivery while no secret is configured, then accepts one about the project\'s repository signed with the file\'s secret', async () => {
+    const body = '{"action":"completed","repository":{"full_name":"acme/app"}}';
     const none = await deliver(api, { event: 'status', body });
     assert.equal(none.status, 401);
     assert.match(String((none.body.error as { message: string }).message), /no webhook secret/);
@@ -142,7 +143,7 @@ describe('GitHub webhook: secret from scm.github.webhookSecretFile', () => {
     const r = await api.req('POST', '/api/projects', { path: makeRepo() });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     const p = r.body.project as { id: string; rev: number; config: Record<string, unknown> };
-    await api.coordinator.store.projects.updateConfig(p.id, { ...p.config, scm: { adapter: 'github', github: { webhookSecretFile: join(dir, 'secret') } } }, p.rev);
+    await api.coordinator.store.projects.updateConfig(p.id, { ...p.config, scm: { adapter: 'github', github: { repo: 'acme/app', webhookSecretFile: join(dir, 'secret') } } }, p.rev);
 
     const s = sleeper();
     const ok = await deliver(api, { event: 'status', body });
@@ -157,7 +158,7 @@ describe('GitHub webhook: a delivery that failed is acted on when redelivered', 
   it('an issues delivery whose handling failed (500) is not remembered: its redelivery (same id) is handled', async () => {
     let calls = 0;
     const routes = forgeWebhookRoutes({
-      secrets: async () => [SECRET],
+      secrets: async () => ({ secrets: [SECRET], configured: true }),
       wake: () => 0,
       events: {
         change: async () => ({ observed: [] }),
@@ -186,3 +187,87 @@ describe('GitHub webhook: a delivery that failed is acted on when redelivered', 
   });
 });
 
+
+describe('GitHub webhook: a project\'s secret authenticates deliveries about that project\'s repository only', () => {
+  // Two projects, each with its own secret and its own GitHub repository (A's read from its remote, B's
+  // from scm.github.repo). Whoever holds A's secret must not be able to speak for B's repository.
+  const TOKEN = 'ghp_webhookScopeToken123';
+  const A_SECRET = 'secret-of-project-a';
+  const B_SECRET = 'secret-of-project-b';
+  let api: TestApi;
+  let gh: GitHubStandIn;
+  let root: string;
+  let issue: number;
+  const prev = { secret: process.env.GANTRY_GITHUB_WEBHOOK_SECRET, token: process.env.GANTRY_GITHUB_TOKEN };
+  before(async () => {
+    delete process.env.GANTRY_GITHUB_WEBHOOK_SECRET;
+    process.env.GANTRY_GITHUB_TOKEN = TOKEN;
+    root = mkdtempSync(join(tmpdir(), 'gantry-whscope-'));
+    gh = await startGitHubStandIn(join(root, 'srv'), TOKEN);
+    for (const name of ['a', 'b']) {
+      const seed = makeRepo();
+      await gh.createRepo('acme', name, seed);
+      rmSync(seed, { recursive: true, force: true });
+    }
+    issue = gh.openIssue('acme', 'b', { title: 'Work for B', body: 'from B', labels: ['gantry-task'] });
+    writeFileSync(join(root, 'a.secret'), `${A_SECRET}\n`, { mode: 0o600 });
+    writeFileSync(join(root, 'b.secret'), `${B_SECRET}\n`, { mode: 0o600 });
+    api = await startTestApi('sqlite');
+    const store = api.coordinator.store;
+    const github = (secret: string, extra: Record<string, unknown> = {}) => ({ adapter: 'github', github: { apiUrl: gh.apiUrl, webhookSecretFile: join(root, secret), intake: { label: 'gantry-task' }, ...extra } });
+    await store.projects.create({ name: 'a', path: '', remote: 'https://github.com/acme/a.git', defaultBranch: 'main', config: { version: 1, scm: github('a.secret') } });
+    await store.projects.create({ name: 'b', path: '', remote: gh.cloneUrl('acme', 'b'), defaultBranch: 'main', config: { version: 1, scm: github('b.secret', { repo: 'acme/b' }) } });
+  });
+  after(async () => {
+    for (const [k, v] of [['GANTRY_GITHUB_WEBHOOK_SECRET', prev.secret], ['GANTRY_GITHUB_TOKEN', prev.token]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await api?.close();
+    await gh?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const issuesPayload = (repo: string) => JSON.stringify({ action: 'labeled', repository: { full_name: repo }, issue: { number: issue, title: 'Work for B', state: 'open', labels: [{ name: 'gantry-task' }] } });
+  const counts = async () => ({
+    tasks: (await api.coordinator.store.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM tasks', []))[0]!.n,
+    events: (await api.coordinator.store.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM events', []))[0]!.n,
+  });
+
+  it('a delivery about B\'s repository signed with A\'s secret is refused (401) and changes nothing; signed with B\'s it is acted on', async () => {
+    const before = await counts();
+    for (const repo of ['acme/b', 'ACME/B']) {
+      const s = sleeper();
+      const forged = await deliver(api, { event: 'issues', body: issuesPayload(repo), signature: signBody(A_SECRET, issuesPayload(repo)), delivery: `d-forged-${repo}` });
+      assert.equal(forged.status, 401, JSON.stringify(forged.body));
+      const woke = await deliver(api, { event: 'pull_request', body: JSON.stringify({ action: 'closed', repository: { full_name: repo }, pull_request: { number: 1, head: { ref: 'gantry/x' } } }), signature: signBody(A_SECRET, JSON.stringify({ action: 'closed', repository: { full_name: repo }, pull_request: { number: 1, head: { ref: 'gantry/x' } } })) });
+      assert.equal(woke.status, 401, JSON.stringify(woke.body));
+      assert.equal(s.woken(), false, 'a refused delivery wakes nothing');
+      s.stop();
+    }
+    // A delivery naming no repository, or one no project has, cannot be vouched for by any project's secret.
+    for (const body of ['{"action":"completed"}', JSON.stringify({ action: 'completed', repository: { full_name: 'someone/else' } })]) {
+      assert.equal((await deliver(api, { event: 'status', body, signature: signBody(A_SECRET, body) })).status, 401, body);
+    }
+    assert.deepEqual(await counts(), before, 'no task, no event');
+    assert.equal(gh.requests.length, 0, 'GitHub was not asked about B\'s issue');
+
+    // The control: B's own secret (its repository named in another case) is accepted and takes the issue in.
+    const ok = await deliver(api, { event: 'issues', body: issuesPayload('Acme/b'), signature: signBody(B_SECRET, issuesPayload('Acme/b')), delivery: 'd-b-own' });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal((ok.body.taken as { created: boolean }[])[0]?.created, true);
+    // And A's secret still speaks for A's repository (read from A's remote).
+    const aBody = JSON.stringify({ action: 'completed', repository: { full_name: 'acme/a' } });
+    assert.equal((await deliver(api, { event: 'status', body: aBody, signature: signBody(A_SECRET, aBody) })).status, 200);
+  });
+
+  it('GANTRY_GITHUB_WEBHOOK_SECRET, when set, stays valid for every repository', async () => {
+    process.env.GANTRY_GITHUB_WEBHOOK_SECRET = 'process-wide-secret';
+    try {
+      const body = JSON.stringify({ action: 'completed', repository: { full_name: 'acme/b' } });
+      assert.equal((await deliver(api, { event: 'status', body, signature: signBody('process-wide-secret', body) })).status, 200);
+    } finally {
+      delete process.env.GANTRY_GITHUB_WEBHOOK_SECRET;
+    }
+  });
+});

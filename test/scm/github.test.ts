@@ -142,6 +142,20 @@ describe('GitHub adapter against the stand-in', () => {
     assert.deepEqual(await scm.merge(c, { expectedHeadSha: m2.headSha, expectedBaseSha: m2.baseSha, message: 'again' }), { mergedSha: r.mergedSha, alreadyMerged: true }, 'never twice');
   });
 
+  it('a push after the pull request merged does not bring back the branch GitHub deleted (the merge step pushes first)', async () => {
+    const c = { taskId: 't-1', branch, base: 'main', ref: '1' };
+    const head = await gitAsync(ws, 'rev-parse', 'HEAD');
+    assert.deepEqual([(await scm.changeState(c)).state, (await scm.changeState(c)).headSha], ['merged', head]);
+    // "Automatically delete head branches": GitHub deletes the branch once its pull request merged.
+    const bare = gh.gitDir('acme', 'app');
+    await gitAsync(bare, 'update-ref', '-d', `refs/heads/${branch}`);
+    // A merge step that runs again (its holder died after the merge, or a person merged while a step waited) pushes first.
+    assert.deepEqual(await scm.pushBranch(ws, branch), { headSha: head });
+    assert.equal(await gitAsync(bare, 'for-each-ref', `refs/heads/${branch}`), '', 'the deleted branch stays deleted');
+    assert.equal((await scm.openChange({ taskId: 't-1', branch, base: 'main', title: 'Add a feature' })).ref, '1', 'the merged pull request is still the change');
+    assert.equal((await scm.changeState(c)).state, 'merged');
+  });
+
   it('a push the server refuses (a pre-receive hook, branch protection) is a bad_request with git\'s message, not someone else\'s push', async () => {
     // GitHub answers `[remote rejected]` for a protected branch, a hook, or a token without the workflow scope.
     const hook = join(gh.gitDir('acme', 'app'), 'hooks', 'pre-receive');

@@ -1,19 +1,21 @@
-// GitHub webhook deliveries. The route reads the raw bytes (the signature covers them exactly), refuses
-// anything not signed with a configured secret (401, nothing changes), then acts: check, status, review
-// and pull request events wake the forge polls sleeping in this process (polling stays the fallback),
-// then the pull request of the task they name is looked at for the change axis; `issues` events feed
-// issue intake.
+// GitHub webhook deliveries. The route reads the raw bytes (the signature covers them exactly) and, before
+// trusting anything in them, only which repository the delivery is about: the secrets that may sign it
+// are that repository's project's (or the process-wide one). Anything else is refused (401, nothing
+// changes) — one project's secret never vouches for another project's repository. Then it acts: check,
+// status, review and pull request events wake the forge polls sleeping in this process that the delivery
+// concerns (polling stays the fallback), then the pull request of the task they name is looked at for
+// the change axis; `issues` events feed issue intake.
 // A delivery id seen before is acknowledged and not acted on again.
 import { GantryError } from '../../domain/errors.js';
-import { decideWebhook } from '../../domain/forge/webhook.js';
+import { decideWebhook, deliveryRepository, parseDelivery, wakeTarget, type WakeTarget } from '../../domain/forge/webhook.js';
 import { verifySignature } from '../../scm/webhook-signature.js';
 import { defineRoute, type Route } from '../route.js';
 
 export interface ForgeWebhookDeps {
-  /** The secrets a delivery may be signed with; none configured refuses every delivery. */
-  secrets(): Promise<string[]>;
-  /** Wakes the sleeping forge polls; returns how many woke. */
-  wake(): number;
+  /** The secrets a delivery about `repo` (its `repository.full_name`, or null) may be signed with, and whether any is configured at all. */
+  secrets(repo: string | null): Promise<{ secrets: string[]; configured: boolean }>;
+  /** Wakes the sleeping forge polls the delivery concerns; returns how many woke. */
+  wake(target: WakeTarget): number;
   /** After the wake: the tasks' pull requests a change event names are looked at (the change axis), and `issues` events feed intake. */
   events?: {
     change(event: string, payload: unknown): Promise<{ observed: string[] }>;
@@ -35,11 +37,19 @@ export function forgeWebhookRoutes(deps: ForgeWebhookDeps): Route[] {
       rawBody: true,
       handler: async ({ req, raw }) => {
         const header = req.headers['x-hub-signature-256'];
-        const secrets = await deps.secrets();
         const body = raw ?? Buffer.alloc(0);
-        if (!secrets.some((s) => verifySignature(s, body, typeof header === 'string' ? header : undefined))) {
-          throw new GantryError('unauthorized', secrets.length ? 'webhook signature does not match' : 'no webhook secret is configured', {
-            hint: 'set the same secret in the GitHub webhook and in GANTRY_GITHUB_WEBHOOK_SECRET (or scm.github.webhookSecretFile)',
+        const contentType = req.headers['content-type'];
+        // Untrusted until verified: only the repository is read from it, to know whose secret may sign it.
+        const parsed = parseDelivery(body.toString('utf8'), contentType);
+        const repo = parsed.ok ? deliveryRepository(parsed.payload) : null;
+        const { secrets, configured } = await deps.secrets(repo);
+        // Every candidate is checked (no early exit), each in constant time.
+        let verified = false;
+        for (const s of secrets) verified = verifySignature(s, body, typeof header === 'string' ? header : undefined) || verified;
+        if (!verified) {
+          // The same answer whether the repository is unknown or the signature wrong: a refusal does not say which repositories are served.
+          throw new GantryError('unauthorized', configured ? 'webhook signature does not match' : 'no webhook secret is configured', {
+            hint: "set the same secret in the GitHub webhook and in GANTRY_GITHUB_WEBHOOK_SECRET, or in scm.github.webhookSecretFile of the project whose repository (scm.github.repo, else its remote) sends it: a project's secret signs deliveries about its own repository only",
           });
         }
         const delivery = typeof req.headers['x-github-delivery'] === 'string' ? req.headers['x-github-delivery'] : undefined;
@@ -56,29 +66,17 @@ export function forgeWebhookRoutes(deps: ForgeWebhookDeps): Route[] {
         };
         if (action.type === 'ping') return remember({ body: { ok: true, event } });
         if (action.type === 'ignore') return remember({ status: 202, body: { ok: true, event: event ?? null, ignored: action.reason } });
-        const payload = deps.events ? parsePayload(body, req.headers['content-type']) : null;
+        if (!parsed.ok) {
+          throw new GantryError('bad_request', 'the delivery carries no JSON payload', { hint: 'set the webhook content type to application/json (application/x-www-form-urlencoded with a payload field also works)' });
+        }
+        const payload = parsed.payload;
         if (action.type === 'issues') {
           if (!deps.events) return remember({ status: 202, body: { ok: true, event, ignored: 'issue intake is not served here' } });
           return remember({ body: { ok: true, event, ...(await deps.events.issue(payload)) } });
         }
-        const woke = deps.wake();
+        const woke = deps.wake(wakeTarget(event!, payload));
         return remember({ body: { ok: true, event, woke, ...(deps.events ? await deps.events.change(event!, payload) : {}) } });
       },
     }),
   ];
-}
-
-/** A delivery's payload: GitHub sends JSON, or (content type "application/x-www-form-urlencoded") `payload=<JSON>`. */
-function parsePayload(body: Buffer, contentType: string | undefined): unknown {
-  const text = body.toString('utf8');
-  try {
-    if (contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-      const payload = new URLSearchParams(text).get('payload');
-      if (payload === null) throw new Error('no payload field');
-      return JSON.parse(payload);
-    }
-    return JSON.parse(text);
-  } catch {
-    throw new GantryError('bad_request', 'the delivery carries no JSON payload', { hint: 'set the webhook content type to application/json (application/x-www-form-urlencoded with a payload field also works)' });
-  }
 }

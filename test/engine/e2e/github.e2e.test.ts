@@ -145,7 +145,7 @@ for (const sc of storeCases()) describe(`GitHub pull requests through the engine
     await factory.start();
     // The webhook route as the coordinator mounts it (the process's forge wake, the change axis, intake), over real HTTP.
     const events = forgeEvents({ store, runs: parts.runs, home: join(root, 'coord'), changes: lifecycleChanges(life.manager), warn: (m, f) => assert.fail(`${m} ${JSON.stringify(f)}`) });
-    const api = createApiServer({ routes: forgeWebhookRoutes({ secrets: async () => [SECRET], wake: () => forgeWake.wake(), events }), tokens: { verify: async () => undefined }, logger: silentLogger });
+    const api = createApiServer({ routes: forgeWebhookRoutes({ secrets: async () => ({ secrets: [SECRET], configured: true }), wake: (target) => forgeWake.wake(target), events }), tokens: { verify: async () => undefined }, logger: silentLogger });
     hooks = { url: (await api.listen(0, '127.0.0.1')).url, close: () => api.close() };
   });
   after(async () => {
