@@ -89,6 +89,7 @@ export class InputQueue {
       }
       if (!this.sink) return { what: 'wait:no_sink' };
       const cur = open.find((i) => i.id === d.inputId)!;
+      if (this.sink.ready && !(await this.sink.ready(s, { id: cur.id, text: cur.text }))) return { what: 'wait:sink_not_ready' };
       const delivered = await this.store.write(async (tx) => {
         const m = await tx.inputs.markDelivered(cur.id, cur.rev, s.launchGeneration, now);
         if (m) tx.emit({ type: 'input.delivered', taskId: s.taskId, sessionId, payload: { inputId: m.id, attempt: m.attempts, redelivery: d.kind === 'redeliver' } });

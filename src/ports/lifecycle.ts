@@ -183,6 +183,8 @@ export interface LifecycleStore {
 
 /** Hands queued input to a running agent (e.g. resumes a one-shot agent session with it). */
 export interface InputSink {
+  /** May this input be handed over now? False keeps it queued without spending an attempt (checked again on later kicks and ticks). */
+  ready?(session: SessionRecord, input: { id: string; text: string }): Promise<boolean>;
   deliver(session: SessionRecord, input: { id: string; text: string }): Promise<void>;
 }
 

@@ -1,0 +1,60 @@
+// Where a person's reply to a session goes (`gantry reply SESSION`, `POST /api/sessions/:id/input`).
+// The pipeline engine's agents are one-shot: an agent that asks ends its turn, its run parks on the
+// question and the lease is released, so no process — local or on a remote factory — is left to take
+// input. The reply therefore answers the parked run, on the coordinator: the task is queued again and
+// whichever factory claims it (the same one first, by workspace affinity; one that was offline once it
+// is back) resumes the agent's conversation with the text, exactly as `gantry answer` does. The run
+// holds the answer until a fenced run commit consumes it in the resumed launch, so it is delivered
+// once, whatever factory restarts or outages come in between.
+import type { Waiting } from '../pipeline/types.js';
+import type { HumanActionName } from '../pipeline/human-action.js';
+import type { SessionState } from '../session.js';
+
+export interface ReplySession {
+  id: string;
+  runId: string | null;
+  agentSessionId: string | null;
+  state: SessionState;
+}
+
+export interface ReplyRun {
+  id: string;
+  state: string;
+  waiting: Waiting | null;
+}
+
+export interface ReplyStep {
+  sessionId: string | null;
+  kindState: Record<string, unknown>;
+}
+
+export type ReplyTarget =
+  /** Answer the run with this action (the wait's kind decides which). */
+  | { kind: 'answer'; action: Extract<HumanActionName, 'reply' | 'answer'> }
+  /** Not now: the reply stays queued (the agent has not asked yet, or its answer is already on its way). */
+  | { kind: 'wait'; why: string }
+  /** Never deliverable as it stands; the reason goes to the person. */
+  | { kind: 'refuse'; reason: string };
+
+/**
+ * `run` is the task's current run and `step` its waiting step (both absent when the task has none).
+ * Pure: the caller reads, this decides.
+ */
+export function decideReplyTarget(session: ReplySession, run: ReplyRun | null, step: ReplyStep | null, text: string): ReplyTarget {
+  if (!session.runId) return { kind: 'wait', why: 'no_run' };
+  if (!run || run.id !== session.runId) return { kind: 'wait', why: 'not_current_run' };
+  if (run.state !== 'parked' || !run.waiting) return { kind: 'wait', why: 'run_not_waiting' };
+  const w = run.waiting;
+  if (w.kind !== 'needs_input' && w.kind !== 'decision') return { kind: 'wait', why: `waits_for_${w.kind}` };
+  // The wait must be this session's question: the step it parked on ran this session, or its
+  // conversation (a question asked again after an earlier answer is asked by a later launch of it).
+  const asked = step?.kindState.asked as { agentSessionId?: string | null } | undefined;
+  const ours = step !== null && (step.sessionId === session.id || (session.agentSessionId !== null && asked?.agentSessionId === session.agentSessionId));
+  if (!ours) return { kind: 'wait', why: 'another_session_asked' };
+  if (w.kind === 'needs_input') return { kind: 'answer', action: 'reply' };
+  const choice = text.trim();
+  if (w.options.length > 0 && !w.options.includes(choice)) {
+    return { kind: 'refuse', reason: `the agent asked to choose one of: ${w.options.join(', ')}; "${choice.slice(0, 80)}" is not one of them` };
+  }
+  return { kind: 'answer', action: 'answer' };
+}
