@@ -4,6 +4,7 @@
 // decider holds back stay queued (`ready` is false), so no attempt is spent while the agent works.
 import { GantryError } from '../domain/errors.js';
 import { decideReplyTarget, type ReplyTarget } from '../domain/lifecycle-rules/reply-target.js';
+import { launchSessionId } from '../engine/agent-runner.js';
 import type { HumanAction } from '../domain/pipeline/human-action.js';
 import type { SessionRecord } from '../domain/session.js';
 import type { RunSnapshot } from '../ports/engine.js';
@@ -22,8 +23,9 @@ export class RunReplySink implements InputSink {
   private async target(session: SessionRecord, text: string): Promise<ReplyTarget> {
     if (!session.taskId) return { kind: 'wait', why: 'no_task' };
     const snap = await this.d.current(session.taskId);
-    const step = snap?.run.waiting ? (snap.steps[snap.run.waiting.stepIdx] ?? null) : null;
-    return decideReplyTarget(session, snap?.run ?? null, step, text);
+    const step = snap?.run.waiting ? snap.steps[snap.run.waiting.stepIdx] : undefined;
+    const stepSession = step?.sessionId ? launchSessionId(step.sessionId) : null;
+    return decideReplyTarget(session, snap?.run ?? null, step ? { sessionId: stepSession } : null, text);
   }
 
   async ready(session: SessionRecord, input: { text: string }): Promise<boolean> {

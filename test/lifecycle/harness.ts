@@ -25,6 +25,8 @@ export class TestClock {
 export class RecordingSink implements InputSink {
   readonly delivered: { sessionId: string; id: string; text: string; generation: number }[] = [];
   failNext = 0;
+  /** Set by a test to hold inputs back (InputSink.ready). */
+  ready?: (s: SessionRecord, input: { id: string; text: string }) => Promise<boolean>;
   async deliver(s: SessionRecord, input: { id: string; text: string }): Promise<void> {
     if (this.failNext > 0) {
       this.failNext--;

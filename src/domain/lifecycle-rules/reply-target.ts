@@ -8,13 +8,10 @@
 // once, whatever factory restarts or outages come in between.
 import type { Waiting } from '../pipeline/types.js';
 import type { HumanActionName } from '../pipeline/human-action.js';
-import type { SessionState } from '../session.js';
 
 export interface ReplySession {
   id: string;
   runId: string | null;
-  agentSessionId: string | null;
-  state: SessionState;
 }
 
 export interface ReplyRun {
@@ -24,8 +21,8 @@ export interface ReplyRun {
 }
 
 export interface ReplyStep {
+  /** The session that ran the step's last dispatch, in the lifecycle's id form. */
   sessionId: string | null;
-  kindState: Record<string, unknown>;
 }
 
 export type ReplyTarget =
@@ -46,11 +43,10 @@ export function decideReplyTarget(session: ReplySession, run: ReplyRun | null, s
   if (run.state !== 'parked' || !run.waiting) return { kind: 'wait', why: 'run_not_waiting' };
   const w = run.waiting;
   if (w.kind !== 'needs_input' && w.kind !== 'decision') return { kind: 'wait', why: `waits_for_${w.kind}` };
-  // The wait must be this session's question: the step it parked on ran this session, or its
-  // conversation (a question asked again after an earlier answer is asked by a later launch of it).
-  const asked = step?.kindState.asked as { agentSessionId?: string | null } | undefined;
-  const ours = step !== null && (step.sessionId === session.id || (session.agentSessionId !== null && asked?.agentSessionId === session.agentSessionId));
-  if (!ours) return { kind: 'wait', why: 'another_session_asked' };
+  // The wait must be this session's own question: the step parked on what this launch asked. A later
+  // launch of the same conversation (resumed with an earlier answer) is another session, so a reply
+  // already given to the first launch can never answer the next question too.
+  if (step?.sessionId !== session.id) return { kind: 'wait', why: 'another_session_asked' };
   if (w.kind === 'needs_input') return { kind: 'answer', action: 'reply' };
   const choice = text.trim();
   if (w.options.length > 0 && !w.options.includes(choice)) {
