@@ -8,7 +8,7 @@ import { launchSessionId } from '../engine/agent-runner.js';
 import type { HumanAction } from '../domain/pipeline/human-action.js';
 import type { SessionRecord } from '../domain/session.js';
 import type { RunSnapshot } from '../ports/engine.js';
-import type { InputSink } from '../ports/lifecycle.js';
+import type { InputSink, SinkInput } from '../ports/lifecycle.js';
 
 export interface RunReplyDeps {
   /** The task's current run with its steps. */
@@ -20,20 +20,20 @@ export interface RunReplyDeps {
 export class RunReplySink implements InputSink {
   constructor(private readonly d: RunReplyDeps) {}
 
-  private async target(session: SessionRecord, text: string): Promise<ReplyTarget> {
+  private async target(session: SessionRecord, input: SinkInput): Promise<ReplyTarget> {
     if (!session.taskId) return { kind: 'wait', why: 'no_task' };
     const snap = await this.d.current(session.taskId);
     const step = snap?.run.waiting ? snap.steps[snap.run.waiting.stepIdx] : undefined;
     const stepSession = step?.sessionId ? launchSessionId(step.sessionId) : null;
-    return decideReplyTarget(session, snap?.run ?? null, step ? { sessionId: stepSession } : null, text);
+    return decideReplyTarget(session, snap?.run ?? null, step ? { sessionId: stepSession } : null, input);
   }
 
-  async ready(session: SessionRecord, input: { text: string }): Promise<boolean> {
-    return (await this.target(session, input.text)).kind !== 'wait';
+  async ready(session: SessionRecord, input: SinkInput): Promise<boolean> {
+    return (await this.target(session, input)).kind !== 'wait';
   }
 
-  async deliver(session: SessionRecord, input: { id: string; text: string }): Promise<void> {
-    const t = await this.target(session, input.text);
+  async deliver(session: SessionRecord, input: SinkInput): Promise<void> {
+    const t = await this.target(session, input);
     if (t.kind === 'refuse') throw new GantryError('conflict', t.reason, { hint: `answer with \`gantry answer ${session.taskId} <option>\`` });
     if (t.kind === 'wait') throw new GantryError('conflict', `session ${session.id} is not waiting for a reply (${t.why})`);
     await this.d.act(session.taskId!, { action: t.action, text: input.text });

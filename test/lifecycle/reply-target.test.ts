@@ -26,6 +26,8 @@ describe('decideReplyTarget', () => {
     ['a session of no run: wait', { runId: null }, parked(wait('needs_input')), ran(), 'x', { kind: 'wait', why: 'no_run' }],
   ];
   for (const [name, session, run, step, text, want] of rows) {
-    it(name, () => assert.deepEqual(decideReplyTarget({ id: S.id, ...session }, run, step, text), want));
+    it(name, () => assert.deepEqual(decideReplyTarget({ id: S.id, ...session }, run, step, { text, source: 'human' }), want));
   }
+  it("a reaction's input (failing checks sent to the agent) never answers a person's question", () =>
+    assert.deepEqual(decideReplyTarget(S, parked(wait('needs_input')), ran(), { text: 'checks failed', source: 'reaction:checks-failed' }), { kind: 'wait', why: 'not_from_a_person' }));
 });

@@ -37,7 +37,10 @@ export type ReplyTarget =
  * `run` is the task's current run and `step` its waiting step (both absent when the task has none).
  * Pure: the caller reads, this decides.
  */
-export function decideReplyTarget(session: ReplySession, run: ReplyRun | null, step: ReplyStep | null, text: string): ReplyTarget {
+export function decideReplyTarget(session: ReplySession, run: ReplyRun | null, step: ReplyStep | null, input: { text: string; source: string }): ReplyTarget {
+  // Only a person answers a person's question: a reaction's text (failing checks …) is no answer.
+  if (input.source !== 'human') return { kind: 'wait', why: 'not_from_a_person' };
+  const text = input.text;
   if (!session.runId) return { kind: 'wait', why: 'no_run' };
   if (!run || run.id !== session.runId) return { kind: 'wait', why: 'not_current_run' };
   if (run.state !== 'parked' || !run.waiting) return { kind: 'wait', why: 'run_not_waiting' };
