@@ -3,7 +3,8 @@
 // (`POST /api/sessions/:id/input`, what `gantry reply SESSION` sends). The task goes on on the
 // factory, and the resumed agent's prompt carries the reply: it copies its prompt into the change that
 // ships, so the merged commit on the remote's main holds the text. The factory is away when the reply
-// is posted and comes back for it. Real processes, real git over HTTP.
+// is posted and comes back for it. Real processes, real git over HTTP. The in-process case (`gantry up`)
+// goes the same way: before the fix neither reached the agent (no input sink was wired at all).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -13,6 +14,9 @@ import { newTask } from '../support/fixtures.js';
 import { until } from './support.js';
 import { api, enroll, factory, setupRemote, shipped, stop, type Proc } from './remote-rig.js';
 import type { SessionView } from '../../src/lifecycle/manager.js';
+import { startGantry } from '../engine/e2e/gantry.js';
+import { git } from '../support/git.js';
+import { stringify } from 'yaml';
 
 const REPLY = 'use sqlite, reply-marker-4be1';
 
@@ -85,6 +89,26 @@ for (const sc of storeCases()) {
       } finally {
         if (f) await stop(f);
         await e.dispose();
+      }
+    });
+
+    it('the same reply reaches an in-process agent (gantry up)', { timeout: 120_000 }, async () => {
+      const g = await startGantry(sc.kind);
+      try {
+        const { id: project, repo } = await g.project(stringify(config()));
+        const id = (await g.submit({ project, title: 'asks first', pipeline: 'quick', agent: 'scripted' })).id;
+        const asked = await until(async () => {
+          const r = await g.req('GET', `/api/sessions?task=${id}`);
+          return (r.body.sessions as SessionView[]).find((s) => s.display === 'needs_input');
+        }, 'a needs-input session', 60_000);
+        const sent = await g.req('POST', `/api/sessions/${asked.id}/input`, { text: REPLY });
+        assert.equal(sent.status, 202, JSON.stringify(sent.body));
+        assert.equal((await g.settle(id)).stage, 'shipped');
+        assert.match(git(repo, 'show', 'main:answer.md'), /reply-marker-4be1/);
+        const inputs = (await g.req('GET', `/api/sessions/${asked.id}`)).body.inputs as Input[];
+        assert.deepEqual(inputs.map((i) => [i.state, i.attempts]), [['acknowledged', 1]]);
+      } finally {
+        await g.close();
       }
     });
   });
