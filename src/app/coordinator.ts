@@ -17,7 +17,7 @@ import { startIntakePolls } from './issue-intake.js';
 import { checkAgentsCanRun, refreshProjectConfig } from './submit-guards.js';
 import { factoryCapabilities } from './capabilities.js';
 import { startWorkspaceUpkeep, workspaceService } from './workspaces.js';
-import { pipelineEngine, startEngineSweeps } from './engine.js';
+import { pipelineEngine, runReplySink, startEngineSweeps } from './engine.js';
 import { createFleet, fleetConfigFromEnv, startLocalFactories, type LocalFactories } from './fleet.js';
 import type { FleetConfig, FleetCoordinator } from '../fleet/coordinator.js';
 import { lifecycleChanges, startLifecycle, type LifecycleRuntime } from './lifecycle.js';
@@ -116,6 +116,8 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     const ready = async (): Promise<Readiness> => readiness(store, fleet, Array.from({ length: o.factories }, (_, i) => localFactoryId(o.home.dir, i + 1)), () => closing);
     const lifecycle = await startLifecycle({ store, logger: o.logger, ...(o.lifecycleTickMs ? { tickMs: o.lifecycleTickMs } : {}) });
     stack.push(() => lifecycle.close());
+    // Replies to engine sessions (local or on remote factories) answer the run parked on their question.
+    await lifecycle.manager.attachSink(runReplySink(store));
     // Agent hooks (Claude Code --settings) post activity here with a per-session token; the secret
     // lives only in this process, as do the agents its factories launch.
     const hookTokens = new HookTokens(randomBytes(32).toString('base64url'));

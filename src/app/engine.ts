@@ -27,6 +27,7 @@ import { git } from '../scm/git.js';
 import { BudgetRepoSql } from '../store/budget-repo.js';
 import { MergeIntentRepoSql } from '../store/merge-intent-repo.js';
 import { RunRepoSql } from '../store/run-repo.js';
+import { RunReplySink } from '../lifecycle/run-reply-sink.js';
 
 export interface EngineWiring {
   /** The Gantry home (or a factory's own directory): logs go under <dir>/logs. */
@@ -185,6 +186,16 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
     actions: new HumanActions({ store, runs, ...(w.stopHolder ? { stopHolder: w.stopHolder } : {}) }),
     executor: new PipelineExecutor(engine, runs, w.factoryId, { sleep }),
   };
+}
+
+/**
+ * The lifecycle's input sink for engine sessions: a reply to a session parked on its question answers
+ * its run (see `src/lifecycle/run-reply-sink.ts`), wherever the session ran.
+ */
+export function runReplySink(store: Store): RunReplySink {
+  const runs = new RunRepoSql(store);
+  const actions = new HumanActions({ store, runs });
+  return new RunReplySink({ current: (taskId) => runs.current(taskId), act: (taskId, a) => actions.act(taskId, a) });
 }
 
 /**

@@ -89,6 +89,7 @@ export class InputQueue {
       }
       if (!this.sink) return { what: 'wait:no_sink' };
       const cur = open.find((i) => i.id === d.inputId)!;
+      if (this.sink.ready && !(await this.sink.ready(s, { id: cur.id, text: cur.text, source: cur.source }))) return { what: 'wait:sink_not_ready' };
       const delivered = await this.store.write(async (tx) => {
         const m = await tx.inputs.markDelivered(cur.id, cur.rev, s.launchGeneration, now);
         if (m) tx.emit({ type: 'input.delivered', taskId: s.taskId, sessionId, payload: { inputId: m.id, attempt: m.attempts, redelivery: d.kind === 'redeliver' } });
@@ -100,7 +101,7 @@ export class InputQueue {
     // The hand-off runs outside the session lock: the sink may relaunch the agent, which reports
     // back through the manager (onSpawned) on this same session.
     try {
-      await this.sink!.deliver(step.session as SessionRecord, { id: step.input.id, text: step.input.text });
+      await this.sink!.deliver(step.session as SessionRecord, { id: step.input.id, text: step.input.text, source: step.input.source });
       return 'delivered';
     } catch (e) {
       await this.deliveryFailed(sessionId, step.input, e instanceof Error ? e.message : String(e));

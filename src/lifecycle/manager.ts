@@ -290,8 +290,9 @@ export class LifecycleManager {
         runtime: after.runtime.state, activity: after.activity.state, change: after.change, launchGeneration: after.launchGeneration, rev: after.rev,
       },
     });
-    // The agent's next turn starting acknowledges what was delivered before it.
-    if (after.activity.state === 'working' && before.activity.state !== 'working') {
+    // The agent's next turn starting acknowledges what was delivered before it; so does a new launch
+    // continuing its conversation (a reply that answered a parked run resumes the agent that way).
+    if ((after.activity.state === 'working' && before.activity.state !== 'working') || cause === 'continued') {
       for (const i of await tx.inputs.acknowledge(after.id, now)) {
         tx.emit({ type: 'input.acknowledged', taskId: after.taskId, sessionId: after.id, payload: { inputId: i.id } });
       }

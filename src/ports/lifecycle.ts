@@ -181,9 +181,18 @@ export interface LifecycleStore {
   write<T>(fn: (tx: LifecycleTx) => Promise<T>): Promise<T>;
 }
 
+/** An input as a sink sees it; `source` is `human` or `reaction:<key>`. */
+export interface SinkInput {
+  id: string;
+  text: string;
+  source: string;
+}
+
 /** Hands queued input to a running agent (e.g. resumes a one-shot agent session with it). */
 export interface InputSink {
-  deliver(session: SessionRecord, input: { id: string; text: string }): Promise<void>;
+  /** May this input be handed over now? False keeps it queued without spending an attempt (checked again on later kicks and ticks). */
+  ready?(session: SessionRecord, input: SinkInput): Promise<boolean>;
+  deliver(session: SessionRecord, input: SinkInput): Promise<void>;
 }
 
 /** Looks at a session's process. Used at boot and while detecting. */

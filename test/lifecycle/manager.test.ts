@@ -191,6 +191,37 @@ for (const c of storeCases()) {
       });
     });
 
+    it('an input the sink is not ready for stays queued without spending an attempt; a launch continuing the conversation acknowledges it', async () => {
+      await withStore(c.kind, async (store) => {
+        const h = await harness(store, { reactions: { input: { ackTimeout: '1m', maxAttempts: 2 } } });
+        const m = h.manager;
+        let ready = false;
+        h.sink.ready = async () => ready;
+        const asked = await m.create({ taskId: h.taskId, agent: 'scripted' });
+        await m.onSpawned(asked.id, { launchGeneration: 1, pid: 1, agentSessionId: 'conv-1' });
+        await m.applyActivity(asked.id, activity('waiting_input', h.clock.advance(10)));
+        const i = await m.reply(asked.id, 'use sqlite');
+        await m.idle();
+        assert.equal(await m.inputs.pump(asked.id), 'wait:sink_not_ready');
+        await m.tick(h.clock.advance(120_000));
+        assert.deepEqual((await m.inputs.list(asked.id)).map((x) => [x.state, x.attempts]), [['pending', 0]], 'held back, never failed');
+        ready = true;
+        await m.tick(h.clock.advance(1));
+        assert.deepEqual(h.sink.delivered.map((d) => d.text), ['use sqlite']);
+        // The answer is on its way (the sink is not ready again): past the ack timeout it is not handed over twice.
+        ready = false;
+        await m.tick(h.clock.advance(120_000));
+        assert.equal(h.sink.delivered.length, 1);
+        assert.equal((await m.inputs.list(asked.id)).find((x) => x.id === i.id)?.state, 'delivered');
+        const resumed = await m.create({ taskId: h.taskId, agent: 'scripted' });
+        await m.onSpawned(resumed.id, { launchGeneration: 1, pid: 2, agentSessionId: 'conv-1' });
+        await m.onConversationContinued(h.taskId, 'conv-1', resumed.id);
+        const [done] = await m.inputs.list(asked.id);
+        assert.deepEqual([done!.state, done!.attempts], ['acknowledged', 1], 'the continued launch is the agent taking it, not a session that ended on it');
+        await h.manager.idle();
+      });
+    });
+
     it('retries a failed hand-off, redelivers an unacknowledged input after the timeout, then fails it', async () => {
       await withStore(c.kind, async (store) => {
         const h = await harness(store, { reactions: { input: { ackTimeout: '1m', maxAttempts: 2 } } });

@@ -31,7 +31,7 @@ export function registerSessionCommands(program: Command): void {
     );
 
   withCommon(program.command('reply <session> <text>'))
-    .description("send input to a session's agent (queued; delivered between turns, never into an open permission prompt)")
+    .description("send input to a session's agent (queued; delivered between turns, never into an open permission prompt); to a session that asked a question, local or on a remote factory, it is the answer")
     .addHelpText('after', examples([`gantry reply ${SESSION_EXAMPLE} "Use the v2 API, not v1"`]) + SESSION_IDS)
     .action(
       action(async (given: string, text: string, f: CommonFlags) => {
