@@ -4,25 +4,45 @@
 export class Batcher<In, Out> {
   private readonly queue: Array<{ input: In; resolve: (v: Out) => void; reject: (e: unknown) => void }> = [];
   private running = 0;
+  private gathering = false;
 
   constructor(
     private readonly flush: (inputs: In[]) => Promise<Out[]>,
     private readonly lanes = 1,
     private readonly maxBatch = 32,
+    /**
+     * A free lane waits for the end of the current turn of the event loop before it starts, so that
+     * requests made in the same turn (callers resumed together by the previous batch) go together
+     * instead of the first alone: costs one turn of latency, saves a round trip and a commit.
+     */
+    private readonly gather = false,
   ) {}
 
   run(input: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      if (this.running < this.lanes) void this.drain();
+      if (this.running >= this.lanes) return;
+      if (!this.gather) void this.drain();
+      else if (!this.gathering) {
+        this.gathering = true;
+        setImmediate(() => {
+          this.gathering = false;
+          // Free lanes share what the turn gathered, so they run side by side instead of one taking all.
+          const free = this.lanes - this.running;
+          const share = Math.ceil(this.queue.length / free);
+          for (let i = 0; i < free && this.queue.length > 0; i++) void this.drain(share);
+        });
+      }
     });
   }
 
-  private async drain(): Promise<void> {
+  /** `first`: at most this many in the first batch (the rest of the loop takes up to maxBatch). */
+  private async drain(first = this.maxBatch): Promise<void> {
     this.running++;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch);
+        const batch = this.queue.splice(0, Math.min(this.maxBatch, first));
+        first = this.maxBatch;
         try {
           const out = await this.flush(batch.map((b) => b.input));
           batch.forEach((b, i) => b.resolve(out[i]!));

@@ -5,10 +5,14 @@
 // claim that finds nothing, or a fenced call whose fence matches nothing (stale epoch, or a replayed
 // release), comes back without a row and the caller explains it.
 //
-// One lane: a batch runs on the server while the next one fills. Measured with bench/fleet at ×16
-// factories, one lane and one statement for all three kinds cost about a third less PostgreSQL CPU
-// per lease cycle than two lanes per kind: fewer, larger transactions (each commit, call and round
-// trip is paid once per batch, not once per request).
+// One lane, gathering: a batch runs on the server while the next one fills, and a lane that finds
+// itself idle waits out the current turn of the event loop first, so the callers one batch resumed go
+// together in the next instead of the first of them alone. Measured with bench/fleet at ×16 factories
+// (PostgreSQL, 2 cores): two lanes per kind and no gathering cost about 0.7 ms of server CPU per lease
+// cycle, one lane for all three kinds about 0.42 ms; gathering then took claims from ~0.45× to ~0.6×
+// of the raw SKIP LOCKED claim. Two lanes with gathering were no better at ×16 (noisy host; cycles a
+// little better, claims a little worse). Fewer, larger transactions: each commit, call and round trip
+// is paid once per batch, not once per request.
 import type { NewEvent } from '../domain/events.js';
 import type { Stage } from '../domain/task.js';
 import type { LeaseRef, ReleaseOutcome } from '../ports/fleet.js';
@@ -101,7 +105,7 @@ export class FleetPgBatch {
   private readonly batcher: Batcher<Req, Outcome>;
 
   constructor(private readonly store: PgBatchStore) {
-    this.batcher = new Batcher((reqs) => this.serve(reqs), 1, 64);
+    this.batcher = new Batcher((reqs) => this.serve(reqs), 1, 64, true);
   }
 
   async claim(req: ClaimReq): Promise<ClaimOutcome> {

@@ -1,7 +1,8 @@
 // Gives committed PostgreSQL events their global seq, in batches, one sequencer at a time across
 // every coordinator (advisory transaction lock). Each process sequences its own writes a few ms
 // after they commit (batching concurrent writers into one pass); a slow poll picks up events left
-// by a process that died before sequencing them. A pass is two round trips and rewrites every event
+// by a process that died before sequencing them. A pass is one call of gantry_sequence() (migration
+// 012: lock, number, notify in one round trip) and rewrites every event
 // it sequences, so under a steady stream of commits passes are spaced `intervalMs` apart: at ×16
 // claims, one pass per ~3 ms cost a fifth of a claim's CPU on this 2-core host, one per 15 ms
 // about a twentieth. A commit after a quiet spell is sequenced `delayMs` later (never more than
@@ -11,14 +12,6 @@ import { EVENTS_CHANNEL } from './event-append.js';
 
 const SEQUENCER_LOCK = 7_460_001;
 const BATCH = 5000;
-
-const PASS_SQL = `
-WITH base AS (SELECT COALESCE(MAX(seq), 0) AS b FROM events),
-     pending AS (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM events WHERE seq IS NULL ORDER BY id LIMIT ${BATCH}),
-     upd AS (UPDATE events e SET seq = base.b + pending.rn FROM pending, base WHERE e.id = pending.id RETURNING e.seq),
-     n AS (SELECT COUNT(*) AS c FROM upd)
-SELECT c, CASE WHEN c > 0 THEN pg_notify('${EVENTS_CHANNEL}', '') END AS notified FROM n;
-COMMIT`;
 
 /** How long after a commit to sequence it: `delayMs` when idle, never sooner than `intervalMs` after the last pass began. */
 export function passDelay(now: number, lastPassAt: number, delayMs: number, intervalMs: number): number {
@@ -118,20 +111,11 @@ export class PgSequencer {
     this.waiters = keep;
   }
 
-  /** Simple-protocol multi-statement queries: lock in the first round trip, assign + commit in the second. */
+  /** One call of gantry_sequence() (migration 012), in autocommit: lock, number, notify, commit. */
   private async pass(): Promise<number> {
     this.lastPassAt = performance.now();
-    const client = await this.pool.connect();
-    try {
-      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${SEQUENCER_LOCK})`);
-      const results = (await client.query(PASS_SQL)) as unknown as pg.QueryResult[];
-      return Number(results[0]?.rows[0]?.c ?? 0);
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+    const r = await this.pool.query<{ n: number }>({ name: 'gantry_sequence', text: 'SELECT gantry_sequence($1, $2, $3) AS n', values: [SEQUENCER_LOCK, BATCH, EVENTS_CHANNEL] });
+    return Number(r.rows[0]?.n ?? 0);
   }
 
   async close(): Promise<void> {

@@ -30,4 +30,25 @@ describe('Batcher', () => {
     assert.deepEqual(second, { status: 'fulfilled', value: 'OK' });
     assert.equal(calls, 2);
   });
+
+  it('gathering: requests made in the same turn go together (the first does not go alone), and free lanes share them', async () => {
+    const batches: number[][] = [];
+    const flush = async (xs: number[]) => {
+      batches.push(xs);
+      await new Promise((r) => setTimeout(r, 5));
+      return xs.map((x) => x + 1);
+    };
+    const one = new Batcher<number, number>(flush, 1, 64, true);
+    assert.deepEqual(await Promise.all([1, 2, 3, 4, 5].map((x) => one.run(x))), [2, 3, 4, 5, 6]);
+    assert.deepEqual(batches, [[1, 2, 3, 4, 5]], 'one batch for one turn');
+    batches.length = 0;
+    const two = new Batcher<number, number>(flush, 2, 64, true);
+    assert.deepEqual(await Promise.all([1, 2, 3, 4, 5].map((x) => two.run(x))), [2, 3, 4, 5, 6]);
+    assert.deepEqual(batches, [[1, 2, 3], [4, 5]], 'two free lanes split the turn between them');
+    batches.length = 0;
+    // Without gathering (the default) the first request of an idle batcher goes at once, alone.
+    const eager = new Batcher<number, number>(flush, 1, 64);
+    await Promise.all([1, 2, 3].map((x) => eager.run(x)));
+    assert.deepEqual(batches, [[1], [2, 3]]);
+  });
 });

@@ -8,6 +8,7 @@ import * as m008 from './008_task_lightweight.js';
 import * as m009 from './009_project_remote.js';
 import * as m010 from './010_factory_incarnation.js';
 import * as m011 from './011_fleet_write_cost.js';
+import * as m012 from './012_event_sequencer.js';
 
 export interface Migration {
   version: number;
@@ -20,5 +21,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, ...m001 }, { version: 2, ...m002 }, { version: 5, ...m005 }, { version: 6, ...m006 },
   { version: 7, ...m007 }, { version: 8, ...m008 }, { version: 9, ...m009 }, { version: 10, ...m010 },
-  { version: 11, ...m011 },
+  { version: 11, ...m011 }, { version: 12, ...m012 },
 ];
