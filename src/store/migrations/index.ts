@@ -8,7 +8,7 @@ import * as m008 from './008_task_lightweight.js';
 import * as m009 from './009_project_remote.js';
 import * as m010 from './010_factory_incarnation.js';
 import * as m011 from './011_fleet_write_cost.js';
-import * as m012 from './012_event_sequencer.js';
+import * as m012 from './012_fleet_statements.js';
 
 export interface Migration {
   version: number;
