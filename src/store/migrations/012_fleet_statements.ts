@@ -8,7 +8,8 @@
 //   (data-modifying CTEs) where they were four. Inside a function every statement pays its own start
 //   and end (plan revalidation, relation locks, executor set-up, snapshot): at ×16 that overhead was
 //   about half of a claim's time in the function. What each request decides, and in which snapshot,
-//   is unchanged: the seat count still runs after the factory row lock, in its own statement.
+//   is unchanged: the seat count still runs after the factory row lock, in a statement of its own
+//   snapshot (now the grant's).
 export const name = 'fleet_statements';
 export const sql = '';
 
@@ -69,20 +70,17 @@ BEGIN
       RETURN NEXT;
       CONTINUE;
     END IF;
-    SELECT COUNT(*) INTO busy FROM tasks h WHERE h.lease_factory_id = r.fid AND h.stage IN ('assigned', 'building', 'review', 'testing');
-    IF busy >= f.slots THEN
-      outcome := 'idle';
-      RETURN NEXT;
-      CONTINUE;
-    END IF;
     g := string_to_array(r.grp, ' ');
-    -- The head first, by primary key (the kept window makes it almost always still free); the rest of
-    -- the group, in rank order, only if it was taken or is locked by a concurrent claim. The grant, its
-    -- lease row and its event are one statement.
-    WITH t AS (
+    -- The seat count (in this statement's snapshot, taken after the lock above: exact), then the head
+    -- first, by primary key (the kept window makes it almost always still free), its lease row and its
+    -- event: one statement. The rest of the group, in rank order, only if the head was taken or is locked
+    -- by a concurrent claim.
+    WITH b AS (SELECT COUNT(*) AS n FROM tasks h WHERE h.lease_factory_id = r.fid AND h.stage IN ('assigned', 'building', 'review', 'testing')),
+    t AS (
       UPDATE tasks SET stage = 'assigned', blocked_reason = NULL, lease_epoch = lease_epoch + 1, lease_factory_id = r.fid,
           lease_expires_at = now_ms + r.ttl, updated_at = now_ms, rev = rev + 1
-        WHERE id = (SELECT x.id FROM tasks x
+        WHERE (SELECT b.n FROM b) < f.slots
+          AND id = (SELECT x.id FROM tasks x
                     WHERE x.id = g[1] AND x.stage = 'queued'
                       AND NOT EXISTS (SELECT 1 FROM task_deps d JOIN tasks dt ON dt.id = d.depends_on WHERE d.task_id = x.id AND dt.stage <> 'shipped')
                     FOR UPDATE SKIP LOCKED)
@@ -91,9 +89,14 @@ BEGIN
     l AS (INSERT INTO leases (task_id, epoch, factory_id, granted_at, expires_at) SELECT t.id, t.lease_epoch, r.fid, now_ms, t.lease_expires_at FROM t),
     e AS (INSERT INTO events (type, task_id, payload, at) SELECT 'lease.granted', t.id,
             json_build_object('factoryId', r.fid, 'epoch', t.lease_epoch, 'expiresAt', t.lease_expires_at, 'stage', 'assigned', 'attempts', t.attempts)::text, now_ms FROM t)
-    SELECT t.id, row_to_json(t)::text, COALESCE((SELECT json_agg(d.depends_on ORDER BY d.depends_on) FROM task_deps d WHERE d.task_id = t.id)::text, '[]')
-      INTO task_id, task, deps FROM t;
-    IF NOT FOUND AND cardinality(g) > 1 THEN
+    SELECT b.n, t.id, row_to_json(t)::text, COALESCE((SELECT json_agg(d.depends_on ORDER BY d.depends_on) FROM task_deps d WHERE d.task_id = t.id)::text, '[]')
+      INTO busy, task_id, task, deps FROM b LEFT JOIN t ON true;
+    IF busy >= f.slots THEN
+      outcome := 'idle';
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    IF task_id IS NULL AND cardinality(g) > 1 THEN
       WITH t AS (
         UPDATE tasks SET stage = 'assigned', blocked_reason = NULL, lease_epoch = lease_epoch + 1, lease_factory_id = r.fid,
             lease_expires_at = now_ms + r.ttl, updated_at = now_ms, rev = rev + 1
@@ -109,7 +112,7 @@ BEGIN
       SELECT t.id, row_to_json(t)::text, COALESCE((SELECT json_agg(d.depends_on ORDER BY d.depends_on) FROM task_deps d WHERE d.task_id = t.id)::text, '[]')
         INTO task_id, task, deps FROM t;
     END IF;
-    IF NOT FOUND THEN
+    IF task_id IS NULL THEN
       outcome := 'missed';
       RETURN NEXT;
       CONTINUE;
