@@ -54,7 +54,7 @@ BEGIN
     deps := NULL;
     now_ms := floor(extract(epoch from clock_timestamp()) * 1000)::bigint;
     -- The lock an UPDATE would take, without a new row version: concurrent claims of this factory wait
-    -- here, so the seat count below (a statement of its own: a fresh snapshot) is exact.
+    -- here, so the seat count below (in the next statement: a snapshot taken after the lock) is exact.
     SELECT slots, drain, last_heartbeat_at, last_claim_at INTO f FROM factories
       WHERE id = r.fid AND last_heartbeat_at IS NOT NULL FOR NO KEY UPDATE;
     IF NOT FOUND THEN
