@@ -195,7 +195,7 @@ export function pipelineEngine(w: EngineWiring): EngineParts {
 export function runReplySink(store: Store): RunReplySink {
   const runs = new RunRepoSql(store);
   const actions = new HumanActions({ store, runs });
-  return new RunReplySink({ current: (taskId) => runs.current(taskId), act: (taskId, a) => actions.act(taskId, a) });
+  return new RunReplySink({ current: (taskId) => runs.current(taskId), act: (taskId, a, expect) => actions.act(taskId, a, expect) });
 }
 
 /**

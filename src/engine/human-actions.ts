@@ -37,10 +37,17 @@ export class HumanActions {
     return snap;
   }
 
-  /** A person's answer to a parked run. */
-  async act(taskId: string, a: HumanAction): Promise<RunSnapshot> {
+  /**
+   * A person's answer to a parked run. `expect`: the run as the caller checked it (a queued reply checks
+   * the wait is its own session's question); a run that changed since is refused, so the answer never
+   * lands on a different wait.
+   */
+  async act(taskId: string, a: HumanAction, expect?: { runId: string; rev: number }): Promise<RunSnapshot> {
     const snap = await this.current(taskId);
     const { run } = snap;
+    if (expect && (run.id !== expect.runId || run.rev !== expect.rev)) {
+      throw conflict(`task ${taskId}: the run changed since the answer was checked against it (run ${expect.runId} rev ${expect.rev}, now ${run.id} rev ${run.rev})`, 'look again with `gantry show <task>` and answer what it waits for now', { state: run.state });
+    }
     const decision = decideHumanAction(run, a);
     if (!decision.ok) {
       throw conflict(`task ${taskId}: ${decision.reason}`, run.waiting ? `this run accepts: ${run.waiting.options.join(', ')}` : 'see `gantry show <task>` for what it is doing', {

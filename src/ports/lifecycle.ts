@@ -188,10 +188,24 @@ export interface SinkInput {
   source: string;
 }
 
+/**
+ * An input the sink can never take as it stands (a reaction's text to a one-shot agent, a choice that is
+ * not among the offered options): it fails at once with `refuse` as its reason, never retried; `hint`
+ * says what to send instead (a refusal at queue time is a 409 with it, nothing queued).
+ */
+export interface SinkRefusal {
+  refuse: string;
+  hint?: string;
+}
+
 /** Hands queued input to a running agent (e.g. resumes a one-shot agent session with it). */
 export interface InputSink {
-  /** May this input be handed over now? False keeps it queued without spending an attempt (checked again on later kicks and ticks). */
-  ready?(session: SessionRecord, input: SinkInput): Promise<boolean>;
+  /**
+   * May this input be handed over now? False keeps it queued without spending an attempt (checked again
+   * on later kicks and ticks); a refusal fails it at once. Also asked when a person queues input, so a
+   * refusal is answered to them (409) instead of queued.
+   */
+  ready?(session: SessionRecord, input: SinkInput): Promise<boolean | SinkRefusal>;
   deliver(session: SessionRecord, input: SinkInput): Promise<void>;
 }
 

@@ -94,6 +94,8 @@ export class GitHubScm implements ForgeScm {
     private readonly cfg: GitHubConfig & { repo: string },
     private readonly token: string,
     private readonly clock: HostedClock = realClock,
+    /** Debug lines (no token: messages are scrubbed); silent by default. */
+    private readonly debug: (msg: string, fields?: Record<string, unknown>) => void = () => {},
   ) {
     [this.owner, this.name] = cfg.repo.split('/') as [string, string];
     this.api = new Octokit({ auth: token, baseUrl: cfg.apiUrl.replace(/\/$/, ''), userAgent: 'gantry', request: { retries: 0 } });
@@ -153,7 +155,7 @@ export class GitHubScm implements ForgeScm {
     // No branch, and this very head was merged through the branch's pull request: GitHub deleted the
     // branch after the merge ("Automatically delete head branches"). Nothing is left to publish — a push
     // would only bring the deleted branch back (the merge step pushes before it records the merge).
-    if (!remoteSha && (await this.mergedHead(branch)) === headSha) return { headSha };
+    if (!remoteSha && (await this.mergedHeadOrNull(branch)) === headSha) return { headSha };
     if (remoteSha && remoteSha !== headSha) {
       const known = await hardened(['cat-file', '-e', `${remoteSha}^{commit}`], { cwd: workspace, okCodes: ANY });
       if (known.code !== 0) throw foreignPushError(branch, remoteSha);
@@ -210,6 +212,21 @@ export class GitHubScm implements ForgeScm {
     const have = new Set((found?.labels ?? []).map((l) => l.name));
     if (this.cfg.labels.some((l) => !have.has(l))) await this.call('label pull request', () => this.api.rest.issues.addLabels({ owner: this.owner, repo: this.name, issue_number: number, labels: this.cfg.labels }));
     return { taskId: c.taskId, branch: c.branch, base: c.base, ref: String(number), url };
+  }
+
+  /**
+   * `mergedHead`, but a failed look (an outage, the rate limit) is "no merged pull request": the push
+   * goes on as it did before the look existed, needing only git. At worst it brings back a branch GitHub
+   * deleted after a merge (a stray branch; the merged pull request is still the change), which is less
+   * harm than failing every first push while the API is down or rate-limited.
+   */
+  private async mergedHeadOrNull(branch: string): Promise<string | null> {
+    try {
+      return await this.mergedHead(branch);
+    } catch (e) {
+      this.debug('github: could not list the pull requests of a branch before its first push; pushing it', { repo: this.cfg.repo, branch, error: this.clean(e instanceof Error ? e.message : String(e)) });
+      return null;
+    }
   }
 
   /** The head the branch's pull request was merged at, when its latest is merged and none is open; else null. */

@@ -12,7 +12,8 @@ import { realClock } from '../../src/scm/clock.js';
 import { signBody } from '../../src/scm/webhook-signature.js';
 import { createApiServer } from '../../src/api/server.js';
 import { silentLogger } from '../../src/api/logger.js';
-import { forgeWebhookRoutes } from '../../src/api/routes/forge-webhooks.js';
+import { DUMMY_WEBHOOK_KEY, forgeWebhookRoutes } from '../../src/api/routes/forge-webhooks.js';
+import { verifySignature } from '../../src/scm/webhook-signature.js';
 import { startGitHubStandIn, type GitHubStandIn } from '../support/github/stand-in.js';
 
 const SECRET = 'webhook-secret-for-tests';
@@ -151,6 +152,36 @@ describe('GitHub webhook: secret from scm.github.webhookSecretFile', () => {
     await s.done;
     const wrong = await deliver(api, { event: 'status', body, signature: signBody('nope', body) });
     assert.equal(wrong.status, 401);
+  });
+});
+
+describe('GitHub webhook: a refusal costs the same work whether the repository is served or not', () => {
+  it('a delivery about a repository with no candidate secret is verified against a dummy key (one HMAC), then refused', async () => {
+    const verified: string[] = [];
+    const routes = forgeWebhookRoutes({
+      secrets: async (repo) => (repo === 'acme/app' ? { secrets: [SECRET], configured: true } : { secrets: [], configured: true }),
+      verify: (secret, body, header) => {
+        verified.push(secret === SECRET ? 'served' : secret === DUMMY_WEBHOOK_KEY ? 'dummy' : 'other');
+        return verifySignature(secret, body, header);
+      },
+      wake: () => 0,
+    });
+    const server = createApiServer({ routes, tokens: { verify: async () => undefined }, logger: silentLogger });
+    const { url } = await server.listen(0, '127.0.0.1');
+    try {
+      const api = { url } as TestApi;
+      const about = (repo: string) => JSON.stringify({ action: 'completed', repository: { full_name: repo } });
+      const unknown = await deliver(api, { event: 'status', body: about('someone/else'), signature: signBody('guess', about('someone/else')) });
+      assert.equal(unknown.status, 401);
+      const wrong = await deliver(api, { event: 'status', body: about('acme/app'), signature: signBody('guess', about('acme/app')) });
+      assert.equal(wrong.status, 401);
+      assert.deepEqual(unknown.body, wrong.body, 'the same answer');
+      const none = await deliver(api, { event: 'status', body: '{"action":"completed"}', signature: signBody('guess', '{"action":"completed"}') });
+      assert.equal(none.status, 401);
+      assert.deepEqual(verified, ['dummy', 'served', 'dummy'], 'one verification per refusal, served or not');
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -17,10 +17,11 @@ import type { SessionView } from '../../src/lifecycle/manager.js';
 import { startGantry } from '../engine/e2e/gantry.js';
 import { git } from '../support/git.js';
 import { stringify } from 'yaml';
+import { lifecycleStore } from '../../src/store/session-repo.js';
 
 const REPLY = 'use sqlite, reply-marker-4be1';
 
-const config = () => ({
+const config = (options: string[] = []) => ({
   version: 1,
   defaults: { pipeline: 'quick', agent: 'scripted' },
   sandbox: { mode: 'off' },
@@ -29,7 +30,7 @@ const config = () => ({
     scripted: {
       roles: {
         implementer: {
-          attempts: [[{ say: 'looking around' }, { ask: { question: 'Which database?', options: [] } }]],
+          attempts: [[{ say: 'looking around' }, { ask: { question: 'Which database?', options } }]],
           // Resumed with the reply: the prompt it was given goes into the change.
           resumed: [{ run: 'cp "$GANTRY_PROMPT_FILE" answer.md' }, { commit: 'write down the answer' }],
         },
@@ -38,12 +39,12 @@ const config = () => ({
   },
 });
 
-type Input = { state: string; attempts: number };
+type Input = { state: string; attempts: number; source: string; text: string; lastError: string | null };
 
 for (const sc of storeCases()) {
   describe(`replies to remote agent sessions: ${sc.kind}`, { skip: sc.skip }, () => {
     it('a reply posted while the remote factory is away reaches its agent when it is back, once; stale or foreign epochs read nothing', { timeout: 240_000 }, async () => {
-      const e = await setupRemote(sc.kind, config);
+      const e = await setupRemote(sc.kind, () => config());
       let f: Proc | undefined;
       try {
         const { tokenFile, token: factoryToken } = await enroll(e, 'remote-r');
@@ -107,6 +108,54 @@ for (const sc of storeCases()) {
         assert.match(git(repo, 'show', 'main:answer.md'), /reply-marker-4be1/);
         const inputs = (await g.req('GET', `/api/sessions/${asked.id}`)).body.inputs as Input[];
         assert.deepEqual(inputs.map((i) => [i.state, i.attempts]), [['acknowledged', 1]]);
+      } finally {
+        await g.close();
+      }
+    });
+    it('a reaction\'s message queued on the session first does not hold the reply back', { timeout: 120_000 }, async () => {
+      const g = await startGantry(sc.kind);
+      try {
+        const { id: project, repo } = await g.project(stringify(config()));
+        const id = (await g.submit({ project, title: 'asks first', pipeline: 'quick', agent: 'scripted' })).id;
+        const asked = await until(async () => {
+          const r = await g.req('GET', `/api/sessions?task=${id}`);
+          return (r.body.sessions as SessionView[]).find((s) => s.display === 'needs_input');
+        }, 'a needs-input session', 60_000);
+        // A checks-failed reaction queued its text on the session (as reactions.ts does) before the person replies.
+        await lifecycleStore(g.coordinator.store).write((tx) => tx.inputs.enqueue(asked.id, 'checks failed: probe', 'reaction:checks-failed', Date.now()));
+        const sent = await g.req('POST', `/api/sessions/${asked.id}/input`, { text: REPLY });
+        assert.equal(sent.status, 202, JSON.stringify(sent.body));
+        assert.equal((await g.settle(id)).stage, 'shipped');
+        assert.match(git(repo, 'show', 'main:answer.md'), /reply-marker-4be1/);
+        const inputs = (await g.req('GET', `/api/sessions/${asked.id}`)).body.inputs as Input[];
+        const bySource = Object.fromEntries(inputs.map((i) => [i.source, i]));
+        assert.equal(bySource.human?.state, 'acknowledged');
+        assert.equal(bySource['reaction:checks-failed']?.state, 'failed');
+        assert.match(bySource['reaction:checks-failed']?.lastError ?? '', /reaction/);
+      } finally {
+        await g.close();
+      }
+    });
+
+    it('a reply that is not one of the offered options is refused at once (409, nothing queued); the corrected one answers', { timeout: 120_000 }, async () => {
+      const g = await startGantry(sc.kind);
+      try {
+        const { id: project, repo } = await g.project(stringify(config(['sqlite', 'postgres, reply-marker-4be1'])));
+        const id = (await g.submit({ project, title: 'asks first', pipeline: 'quick', agent: 'scripted' })).id;
+        const asked = await until(async () => {
+          const r = await g.req('GET', `/api/sessions?task=${id}`);
+          const run = await g.run(id);
+          return run?.run.state === 'parked' && run.run.waiting?.kind === 'decision' ? (r.body.sessions as SessionView[]).find((s) => s.display === 'needs_input') : undefined;
+        }, 'a session parked on its decision', 60_000);
+        const wrong = await g.req('POST', `/api/sessions/${asked.id}/input`, { text: 'mysql' });
+        assert.equal(wrong.status, 409, JSON.stringify(wrong.body));
+        assert.match(JSON.stringify(wrong.body), /sqlite/);
+        assert.match(JSON.stringify(wrong.body), /postgres, reply-marker-4be1/);
+        assert.deepEqual((await g.req('GET', `/api/sessions/${asked.id}`)).body.inputs, [], 'nothing queued');
+        const sent = await g.req('POST', `/api/sessions/${asked.id}/input`, { text: 'postgres, reply-marker-4be1' });
+        assert.equal(sent.status, 202, JSON.stringify(sent.body));
+        assert.equal((await g.settle(id)).stage, 'shipped');
+        assert.match(git(repo, 'show', 'main:answer.md'), /reply-marker-4be1/);
       } finally {
         await g.close();
       }

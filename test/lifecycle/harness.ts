@@ -4,7 +4,7 @@ import type { Observation } from '../../src/domain/observation.js';
 import type { ActivityState, SessionRecord } from '../../src/domain/session.js';
 import type { RuntimeFact } from '../../src/domain/lifecycle-rules/runtime.js';
 import type { ChangeFact } from '../../src/domain/lifecycle-rules/change.js';
-import type { InputSink, NotificationChannel, SinkInput } from '../../src/ports/lifecycle.js';
+import type { InputSink, NotificationChannel, SinkInput, SinkRefusal } from '../../src/ports/lifecycle.js';
 import type { Store } from '../../src/ports/store.js';
 import type { GantryEvent } from '../../src/domain/events.js';
 import { lifecycleStore } from '../../src/store/session-repo.js';
@@ -26,7 +26,7 @@ export class RecordingSink implements InputSink {
   readonly delivered: { sessionId: string; id: string; text: string; generation: number }[] = [];
   failNext = 0;
   /** Set by a test to hold inputs back (InputSink.ready). */
-  ready?: (s: SessionRecord, input: SinkInput) => Promise<boolean>;
+  ready?: (s: SessionRecord, input: SinkInput) => Promise<boolean | SinkRefusal>;
   async deliver(s: SessionRecord, input: { id: string; text: string }): Promise<void> {
     if (this.failNext > 0) {
       this.failNext--;

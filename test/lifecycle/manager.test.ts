@@ -5,7 +5,8 @@ import { storeCases, withStore } from '../support/db.js';
 import { activity, change, displays, harness, runtime, sessionEvents, types } from './harness.js';
 import { LifecycleManager } from '../../src/lifecycle/manager.js';
 import { lifecycleStore } from '../../src/store/session-repo.js';
-import { isGantryError } from '../../src/domain/errors.js';
+import { isGantryError, type GantryError } from '../../src/domain/errors.js';
+import { InputRefused } from '../../src/lifecycle/input-queue.js';
 import { LifecycleEvidenceSink } from '../../src/lifecycle/evidence-sink.js';
 
 for (const c of storeCases()) {
@@ -218,6 +219,49 @@ for (const c of storeCases()) {
         await m.onConversationContinued(h.taskId, 'conv-1', resumed.id);
         const [done] = await m.inputs.list(asked.id);
         assert.deepEqual([done!.state, done!.attempts], ['acknowledged', 1], 'the continued launch is the agent taking it, not a session that ended on it');
+        await h.manager.idle();
+      });
+    });
+
+    it('an input the sink refuses fails at once with the reason (no retries) and the next one goes; a person is refused when queueing it', async () => {
+      await withStore(c.kind, async (store) => {
+        const h = await harness(store, { reactions: { input: { ackTimeout: '1m', maxAttempts: 3 } } });
+        const m = h.manager;
+        h.sink.ready = async (_s, input) => (input.text === 'mysql' || input.source !== 'human' ? { refuse: `cannot take ${input.text}`, hint: 'send sqlite' } : true);
+        const s = await m.create({ taskId: h.taskId, agent: 'scripted' });
+        await m.onSpawned(s.id, { launchGeneration: 1, pid: 1, agentSessionId: 'conv-1' });
+        await m.applyActivity(s.id, activity('waiting_input', h.clock.advance(10)));
+        // A reaction's text queued first (reactions write the row directly), then a person's reply.
+        await lifecycleStore(store).write((tx) => tx.inputs.enqueue(s.id, 'checks failed', 'reaction:checks-failed', h.clock.now()));
+        await assert.rejects(m.reply(s.id, 'mysql'), (e: GantryError) => e.status === 409 && /cannot take mysql/.test(e.message) && e.hint === 'send sqlite');
+        await m.reply(s.id, 'sqlite');
+        await m.idle();
+        assert.deepEqual(h.sink.delivered.map((d) => d.text), ['sqlite'], 'the reply is not held behind the refused reaction');
+        const list = await m.inputs.list(s.id);
+        assert.deepEqual(list.map((x) => [x.text, x.state, x.attempts, x.lastError]), [['checks failed', 'failed', 0, 'cannot take checks failed'], ['sqlite', 'delivered', 1, null]], 'nothing queued for the refused reply');
+        await h.manager.idle();
+      });
+    });
+
+    it('a hand-off the sink refuses at delivery fails at once, not after maxAttempts', async () => {
+      await withStore(c.kind, async (store) => {
+        const h = await harness(store, { reactions: { input: { ackTimeout: '1m', maxAttempts: 3 } } });
+        const m = h.manager;
+        const s = await m.create({ taskId: h.taskId, agent: 'scripted' });
+        await m.onSpawned(s.id, { launchGeneration: 1, pid: 1, agentSessionId: 'conv-1' });
+        await m.applyActivity(s.id, activity('waiting_input', h.clock.advance(10)));
+        const deliver = h.sink.deliver.bind(h.sink);
+        h.sink.deliver = async (sess, input) => {
+          if (input.text === 'mysql') throw new InputRefused('"mysql" is not one of the options');
+          return deliver(sess, input);
+        };
+        await m.reply(s.id, 'mysql');
+        await m.reply(s.id, 'sqlite');
+        await m.idle();
+        await m.tick(h.clock.advance(1));
+        const list = await m.inputs.list(s.id);
+        assert.deepEqual(list.map((x) => [x.text, x.state, x.attempts]), [['mysql', 'failed', 1], ['sqlite', 'delivered', 1]]);
+        assert.deepEqual(h.sink.delivered.map((d) => d.text), ['sqlite']);
         await h.manager.idle();
       });
     });

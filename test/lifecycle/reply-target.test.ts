@@ -15,7 +15,7 @@ describe('decideReplyTarget', () => {
     ['parked on its needs-input question: the reply answers the run', S, parked(wait('needs_input')), ran(), 'use sqlite', { kind: 'answer', action: 'reply' }],
     ['parked on its decision, text is an option: answer', S, parked(wait('decision', ['sqlite', 'postgres'])), ran(), ' sqlite ', { kind: 'answer', action: 'answer' }],
     ['a decision without options takes free text', S, parked(wait('decision')), ran(), 'either', { kind: 'answer', action: 'answer' }],
-    ['a decision, text not an option: refused with the options', S, parked(wait('decision', ['sqlite', 'postgres'])), ran(), 'mysql', { kind: 'refuse', reason: 'the agent asked to choose one of: sqlite, postgres; "mysql" is not one of them' }],
+    ['a decision, text not an option: refused with the options', S, parked(wait('decision', ['sqlite', 'postgres'])), ran(), 'mysql', { kind: 'refuse', reason: 'the agent asked to choose one of: sqlite, postgres; "mysql" is not one of them', hint: 'reply with one of the options exactly: sqlite | postgres' }],
     ['the run is working (the agent has not asked, or the answer is on its way): wait', S, { id: 'r-1', state: 'running', waiting: null }, null, 'x', { kind: 'wait', why: 'run_not_waiting' }],
     ['parked on an approval, not a question: wait', S, parked(wait('approval')), ran(), 'x', { kind: 'wait', why: 'waits_for_approval' }],
     ['parked on a review cap: wait', S, parked(wait('review_cap')), ran(), 'x', { kind: 'wait', why: 'waits_for_review_cap' }],
@@ -28,6 +28,12 @@ describe('decideReplyTarget', () => {
   for (const [name, session, run, step, text, want] of rows) {
     it(name, () => assert.deepEqual(decideReplyTarget({ id: S.id, ...session }, run, step, { text, source: 'human' }), want));
   }
-  it("a reaction's input (failing checks sent to the agent) never answers a person's question", () =>
-    assert.deepEqual(decideReplyTarget(S, parked(wait('needs_input')), ran(), { text: 'checks failed', source: 'reaction:checks-failed' }), { kind: 'wait', why: 'not_from_a_person' }));
+  // Refused, not held: held, it would block a person's reply queued behind it forever.
+  for (const [name, run] of [['parked on its question', parked(wait('needs_input'))], ['working', { id: 'r-1', state: 'running', waiting: null }]] as const) {
+    it(`a reaction's input (failing checks sent to the agent) never answers and is refused (${name})`, () => {
+      const t = decideReplyTarget(S, run, ran(), { text: 'checks failed', source: 'reaction:checks-failed' });
+      assert.equal(t.kind, 'refuse');
+      assert.match(t.kind === 'refuse' ? t.reason : '', /^reaction:checks-failed: a message from a reaction cannot reach this agent/);
+    });
+  }
 });

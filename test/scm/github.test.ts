@@ -156,6 +156,22 @@ describe('GitHub adapter against the stand-in', () => {
     assert.equal((await scm.changeState(c)).state, 'merged');
   });
 
+  it('a first push of a branch still goes when GitHub cannot list its pull requests (outage 500, rate limit 403): that look is only an optimisation', async () => {
+    const bare = gh.gitDir('acme', 'app');
+    const head = await gitAsync(ws, 'rev-parse', 'HEAD');
+    for (const [status, b] of [[500, 'gantry/t-outage'], [403, 'gantry/t-ratelimited']] as const) {
+      gh.failPullList(status);
+      const seen = gh.requests.length;
+      try {
+        assert.deepEqual(await scm.pushBranch(ws, b), { headSha: head });
+      } finally {
+        gh.failPullList(null);
+      }
+      assert.equal(await gitAsync(bare, 'rev-parse', `refs/heads/${b}`), head, `pushed despite ${status}`);
+      assert.ok(gh.requests.slice(seen).some((r) => r.path.endsWith('/pulls') && r.status === status), `the failing list was asked (${status})`);
+    }
+  });
+
   it('a push the server refuses (a pre-receive hook, branch protection) is a bad_request with git\'s message, not someone else\'s push', async () => {
     // GitHub answers `[remote rejected]` for a protected branch, a hook, or a token without the workflow scope.
     const hook = join(gh.gitDir('acme', 'app'), 'hooks', 'pre-receive');

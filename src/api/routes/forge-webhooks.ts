@@ -6,6 +6,7 @@
 // concerns (polling stays the fallback), then the pull request of the task they name is looked at for
 // the change axis; `issues` events feed issue intake.
 // A delivery id seen before is acknowledged and not acted on again.
+import { randomBytes } from 'node:crypto';
 import { GantryError } from '../../domain/errors.js';
 import { decideWebhook, deliveryRepository, parseDelivery, wakeTarget, type WakeTarget } from '../../domain/forge/webhook.js';
 import { verifySignature } from '../../scm/webhook-signature.js';
@@ -14,6 +15,8 @@ import { defineRoute, type Route } from '../route.js';
 export interface ForgeWebhookDeps {
   /** The secrets a delivery about `repo` (its `repository.full_name`, or null) may be signed with, and whether any is configured at all. */
   secrets(repo: string | null): Promise<{ secrets: string[]; configured: boolean }>;
+  /** Checks X-Hub-Signature-256 (default: HMAC-SHA256, constant-time compare); a seam for tests. */
+  verify?(secret: string, body: Buffer, header: string | undefined): boolean;
   /** Wakes the sleeping forge polls the delivery concerns; returns how many woke. */
   wake(target: WakeTarget): number;
   /** After the wake: the tasks' pull requests a change event names are looked at (the change axis), and `issues` events feed intake. */
@@ -24,6 +27,13 @@ export interface ForgeWebhookDeps {
 }
 
 const REMEMBERED = 1000;
+
+/**
+ * Verified against when a delivery has no candidate secret (a repository no project serves): every
+ * refusal then costs one HMAC over the body, as a wrong signature for a served repository does, so the
+ * time a refusal takes does not tell which repositories are served. Random per process: it never matches.
+ */
+export const DUMMY_WEBHOOK_KEY = randomBytes(32).toString('hex');
 
 export function forgeWebhookRoutes(deps: ForgeWebhookDeps): Route[] {
   const seen = new Set<string>(); // recent delivery ids, oldest first (a Set keeps insertion order)
@@ -44,8 +54,11 @@ export function forgeWebhookRoutes(deps: ForgeWebhookDeps): Route[] {
         const repo = parsed.ok ? deliveryRepository(parsed.payload) : null;
         const { secrets, configured } = await deps.secrets(repo);
         // Every candidate is checked (no early exit), each in constant time.
+        const verify = deps.verify ?? verifySignature;
+        const sig = typeof header === 'string' ? header : undefined;
         let verified = false;
-        for (const s of secrets) verified = verifySignature(s, body, typeof header === 'string' ? header : undefined) || verified;
+        for (const s of secrets) verified = verify(s, body, sig) || verified;
+        if (secrets.length === 0) verify(DUMMY_WEBHOOK_KEY, body, sig); // the same work as a served repository's refusal; the result is ignored
         if (!verified) {
           // The same answer whether the repository is unknown or the signature wrong: a refusal does not say which repositories are served.
           throw new GantryError('unauthorized', configured ? 'webhook signature does not match' : 'no webhook secret is configured', {

@@ -31,17 +31,22 @@ export type ReplyTarget =
   /** Not now: the reply stays queued (the agent has not asked yet, or its answer is already on its way). */
   | { kind: 'wait'; why: string }
   /** Never deliverable as it stands; the reason goes to the person. */
-  | { kind: 'refuse'; reason: string };
+  | { kind: 'refuse'; reason: string; hint?: string };
 
 /**
  * `run` is the task's current run and `step` its waiting step (both absent when the task has none).
  * Pure: the caller reads, this decides.
  */
 export function decideReplyTarget(session: ReplySession, run: ReplyRun | null, step: ReplyStep | null, input: { text: string; source: string }): ReplyTarget {
-  // Only a person answers a person's question: a reaction's text (failing checks …) is no answer.
-  if (input.source !== 'human') return { kind: 'wait', why: 'not_from_a_person' };
-  const text = input.text;
   if (!session.runId) return { kind: 'wait', why: 'no_run' };
+  // Only a person answers a person's question: a reaction's text (failing checks …) is no answer, and a
+  // one-shot engine agent takes nothing else between turns, so it can never be delivered. Refused (the
+  // input fails with this reason) rather than held: held, it would block the person's reply behind it.
+  // The reaction itself goes on (it escalates to a person once the session has ended).
+  if (input.source !== 'human') {
+    return { kind: 'refuse', reason: `${input.source}: a message from a reaction cannot reach this agent — the pipeline engine's agent takes only a person's answer to its own question`, hint: 'the pipeline\'s own steps or a person handle it' };
+  }
+  const text = input.text;
   if (!run || run.id !== session.runId) return { kind: 'wait', why: 'not_current_run' };
   if (run.state !== 'parked' || !run.waiting) return { kind: 'wait', why: 'run_not_waiting' };
   const w = run.waiting;
@@ -53,7 +58,7 @@ export function decideReplyTarget(session: ReplySession, run: ReplyRun | null, s
   if (w.kind === 'needs_input') return { kind: 'answer', action: 'reply' };
   const choice = text.trim();
   if (w.options.length > 0 && !w.options.includes(choice)) {
-    return { kind: 'refuse', reason: `the agent asked to choose one of: ${w.options.join(', ')}; "${choice.slice(0, 80)}" is not one of them` };
+    return { kind: 'refuse', reason: `the agent asked to choose one of: ${w.options.join(', ')}; "${choice.slice(0, 80)}" is not one of them`, hint: `reply with one of the options exactly: ${w.options.join(' | ')}` };
   }
   return { kind: 'answer', action: 'answer' };
 }

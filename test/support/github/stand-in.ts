@@ -94,6 +94,8 @@ export interface GitHubStandIn {
   protect(owner: string, repo: string, branch: string, rules: Protection | null): void;
   /** A reviewer submits a review on a pull request (optionally with line comments). */
   review(owner: string, repo: string, pull: number, r: { user?: string; state: Review['state']; body?: string; comments?: { path: string; line: number; body: string }[] }): Promise<void>;
+  /** While set, listing pull requests answers this status (an outage: 500; the rate limit: 403). */
+  failPullList(status: number | null): void;
   /** Runs once, just before the next merge is evaluated (a push landing at the worst moment). */
   beforeNextMerge(fn: () => Promise<void>): void;
   close(): Promise<void>;
@@ -152,6 +154,7 @@ export async function startGitHubStandIn(root: string, token: string): Promise<G
   const protections = new Map<string, Protection>();
   let ci: CiFor = async () => ({});
   let mergeHook: (() => Promise<void>) | null = null;
+  let pullListFails: number | null = null;
   let nextId = 1000;
   const gitDir = (owner: string, repo: string) => join(root, owner, `${repo}.git`);
   let apiUrl = '';
@@ -223,6 +226,7 @@ export async function startGitHubStandIn(root: string, token: string): Promise<G
 
     switch (key) {
       case 'GET pulls': {
+        if (pullListFails !== null) return fail(pullListFails, pullListFails === 403 ? 'API rate limit exceeded for user ID 1.' : 'Server Error');
         const state = url.searchParams.get('state') ?? 'open';
         const head = url.searchParams.get('head');
         const base = url.searchParams.get('base');
@@ -395,6 +399,9 @@ export async function startGitHubStandIn(root: string, token: string): Promise<G
       const id = nextId++;
       reviews.push({ id, pull: p.number, user: r.user ?? 'reviewer', state: r.state, body: r.body ?? '', commitId, submittedAt: new Date().toISOString() });
       for (const c of r.comments ?? []) comments.push({ id: nextId++, reviewId: id, pull: p.number, path: c.path, line: c.line, body: c.body, commitId, user: r.user ?? 'reviewer' });
+    },
+    failPullList: (status) => {
+      pullListFails = status;
     },
     beforeNextMerge: (fn) => {
       mergeHook = fn;
