@@ -21,6 +21,13 @@ import { lifecycleStore } from '../../src/store/session-repo.js';
 
 const REPLY = 'use sqlite, reply-marker-4be1';
 
+/** The task's session that asked its question (in-process, through `gantry up`'s API). */
+const asking = (g: Awaited<ReturnType<typeof startGantry>>, id: string): Promise<SessionView> =>
+  until(async () => {
+    const r = await g.req('GET', `/api/sessions?task=${id}`);
+    return (r.body.sessions as SessionView[]).find((s) => s.display === 'needs_input');
+  }, 'a needs-input session', 60_000);
+
 const config = (options: string[] = []) => ({
   version: 1,
   defaults: { pipeline: 'quick', agent: 'scripted' },
@@ -98,10 +105,7 @@ for (const sc of storeCases()) {
       try {
         const { id: project, repo } = await g.project(stringify(config()));
         const id = (await g.submit({ project, title: 'asks first', pipeline: 'quick', agent: 'scripted' })).id;
-        const asked = await until(async () => {
-          const r = await g.req('GET', `/api/sessions?task=${id}`);
-          return (r.body.sessions as SessionView[]).find((s) => s.display === 'needs_input');
-        }, 'a needs-input session', 60_000);
+        const asked = await asking(g, id);
         const sent = await g.req('POST', `/api/sessions/${asked.id}/input`, { text: REPLY });
         assert.equal(sent.status, 202, JSON.stringify(sent.body));
         assert.equal((await g.settle(id)).stage, 'shipped');
@@ -117,10 +121,7 @@ for (const sc of storeCases()) {
       try {
         const { id: project, repo } = await g.project(stringify(config()));
         const id = (await g.submit({ project, title: 'asks first', pipeline: 'quick', agent: 'scripted' })).id;
-        const asked = await until(async () => {
-          const r = await g.req('GET', `/api/sessions?task=${id}`);
-          return (r.body.sessions as SessionView[]).find((s) => s.display === 'needs_input');
-        }, 'a needs-input session', 60_000);
+        const asked = await asking(g, id);
         // A checks-failed reaction queued its text on the session (as reactions.ts does) before the person replies.
         await lifecycleStore(g.coordinator.store).write((tx) => tx.inputs.enqueue(asked.id, 'checks failed: probe', 'reaction:checks-failed', Date.now()));
         const sent = await g.req('POST', `/api/sessions/${asked.id}/input`, { text: REPLY });
