@@ -1,6 +1,6 @@
 // PostgreSQL: the fleet's hot writes — claims, fenced PATCHes and releases — that arrive together are
 // served by ONE statement: `gantry_release(…) UNION ALL gantry_patch(…) UNION ALL gantry_claim(…)`
-// (the functions of migrations 007 and 011), one round trip and one commit for the whole batch. Each
+// (the functions of migration 012), one round trip and one commit for the whole batch. Each
 // request still runs the statements a lone call would, with its event in the same transaction; a
 // claim that finds nothing, or a fenced call whose fence matches nothing (stale epoch, or a replayed
 // release), comes back without a row and the caller explains it.
@@ -13,6 +13,9 @@
 // of the raw SKIP LOCKED claim. Two lanes with gathering were no better at ×16 (noisy host; cycles a
 // little better, claims a little worse). Fewer, larger transactions: each commit, call and round trip
 // is paid once per batch, not once per request.
+// Deadlocks: a batch holds task rows from its releases and PATCHes when its claims lock factory rows,
+// while the stale-factory reaper locks a factory and then its tasks; PostgreSQL aborts one of such a
+// pair and the batch's requests are retried one by one (`serveOne`), holding up this lane meanwhile.
 import type { NewEvent } from '../domain/events.js';
 import type { Stage } from '../domain/task.js';
 import type { LeaseRef, ReleaseOutcome } from '../ports/fleet.js';
@@ -126,6 +129,12 @@ export class FleetPgBatch {
    * others. A lost connection (did it commit?) is every request's answer, as for a lone call.
    */
   private async serve(reqs: Req[]): Promise<Outcome[]> {
+    const out: Outcome[] = [];
+    for (const part of inArrivalOrder(reqs)) out.push(...(await this.serveOne(part)));
+    return out;
+  }
+
+  private async serveOne(reqs: Req[]): Promise<Outcome[]> {
     try {
       return (await this.once(reqs)).map((value) => ({ ok: true, value }));
     } catch (error) {
@@ -231,6 +240,29 @@ export class FleetPgBatch {
     }
     return out;
   }
+}
+
+/**
+ * The statement runs releases, then PATCHes, then claims. Two calls about one task in one batch (a PATCH
+ * resent while its release is in flight) must still land in the order they came: the batch is cut before
+ * the second, and the parts run one after another. Pure.
+ */
+export function inArrivalOrder<R extends { kind: string; req: unknown }>(reqs: readonly R[]): R[][] {
+  const parts: R[][] = [];
+  let part: R[] = [];
+  let tasks = new Set<string>();
+  for (const r of reqs) {
+    const task = r.kind === 'claim' ? null : (r.req as { ref: LeaseRef }).ref.taskId;
+    if (task !== null && tasks.has(task)) {
+      parts.push(part);
+      part = [];
+      tasks = new Set();
+    }
+    part.push(r);
+    if (task !== null) tasks.add(task);
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
 }
 
 function unwrap(o: Outcome): Answer {

@@ -519,6 +519,40 @@ describe('batched claims on PostgreSQL', { skip: pgSkip() }, () => {
     });
   });
 
+  it('a PATCH and a release of one task in one batch still land in the order they came', async () => {
+    await withStore('postgres', async (s, db) => {
+      const c = coordinator(s, { leaseTtlMs: 60_000, staleMs: 90_000 });
+      const p = await project(s);
+      await seedTasks(s, p, 2);
+      await register(c, 'f-o1');
+      await register(c, 'f-o2');
+      const [a, b] = [(await c.claim({ factoryId: 'f-o1' }, admin))!, (await c.claim({ factoryId: 'f-o2' }, admin))!];
+      const blocker = new pg.Client({ connectionString: db.target });
+      await blocker.connect();
+      try {
+        // The batch in flight waits on a row another writer holds; the PATCH and the release queue up behind it, together.
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [a.task.id]);
+        const first = c.patch(a.task.id, { leaseEpoch: a.leaseEpoch, stage: 'building' }, { factoryId: 'f-o1' });
+        await until(async () => Number((await blocker.query('SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted')).rows[0].n) >= 1, 'the first batch to wait');
+        const both = Promise.allSettled([
+          c.patch(b.task.id, { leaseEpoch: b.leaseEpoch, stage: 'testing' }, { factoryId: 'f-o2' }),
+          c.release(b.task.id, { leaseEpoch: b.leaseEpoch, outcome: 'done', report: { summary: 'ok' } }, { factoryId: 'f-o2' }),
+        ]);
+        await new Promise((r) => setTimeout(r, 300));
+        await blocker.query('COMMIT');
+        await first;
+        const [patched, released] = await both;
+        assert.equal(patched.status, 'fulfilled', `the PATCH sent first is applied: ${String((patched as PromiseRejectedResult).reason)}`);
+        assert.equal(released.status, 'fulfilled');
+        const types = (await s.events.list({ taskId: b.task.id, limit: 50 })).map((e) => e.type);
+        assert.deepEqual(types.slice(-2), ['task.stage_changed', 'lease.released']);
+      } finally {
+        await blocker.end();
+      }
+    });
+  });
+
   it('a batch that deadlocks with another writer is not lost: each claim is served alone', async () => {
     await withStore('postgres', async (s, db) => {
       const c = coordinator(s);
