@@ -9,7 +9,7 @@
 //   and end (plan revalidation, relation locks, executor set-up, snapshot): at ×16 that overhead was
 //   about half of a claim's time in the function. What each request decides, and in which snapshot,
 //   is unchanged: the seat count still runs after the factory row lock, in a statement of its own
-//   snapshot (now the grant's).
+//   snapshot (now the grant's); the factory rows of a batch are locked by one statement at its start.
 export const name = 'fleet_statements';
 export const sql = '';
 
@@ -38,34 +38,36 @@ LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $fn$
 #variable_conflict use_column
 DECLARE
   r record;
-  f record;
   g text[];
   busy bigint;
   now_ms bigint;
 BEGIN
+  -- Every factory of the batch, locked once and in id order (concurrent batches lock factories in one
+  -- order): the lock an UPDATE would take, without a new row version. Concurrent claims of a factory wait
+  -- here, so each request's seat count below (in its grant statement: a snapshot taken after the lock)
+  -- is exact. The loop reads the rows after the lock.
+  PERFORM 1 FROM factories WHERE id = ANY(fids) AND last_heartbeat_at IS NOT NULL ORDER BY id FOR NO KEY UPDATE;
   FOR r IN
-    SELECT (o - 1)::integer AS i, fid, groups[o] AS grp, ttls[o] AS ttl, stales[o] AS stale
+    SELECT (o - 1)::integer AS i, u.fid, groups[o] AS grp, ttls[o] AS ttl, stales[o] AS stale,
+           f.id AS registered, f.slots, f.drain, f.last_heartbeat_at, f.last_claim_at
     FROM unnest(fids) WITH ORDINALITY AS u(fid, o)
-    ORDER BY fid, o
+    LEFT JOIN factories f ON f.id = u.fid AND f.last_heartbeat_at IS NOT NULL
+    ORDER BY u.fid, o
   LOOP
     req := r.i;
     task_id := NULL;
     task := NULL;
     deps := NULL;
     now_ms := floor(extract(epoch from clock_timestamp()) * 1000)::bigint;
-    -- The lock an UPDATE would take, without a new row version: concurrent claims of this factory wait
-    -- here, so the seat count below (in the next statement: a snapshot taken after the lock) is exact.
-    SELECT slots, drain, last_heartbeat_at, last_claim_at INTO f FROM factories
-      WHERE id = r.fid AND last_heartbeat_at IS NOT NULL FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
+    IF r.registered IS NULL THEN
       outcome := 'unregistered';
       RETURN NEXT;
       CONTINUE;
     END IF;
-    IF f.last_claim_at IS NULL OR f.last_claim_at <= now_ms - 1000 THEN
-      UPDATE factories SET last_claim_at = now_ms WHERE id = r.fid;
+    IF r.last_claim_at IS NULL OR r.last_claim_at <= now_ms - 1000 THEN
+      UPDATE factories SET last_claim_at = now_ms WHERE id = r.fid AND (last_claim_at IS NULL OR last_claim_at <= now_ms - 1000);
     END IF;
-    IF f.drain <> 0 OR f.last_heartbeat_at < now_ms - r.stale THEN
+    IF r.drain <> 0 OR r.last_heartbeat_at < now_ms - r.stale THEN
       outcome := 'idle';
       RETURN NEXT;
       CONTINUE;
@@ -79,7 +81,7 @@ BEGIN
     t AS (
       UPDATE tasks SET stage = 'assigned', blocked_reason = NULL, lease_epoch = lease_epoch + 1, lease_factory_id = r.fid,
           lease_expires_at = now_ms + r.ttl, updated_at = now_ms, rev = rev + 1
-        WHERE (SELECT b.n FROM b) < f.slots
+        WHERE (SELECT b.n FROM b) < r.slots
           AND id = (SELECT x.id FROM tasks x
                     WHERE x.id = g[1] AND x.stage = 'queued'
                       AND NOT EXISTS (SELECT 1 FROM task_deps d JOIN tasks dt ON dt.id = d.depends_on WHERE d.task_id = x.id AND dt.stage <> 'shipped')
@@ -91,7 +93,7 @@ BEGIN
             json_build_object('factoryId', r.fid, 'epoch', t.lease_epoch, 'expiresAt', t.lease_expires_at, 'stage', 'assigned', 'attempts', t.attempts)::text, now_ms FROM t)
     SELECT b.n, t.id, row_to_json(t)::text, COALESCE((SELECT json_agg(d.depends_on ORDER BY d.depends_on) FROM task_deps d WHERE d.task_id = t.id)::text, '[]')
       INTO busy, task_id, task, deps FROM b LEFT JOIN t ON true;
-    IF busy >= f.slots THEN
+    IF busy >= r.slots THEN
       outcome := 'idle';
       RETURN NEXT;
       CONTINUE;
