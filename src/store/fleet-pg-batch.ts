@@ -98,7 +98,7 @@ const PARTS = {
 const ARITY = { release: 8, patch: 6, claim: 4 } as const;
 
 /** The batch statement for the kinds present (at most seven texts, each prepared once per connection). */
-export function batchSql(kinds: { claim: boolean; patch: boolean; release: boolean }): string {
+function batchSql(kinds: { claim: boolean; patch: boolean; release: boolean }): string {
   const parts: string[] = [];
   for (const k of ['release', 'patch', 'claim'] as const) if (kinds[k]) parts.push(PARTS[k](Array.from({ length: ARITY[k] }, () => '?')));
   return parts.join(' UNION ALL ');
