@@ -13,8 +13,33 @@ import { numstat, snapshotTree, type SnapshotTarget } from './snapshot.js';
 import type { Layout, WorkspaceRecord } from './state-record.js';
 
 export const checkpointRef = (taskId: string, seq: number): string => `refs/gantry/checkpoints/${taskId}/${seq}`;
-/** Tree of each task's latest checkpoint, so the unchanged-worktree test needs no git call. */
-const lastTree = new Map<string, { sha: string; tree: string }>();
+/** Tree of each task's latest checkpoint in one worktree, so the unchanged-worktree test needs no git call. */
+const lastTree = new Map<string, { path: string; sha: string; tree: string }>();
+
+/** A commit's tree, or null when this host does not have the commit. */
+async function treeOf(cwd: string, sha: string): Promise<string | null> {
+  const r = await git(['rev-parse', '--verify', '-q', `${sha}^{tree}`], { cwd, okCodes: [1, 128] });
+  return r.code === 0 ? r.stdout.trim() : null;
+}
+
+/**
+ * What the next checkpoint builds on: the latest recorded one, or — when its factory died before pushing
+ * it, so this host never had it — the newest earlier one this host has (the one provisioning resumed
+ * from), else the base. The chain goes on from the state the worktree really came from.
+ */
+async function chainParent(ctx: CheckpointContext, rec: WorkspaceRecord, latest: CheckpointRecord | undefined): Promise<{ prev: CheckpointRecord | undefined; tree: string | null }> {
+  if (!latest) return { prev: undefined, tree: null };
+  const cached = lastTree.get(rec.taskId);
+  if (cached?.sha === latest.sha && cached.path === rec.path) return { prev: latest, tree: cached.tree };
+  const tree = await treeOf(rec.path, latest.sha);
+  if (tree !== null) return { prev: latest, tree };
+  const older = (await ctx.repo.list(rec.taskId)).filter((c) => c.seq < latest.seq).sort((a, b) => b.seq - a.seq);
+  for (const c of older) {
+    const t = await treeOf(rec.path, c.sha);
+    if (t !== null) return { prev: c, tree: t };
+  }
+  return { prev: undefined, tree: null };
+}
 
 export function snapshotTarget(layout: Layout, rec: WorkspaceRecord): SnapshotTarget {
   return { worktree: rec.path, indexFile: layout.privateIndex(rec.projectName, rec.taskId), excludes: rec.placed };
@@ -52,16 +77,17 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
   // The store read and the push target's lookups run while git snapshots: none depends on the others.
   const remote = ctx.pushRemote?.(rec);
   remote?.catch(() => undefined); // awaited (and its failure raised) only if a checkpoint is made
-  const [prev, tree] = await Promise.all([ctx.repo.latest(rec.taskId), snapshotRepairing(snapshotTarget(ctx.layout, rec))]);
+  const [latest, tree] = await Promise.all([ctx.repo.latest(rec.taskId), snapshotRepairing(snapshotTarget(ctx.layout, rec))]);
   // HEAD and the previous tree come from git's files and a per-task cache when possible: a checkpoint
   // should cost little more than the snapshot itself.
   const dirs = gitDirsOf(rec.path);
   const head = headCommitFs(dirs) ?? (await gitOut(['rev-parse', 'HEAD'], { cwd: rec.path }));
-  const prevTree = prev ? (lastTree.get(rec.taskId)?.sha === prev.sha ? lastTree.get(rec.taskId)!.tree : await gitOut(['rev-parse', `${prev.sha}^{tree}`], { cwd: rec.path })) : null;
+  const { prev, tree: prevTree } = await chainParent(ctx, rec, latest);
   if (prev && prevTree === tree) return { checkpoint: prev, created: false };
 
   const parent = prev?.sha ?? rec.baseSha;
-  const seq = (prev?.seq ?? 0) + 1;
+  // Numbered after every recorded checkpoint, reachable or not: (task, seq) is unique in the store.
+  const seq = (latest?.seq ?? 0) + 1;
   const ref = checkpointRef(rec.taskId, seq);
   const parents = ['-p', parent];
   if (head !== parent && head !== rec.baseSha) parents.push('-p', head);
@@ -85,7 +111,7 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
     linesAdded: stat.added,
     linesRemoved: stat.removed,
   });
-  lastTree.set(rec.taskId, { sha, tree });
+  lastTree.set(rec.taskId, { path: rec.path, sha, tree });
   // After the row: the store's unique (task, seq) decides which checkpoint N exists before any remote sees it.
   const to = await remote;
   if (ctx.push && to) await ctx.push(rec, ref, to);

@@ -73,6 +73,13 @@ describe('checkpoints through the project remote', () => {
         const wb = await f.b.ws.provision(f.b.req(id));
         assert.equal(wb.resumedFrom?.seq, cp1.seq, 'resumed from the newest checkpoint B can reach');
         assert.deepEqual(listing(wb.path), state);
+
+        // B's own work checkpoints on from there: the chain goes on from what B restored, never from the lost commit.
+        writeFileSync(join(wb.path, 'redone.txt'), 'redone\n');
+        const cp3 = (await f.b.ws.checkpoint(id, { step: 'implement', reason: 'step_done' })).checkpoint;
+        assert.equal(cp3.seq, cp2.seq + 1, 'numbered after every recorded checkpoint');
+        assert.equal(cp3.parentSha, cp1.sha, 'its parent is the checkpoint B resumed from');
+        assert.equal(sh(f.origin, 'rev-parse', cp3.ref), cp3.sha, 'and it reaches the remote');
       } finally {
         rmSync(root, { recursive: true, force: true });
       }
