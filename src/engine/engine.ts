@@ -5,6 +5,7 @@ import { GantryError, isGantryError } from '../domain/errors.js';
 import type { Amount, Limits } from '../domain/pipeline/budget.js';
 import { classifyError, type Failure } from '../domain/pipeline/failure.js';
 import { nextStep } from '../domain/pipeline/next-step.js';
+import { decideLostWork, lostWorkOf, type LostWork } from '../domain/pipeline/lost-work.js';
 import { stageOfStep } from '../domain/pipeline/stage.js';
 import type { PipelineDef } from '../domain/pipeline/types.js';
 import type { StepFacts } from '../domain/pipeline/when.js';
@@ -124,6 +125,17 @@ export class PipelineEngine {
         return { type: 'continue', stage: stageOfStep(run.pipeline.steps[run.currentStep]?.kind ?? 'agent', this.deps.registry.specs()) };
       }
       if (signal.aborted) return { type: 'cancelled' };
+      const lost = lostWorkOf(e);
+      if (lost) {
+        try {
+          return await this.putBack(runId, fence, lost);
+        } catch (e2) {
+          if (isGantryError(e2) && e2.code === 'stale_epoch') return { type: 'fenced', message: e2.message };
+          // Not acknowledged: the next advance meets the lost work again, on the run as it now is.
+          if (isGantryError(e2) && e2.code === 'conflict' && e2.details?.rev !== undefined) return { type: 'continue', stage: stageOfStep(run.pipeline.steps[run.currentStep]?.kind ?? 'agent', this.deps.registry.specs()) };
+          throw e2;
+        }
+      }
       const failure = classifyError({ code: isGantryError(e) ? e.code : (e as { code?: string }).code, name: (e as Error).name, message: (e as Error).message ?? String(e) });
       const cur = (await this.deps.runs.load(runId))!;
       const idx = cur.run.currentStep;
@@ -247,6 +259,8 @@ export class PipelineEngine {
         const launches = prev && prev.key === t.dispatch.key ? prev.launches + 1 : 1;
         const sessionId = `${snap.run.id}:${idx}:${t.dispatch.key}:${launches}`;
         const d: DispatchState = { ...t.dispatch, sessionId, launches };
+        // The worktree first: a workspace that cannot be provisioned (or must be put back) reserves nothing.
+        const ws = await this.deps.workspace.prepare(ctx.task.id);
         const amount = { tokens: def.reserve?.tokens ?? this.deps.defaultReserve?.tokens ?? DEFAULT_RESERVE.tokens, costUsd: def.reserve?.costUsd ?? this.deps.defaultReserve?.costUsd ?? DEFAULT_RESERVE.costUsd };
         // No limits anywhere: nothing to reserve against (and no hot ledger row for every step of the fleet).
         const limited = Object.values(settings.budgets).some((l) => l && (l.tokens !== undefined || l.costUsd !== undefined));
@@ -274,7 +288,6 @@ export class PipelineEngine {
           await this.deps.budgets.release(sessionId);
           throw e;
         }
-        const ws = await this.deps.workspace.prepare(ctx.task.id);
         const taskId = ctx.task.id;
         const wait = this.deps.sessions.start(
           {
@@ -290,16 +303,20 @@ export class PipelineEngine {
       }
       case 'done': {
         await settleConsumed();
+        // The step's work is saved — and pushed, for whichever factory resumes the task — before the step is
+        // recorded done: a holder killed in between must never leave a done step whose work no one can restore.
+        const checkpoint = await this.deps.workspace.checkpoint(ctx.task.id, def.id, 'step_done').catch(() => null);
         await this.commit(snap, fence, {
           steps: [{ idx, state: 'done', output: t.output, markFinished: true, ...(t.kindState ? { kindState: t.kindState } : {}) }],
           events: [{ type: 'step.done', payload: { step: def.id, idx, kind: def.kind } }, ...finished()],
         });
         after();
-        const checkpoint = await this.deps.workspace.checkpoint(ctx.task.id, def.id, 'step_done').catch(() => null);
         return { type: 'continue', stage, checkpoint };
       }
       case 'park': {
         await settleConsumed();
+        // Saved before the park is recorded, as at a step's end: an answer may resume the task anywhere.
+        await this.deps.workspace.checkpoint(ctx.task.id, def.id, 'parked').catch(() => null);
         const waiting = { ...t.waiting, stepIdx: idx, stepId: def.id };
         await this.commit(snap, fence, {
           run: { state: 'parked', waiting },
@@ -340,6 +357,30 @@ export class PipelineEngine {
         return { type: 'failed', failure: t.failure };
       }
     }
+  }
+
+  /**
+   * The workspace came back without checkpoints a dead factory never pushed: steps recorded done since the
+   * restored one run again (decideLostWork), then the worktree is served again. Committed before the
+   * acknowledgement, so a crash in between only repeats the decision, which is then "none".
+   */
+  private async putBack(runId: string, fence: Fence | null, lost: LostWork): Promise<AdvanceOutcome> {
+    const snap = (await this.deps.runs.load(runId))!;
+    const cur = snap.run.currentStep;
+    const d = decideLostWork({ steps: snap.run.pipeline.steps.map((s) => s.id), currentIdx: cur, restored: lost.restored, lost: lost.lost });
+    if (d.type === 'rewind') {
+      const patches: StepPatch[] = [];
+      for (let i = d.toIdx; i <= cur; i++) {
+        const ks = snap.steps[i]!.kindState;
+        // A reviewer's feedback is kept: the work it asked for is what is being redone.
+        patches.push({ idx: i, state: 'pending', reopen: true, output: null, kindState: ks.feedback !== undefined ? { feedback: ks.feedback, reworks: ks.reworks } : {} });
+      }
+      const payload = { from: snap.steps[cur]?.stepId ?? null, to: snap.steps[d.toIdx]!.stepId, restoredSeq: lost.restored[0]?.seq ?? null, lostSeqs: lost.lost.map((m) => m.seq) };
+      await this.commit(snap, fence, { run: { currentStep: d.toIdx }, steps: patches, events: [{ type: 'run.rewound', payload: { reason: 'workspace_lost', ...payload } }] });
+    }
+    await this.deps.workspace.acknowledgeLoss?.(snap.run.taskId);
+    const stage = stageOfStep(snap.run.pipeline.steps[d.type === 'rewind' ? d.toIdx : cur]?.kind ?? 'agent', this.deps.registry.specs());
+    return { type: 'continue', stage };
   }
 
   /** Feeds the owning session's change axis; an observation that cannot be delivered never fails the step. */
@@ -391,7 +432,7 @@ function refusalStep(ctx: StepContext): Transition | null {
       } catch (e) {
         // The answer's action failed (GitHub 422: the branch was deleted; the network): the person's
         // decision still stands open — park again on the same refusal, saying why, never fail the run.
-        if (refusalOf(e) || ctx.signal.aborted || (isGantryError(e) && e.code === 'stale_epoch')) throw e;
+        if (refusalOf(e) || lostWorkOf(e) || ctx.signal.aborted || (isGantryError(e) && e.code === 'stale_epoch')) throw e;
         throw refusalRetryError(r, e);
       }
       return rest;

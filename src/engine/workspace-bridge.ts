@@ -4,7 +4,8 @@ import type { WorkspaceConfig } from '../config/workspace.js';
 import { notFound } from '../domain/errors.js';
 import { decideRetention, type Ending } from '../domain/workspace-retention.js';
 import type { EngineReads, EngineWorkspace } from '../ports/engine.js';
-import type { WorkspacePort } from '../ports/workspace.js';
+import type { Workspace, WorkspacePort } from '../ports/workspace.js';
+import { workspaceLostError, type LostWork } from '../domain/pipeline/lost-work.js';
 
 /** Checkpoint reasons of a step's own session (the debouncer's, and the one before a timeout kill). */
 const MID_SESSION = ['debounce', 'timeout'];
@@ -18,8 +19,28 @@ export class WorkspaceBridge implements EngineWorkspace {
   ) {}
 
   async prepare(taskId: string): Promise<{ path: string; branch: string; baseSha: string; resumed: boolean }> {
+    const ws = await this.provisioned(taskId);
+    // Until the engine has put the run back (acknowledgeLoss), no step works on a worktree missing work it counts on.
+    if (ws.lostCheckpoints) throw workspaceLostError(taskId, await this.lostWork(taskId, ws.lostCheckpoints));
+    return { ...ws, resumed: ws.resumedFrom !== null || (ws.resumedFromSeq ?? null) !== null };
+  }
+
+  async acknowledgeLoss(taskId: string): Promise<void> {
+    await this.ws.acknowledgeLoss(taskId);
+  }
+
+  private async lostWork(taskId: string, l: { restoredSeq: number | null; seqs: number[] }): Promise<LostWork> {
+    const rows = (await this.ws.listCheckpoints(taskId)).sort((a, b) => b.seq - a.seq);
+    const mark = (c: { seq: number; step: string | null; reason: string }) => ({ seq: c.seq, step: c.step, reason: c.reason });
+    return {
+      restored: l.restoredSeq === null ? [] : rows.filter((c) => c.seq <= l.restoredSeq!).map(mark),
+      lost: rows.filter((c) => l.seqs.includes(c.seq)).map(mark),
+    };
+  }
+
+  private async provisioned(taskId: string): Promise<Workspace> {
     const live = await this.ws.get(taskId);
-    if (live) return { ...live, resumed: live.resumedFrom !== null || (live.resumedFromSeq ?? null) !== null };
+    if (live) return live;
     const task = await this.store.tasks.get(taskId);
     if (!task) throw notFound('task', taskId);
     const p = await this.store.projects.get(task.projectId);
@@ -27,14 +48,13 @@ export class WorkspaceBridge implements EngineWorkspace {
     const config = this.configOf(p.config);
     // The task's own choice wins, then the project's; the factory may force it on (tests, benchmarks).
     const lightweight = this.opts.lightweight === true || (task.lightweight ?? config.lightweight);
-    const ws = await this.ws.provision({
+    return this.ws.provision({
       taskId,
       project: { id: p.id, name: p.name, path: p.path, remote: p.remote, defaultBranch: p.defaultBranch },
       config,
       resume: true,
       ...(lightweight ? { lightweight: true } : {}),
     });
-    return { ...ws, resumed: ws.resumedFrom !== null || (ws.resumedFromSeq ?? null) !== null };
   }
 
   async checkpoint(taskId: string, step: string, reason: string): Promise<{ ref: string; sha: string; seq?: number } | null> {

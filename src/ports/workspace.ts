@@ -21,6 +21,11 @@ export interface Workspace {
   resumedFrom: CheckpointRecord | null;
   /** Its sequence number, kept for the workspace's life: the branch started at earlier work, not the base. */
   resumedFromSeq?: number | null;
+  /**
+   * Recorded checkpoints the worktree could not be restored from (never pushed by a factory that died),
+   * until acknowledged: steps recorded done since the restored one must run again.
+   */
+  lostCheckpoints?: { restoredSeq: number | null; seqs: number[] } | null;
 }
 
 export interface ProvisionRequest {
@@ -124,6 +129,8 @@ export interface WorkspacePort {
   list(): Promise<Workspace[]>;
   checkpoint(taskId: string, opts: { step?: string | null; reason: string }): Promise<CheckpointResult>;
   listCheckpoints(taskId: string): Promise<CheckpointRecord[]>;
+  /** The run was put back where the restored state is: forget `lostCheckpoints`. */
+  acknowledgeLoss(taskId: string): Promise<void>;
   diff(taskId: string, from?: CheckpointSelector, to?: CheckpointSelector): Promise<WorkspaceDiff>;
   rollback(taskId: string, to: CheckpointSelector, opts?: { paths?: string[] }): Promise<RollbackResult>;
   guard(taskId: string, req: GuardRequest): Promise<GuardReport>;

@@ -103,7 +103,8 @@ export function provisionPlan(): StepDef<ProvisionState>[] {
             // Its factory died between recording the checkpoint and pushing it: resume from the newest
             // one that reached the remote (else from the base) — losing that much work, not the task.
             unreachable = s.resume.seq;
-            const older = (await s.checkpoints(s.req.taskId)).filter((c) => c.seq < s.resume!.seq).sort((a, b) => b.seq - a.seq);
+            const all = await s.checkpoints(s.req.taskId);
+            const older = all.filter((c) => c.seq < s.resume!.seq).sort((a, b) => b.seq - a.seq);
             s.resume = null;
             for (const c of older) {
               if (await has(c.sha)) {
@@ -111,6 +112,9 @@ export function provisionPlan(): StepDef<ProvisionState>[] {
                 break;
               }
             }
+            // The run may be past the steps that did the lost work: the engine puts it back (acknowledgeLoss).
+            const restoredSeq = s.resume?.seq ?? null;
+            s.record.lostCheckpoints = { restoredSeq, seqs: all.filter((c) => c.seq > (restoredSeq ?? 0)).map((c) => c.seq) };
           }
         }
         const fellBack = unreachable === null ? {} : { unreachableCheckpoint: unreachable };

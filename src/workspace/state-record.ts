@@ -22,6 +22,17 @@ export interface WorkspaceRecord {
   /** Paths provisioning linked or copied: excluded from checkpoints, exempt from the guard. */
   placed: string[];
   resumedFromSeq: number | null;
+  /**
+   * Recorded checkpoints provisioning could not restore (their factory died before pushing them), until
+   * the engine has put the run back where the restored state is (`acknowledgeLoss`).
+   */
+  lostCheckpoints?: LostCheckpoints;
+}
+
+/** The checkpoint a worktree was restored from (null: the base) and the newer recorded ones it lacks. */
+export interface LostCheckpoints {
+  restoredSeq: number | null;
+  seqs: number[];
 }
 
 const SAFE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

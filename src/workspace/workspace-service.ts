@@ -67,7 +67,7 @@ export class WorkspaceService implements WorkspacePort {
   private toWorkspace(r: WorkspaceRecord, resumedFrom: CheckpointRecord | null): Workspace {
     return {
       taskId: r.taskId, projectId: r.projectId, path: r.path, branch: r.branch, baseSha: r.baseSha, port: r.port,
-      agentDir: this.layout.agentDir(r.projectName, r.taskId), resumedFrom, resumedFromSeq: r.resumedFromSeq,
+      agentDir: this.layout.agentDir(r.projectName, r.taskId), resumedFrom, resumedFromSeq: r.resumedFromSeq, lostCheckpoints: r.lostCheckpoints ?? null,
     };
   }
 
@@ -166,7 +166,7 @@ export class WorkspaceService implements WorkspacePort {
           });
     }
     const r = state.record;
-    events.push({ type: 'workspace.provisioned', taskId: req.taskId, payload: { path: r.path, branch: r.branch, baseSha: r.baseSha, port: r.port, resumedFromSeq: r.resumedFromSeq } });
+    events.push({ type: 'workspace.provisioned', taskId: req.taskId, payload: { path: r.path, branch: r.branch, baseSha: r.baseSha, port: r.port, resumedFromSeq: r.resumedFromSeq, ...(r.lostCheckpoints ? { lostCheckpoints: r.lostCheckpoints.seqs } : {}) } });
     await this.emit(events);
     return this.toWorkspace(r, state.resume);
   }
@@ -206,6 +206,15 @@ export class WorkspaceService implements WorkspacePort {
 
   listCheckpoints(taskId: string): Promise<CheckpointRecord[]> {
     return this.opts.checkpoints.list(taskId);
+  }
+
+  async acknowledgeLoss(taskId: string): Promise<void> {
+    await withTaskLock(taskId, async () => {
+      const rec = await this.record(taskId);
+      if (!rec?.lostCheckpoints) return;
+      delete rec.lostCheckpoints;
+      await saveRecord(this.layout, rec);
+    });
   }
 
   private async repoPathOf(taskId: string): Promise<{ repoPath: string; rec: WorkspaceRecord | undefined }> {

@@ -170,4 +170,16 @@ describe('pipeline end to end (sqlite, scripted agent, real git)', () => {
     assert.equal(git(repo, 'show', 'main:dep-a.txt'), 'a');
     assert.equal(git(repo, 'show', 'main:dep-b.txt'), 'b');
   });
+
+  it('a step is recorded done only once its work is in a checkpoint another factory can resume from', async () => {
+    const t = (await store.tasks.submit(newTask(projectId, { title: 'generated', pipeline: 'generated', agent: 'scripted' }))).task;
+    await until(async () => (await stage(t.id)) === 'shipped', 'generated ships');
+    assert.equal(git(repo, 'show', 'main:gen.txt'), 'gen');
+    // A script step has no agent activity to flush: only the step's own checkpoint can hold its work.
+    const ev = await store.db.all<{ type: string; payload: string }>('SELECT type, payload FROM events WHERE task_id = ? ORDER BY seq', [t.id]);
+    const doneAt = ev.findIndex((x) => x.type === 'step.done' && (JSON.parse(x.payload) as { step: string }).step === 'gen');
+    const saved = ev.slice(0, doneAt).filter((x) => x.type === 'checkpoint.created').map((x) => JSON.parse(x.payload) as { sha: string; step: string });
+    assert.ok(doneAt > 0 && saved.length > 0, `a checkpoint precedes gen's step.done: ${ev.map((x) => x.type).join(' ')}`);
+    assert.equal(git(repo, 'show', `${saved.at(-1)!.sha}:gen.txt`), 'gen');
+  });
 });

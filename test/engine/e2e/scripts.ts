@@ -15,6 +15,8 @@ pipelines:
       - { id: implement, kind: agent, role: implementer_b }
       - { id: conflicts, kind: conflicts }
       - { id: merge, kind: merge }
+  generated:
+    steps: [ { id: gen, kind: script, run: "echo gen > gen.txt && git add gen.txt && git -c user.name=g -c user.email=g@localhost commit -qm gen" }, { id: merge, kind: merge } ]
   dep-a:
     steps: [ { id: implement, kind: agent, role: dep_a }, { id: merge, kind: merge } ]
   dep-b:
