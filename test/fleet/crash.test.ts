@@ -1,6 +1,6 @@
 // Crash and outage behaviour with real processes: SIGKILL a factory mid-lease, SIGKILL a
 // coordinator mid-claim, and a coordinator outage while a factory keeps working.
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -58,11 +58,18 @@ interface FactoryProc {
   exited: Promise<number | null>;
 }
 
+/** Every factory process a test started: one a failed test left running would keep this file from ever ending. */
+const spawned = new Set<ChildProcess>();
+after(() => {
+  for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 function spawnFactory(url: string, token: string, name: string, home: string, executor: string, slots = 1): FactoryProc {
   const child = spawn(process.execPath, [GANTRY_BIN, 'factory', '--url', url, '--token', token, '--name', name, '--home', home, '--executor', executor, '--slots', String(slots), '--drain-grace', '100'], {
     env: { ...process.env, GANTRY_HEARTBEAT_MS: '150', GANTRY_RENEW_MS: '300', GANTRY_POLL_MS: '400', GANTRY_URL: '', GANTRY_TOKEN: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned.add(child);
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d));
   child.stdout!.resume();
@@ -82,7 +89,7 @@ for (const sc of storeCases()) {
         await until(async () => {
           const x = await c.store.tasks.get(t.id);
           return x?.stage === 'building' && x.leaseFactoryId === factoryId;
-        }, 'doomed factory building');
+        }, 'doomed factory building', 60_000);
         doomed.child.kill('SIGKILL');
         await doomed.exited;
         const outbox = new SqliteOutbox(join(e.dir, 'rescuer.db'));
