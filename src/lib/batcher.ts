@@ -16,19 +16,31 @@ export class Batcher<In, Out> {
      * instead of the first alone: costs one turn of latency, saves a round trip and a commit.
      */
     private readonly gather = false,
+    /**
+     * With a lane already running, whether the queued requests may run in another one beside it (else
+     * they wait for the running lane's next batch). Asked before a lane starts, and before a lane takes
+     * its next batch while another runs. Default: always.
+     */
+    private readonly extraLane: (queued: readonly In[]) => boolean = () => true,
   ) {}
+
+  private mayStart(): boolean {
+    return this.running < this.lanes && (this.running === 0 || this.extraLane(this.queue.map((q) => q.input)));
+  }
 
   run(input: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      if (this.running >= this.lanes) return;
+      if (!this.mayStart()) return;
       if (!this.gather) void this.drain();
       else if (!this.gathering) {
         this.gathering = true;
         setImmediate(() => {
           this.gathering = false;
+          if (!this.mayStart()) return;
           // Free lanes share what the turn gathered, so they run side by side instead of one taking all.
-          const free = this.lanes - this.running;
+          // (An idle batcher whose requests may not use a second lane starts one.)
+          const free = this.running === 0 && !this.extraLane(this.queue.map((q) => q.input)) ? 1 : this.lanes - this.running;
           const share = Math.ceil(this.queue.length / free);
           for (let i = 0; i < free && this.queue.length > 0; i++) void this.drain(share);
         });
@@ -41,6 +53,7 @@ export class Batcher<In, Out> {
     this.running++;
     try {
       while (this.queue.length > 0) {
+        if (this.running > 1 && !this.extraLane(this.queue.map((q) => q.input))) break;
         const batch = this.queue.splice(0, Math.min(this.maxBatch, first));
         first = this.maxBatch;
         try {

@@ -5,17 +5,24 @@
 // claim that finds nothing, or a fenced call whose fence matches nothing (stale epoch, or a replayed
 // release), comes back without a row and the caller explains it.
 //
-// One lane, gathering: a batch runs on the server while the next one fills, and a lane that finds
-// itself idle waits out the current turn of the event loop first, so the callers one batch resumed go
-// together in the next instead of the first of them alone. Measured with bench/fleet at ×16 factories
-// (PostgreSQL, 2 cores): two lanes per kind and no gathering cost about 0.7 ms of server CPU per lease
-// cycle, one lane for all three kinds about 0.42 ms; gathering then took claims from ~0.45× to ~0.6×
-// of the raw SKIP LOCKED claim. Two lanes with gathering were no better at ×16 (noisy host; cycles a
-// little better, claims a little worse). Fewer, larger transactions: each commit, call and round trip
-// is paid once per batch, not once per request.
+// Gathering: a batch runs on the server while the next one fills, and a lane that finds itself idle
+// waits out the current turn of the event loop first, so the callers one batch resumed go together in
+// the next instead of the first of them alone. Measured with bench/fleet at ×16 factories (PostgreSQL,
+// 2 cores): two lanes per kind and no gathering cost about 0.7 ms of server CPU per lease cycle, one
+// lane for all three kinds about 0.42 ms; gathering then took claims from ~0.45× to ~0.6× of the raw
+// SKIP LOCKED claim. Fewer, larger transactions: each commit, call and round trip is paid once per
+// batch, not once per request.
+// Lanes: claims alone use one. A second lane runs beside it only for a batch with a PATCH or a release
+// in it: a lone lane is one backend, idle during its commit's flush and while this process handles the
+// answers, and on a busy host it waits for a core about as long as it runs (schedstat). Fenced calls
+// take the second lane at once (full cycles at ×16: 0.43× → 0.49× of raw, median of 9 interleaved
+// pairs, no pair worse), unless one is about a task of the running batch: that one waits for the
+// batch, so calls about one task still land in the order they came. Claims on two lanes were worse
+// (0.65× → 0.51×, 4 pairs): their callers come back together, and a free lane then split them into
+// batches of ~6, each paying a commit and the claim's fixed costs.
 // Deadlocks: a batch holds task rows from its releases and PATCHes when its claims lock factory rows,
 // while the stale-factory reaper locks a factory and then its tasks; PostgreSQL aborts one of such a
-// pair and the batch's requests are retried one by one (`serveOne`), holding up this lane meanwhile.
+// pair and the batch's requests are retried one by one (`serveOne`), holding up their lane meanwhile.
 import type { NewEvent } from '../domain/events.js';
 import type { Stage } from '../domain/task.js';
 import type { LeaseRef, ReleaseOutcome } from '../ports/fleet.js';
@@ -106,9 +113,12 @@ function batchSql(kinds: { claim: boolean; patch: boolean; release: boolean }): 
 
 export class FleetPgBatch {
   private readonly batcher: Batcher<Req, Outcome>;
+  /** Tasks of the PATCHes and releases in the batches running now (count per id). */
+  private readonly inFlight = new Map<string, number>();
 
   constructor(private readonly store: PgBatchStore) {
-    this.batcher = new Batcher((reqs) => this.serve(reqs), 1, 64, true);
+    // A second lane only for a batch with a PATCH or a release in it, none about a task in the other (see the header).
+    this.batcher = new Batcher((reqs) => this.serve(reqs), 2, 64, true, (queued) => secondLane(queued, this.inFlight));
   }
 
   async claim(req: ClaimReq): Promise<ClaimOutcome> {
@@ -129,9 +139,19 @@ export class FleetPgBatch {
    * others. A lost connection (did it commit?) is every request's answer, as for a lone call.
    */
   private async serve(reqs: Req[]): Promise<Outcome[]> {
-    const out: Outcome[] = [];
-    for (const part of inArrivalOrder(reqs)) out.push(...(await this.serveOne(part)));
-    return out;
+    const tasks = reqs.flatMap((r) => (r.kind === 'claim' ? [] : [r.req.ref.taskId]));
+    for (const t of tasks) this.inFlight.set(t, (this.inFlight.get(t) ?? 0) + 1);
+    try {
+      const out: Outcome[] = [];
+      for (const part of inArrivalOrder(reqs)) out.push(...(await this.serveOne(part)));
+      return out;
+    } finally {
+      for (const t of tasks) {
+        const n = this.inFlight.get(t)! - 1;
+        if (n === 0) this.inFlight.delete(t);
+        else this.inFlight.set(t, n);
+      }
+    }
   }
 
   private async serveOne(reqs: Req[]): Promise<Outcome[]> {
@@ -263,6 +283,21 @@ export function inArrivalOrder<R extends { kind: string; req: unknown }>(reqs: r
   }
   if (part.length > 0) parts.push(part);
   return parts;
+}
+
+/**
+ * Whether queued requests may run in a second lane beside a running batch: only with a PATCH or a
+ * release among them (claims keep one lane, see the header), and none about a task of a running batch
+ * (calls about one task keep their order: they wait for that batch). Pure.
+ */
+export function secondLane<R extends { kind: string; req: unknown }>(queued: readonly R[], inFlight: { has(taskId: string): boolean }): boolean {
+  let fenced = false;
+  for (const r of queued) {
+    if (r.kind === 'claim') continue;
+    if (inFlight.has((r.req as { ref: LeaseRef }).ref.taskId)) return false;
+    fenced = true;
+  }
+  return fenced;
 }
 
 function unwrap(o: Outcome): Answer {

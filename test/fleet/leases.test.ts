@@ -479,14 +479,17 @@ describe('batched claims on PostgreSQL', { skip: pgSkip() }, () => {
       const statements: string[] = [];
       const write = s.writeWithEventRows.bind(s);
       s.writeWithEventRows = ((sql: string, ...rest: [never, never]) => (statements.push(sql), write(sql, ...rest))) as typeof s.writeWithEventRows;
-      // A batch in flight waits on a row another writer holds, so everything sent meanwhile queues up behind it.
+      // Both lanes' batches in flight wait on rows another writer holds, so everything sent meanwhile queues up behind them.
       const blocker = new pg.Client({ connectionString: db.target });
       await blocker.connect();
       try {
         await blocker.query('BEGIN');
-        await blocker.query('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [held[0]!.g.task.id]);
+        await blocker.query('SELECT 1 FROM tasks WHERE id = ANY($1) FOR UPDATE', [[held[0]!.g.task.id, held[3]!.g.task.id]]);
+        const waiting = async () => Number((await blocker.query('SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted')).rows[0].n);
         const first = c.patch(held[0]!.g.task.id, { leaseEpoch: held[0]!.g.leaseEpoch, stage: 'testing' }, held[0]!.f);
-        await until(async () => Number((await blocker.query('SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted')).rows[0].n) >= 1, 'the first batch to wait');
+        await until(async () => (await waiting()) >= 1, 'the first batch to wait');
+        const second = c.patch(held[3]!.g.task.id, { leaseEpoch: held[3]!.g.leaseEpoch, stage: 'testing' }, held[3]!.f);
+        await until(async () => (await waiting()) >= 2, 'the second lane to wait');
         const rest = Promise.all([
           c.release(held[1]!.g.task.id, { leaseEpoch: held[1]!.g.leaseEpoch, outcome: 'done', report: { summary: 'ok' } }, held[1]!.f),
           c.patch(held[2]!.g.task.id, { leaseEpoch: held[2]!.g.leaseEpoch + 1, stage: 'testing' }, held[2]!.f).then(
@@ -498,6 +501,7 @@ describe('batched claims on PostgreSQL', { skip: pgSkip() }, () => {
         await new Promise((r) => setTimeout(r, 300));
         await blocker.query('COMMIT');
         const patched = await first;
+        assert.equal((await second).stage, 'testing');
         const [released, stale, claimed] = await rest;
         assert.ok(
           statements.some((q) => q.includes('gantry_release(') && q.includes('gantry_patch(') && q.includes('gantry_claim(')),
@@ -512,7 +516,7 @@ describe('batched claims on PostgreSQL', { skip: pgSkip() }, () => {
         const types = (await s.events.list({ limit: 500 })).map((e) => e.type);
         assert.equal(types.filter((t) => t === 'lease.granted').length, 8, 'one lease.granted per grant');
         assert.equal(types.filter((t) => t === 'lease.released').length, 1);
-        assert.equal(types.filter((t) => t === 'task.stage_changed').length, 1, 'the fenced PATCH left no event');
+        assert.equal(types.filter((t) => t === 'task.stage_changed').length, 2, 'the fenced PATCH left no event');
       } finally {
         await blocker.end();
       }

@@ -51,4 +51,60 @@ describe('Batcher', () => {
     await Promise.all([1, 2, 3].map((x) => eager.run(x)));
     assert.deepEqual(batches, [[1], [2, 3]]);
   });
+
+  it('a second lane starts only for requests allowed one (extraLane), and an idle batcher then starts one lane', async () => {
+    const batches: number[][] = [];
+    let inFlight = 0;
+    let most = 0;
+    const flush = async (xs: number[]) => {
+      batches.push(xs);
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return xs.map((x) => x * 2);
+    };
+    const turn = () => new Promise((r) => setImmediate(r));
+    // Negative requests may use a second lane; the others wait for the running one.
+    const b = new Batcher<number, number>(flush, 2, 64, true, (q) => q.some((x) => x < 0));
+    const first = [1, 2, 3, 4].map((x) => b.run(x));
+    await turn();
+    const later = b.run(5);
+    assert.deepEqual(await Promise.all([...first, later]), [2, 4, 6, 8, 10]);
+    assert.deepEqual(batches, [[1, 2, 3, 4], [5]], 'an idle batcher does not split them between lanes; 5 waits for the running lane');
+    assert.equal(most, 1);
+    batches.length = 0;
+    most = 0;
+    const a = [1, 2].map((x) => b.run(x));
+    await turn();
+    const c = [3, -1].map((x) => b.run(x));
+    assert.deepEqual(await Promise.all([...a, ...c]), [2, 4, 6, -2]);
+    assert.deepEqual(batches, [[1, 2], [3, -1]], 'a request allowed a second lane starts it, with what waits before it');
+    assert.equal(most, 2);
+  });
+
+  it('while another lane runs, a lane takes its next batch only if extraLane allows it (else the other lane takes it)', async () => {
+    const batches: number[][] = [];
+    const release: Array<() => void> = [];
+    const flush = async (xs: number[]) => {
+      batches.push(xs);
+      await new Promise<void>((r) => release.push(r));
+      return xs;
+    };
+    const turn = () => new Promise((r) => setImmediate(r));
+    const b = new Batcher<number, number>(flush, 2, 64, true, (q) => q.every((x) => x < 0));
+    const all = [b.run(1)];
+    await turn();
+    all.push(b.run(-1));
+    await turn();
+    assert.deepEqual(batches, [[1], [-1]], 'two lanes running');
+    all.push(b.run(2));
+    release.shift()!(); // lane of [1] ends while the lane of [-1] runs: 2 may not run beside it
+    await turn();
+    assert.deepEqual(batches, [[1], [-1]]);
+    release.shift()!(); // lane of [-1] ends and takes 2
+    await turn();
+    assert.deepEqual(batches, [[1], [-1], [2]]);
+    release.shift()!();
+    assert.deepEqual(await Promise.all(all), [1, -1, 2]);
+  });
 });

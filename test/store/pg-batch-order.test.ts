@@ -2,7 +2,7 @@
 // batch are cut apart so they still land in the order they came.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { inArrivalOrder } from '../../src/store/fleet-pg-batch.js';
+import { inArrivalOrder, secondLane } from '../../src/store/fleet-pg-batch.js';
 
 const patch = (t: string) => ({ kind: 'patch', req: { ref: { taskId: t } }, tag: `p:${t}` });
 const release = (t: string) => ({ kind: 'release', req: { ref: { taskId: t } }, tag: `r:${t}` });
@@ -17,4 +17,13 @@ it('inArrivalOrder: a batch is cut before a second call about a task already in 
     ['empty', [], []],
   ];
   for (const [name, reqs, want] of cases) assert.deepEqual(inArrivalOrder(reqs).map((p) => p.map((r) => r.tag)), want, name);
+});
+
+it('secondLane: only PATCHes and releases run beside a running batch, and none about a task in it', () => {
+  const running = new Set(['a']);
+  assert.equal(secondLane([claim(1), claim(2)], running), false, 'claims alone wait for the running lane');
+  assert.equal(secondLane([claim(1), patch('b')], running), true);
+  assert.equal(secondLane([release('c'), patch('b')], running), true);
+  assert.equal(secondLane([patch('b'), release('a')], running), false, 'a call about a task of the running batch waits for it');
+  assert.equal(secondLane([], running), false);
 });

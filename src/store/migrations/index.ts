@@ -9,6 +9,7 @@ import * as m009 from './009_project_remote.js';
 import * as m010 from './010_factory_incarnation.js';
 import * as m011 from './011_fleet_write_cost.js';
 import * as m012 from './012_fleet_statements.js';
+import * as m013 from './013_release_one_statement.js';
 
 export interface Migration {
   version: number;
@@ -21,5 +22,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, ...m001 }, { version: 2, ...m002 }, { version: 5, ...m005 }, { version: 6, ...m006 },
   { version: 7, ...m007 }, { version: 8, ...m008 }, { version: 9, ...m009 }, { version: 10, ...m010 },
-  { version: 11, ...m011 }, { version: 12, ...m012 },
+  { version: 11, ...m011 }, { version: 12, ...m012 }, { version: 13, ...m013 },
 ];
