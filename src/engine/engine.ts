@@ -124,7 +124,7 @@ export class PipelineEngine {
       if (isGantryError(e) && e.code === 'conflict' && e.details?.rev !== undefined) {
         return { type: 'continue', stage: stageOfStep(run.pipeline.steps[run.currentStep]?.kind ?? 'agent', this.deps.registry.specs()) };
       }
-      if (signal.aborted) return { type: 'cancelled' };
+      // Before the abort test: a drain that interrupted provisioning must not leave the loss unhandled.
       const lost = lostWorkOf(e);
       if (lost) {
         try {
@@ -136,6 +136,7 @@ export class PipelineEngine {
           throw e2;
         }
       }
+      if (signal.aborted) return { type: 'cancelled' };
       const failure = classifyError({ code: isGantryError(e) ? e.code : (e as { code?: string }).code, name: (e as Error).name, message: (e as Error).message ?? String(e) });
       const cur = (await this.deps.runs.load(runId))!;
       const idx = cur.run.currentStep;
@@ -257,7 +258,8 @@ export class PipelineEngine {
       case 'launch': {
         const prev = t.kindState.dispatch as DispatchState | undefined;
         const launches = prev && prev.key === t.dispatch.key ? prev.launches + 1 : 1;
-        const sessionId = `${snap.run.id}:${idx}:${t.dispatch.key}:${launches}`;
+        // A step started again (put back after lost work) launches anew: its session ids never repeat a dead factory's.
+        const sessionId = `${snap.run.id}:${idx}${step.attempts > 1 ? `.${step.attempts}` : ''}:${t.dispatch.key}:${launches}`;
         const d: DispatchState = { ...t.dispatch, sessionId, launches };
         // The worktree first: a workspace that cannot be provisioned (or must be put back) reserves nothing.
         const ws = await this.deps.workspace.prepare(ctx.task.id);
@@ -367,6 +369,8 @@ export class PipelineEngine {
   private async putBack(runId: string, fence: Fence | null, lost: LostWork): Promise<AdvanceOutcome> {
     const snap = (await this.deps.runs.load(runId))!;
     const cur = snap.run.currentStep;
+    // Cancelled or parked meanwhile: nothing to put back now; the worktree keeps refusing until a run goes on.
+    if (snap.run.state !== 'running') return { type: 'continue', stage: stageOfStep(snap.run.pipeline.steps[cur]?.kind ?? 'agent', this.deps.registry.specs()) };
     const d = decideLostWork({ steps: snap.run.pipeline.steps.map((s) => s.id), currentIdx: cur, restored: lost.restored, lost: lost.lost });
     if (d.type === 'rewind') {
       const patches: StepPatch[] = [];
@@ -378,8 +382,9 @@ export class PipelineEngine {
       const payload = { from: snap.steps[cur]?.stepId ?? null, to: snap.steps[d.toIdx]!.stepId, restoredSeq: lost.restored[0]?.seq ?? null, lostSeqs: lost.lost.map((m) => m.seq) };
       await this.commit(snap, fence, { run: { currentStep: d.toIdx }, steps: patches, events: [{ type: 'run.rewound', payload: { reason: 'workspace_lost', ...payload } }] });
     }
-    await this.deps.workspace.acknowledgeLoss?.(snap.run.taskId);
-    const stage = stageOfStep(snap.run.pipeline.steps[d.type === 'rewind' ? d.toIdx : cur]?.kind ?? 'agent', this.deps.registry.specs());
+    const at = d.type === 'rewind' ? d.toIdx : cur;
+    await this.deps.workspace.acknowledgeLoss?.(snap.run.taskId, snap.run.pipeline.steps[at]?.id ?? null);
+    const stage = stageOfStep(snap.run.pipeline.steps[at]?.kind ?? 'agent', this.deps.registry.specs());
     return { type: 'continue', stage };
   }
 

@@ -5,7 +5,7 @@ import { notFound } from '../domain/errors.js';
 import { decideRetention, type Ending } from '../domain/workspace-retention.js';
 import type { EngineReads, EngineWorkspace } from '../ports/engine.js';
 import type { Workspace, WorkspacePort } from '../ports/workspace.js';
-import { workspaceLostError, type LostWork } from '../domain/pipeline/lost-work.js';
+import { workspaceLostError, type CheckpointMark, type LostWork } from '../domain/pipeline/lost-work.js';
 
 /** Checkpoint reasons of a step's own session (the debouncer's, and the one before a timeout kill). */
 const MID_SESSION = ['debounce', 'timeout'];
@@ -25,17 +25,19 @@ export class WorkspaceBridge implements EngineWorkspace {
     return { ...ws, resumed: ws.resumedFrom !== null || (ws.resumedFromSeq ?? null) !== null };
   }
 
-  async acknowledgeLoss(taskId: string): Promise<void> {
-    await this.ws.acknowledgeLoss(taskId);
+  async acknowledgeLoss(taskId: string, step: string | null): Promise<void> {
+    await this.ws.acknowledgeLoss(taskId, step);
   }
 
   private async lostWork(taskId: string, l: { restoredSeq: number | null; seqs: number[] }): Promise<LostWork> {
-    const rows = (await this.ws.listCheckpoints(taskId)).sort((a, b) => b.seq - a.seq);
+    const rows = await this.ws.listCheckpoints(taskId);
     const mark = (c: { seq: number; step: string | null; reason: string }) => ({ seq: c.seq, step: c.step, reason: c.reason });
-    return {
-      restored: l.restoredSeq === null ? [] : rows.filter((c) => c.seq <= l.restoredSeq!).map(mark),
-      lost: rows.filter((c) => l.seqs.includes(c.seq)).map(mark),
-    };
+    // What the worktree holds is the restored checkpoint and its ancestors (by parent), not every lower
+    // number: an earlier dead factory's unpushed checkpoints are lower too, and not in it.
+    const bySha = new Map(rows.map((c) => [c.sha, c]));
+    const restored: CheckpointMark[] = [];
+    for (let c = rows.find((x) => x.seq === l.restoredSeq); c; c = c.parentSha ? bySha.get(c.parentSha) : undefined) restored.push(mark(c));
+    return { restored, lost: rows.filter((c) => l.seqs.includes(c.seq)).sort((a, b) => b.seq - a.seq).map(mark) };
   }
 
   private async provisioned(taskId: string): Promise<Workspace> {

@@ -277,7 +277,7 @@ export interface EngineWorkspace {
   /** `resumed`: restored from a checkpoint, so `baseSha` is where the earlier work stopped, not the base. */
   prepare(taskId: string): Promise<{ path: string; branch: string; baseSha: string; resumed?: boolean }>;
   /** The run was put back where the restored worktree is (after prepare refused with lost work): prepare serves it again. */
-  acknowledgeLoss?(taskId: string): Promise<void>;
+  acknowledgeLoss?(taskId: string, step: string | null): Promise<void>;
   /** Checkpoint at a step boundary; returns the pointer the lease release carries. */
   checkpoint(taskId: string, step: string, reason: string): Promise<{ ref: string; sha: string; seq?: number } | null>;
   /** Unified diff of the task's work against its base (for reviewers). */

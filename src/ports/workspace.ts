@@ -129,8 +129,11 @@ export interface WorkspacePort {
   list(): Promise<Workspace[]>;
   checkpoint(taskId: string, opts: { step?: string | null; reason: string }): Promise<CheckpointResult>;
   listCheckpoints(taskId: string): Promise<CheckpointRecord[]>;
-  /** The run was put back where the restored state is: forget `lostCheckpoints`. */
-  acknowledgeLoss(taskId: string): Promise<void>;
+  /**
+   * The run was put back where the restored state is: checkpoint that state (reason `rewound`, made even
+   * when unchanged, taken by `step`) and forget `lostCheckpoints`. Until then no checkpoint is taken.
+   */
+  acknowledgeLoss(taskId: string, step: string | null): Promise<void>;
   diff(taskId: string, from?: CheckpointSelector, to?: CheckpointSelector): Promise<WorkspaceDiff>;
   rollback(taskId: string, to: CheckpointSelector, opts?: { paths?: string[] }): Promise<RollbackResult>;
   guard(taskId: string, req: GuardRequest): Promise<GuardReport>;

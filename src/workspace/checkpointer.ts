@@ -4,7 +4,7 @@
 // before the row: a crash in between leaves an unrecorded ref that the next checkpoint replaces.
 import { existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { GantryError } from '../domain/errors.js';
+import { conflict, GantryError } from '../domain/errors.js';
 import type { CheckpointRecord, CheckpointRepo, CheckpointResult, CheckpointSelector } from '../ports/workspace.js';
 import { git, GitError, gitOut } from './git.js';
 import { withKeyLock } from './file-lock.js';
@@ -73,7 +73,13 @@ export const forgetTask = (taskId: string): void => void lastTree.delete(taskId)
 export const withTaskLock = <T>(taskId: string, fn: () => Promise<T>): Promise<T> => withKeyLock(`workspace:${taskId}`, fn);
 
 /** Caller holds the task lock. */
-export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRecord, opts: { step?: string | null; reason: string }): Promise<CheckpointResult> {
+export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRecord, opts: { step?: string | null; reason: string; force?: boolean }): Promise<CheckpointResult> {
+  // A worktree restored without some recorded checkpoints is saved only once the run was put back
+  // (acknowledgeLoss, forced): a checkpoint before that would make the restored state look like the
+  // newest work, and the next factory would go on from it without the lost work.
+  if (rec.lostCheckpoints && !opts.force) {
+    throw conflict(`not checkpointed: the workspace of ${rec.taskId} was restored without checkpoint(s) ${rec.lostCheckpoints.seqs.join(', ')}`, 'the engine puts the run back first; nothing was done in this worktree yet');
+  }
   // The store read and the push target's lookups run while git snapshots: none depends on the others.
   const remote = ctx.pushRemote?.(rec);
   remote?.catch(() => undefined); // awaited (and its failure raised) only if a checkpoint is made
@@ -83,7 +89,7 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
   const dirs = gitDirsOf(rec.path);
   const head = headCommitFs(dirs) ?? (await gitOut(['rev-parse', 'HEAD'], { cwd: rec.path }));
   const { prev, tree: prevTree } = await chainParent(ctx, rec, latest);
-  if (prev && prevTree === tree) return { checkpoint: prev, created: false };
+  if (prev && prevTree === tree && !opts.force) return { checkpoint: prev, created: false };
 
   const parent = prev?.sha ?? rec.baseSha;
   // Numbered after every recorded checkpoint, reachable or not: (task, seq) is unique in the store.

@@ -208,10 +208,13 @@ export class WorkspaceService implements WorkspacePort {
     return this.opts.checkpoints.list(taskId);
   }
 
-  async acknowledgeLoss(taskId: string): Promise<void> {
+  async acknowledgeLoss(taskId: string, step: string | null): Promise<void> {
     await withTaskLock(taskId, async () => {
       const rec = await this.record(taskId);
       if (!rec?.lostCheckpoints) return;
+      // The restored state becomes the newest checkpoint (pushed like any): the next factory resumes from
+      // it without meeting the loss again, and "latest" names a commit this host has.
+      await checkpointLocked(this.ctx, rec, { step, reason: 'rewound', force: true });
       delete rec.lostCheckpoints;
       await saveRecord(this.layout, rec);
     });
@@ -441,15 +444,19 @@ export class WorkspaceService implements WorkspacePort {
         rec.status = 'removing';
         await saveRecord(this.layout, rec);
         let failure: string | null = null;
-        try {
-          if (opts.checkpoint !== false || force) final = (await checkpointLocked(this.ctx, rec, { step: null, reason: 'teardown' })).checkpoint;
-          // Saved means: what is on disk now is exactly the latest checkpoint.
-          const latest = final ?? (await this.opts.checkpoints.latest(rec.taskId)) ?? null;
-          const now = await snapshotRepairing(snapshotTarget(this.layout, rec));
-          const saved = (latest ? (await gitOut(['rev-parse', `${latest.sha}^{tree}`], { cwd: rec.path })) === now : false) || (await this.pushed(rec, now));
-          if (!saved) failure = 'the workspace has changes that are in no checkpoint and not pushed';
-        } catch (e) {
-          failure = `the final checkpoint failed: ${e instanceof Error ? e.message : String(e)}`;
+        // Restored without some checkpoints and not yet put back: nothing was done here (prepare refuses
+        // until then), so there is nothing to save — and a checkpoint now would hide the loss.
+        if (!rec.lostCheckpoints) {
+          try {
+            if (opts.checkpoint !== false || force) final = (await checkpointLocked(this.ctx, rec, { step: null, reason: 'teardown' })).checkpoint;
+            // Saved means: what is on disk now is exactly the latest checkpoint.
+            const latest = final ?? (await this.opts.checkpoints.latest(rec.taskId)) ?? null;
+            const now = await snapshotRepairing(snapshotTarget(this.layout, rec));
+            const saved = (latest ? (await gitOut(['rev-parse', `${latest.sha}^{tree}`], { cwd: rec.path })) === now : false) || (await this.pushed(rec, now));
+            if (!saved) failure = 'the workspace has changes that are in no checkpoint and not pushed';
+          } catch (e) {
+            failure = `the final checkpoint failed: ${e instanceof Error ? e.message : String(e)}`;
+          }
         }
         if (failure && !force) {
           rec.status = previous === 'removing' ? 'ready' : previous;

@@ -78,6 +78,13 @@ describe('lost checkpoints on a remote factory', () => {
       );
       assert.deepEqual(snap.map((s) => `${s.step_id}:${s.state}`), ['implement:done', 'gate:done', 'merge:done']);
       assert.equal(snap[0]!.attempts, 2, 'implement ran twice');
+      const all = await e.c.store.events.list({ taskId: id, limit: 500 });
+      const sessions = all.filter((x) => x.type === 'session.dispatched').map((x) => x.sessionId);
+      assert.equal(sessions.length, 2);
+      assert.notEqual(sessions[0], sessions[1], 'the redo is a new session, not the dead factory\'s');
+      const rewoundCp = all.find((x) => x.type === 'checkpoint.created' && (x.payload as { reason: string }).reason === 'rewound');
+      assert.ok(rewoundCp, 'the restored state was checkpointed once the run was put back');
+      assert.equal(await gitAsync(e.bare, 'rev-parse', `refs/gantry/checkpoints/${id}/${(rewoundCp.payload as { seq: number }).seq}`), (rewoundCp.payload as { sha: string }).sha, 'and pushed');
     } finally {
       for (const p of procs) await stop(p).catch(() => undefined);
       await e.dispose();

@@ -74,12 +74,20 @@ describe('checkpoints through the project remote', () => {
         assert.equal(wb.resumedFrom?.seq, cp1.seq, 'resumed from the newest checkpoint B can reach');
         assert.deepEqual(listing(wb.path), state);
 
-        // B's own work checkpoints on from there: the chain goes on from what B restored, never from the lost commit.
-        writeFileSync(join(wb.path, 'redone.txt'), 'redone\n');
-        const cp3 = (await f.b.ws.checkpoint(id, { step: 'implement', reason: 'step_done' })).checkpoint;
-        assert.equal(cp3.seq, cp2.seq + 1, 'numbered after every recorded checkpoint');
-        assert.equal(cp3.parentSha, cp1.sha, 'its parent is the checkpoint B resumed from');
+        assert.deepEqual(wb.lostCheckpoints, { restoredSeq: cp1.seq, seqs: [cp2.seq] }, 'the loss is recorded for the engine');
+
+        // Nothing is saved until the run was put back: a checkpoint now would pass the restored state off as the newest work.
+        await assert.rejects(f.b.ws.checkpoint(id, { step: 'implement', reason: 'debounce' }), /not checkpointed/);
+        // Put back: the restored state becomes the newest checkpoint — numbered after every recorded one, built on the one B restored, pushed.
+        await f.b.ws.acknowledgeLoss(id, 'implement');
+        const cp3 = (await f.b.ws.listCheckpoints(id)).at(-1)!;
+        assert.deepEqual([cp3.seq, cp3.parentSha, cp3.reason, cp3.step], [cp2.seq + 1, cp1.sha, 'rewound', 'implement']);
         assert.equal(sh(f.origin, 'rev-parse', cp3.ref), cp3.sha, 'and it reaches the remote');
+        assert.equal((await f.b.ws.get(id))!.lostCheckpoints, null);
+        // B's own work checkpoints on from there.
+        writeFileSync(join(wb.path, 'redone.txt'), 'redone\n');
+        const cp4 = (await f.b.ws.checkpoint(id, { step: 'implement', reason: 'step_done' })).checkpoint;
+        assert.deepEqual([cp4.seq, cp4.parentSha], [cp3.seq + 1, cp3.sha]);
       } finally {
         rmSync(root, { recursive: true, force: true });
       }

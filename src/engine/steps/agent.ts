@@ -3,6 +3,7 @@
 import type { KindState } from '../../ports/engine.js';
 import { BUILTIN_KINDS } from '../../domain/pipeline/kinds.js';
 import { decideEmptyTurn } from '../../domain/pipeline/empty-turn.js';
+import { lostWorkOf } from '../../domain/pipeline/lost-work.js';
 import type { DispatchSpec } from '../dispatch.js';
 import type { StepKind, Transition, StepContext } from '../step-kind.js';
 import { agentFailure, agentOf, driveDispatch, earlierOutputs, guardAfterAgent, outputPrompt, parkOnQuestion, stepOutput, taskBrief, modelOf, timeoutMs } from './common.js';
@@ -44,7 +45,7 @@ function advance(ctx: StepContext): Transition | Promise<Transition> {
     // Never shipped with nothing in it: a prose question parks; an implementer that leaves nothing to ship fails.
     // A workspace resumed from a checkpoint starts where earlier work stopped, not at the base: whether the
     // branch is ahead is then unknown, and a rework that changes nothing goes on.
-    const ws = o.committed === false && o.head ? await ctx.workspace.prepare(ctx.task.id).catch(() => null) : null;
+    const ws = o.committed === false && o.head ? await ctx.workspace.prepare(ctx.task.id).catch((e: unknown) => (lostWorkOf(e) ? Promise.reject(e) : null)) : null;
     const base = ws && !ws.resumed ? ws.baseSha : undefined;
     const empty = decideEmptyTurn({ role, committed: o.committed, branchAhead: base ? o.head !== base : undefined, text: o.text });
     if (empty.type === 'question') return parkOnQuestion({ ...o, question: { question: empty.question, options: [] } }, ks);
