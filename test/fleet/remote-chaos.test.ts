@@ -184,7 +184,15 @@ for (const sc of storeCases()) {
           }
           shippedCount = [...s.values()].filter((x) => x === 'shipped').length;
           if (shippedCount === TASKS) break;
-          assert.ok(Date.now() < deadline, `all ${TASKS} shipped in time (${shippedCount} did); stages ${JSON.stringify(Object.fromEntries(s))}`);
+          if (Date.now() >= deadline) {
+            // Where each unshipped task stands: its last events say whether it is slow or stuck.
+            const late = [...s].filter(([, stage]) => stage !== 'shipped').map(([id]) => id);
+            const tails = await Promise.all(late.map(async (id) => {
+              const ev = await st.db.all<{ type: string; payload: string; at: number }>('SELECT type, payload, at FROM events WHERE task_id = ? ORDER BY id', [id]);
+              return `${id}:\n${ev.slice(-40).map((e) => `  ${e.at} ${e.type} ${e.payload.slice(0, 240)}`).join('\n')}`;
+            }));
+            assert.fail(`all ${TASKS} shipped in time (${shippedCount} did); stages ${JSON.stringify(Object.fromEntries(s))}\n${tails.join('\n')}`);
+          }
           if (!coordinatorKilledAt && shippedCount >= TASKS / 3) {
             for (const m of await Promise.all([...factories.values()].map((f) => heldBy(st, f.factoryId)))) for (const [k, v] of m) heldAtOutage.set(k, v);
             await kill(coord.proc);
