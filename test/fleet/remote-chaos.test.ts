@@ -120,7 +120,7 @@ async function stages(store: SqlStore, ids: string[]): Promise<Map<string, strin
 
 for (const sc of storeCases()) {
   describe(`remote fleet chaos: ${sc.kind}`, { skip: sc.skip }, () => {
-    it(`${TASKS} quick-pipeline tasks ship exactly once while factories and the coordinator are SIGKILLed`, { timeout: 600_000 }, async (t) => {
+    it(`${TASKS} quick-pipeline tasks ship exactly once while factories and the coordinator are SIGKILLed`, { timeout: 720_000 }, async (t) => {
       const started = Date.now();
       const db: TestDb = await freshDb(sc.kind);
       const dir = mkdtempSync(join(tmpdir(), 'gantry-chaos-'));
@@ -172,7 +172,8 @@ for (const sc of storeCases()) {
         let coordinatorKilledAt = 0;
         let coordinatorBackAt = 0;
         const heldAtOutage = new Map<string, number>();
-        const deadline = Date.now() + 420_000;
+        // A guard against a hang, not a promise (per-kill waits are asserted below): a loaded 2-core host runs this beside other suites.
+        const deadline = Date.now() + 540_000;
         let shippedCount = 0;
         for (;;) {
           const s = await stages(st, ids);
