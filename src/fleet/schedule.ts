@@ -5,11 +5,16 @@
 import type { Candidate } from '../ports/fleet.js';
 
 export interface ScheduleWeights {
-  /** Per minute waited since the task was (re)queued. */
+  /** Per minute waited since the task was queued (a task taken back from a dead factory keeps its place). */
   age: number;
   /** Per priority point (higher priority = more urgent). */
   priority: number;
-  /** Per prior failed attempt (negative: let fresh work go first). */
+  /**
+   * When a factory worked on the task before: work in progress finishes before new work starts, so a
+   * crash costs the task seconds, not a wait behind the whole backlog.
+   */
+  started: number;
+  /** Per prior attempt: among tasks in progress, the one that lost fewer factories goes first. */
   attempts: number;
   /** Per required capability the factory matches (specialised work goes to specialised factories). */
   capabilities: number;
@@ -20,6 +25,7 @@ export interface ScheduleWeights {
 export const DEFAULT_WEIGHTS: Readonly<ScheduleWeights> = Object.freeze({
   age: 1,
   priority: 10,
+  started: 60,
   attempts: -2,
   capabilities: 5,
   affinity: 20,
@@ -43,6 +49,7 @@ export function score(c: Candidate, f: ScheduleFacts, w: ScheduleWeights = DEFAU
   return (
     w.age * ageMin +
     w.priority * c.priority +
+    (c.started ? w.started : 0) +
     w.attempts * c.attempts +
     w.capabilities * c.capabilities.length +
     (c.affinityFactoryId !== null && c.affinityFactoryId === f.factoryId ? w.affinity : 0)

@@ -61,6 +61,8 @@ export interface Candidate {
   attempts: number;
   capabilities: string[];
   affinityFactoryId: string | null;
+  /** A factory held it before (taken back from a dead or draining factory, or queued again after a person answered). */
+  started: boolean;
 }
 
 export interface ClaimRequest {

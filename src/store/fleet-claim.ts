@@ -41,7 +41,7 @@ const MAX_STATEMENTS = 12;
 const CLAIM_SET_SQL = `UPDATE tasks SET stage = 'assigned', blocked_reason = NULL, lease_epoch = lease_epoch + 1, lease_factory_id = ?,
   lease_expires_at = NOW_MS + ?, updated_at = NOW_MS, rev = rev + 1`;
 
-const CANDIDATE_COLS = 'id, project_id, priority, queued_at, attempts, capabilities, affinity_factory_id';
+const CANDIDATE_COLS = 'id, project_id, priority, queued_at, attempts, capabilities, affinity_factory_id, lease_epoch';
 
 const toCandidate = (r: Row): Candidate => ({
   id: String(r.id),
@@ -51,6 +51,7 @@ const toCandidate = (r: Row): Candidate => ({
   attempts: Number(r.attempts),
   capabilities: json<string[]>(r.capabilities, []),
   affinityFactoryId: r.affinity_factory_id === null ? null : String(r.affinity_factory_id),
+  started: Number(r.lease_epoch) > 0,
 });
 
 type Attempt =

@@ -16,7 +16,7 @@ import type {
 } from '../ports/fleet.js';
 import { toTask } from './rows.js';
 import { unblockDependents } from './task-repo.js';
-import { LEASED_SQL, REQUEUE_SET_SQL, UNMET_DEPS_SQL } from './fleet-rows.js';
+import { LEASED_SQL, RECLAIM_SET_SQL, REQUEUE_SET_SQL, UNMET_DEPS_SQL } from './fleet-rows.js';
 import { WriteCombiner } from './fleet-batch.js';
 import { FleetClaimer, type ClaimOptions, type ClaimStore } from './fleet-claim.js';
 import { FleetPgBatch } from './fleet-pg-batch.js';
@@ -347,7 +347,7 @@ export async function reclaimIn(tx: WriteTx, reason: Reclaimed['reason'], where:
   // A restarted factory still has the task's workspace on its disk: it keeps the affinity.
   const affinity = o.keepAffinity ? 'lease_factory_id' : 'NULL';
   const rows = await tx.all(
-    `UPDATE tasks SET lease_epoch = lease_epoch + 1, affinity_factory_id = ${affinity}, ${REQUEUE_SET_SQL}
+    `UPDATE tasks SET lease_epoch = lease_epoch + 1, affinity_factory_id = ${affinity}, ${RECLAIM_SET_SQL}
      WHERE ${where} RETURNING id, lease_epoch, stage, attempts`,
     params,
   );

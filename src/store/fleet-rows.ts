@@ -10,13 +10,19 @@ export const LEASED_SQL = "('assigned', 'building', 'review', 'testing')";
 export const UNMET_DEPS_SQL =
   "EXISTS (SELECT 1 FROM task_deps d JOIN tasks dt ON dt.id = d.depends_on WHERE d.task_id = tasks.id AND dt.stage <> 'shipped')";
 
-/** Back to the queue after a lost or given-back lease: dead letter past maxAttempts, blocked if a dependency regressed. */
-export const REQUEUE_SET_SQL = `
+/**
+ * Back to the queue after a lost lease: dead letter past maxAttempts, blocked if a dependency regressed.
+ * The task keeps its place in the queue (queued_at): its factory died, the task did nothing wrong.
+ */
+export const RECLAIM_SET_SQL = `
   stage = CASE WHEN attempts + 1 >= max_attempts THEN 'dead_letter' WHEN ${UNMET_DEPS_SQL} THEN 'blocked' ELSE 'queued' END,
   blocked_reason = CASE WHEN attempts + 1 >= max_attempts THEN NULL WHEN ${UNMET_DEPS_SQL} THEN 'dependencies' ELSE NULL END,
   attempts = attempts + 1,
   lease_factory_id = NULL, lease_expires_at = NULL,
-  queued_at = NOW_MS, updated_at = NOW_MS, rev = rev + 1`;
+  updated_at = NOW_MS, rev = rev + 1`;
+
+/** Back to the queue after a given-back lease (gantry_release() does the same on PostgreSQL): queued anew. */
+export const REQUEUE_SET_SQL = `${RECLAIM_SET_SQL}, queued_at = NOW_MS`;
 
 const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));

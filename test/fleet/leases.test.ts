@@ -325,6 +325,30 @@ for (const sc of storeCases()) {
         assert.equal((await s.tasks.get(ga.task.id))?.leaseFactoryId, 'f-r', 'the new incarnation keeps what it claimed');
       });
     });
+
+    it('a task taken back from its dead factory resumes before new work, however often that happened and however long the backlog', async () => {
+      await withStore(sc.kind, async (s) => {
+        const c = coordinator(s, { leaseTtlMs: 60_000, staleMs: 90_000 });
+        const p = await project(s);
+        const w = (await s.tasks.submit(newTask(p, { title: 'in progress', maxAttempts: 100 }))).task;
+        // More new work than the claim window holds, all queued after it.
+        for (let i = 0; i < 70; i++) await s.tasks.submit(newTask(p, { title: `new ${i}` }));
+        const hb = (factoryId: string, incarnation?: string) =>
+          c.heartbeat({ factoryId, capabilities: [], slots: 1, health: {}, load: {}, ...(incarnation ? { incarnation } : {}) }, { factoryId });
+        // Its factory dies eight times while it holds the task; each restart takes it back.
+        for (let boot = 1; boot <= 8; boot++) {
+          await hb('f-crashy', `boot-${boot}`);
+          const g = (await c.claim({ factoryId: 'f-crashy' }, admin))!;
+          assert.equal(g.task.id, w.id, `restart ${boot}: the restarted factory takes back the task it held`);
+        }
+        await hb('f-crashy', 'boot-9');
+        assert.equal((await s.tasks.get(w.id))?.attempts, 8);
+        // Another factory, with no workspace of it, still takes it before any of the new work.
+        await hb('f-other');
+        const g = (await c.claim({ factoryId: 'f-other' }, admin))!;
+        assert.equal(g.task.title, 'in progress');
+      });
+    });
   });
 }
 

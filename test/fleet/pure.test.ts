@@ -17,6 +17,7 @@ const cand = (over: Partial<Candidate> & { id: string }): Candidate => ({
   attempts: 0,
   capabilities: [],
   affinityFactoryId: null,
+  started: false,
   ...over,
 });
 const facts = (over: Partial<ScheduleFacts> = {}): ScheduleFacts => ({ now: 10 * 60_000, factoryId: 'f', capabilities: new Set(), exhaustedProjects: new Set(), ...over });
@@ -27,7 +28,10 @@ describe('scheduler', () => {
     ['priority beats age', [cand({ id: 'old', queuedAt: 0 }), cand({ id: 'hi', priority: 2, queuedAt: 9 * 60_000 })], {}, ['hi', 'old']],
     ['missing capability filters out', [cand({ id: 'gpu', capabilities: ['gpu'] }), cand({ id: 'any' })], {}, ['any']],
     ['capability match scores up', [cand({ id: 'any' }), cand({ id: 'gpu', capabilities: ['gpu'] })], { capabilities: new Set(['gpu']) }, ['gpu', 'any']],
-    ['prior attempts score down', [cand({ id: 'retry', attempts: 2 }), cand({ id: 'fresh' })], {}, ['fresh', 'retry']],
+    ['prior attempts score down', [cand({ id: 'retry', attempts: 2, started: true }), cand({ id: 'once', attempts: 1, started: true })], {}, ['once', 'retry']],
+    // A task whose factories kept dying must not sink behind new work: that would turn a crash into a wait for the whole backlog.
+    ['work in progress goes before new work, however often its factories died', [cand({ id: 'fresh', queuedAt: 0 }), cand({ id: 'resumed', attempts: 12, started: true, queuedAt: 5 * 60_000 })], {}, ['resumed', 'fresh']],
+    ['new work that is urgent enough still goes first', [cand({ id: 'resumed', started: true }), cand({ id: 'urgent', priority: 7 })], {}, ['urgent', 'resumed']],
     ['workspace affinity scores up', [cand({ id: 'x' }), cand({ id: 'mine', affinityFactoryId: 'f' })], {}, ['mine', 'x']],
     ['exhausted budget filters out', [cand({ id: 'broke', projectId: 'poor' }), cand({ id: 'ok' })], { exhaustedProjects: new Set(['poor']) }, ['ok']],
     ['ties break by id', [cand({ id: 'b' }), cand({ id: 'a' })], {}, ['a', 'b']],
