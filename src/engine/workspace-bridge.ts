@@ -41,7 +41,8 @@ export class WorkspaceBridge implements EngineWorkspace {
   }
 
   private async provisioned(taskId: string): Promise<Workspace> {
-    const live = await this.ws.get(taskId);
+    // Not merely the live one: a worktree left here by an earlier lease, since moved on by another factory, is stale.
+    const live = await this.ws.current(taskId);
     if (live) return live;
     const task = await this.store.tasks.get(taskId);
     if (!task) throw notFound('task', taskId);

@@ -125,6 +125,13 @@ export interface WorkspacePort {
   provision(req: ProvisionRequest): Promise<Workspace>;
   /** The live workspace of a task on this host. */
   get(taskId: string): Promise<Workspace | undefined>;
+  /**
+   * The live workspace, if it still holds the task's newest recorded checkpoint. One that another factory
+   * has moved on from since (a newer checkpoint was recorded) is stale: it is set aside like a lost lease's
+   * work (`quarantine`, event `workspace.superseded`) and undefined is returned, so the next provisioning
+   * resumes from that newer checkpoint.
+   */
+  current(taskId: string): Promise<Workspace | undefined>;
   /** Every live workspace on this host (the retention sweep walks them). */
   list(): Promise<Workspace[]>;
   checkpoint(taskId: string, opts: { step?: string | null; reason: string }): Promise<CheckpointResult>;

@@ -10,7 +10,7 @@ import { git, GitError, gitOut } from './git.js';
 import { withKeyLock } from './file-lock.js';
 import { createLooseRef, gitDirsOf, headCommitFs } from './git-paths.js';
 import { numstat, snapshotTree, type SnapshotTarget } from './snapshot.js';
-import type { Layout, WorkspaceRecord } from './state-record.js';
+import { saveRecord, type Layout, type WorkspaceRecord } from './state-record.js';
 
 export const checkpointRef = (taskId: string, seq: number): string => `refs/gantry/checkpoints/${taskId}/${seq}`;
 /** Tree of each task's latest checkpoint in one worktree, so the unchanged-worktree test needs no git call. */
@@ -72,6 +72,13 @@ export const forgetTask = (taskId: string): void => void lastTree.delete(taskId)
 
 export const withTaskLock = <T>(taskId: string, fn: () => Promise<T>): Promise<T> => withKeyLock(`workspace:${taskId}`, fn);
 
+/** This worktree is in step with recorded checkpoint `seq` (see WorkspaceRecord.syncedSeq). */
+async function synced(ctx: CheckpointContext, rec: WorkspaceRecord, seq: number): Promise<void> {
+  if (rec.syncedSeq === seq) return;
+  rec.syncedSeq = seq;
+  await saveRecord(ctx.layout, rec);
+}
+
 /** Caller holds the task lock. */
 export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRecord, opts: { step?: string | null; reason: string; force?: boolean }): Promise<CheckpointResult> {
   // A worktree restored without some recorded checkpoints is saved only once the run was put back
@@ -89,7 +96,10 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
   const dirs = gitDirsOf(rec.path);
   const head = headCommitFs(dirs) ?? (await gitOut(['rev-parse', 'HEAD'], { cwd: rec.path }));
   const { prev, tree: prevTree } = await chainParent(ctx, rec, latest);
-  if (prev && prevTree === tree && !opts.force) return { checkpoint: prev, created: false };
+  if (prev && prevTree === tree && !opts.force) {
+    if (prev === latest) await synced(ctx, rec, prev.seq);
+    return { checkpoint: prev, created: false };
+  }
 
   const parent = prev?.sha ?? rec.baseSha;
   // Numbered after every recorded checkpoint, reachable or not: (task, seq) is unique in the store.
@@ -118,6 +128,7 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
     linesRemoved: stat.removed,
   });
   lastTree.set(rec.taskId, { path: rec.path, sha, tree });
+  await synced(ctx, rec, seq);
   // After the row: the store's unique (task, seq) decides which checkpoint N exists before any remote sees it.
   const to = await remote;
   if (ctx.push && to) await ctx.push(rec, ref, to);

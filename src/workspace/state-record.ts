@@ -23,6 +23,12 @@ export interface WorkspaceRecord {
   placed: string[];
   resumedFromSeq: number | null;
   /**
+   * The newest recorded checkpoint this worktree is in step with: the latest one when it was provisioned
+   * (restored or found lost), then each one made here. A newer recorded one means another factory moved
+   * the task on, so this worktree is stale. Absent in records of older versions (not checked).
+   */
+  syncedSeq?: number | null;
+  /**
    * Recorded checkpoints provisioning could not restore (their factory died before pushing them), until
    * the engine has put the run back where the restored state is (`acknowledgeLoss`).
    */

@@ -99,7 +99,10 @@ export class WorkspaceService implements WorkspacePort {
     const projectName = projectDirName(req.project);
     const path = this.layout.worktree(projectName, req.taskId);
     const existing = await loadRecord(this.layout, projectName, req.taskId);
-    if (existing?.status === 'ready' && existsSync(existing.path)) return this.toWorkspace(existing, null); // idempotent
+    if (existing?.status === 'ready' && existsSync(existing.path)) {
+      const live = await this.current(req.taskId); // idempotent, unless another factory moved the task on
+      if (live) return live;
+    }
     if (existing) {
       if (this.inFlight.has(req.taskId)) {
         throw conflict(`workspace of task ${req.taskId} is being ${existing.status === 'removing' ? 'removed' : 'provisioned'} right now`, 'wait for it to finish, then retry');
@@ -147,6 +150,7 @@ export class WorkspaceService implements WorkspacePort {
       record: {
         taskId: req.taskId, projectId: req.project.id, projectName, repoPath: req.project.path, path,
         branch: `gantry/${req.taskId}`, baseSha: '', port: null, status: 'provisioning', createdBranch: false, placed: [], resumedFromSeq: null,
+        syncedSeq: resume?.seq ?? null,
       },
     };
     const events: NewEvent[] = [];
@@ -174,6 +178,23 @@ export class WorkspaceService implements WorkspacePort {
   async get(taskId: string): Promise<Workspace | undefined> {
     const r = await this.record(taskId);
     return r && r.status === 'ready' ? this.toWorkspace(r, null) : undefined;
+  }
+
+  async current(taskId: string): Promise<Workspace | undefined> {
+    const r = await this.record(taskId);
+    if (!r || r.status !== 'ready') return undefined;
+    if (r.syncedSeq === undefined || !existsSync(r.path)) return this.toWorkspace(r, null);
+    const latest = await this.opts.checkpoints.latest(taskId);
+    if (!latest || latest.seq <= (r.syncedSeq ?? 0)) return this.toWorkspace(r, null);
+    // Checked again under the task lock: a checkpoint of this worktree may have been recorded meanwhile.
+    const kept = await withTaskLock(taskId, async () => {
+      const rec = await this.record(taskId);
+      if (!rec || rec.status !== 'ready' || (rec.syncedSeq ?? 0) >= latest.seq) return undefined;
+      return { ref: await this.setAsideLocked(rec, `superseded-${latest.seq}`), syncedSeq: rec.syncedSeq ?? null };
+    });
+    if (!kept) return this.current(taskId);
+    await this.emit([{ type: 'workspace.superseded', taskId, payload: { syncedSeq: kept.syncedSeq, latestSeq: latest.seq, keptRef: kept.ref?.ref ?? null } }]);
+    return undefined;
   }
 
   async list(): Promise<Workspace[]> {
@@ -417,22 +438,26 @@ export class WorkspaceService implements WorkspacePort {
   async quarantine(taskId: string, label: string): Promise<{ ref: string; sha: string } | null> {
     const rec = await this.record(taskId);
     if (!rec) return null;
-    return withTaskLock(taskId, async () => {
-      let kept: { ref: string; sha: string } | null = null;
-      if (existsSync(rec.path)) {
-        const tree = await snapshotRepairing(snapshotTarget(this.layout, rec));
-        const head = await gitOut(['rev-parse', 'HEAD'], { cwd: rec.path });
-        const sha = await gitOut(['commit-tree', tree, '-p', head, '-F', '-'], { cwd: rec.path, input: `gantry quarantine ${taskId} ${label}\n\nGantry-Head: ${head}\n` });
-        const ref = `refs/gantry/quarantine/${taskId}/${safeName('quarantine label', label)}`;
-        await git(['update-ref', ref, sha], { cwd: rec.path });
-        kept = { ref, sha };
-      }
-      // The branch carries the lost lease's commits (kept in the ref): the next lease starts it afresh.
-      await removeWorktree(rec.repoPath, rec.path, { deleteBranch: rec.branch });
-      await rm(this.layout.stateDir(rec.projectName, rec.taskId), { recursive: true, force: true });
-      forgetTask(rec.taskId);
-      return kept;
-    });
+    return withTaskLock(taskId, () => this.setAsideLocked(rec, label));
+  }
+
+  /** Caller holds the task lock. The worktree's state kept in a local quarantine ref; worktree, branch and record removed. */
+  private async setAsideLocked(rec: WorkspaceRecord, label: string): Promise<{ ref: string; sha: string } | null> {
+    const taskId = rec.taskId;
+    let kept: { ref: string; sha: string } | null = null;
+    if (existsSync(rec.path)) {
+      const tree = await snapshotRepairing(snapshotTarget(this.layout, rec));
+      const head = await gitOut(['rev-parse', 'HEAD'], { cwd: rec.path });
+      const sha = await gitOut(['commit-tree', tree, '-p', head, '-F', '-'], { cwd: rec.path, input: `gantry quarantine ${taskId} ${label}\n\nGantry-Head: ${head}\n` });
+      const ref = `refs/gantry/quarantine/${taskId}/${safeName('quarantine label', label)}`;
+      await git(['update-ref', ref, sha], { cwd: rec.path });
+      kept = { ref, sha };
+    }
+    // The branch carries the lost lease's commits (kept in the ref): the next lease starts it afresh.
+    await removeWorktree(rec.repoPath, rec.path, { deleteBranch: rec.branch });
+    await rm(this.layout.stateDir(rec.projectName, rec.taskId), { recursive: true, force: true });
+    forgetTask(rec.taskId);
+    return kept;
   }
 
   private async teardownRecord(rec: WorkspaceRecord, opts: { force?: boolean; checkpoint?: boolean }): Promise<TeardownResult> {

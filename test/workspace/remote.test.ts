@@ -94,6 +94,40 @@ describe('checkpoints through the project remote', () => {
     });
   });
 
+  it('a factory that gets a task back after another moved it on resumes from the newer checkpoint, not its own stale worktree', async () => {
+    await withStore('sqlite', async (store) => {
+      const root = mkdtempSync(join(tmpdir(), 'gantry-remote-'));
+      try {
+        const f = await twoFactories(store, root);
+        const id = await f.newTaskId();
+        const wa = await f.a.ws.provision(f.a.req(id));
+        writeFileSync(join(wa.path, 'a.txt'), 'A was here\n');
+        await f.a.ws.checkpoint(id, { step: 'implement', reason: 'debounce' });
+        writeFileSync(join(wa.path, 'unsaved.txt'), 'A died before saving this\n');
+        assert.ok(await f.a.ws.current(id), 'its own worktree is current while no one else moved the task on');
+        // A dies (its worktree stays on its disk); B takes the task over from A's checkpoint and goes on.
+        const wb = await f.b.ws.provision(f.b.req(id));
+        writeFileSync(join(wb.path, 'b.txt'), 'B finished it\n');
+        const cpB = (await f.b.ws.checkpoint(id, { step: 'implement', reason: 'step_done' })).checkpoint;
+        const state = listing(wb.path);
+
+        // A, restarted (a new process: a new service over the same home), is given the task back.
+        const a2 = new WorkspaceService({ home: join(root, 'home-a'), store, checkpoints: new CheckpointRepoSql(store), clock: { now: () => Date.now() }, configOf: async () => parseWorkspaceConfig({ checkpoints: { pushTo: 'origin' } }) });
+        assert.equal(await a2.current(id), undefined, 'the stale worktree is not served');
+        const kept = (await store.events.list({ taskId: id, limit: 100 })).find((e) => e.type === 'workspace.superseded');
+        assert.ok(kept, 'the stale worktree is set aside with an event');
+        assert.equal(kept.payload.latestSeq, cpB.seq);
+        const again = await a2.provision(f.a.req(id));
+        assert.match(sh(again.path, 'show', `${String(kept.payload.keptRef)}:unsaved.txt`), /A died/, 'its unsaved state is kept in a ref, not destroyed');
+        assert.equal(again.resumedFrom?.seq, cpB.seq);
+        assert.deepEqual(listing(again.path), state, "B's work is there; A's stale files are not");
+        assert.ok(await a2.current(id), 'and that worktree is current');
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+  });
+
   it('teardown accepts a state that is pushed even without a checkpoint, and refuses when it is not', async () => {
     await withStore('sqlite', async (store) => {
       const root = mkdtempSync(join(tmpdir(), 'gantry-remote-'));
