@@ -31,7 +31,9 @@ export class CheckpointRepoSql implements CheckpointRepo {
   async insert(c: Omit<CheckpointRecord, 'id' | 'createdAt'>): Promise<CheckpointRecord> {
     const id = encodeId('c', randomBytes(6));
     return this.store.write(async (tx) => {
-      const clash = await tx.get('SELECT commit_sha FROM checkpoints WHERE task_id = ? AND seq = ?', [c.taskId, c.seq]);
+      const clash = await tx.get('SELECT * FROM checkpoints WHERE task_id = ? AND seq = ?', [c.taskId, c.seq]);
+      // The same commit again is a retry whose first answer was lost (a remote factory's call): it gets its row.
+      if (clash && String(clash.commit_sha) === c.sha) return toCheckpoint(clash);
       if (clash) throw conflict(`checkpoint ${c.seq} of task ${c.taskId} already exists`, 'another process checkpointed this task; retry');
       const row = await tx.get(
         `INSERT INTO checkpoints (id, task_id, seq, ref, commit_sha, parent_sha, step, reason, files_changed, lines_added, lines_removed, created_at)

@@ -10,7 +10,7 @@ import { git, GitError, gitOut } from './git.js';
 import { withKeyLock } from './file-lock.js';
 import { createLooseRef, gitDirsOf, headCommitFs } from './git-paths.js';
 import { numstat, snapshotTree, type SnapshotTarget } from './snapshot.js';
-import { saveRecord, type Layout, type WorkspaceRecord } from './state-record.js';
+import { loadRecord, saveRecord, type Layout, type WorkspaceRecord } from './state-record.js';
 
 export const checkpointRef = (taskId: string, seq: number): string => `refs/gantry/checkpoints/${taskId}/${seq}`;
 /** Tree of each task's latest checkpoint in one worktree, so the unchanged-worktree test needs no git call. */
@@ -72,11 +72,34 @@ export const forgetTask = (taskId: string): void => void lastTree.delete(taskId)
 
 export const withTaskLock = <T>(taskId: string, fn: () => Promise<T>): Promise<T> => withKeyLock(`workspace:${taskId}`, fn);
 
+/**
+ * Change the record on disk, not the caller's copy: callers may hold one read before the task lock, and a
+ * record removed meanwhile (the worktree set aside) stays removed.
+ */
+async function updateRecord(ctx: CheckpointContext, rec: WorkspaceRecord, change: (r: WorkspaceRecord) => void): Promise<void> {
+  const onDisk = await loadRecord(ctx.layout, rec.projectName, rec.taskId);
+  if (!onDisk || onDisk.path !== rec.path) return;
+  change(onDisk);
+  change(rec);
+  await saveRecord(ctx.layout, onDisk);
+}
+
 /** This worktree is in step with recorded checkpoint `seq` (see WorkspaceRecord.syncedSeq). */
 async function synced(ctx: CheckpointContext, rec: WorkspaceRecord, seq: number): Promise<void> {
   if (rec.syncedSeq === seq) return;
-  rec.syncedSeq = seq;
-  await saveRecord(ctx.layout, rec);
+  await updateRecord(ctx, rec, (r) => void (r.syncedSeq = Math.max(r.syncedSeq ?? 0, seq)));
+}
+
+/**
+ * Caller holds the task lock. A newer recorded checkpoint than the record knows of may still be this
+ * worktree's own — its process was killed between the row and the record, an insert retried after its
+ * answer was lost, a ref `gc` adopted: then the worktree is in step and the record catches up. Any other
+ * commit is another factory's work.
+ */
+export async function adoptIfOwn(ctx: CheckpointContext, rec: WorkspaceRecord, latest: CheckpointRecord): Promise<boolean> {
+  if (rec.ownSha !== latest.sha) return false;
+  await synced(ctx, rec, latest.seq);
+  return true;
 }
 
 /** Caller holds the task lock. */
@@ -112,6 +135,8 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
     gitOut(['commit-tree', tree, ...parents, '-F', '-'], { cwd: rec.path, input: message }),
     numstat(rec.path, parent, tree),
   ]);
+  // Known as this worktree's own before anything records it (see adoptIfOwn).
+  await updateRecord(ctx, rec, (r) => void (r.ownSha = sha));
   // Create-only. If the ref exists without a row, an earlier process died between ref and row: the new
   // checkpoint supersedes it (git itself checks and writes that case).
   if (!(await createLooseRef(dirs.common, ref, sha))) await git(['update-ref', ref, sha], { cwd: rec.path });

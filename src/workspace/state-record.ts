@@ -28,6 +28,8 @@ export interface WorkspaceRecord {
    * the task on, so this worktree is stale. Absent in records of older versions (not checked).
    */
   syncedSeq?: number | null;
+  /** The commit of the newest checkpoint made here, saved before its ref and row exist. */
+  ownSha?: string;
   /**
    * Recorded checkpoints provisioning could not restore (their factory died before pushing them), until
    * the engine has put the run back where the restored state is (`acknowledgeLoss`).

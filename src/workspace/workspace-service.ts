@@ -14,7 +14,7 @@ import type {
   ProvisionRequest, RollbackResult, TeardownResult, Workspace, WorkspaceDiff, WorkspacePort, WorkspaceStore,
 } from '../ports/workspace.js';
 import type { WorkspaceConfig } from '../config/workspace.js';
-import { checkpointLocked, forgetTask, resolveSelector, snapshotRepairing, snapshotTarget, withTaskLock, type CheckpointContext } from './checkpointer.js';
+import { adoptIfOwn, checkpointLocked, forgetTask, resolveSelector, snapshotRepairing, snapshotTarget, withTaskLock, type CheckpointContext } from './checkpointer.js';
 import { git, gitOut, splitZ } from './git.js';
 import { changedGitMeta, repairWorktreeLink, restoreGitMeta, type GitMetaSnapshot } from './git-meta.js';
 import { commitRevert, currentHead, headOfBaseline, restoreBranch } from './branch-restore.js';
@@ -98,10 +98,11 @@ export class WorkspaceService implements WorkspacePort {
   async provision(req: ProvisionRequest): Promise<Workspace> {
     const projectName = projectDirName(req.project);
     const path = this.layout.worktree(projectName, req.taskId);
-    const existing = await loadRecord(this.layout, projectName, req.taskId);
+    let existing = await loadRecord(this.layout, projectName, req.taskId);
     if (existing?.status === 'ready' && existsSync(existing.path)) {
       const live = await this.current(req.taskId); // idempotent, unless another factory moved the task on
       if (live) return live;
+      existing = await loadRecord(this.layout, projectName, req.taskId); // set aside: gone
     }
     if (existing) {
       if (this.inFlight.has(req.taskId)) {
@@ -190,6 +191,7 @@ export class WorkspaceService implements WorkspacePort {
     const kept = await withTaskLock(taskId, async () => {
       const rec = await this.record(taskId);
       if (!rec || rec.status !== 'ready' || (rec.syncedSeq ?? 0) >= latest.seq) return undefined;
+      if (await adoptIfOwn(this.ctx, rec, latest)) return undefined;
       return { ref: await this.setAsideLocked(rec, `superseded-${latest.seq}`), syncedSeq: rec.syncedSeq ?? null };
     });
     if (!kept) return this.current(taskId);

@@ -23,6 +23,9 @@ for (const c of storeCases()) {
         await repo.insert({ ...base, seq: 1, sha: 'a'.repeat(40) });
         await repo.insert({ ...base, seq: 2, sha: 'b'.repeat(40), parentSha: 'a'.repeat(40) });
         await assert.rejects(repo.insert({ ...base, seq: 2, sha: 'c'.repeat(40) }), /already exists/);
+        // The same checkpoint again (a retry whose first answer was lost) gets the row it recorded, no second event.
+        const again = await repo.insert({ ...base, seq: 2, sha: 'b'.repeat(40), parentSha: 'a'.repeat(40) });
+        assert.deepEqual([again.seq, again.sha], [2, 'b'.repeat(40)]);
         assert.deepEqual((await repo.list(t)).map((x) => x.seq), [1, 2]);
         assert.equal((await repo.latest(t))?.sha, 'b'.repeat(40));
         const evs = await s.events.list({ taskId: t });

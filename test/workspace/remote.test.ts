@@ -1,7 +1,7 @@
 // Checkpoints travel through the project remote: one factory pushes them, another resumes from them.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseWorkspaceConfig } from '../../src/config/workspace.js';
@@ -122,6 +122,31 @@ describe('checkpoints through the project remote', () => {
         assert.equal(again.resumedFrom?.seq, cpB.seq);
         assert.deepEqual(listing(again.path), state, "B's work is there; A's stale files are not");
         assert.ok(await a2.current(id), 'and that worktree is current');
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it('a worktree whose own newest checkpoint was recorded without its record saying so (killed in between, retried, adopted by gc) is kept', async () => {
+    await withStore('sqlite', async (store) => {
+      const root = mkdtempSync(join(tmpdir(), 'gantry-remote-'));
+      try {
+        const f = await twoFactories(store, root);
+        const id = await f.newTaskId();
+        const wa = await f.a.ws.provision(f.a.req(id));
+        writeFileSync(join(wa.path, 'a.txt'), 'A was here\n');
+        const cp = (await f.a.ws.checkpoint(id, { step: 'implement', reason: 'step_done' })).checkpoint;
+        writeFileSync(join(wa.path, 'after.txt'), 'A goes on\n');
+        // What a SIGKILL between recording the row and updating the record leaves: the record one behind.
+        const recFile = join(root, 'home-a', 'workspace-state', 'demo', id, 'workspace.json');
+        writeFileSync(recFile, JSON.stringify({ ...JSON.parse(readFileSync(recFile, 'utf8')), syncedSeq: null }));
+        const a2 = new WorkspaceService({ home: join(root, 'home-a'), store, checkpoints: new CheckpointRepoSql(store), clock: { now: () => Date.now() }, configOf: async () => parseWorkspaceConfig({ checkpoints: { pushTo: 'origin' } }) });
+        const live = await a2.current(id);
+        assert.equal(live?.path, wa.path, 'the newest checkpoint is this worktree\'s own: it is not stale');
+        assert.ok(!(await store.events.list({ taskId: id, limit: 100 })).some((e) => e.type === 'workspace.superseded'));
+        assert.equal(readFileSync(join(wa.path, 'after.txt'), 'utf8'), 'A goes on\n', 'nothing set aside');
+        assert.equal(JSON.parse(readFileSync(recFile, 'utf8')).syncedSeq, cp.seq, 'and the record catches up');
       } finally {
         rmSync(root, { recursive: true, force: true });
       }
