@@ -72,13 +72,17 @@ export const forgetTask = (taskId: string): void => void lastTree.delete(taskId)
 
 export const withTaskLock = <T>(taskId: string, fn: () => Promise<T>): Promise<T> => withKeyLock(`workspace:${taskId}`, fn);
 
+/** The record on disk is still the one `rec` was read from (not removed, nor replaced by a new provisioning). */
+const sameWorkspace = (onDisk: WorkspaceRecord | undefined, rec: WorkspaceRecord): onDisk is WorkspaceRecord =>
+  onDisk !== undefined && onDisk.path === rec.path && onDisk.provisionId === rec.provisionId;
+
 /**
  * Change the record on disk, not the caller's copy: callers may hold one read before the task lock, and a
- * record removed meanwhile (the worktree set aside) stays removed.
+ * record removed or replaced meanwhile stays as it is.
  */
 async function updateRecord(ctx: CheckpointContext, rec: WorkspaceRecord, change: (r: WorkspaceRecord) => void): Promise<void> {
   const onDisk = await loadRecord(ctx.layout, rec.projectName, rec.taskId);
-  if (!onDisk || onDisk.path !== rec.path) return;
+  if (!sameWorkspace(onDisk, rec)) return;
   change(onDisk);
   change(rec);
   await saveRecord(ctx.layout, onDisk);
@@ -91,14 +95,23 @@ async function synced(ctx: CheckpointContext, rec: WorkspaceRecord, seq: number)
 }
 
 /**
+ * Whether a worktree is behind the task's newest recorded checkpoint: another factory moved the task on.
+ * Records of versions before `syncedSeq` are not judged.
+ */
+export const behind = (rec: WorkspaceRecord, latest: CheckpointRecord | undefined): latest is CheckpointRecord =>
+  rec.syncedSeq !== undefined && latest !== undefined && latest.seq > (rec.syncedSeq ?? 0);
+
+/**
  * Caller holds the task lock. A newer recorded checkpoint than the record knows of may still be this
  * worktree's own — its process was killed between the row and the record, an insert retried after its
- * answer was lost, a ref `gc` adopted: then the worktree is in step and the record catches up. Any other
- * commit is another factory's work.
+ * answer was lost, a ref `gc` adopted: then the worktree is in step, the record catches up, and the ref
+ * is pushed (it may never have been). Any other commit is another factory's work.
  */
 export async function adoptIfOwn(ctx: CheckpointContext, rec: WorkspaceRecord, latest: CheckpointRecord): Promise<boolean> {
   if (rec.ownSha !== latest.sha) return false;
   await synced(ctx, rec, latest.seq);
+  const to = await ctx.pushRemote?.(rec);
+  if (ctx.push && to) await ctx.push(rec, latest.ref, to);
   return true;
 }
 
@@ -113,7 +126,24 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
   // The store read and the push target's lookups run while git snapshots: none depends on the others.
   const remote = ctx.pushRemote?.(rec);
   remote?.catch(() => undefined); // awaited (and its failure raised) only if a checkpoint is made
-  const [latest, tree] = await Promise.all([ctx.repo.latest(rec.taskId), snapshotRepairing(snapshotTarget(ctx.layout, rec))]);
+  const [onDisk, latest, tree] = await Promise.all([
+    loadRecord(ctx.layout, rec.projectName, rec.taskId),
+    ctx.repo.latest(rec.taskId),
+    snapshotRepairing(snapshotTarget(ctx.layout, rec)),
+  ]);
+  // A caller's copy read before the lock may name a worktree since set aside and provisioned again at
+  // the same path: what is on disk now is not the work it meant to save.
+  if (!sameWorkspace(onDisk, rec) || onDisk.status === 'provisioning') {
+    throw conflict(`not checkpointed: the workspace of ${rec.taskId} was replaced while this checkpoint waited`, 'nothing was recorded; the new workspace checkpoints its own work');
+  }
+  // Recording this worktree after another factory's newer checkpoint would pass stale work off as the newest.
+  if (behind(onDisk, latest) && !(await adoptIfOwn(ctx, onDisk, latest))) {
+    throw conflict(
+      `not checkpointed: task ${rec.taskId} moved on to checkpoint ${latest.seq} on another factory since this worktree was in step (${onDisk.syncedSeq ?? 'base'})`,
+      'this worktree is stale; the task resumes from the newest checkpoint wherever it runs next',
+    );
+  }
+  if (onDisk.syncedSeq !== rec.syncedSeq) rec.syncedSeq = onDisk.syncedSeq;
   // HEAD and the previous tree come from git's files and a per-task cache when possible: a checkpoint
   // should cost little more than the snapshot itself.
   const dirs = gitDirsOf(rec.path);

@@ -17,6 +17,8 @@ export interface WorkspaceRecord {
   baseSha: string;
   port: number | null;
   status: WorkspaceStatus;
+  /** Random per provisioning: a copy of an earlier record at the same path is told from the current one. */
+  provisionId?: string;
   /** Provisioning created the branch (so undoing it deletes the branch too). */
   createdBranch: boolean;
   /** Paths provisioning linked or copied: excluded from checkpoints, exempt from the guard. */

@@ -1,5 +1,6 @@
 // WorkspacePort over real git: provisioning through the step runner, checkpoints, diff, rollback,
 // guard, teardown that never loses work, and garbage collection that repairs what crashes leave.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join, sep } from 'node:path';
@@ -14,7 +15,7 @@ import type {
   ProvisionRequest, RollbackResult, TeardownResult, Workspace, WorkspaceDiff, WorkspacePort, WorkspaceStore,
 } from '../ports/workspace.js';
 import type { WorkspaceConfig } from '../config/workspace.js';
-import { adoptIfOwn, checkpointLocked, forgetTask, resolveSelector, snapshotRepairing, snapshotTarget, withTaskLock, type CheckpointContext } from './checkpointer.js';
+import { adoptIfOwn, behind, checkpointLocked, forgetTask, resolveSelector, snapshotRepairing, snapshotTarget, withTaskLock, type CheckpointContext } from './checkpointer.js';
 import { git, gitOut, splitZ } from './git.js';
 import { changedGitMeta, repairWorktreeLink, restoreGitMeta, type GitMetaSnapshot } from './git-meta.js';
 import { commitRevert, currentHead, headOfBaseline, restoreBranch } from './branch-restore.js';
@@ -150,7 +151,7 @@ export class WorkspaceService implements WorkspacePort {
       mirrorMaxAgeMs: this.opts.mirrorMaxAgeMs ?? 10_000,
       record: {
         taskId: req.taskId, projectId: req.project.id, projectName, repoPath: req.project.path, path,
-        branch: `gantry/${req.taskId}`, baseSha: '', port: null, status: 'provisioning', createdBranch: false, placed: [], resumedFromSeq: null,
+        branch: `gantry/${req.taskId}`, baseSha: '', port: null, status: 'provisioning', provisionId: randomBytes(8).toString('hex'), createdBranch: false, placed: [], resumedFromSeq: null,
         syncedSeq: resume?.seq ?? null,
       },
     };
@@ -185,18 +186,25 @@ export class WorkspaceService implements WorkspacePort {
     const r = await this.record(taskId);
     if (!r || r.status !== 'ready') return undefined;
     if (r.syncedSeq === undefined || !existsSync(r.path)) return this.toWorkspace(r, null);
-    const latest = await this.opts.checkpoints.latest(taskId);
-    if (!latest || latest.seq <= (r.syncedSeq ?? 0)) return this.toWorkspace(r, null);
+    if (!behind(r, await this.opts.checkpoints.latest(taskId))) return this.toWorkspace(r, null);
     // Checked again under the task lock: a checkpoint of this worktree may have been recorded meanwhile.
-    const kept = await withTaskLock(taskId, async () => {
+    const setAside = await withTaskLock(taskId, async () => {
       const rec = await this.record(taskId);
-      if (!rec || rec.status !== 'ready' || (rec.syncedSeq ?? 0) >= latest.seq) return undefined;
-      if (await adoptIfOwn(this.ctx, rec, latest)) return undefined;
-      return { ref: await this.setAsideLocked(rec, `superseded-${latest.seq}`), syncedSeq: rec.syncedSeq ?? null };
+      return rec?.status === 'ready' ? this.setAsideIfStaleLocked(rec) : false;
     });
-    if (!kept) return this.current(taskId);
-    await this.emit([{ type: 'workspace.superseded', taskId, payload: { syncedSeq: kept.syncedSeq, latestSeq: latest.seq, keptRef: kept.ref?.ref ?? null } }]);
-    return undefined;
+    return setAside ? undefined : this.current(taskId);
+  }
+
+  /**
+   * Caller holds the task lock. A worktree another factory has moved the task on from is set aside (its
+   * state kept in a local ref): resuming it, checkpointing it or shipping it would lose the newer work.
+   */
+  private async setAsideIfStaleLocked(rec: WorkspaceRecord): Promise<boolean> {
+    const latest = await this.opts.checkpoints.latest(rec.taskId);
+    if (!behind(rec, latest) || (await adoptIfOwn(this.ctx, rec, latest))) return false;
+    const kept = await this.setAsideLocked(rec, `superseded-${latest.seq}`);
+    await this.emit([{ type: 'workspace.superseded', taskId: rec.taskId, payload: { syncedSeq: rec.syncedSeq ?? null, latestSeq: latest.seq, keptRef: kept?.ref ?? null } }]);
+    return true;
   }
 
   async list(): Promise<Workspace[]> {
@@ -462,9 +470,15 @@ export class WorkspaceService implements WorkspacePort {
     return kept;
   }
 
-  private async teardownRecord(rec: WorkspaceRecord, opts: { force?: boolean; checkpoint?: boolean }): Promise<TeardownResult> {
+  private async teardownRecord(given: WorkspaceRecord, opts: { force?: boolean; checkpoint?: boolean }): Promise<TeardownResult> {
     const force = opts.force ?? false;
-    return withTaskLock(rec.taskId, async () => {
+    return withTaskLock(given.taskId, async () => {
+      // The caller's copy may be older than the lock: what is saved below starts from the record on disk.
+      const rec = (await loadRecord(this.layout, given.projectName, given.taskId)) ?? given;
+      if (rec.status !== 'provisioning' && existsSync(rec.path) && (await this.setAsideIfStaleLocked(rec))) {
+        await this.emit([{ type: 'workspace.removed', taskId: rec.taskId, payload: { path: rec.path, forced: force, finalSeq: null, stale: true } }]);
+        return { removed: true, finalCheckpoint: null, forced: force };
+      }
       let final: CheckpointRecord | null = null;
       if (existsSync(rec.path)) {
         const previous = rec.status;

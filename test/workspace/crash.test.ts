@@ -155,6 +155,9 @@ describe('crash recovery (SIGKILL)', () => {
         const two = (await h.ws.listCheckpoints(id)).at(-1)!;
         const tree = sh(h.mirror, 'rev-parse', `${two.sha}^{tree}`);
         const orphan = sh(h.mirror, 'commit-tree', tree, '-p', two.sha, '-m', 'gantry checkpoint\n\nstep: build\nreason: loop');
+        // (A checkpoint saves its commit as the worktree's own in the record before it writes the ref.)
+        const recFile = h.ws.layout.record('demo', id);
+        writeFileSync(recFile, JSON.stringify({ ...JSON.parse(readFileSync(recFile, 'utf8')), ownSha: orphan }));
         sh(h.mirror, 'update-ref', `refs/gantry/checkpoints/${id}/3`, orphan);
         // And a ref that does not extend the chain is dropped.
         sh(h.mirror, 'update-ref', `refs/gantry/checkpoints/${id}/7`, orphan);

@@ -8,6 +8,8 @@ import { parseWorkspaceConfig } from '../../src/config/workspace.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { CheckpointRepoSql } from '../../src/store/checkpoint-repo.js';
 import { WorkspaceService } from '../../src/workspace/workspace-service.js';
+import { checkpointLocked, withTaskLock } from '../../src/workspace/checkpointer.js';
+import { Layout, loadRecord } from '../../src/workspace/state-record.js';
 import { withStore } from '../support/db.js';
 import { newTask } from '../support/fixtures.js';
 import { listing, makeRepo, sh } from './support.js';
@@ -147,6 +149,59 @@ describe('checkpoints through the project remote', () => {
         assert.ok(!(await store.events.list({ taskId: id, limit: 100 })).some((e) => e.type === 'workspace.superseded'));
         assert.equal(readFileSync(join(wa.path, 'after.txt'), 'utf8'), 'A goes on\n', 'nothing set aside');
         assert.equal(JSON.parse(readFileSync(recFile, 'utf8')).syncedSeq, cp.seq, 'and the record catches up');
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it('a stale worktree is never checkpointed over the newer work, and its teardown sets it aside', async () => {
+    await withStore('sqlite', async (store) => {
+      const root = mkdtempSync(join(tmpdir(), 'gantry-remote-'));
+      try {
+        const f = await twoFactories(store, root);
+        const id = await f.newTaskId();
+        const wa = await f.a.ws.provision(f.a.req(id));
+        writeFileSync(join(wa.path, 'a.txt'), 'A was here\n');
+        await f.a.ws.checkpoint(id, { step: 'implement', reason: 'debounce' });
+        const wb = await f.b.ws.provision(f.b.req(id));
+        writeFileSync(join(wb.path, 'b.txt'), 'B finished it\n');
+        const cpB = (await f.b.ws.checkpoint(id, { step: 'implement', reason: 'step_done' })).checkpoint;
+        // A never learned it lost the task: its flush and its teardown come later.
+        writeFileSync(join(wa.path, 'late.txt'), 'A, late\n');
+        await assert.rejects(f.a.ws.checkpoint(id, { step: 'implement', reason: 'debounce' }), /moved on/);
+        assert.equal((await new CheckpointRepoSql(store).latest(id))?.sha, cpB.sha, 'nothing recorded over B\'s work');
+        const t = await f.a.ws.teardown(id, { checkpoint: true });
+        assert.deepEqual([t.removed, t.finalCheckpoint], [true, null]);
+        assert.equal((await new CheckpointRepoSql(store).latest(id))?.sha, cpB.sha);
+        const kept = (await store.events.list({ taskId: id, limit: 100 })).find((e) => e.type === 'workspace.superseded');
+        const again = await f.a.ws.provision(f.a.req(id));
+        assert.equal(again.resumedFrom?.seq, cpB.seq, 'given the task again, A resumes from B\'s work');
+        assert.match(sh(again.path, 'show', `${String(kept?.payload.keptRef)}:late.txt`), /A, late/, 'its stale state is kept in a ref');
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it('a checkpoint that waited while its worktree was set aside and provisioned again records nothing', async () => {
+    await withStore('sqlite', async (store) => {
+      const root = mkdtempSync(join(tmpdir(), 'gantry-remote-'));
+      try {
+        const f = await twoFactories(store, root);
+        const id = await f.newTaskId();
+        const wa = await f.a.ws.provision(f.a.req(id));
+        writeFileSync(join(wa.path, 'a.txt'), 'A was here\n');
+        const cp1 = (await f.a.ws.checkpoint(id, { step: 'implement', reason: 'debounce' })).checkpoint;
+        const layout = new Layout(join(root, 'home-a'));
+        const before = (await loadRecord(layout, 'demo', id))!; // read before the task lock, as checkpoint() does
+        await f.a.ws.quarantine(id, 'test');
+        const again = await f.a.ws.provision(f.a.req(id));
+        assert.equal(again.path, wa.path, 'the same path, another worktree');
+        writeFileSync(join(again.path, 'half.txt'), 'provisioning not finished\n');
+        const ctx = { layout, repo: new CheckpointRepoSql(store) };
+        await assert.rejects(withTaskLock(id, () => checkpointLocked(ctx, before, { step: 'implement', reason: 'debounce' })), /replaced/);
+        assert.equal((await new CheckpointRepoSql(store).latest(id))?.seq, cp1.seq, 'nothing recorded');
       } finally {
         rmSync(root, { recursive: true, force: true });
       }
