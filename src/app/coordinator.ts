@@ -113,7 +113,8 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     stack.push(() => fleet.stop());
     let closing = false;
     stack.push(async () => void (closing = true));
-    const ready = async (): Promise<Readiness> => readiness(store, fleet, Array.from({ length: o.factories }, (_, i) => localFactoryId(o.home.dir, i + 1)), () => closing);
+    const localIds = Array.from({ length: o.factories }, (_, i) => localFactoryId(o.home.dir, i + 1));
+    const ready = async (): Promise<Readiness> => readiness(store, fleet, localIds, () => closing);
     const lifecycle = await startLifecycle({ store, logger: o.logger, ...(o.lifecycleTickMs ? { tickMs: o.lifecycleTickMs } : {}) });
     stack.push(() => lifecycle.close());
     // Replies to engine sessions (local or on remote factories) answer the run parked on their question.
@@ -123,7 +124,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     const hookTokens = new HookTokens(randomBytes(32).toString('base64url'));
     const api = createApiServer({
       routes: allRoutes({
-        store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store), sessionLogDirs: () => sessionLogDirs(o.home), checkLogDirs: () => checkLogDirs(o.home), ready, metrics, home: o.home.dir, warn: (m, f) => o.logger.warn(m, f),
+        store, keepAliveMs: o.keepAliveMs ?? 15_000, fleet, lifecycle: lifecycle.manager, workspaces: workspaceService(o.home.dir, store, localIds), sessionLogDirs: () => sessionLogDirs(o.home), checkLogDirs: () => checkLogDirs(o.home), ready, metrics, home: o.home.dir, warn: (m, f) => o.logger.warn(m, f),
         agentHooks: { tokens: hookTokens, sink: lifecycle.evidence, clock: { now: () => Date.now() } },
         // Agents run here only when this process's factories run the pipeline; a fleet's factories check their own.
         submitGuards: { refresh: (p) => refreshProjectConfig(store, p), ...(o.factories > 0 && (o.executor ?? 'pipeline') === 'pipeline' ? { canRun: checkAgentsCanRun } : {}) },
@@ -143,7 +144,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     let local: LocalFactories | undefined;
     if (o.factories > 0) {
       const spec = o.executor ?? 'pipeline';
-      const workspaces = workspaceService(o.home.dir, store);
+      const workspaces = workspaceService(o.home.dir, store, localIds);
       // Before any factory claims: repair what a crash left, then retire finished worktrees on their policy.
       const upkeep = await startWorkspaceUpkeep(store, workspaces, o.logger, o.workspaceSweepMs);
       stack.push(() => upkeep.stop());

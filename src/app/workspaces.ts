@@ -28,9 +28,9 @@ function retentionFacts(store: EngineReads): Omit<RetentionDeps, 'workspaces'> {
   };
 }
 
-/** Over the Store on a coordinator host. */
-export function workspaceService(home: string, store: Store): WorkspaceService {
-  return workspaceServiceOver(home, store, new CheckpointRepoSql(store));
+/** Over the Store on a coordinator host whose in-process factories are `holders` (see CheckpointRepoOptions). */
+export function workspaceService(home: string, store: Store, holders: readonly string[]): WorkspaceService {
+  return workspaceServiceOver(home, store, new CheckpointRepoSql(store, { holders }));
 }
 
 /** Over any state: a remote factory passes the coordinator's fenced API for both. */

@@ -1,6 +1,6 @@
 // Checkpoint rows: one per snapshot commit, inserted with its `checkpoint.created` event.
 import { randomBytes } from 'node:crypto';
-import { conflict } from '../domain/errors.js';
+import { conflict, GantryError } from '../domain/errors.js';
 import { encodeId } from '../domain/ids.js';
 import type { Row } from '../ports/sql.js';
 import type { Store } from '../ports/store.js';
@@ -25,12 +25,35 @@ export function toCheckpoint(r: Row): CheckpointRecord {
   };
 }
 
+export interface CheckpointRepoOptions {
+  /**
+   * The factories whose worktrees are on this host. Given, a row is recorded only while no factory holds
+   * the task or one of these does: a worktree here is not the task's work while a factory elsewhere holds
+   * it (a late flush after a lost lease would put stale work ahead of the holder's). Not given (the fenced
+   * engine API, which checks the caller's lease itself): no such check.
+   */
+  holders?: readonly string[];
+}
+
 export class CheckpointRepoSql implements CheckpointRepo {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly opts: CheckpointRepoOptions = {},
+  ) {}
 
   async insert(c: Omit<CheckpointRecord, 'id' | 'createdAt'>): Promise<CheckpointRecord> {
     const id = encodeId('c', randomBytes(6));
+    const holders = this.opts.holders;
     return this.store.write(async (tx) => {
+      if (holders) {
+        const t = await tx.get('SELECT lease_factory_id FROM tasks WHERE id = ?', [c.taskId]);
+        const holder = t?.lease_factory_id === null || t?.lease_factory_id === undefined ? null : String(t.lease_factory_id);
+        if (holder !== null && !holders.includes(holder)) {
+          throw new GantryError('stale_epoch', `checkpoint of task ${c.taskId} not recorded: factory ${holder} holds the task, and its worktree is elsewhere`, {
+            hint: 'the holder checkpoints its own work; this host\'s worktree of the task is stale',
+          });
+        }
+      }
       const clash = await tx.get('SELECT * FROM checkpoints WHERE task_id = ? AND seq = ?', [c.taskId, c.seq]);
       // The same commit again is a retry whose first answer was lost (a remote factory's call): it gets its row.
       if (clash && String(clash.commit_sha) === c.sha) return toCheckpoint(clash);

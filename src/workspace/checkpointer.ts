@@ -134,13 +134,14 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
   // A caller's copy read before the lock may name a worktree since set aside and provisioned again at
   // the same path: what is on disk now is not the work it meant to save.
   if (!sameWorkspace(onDisk, rec) || onDisk.status === 'provisioning') {
-    throw conflict(`not checkpointed: the workspace of ${rec.taskId} was replaced while this checkpoint waited`, 'nothing was recorded; the new workspace checkpoints its own work');
+    throw conflict(`not checkpointed: the workspace of ${rec.taskId} was replaced while this checkpoint waited`, 'nothing was recorded; the new workspace checkpoints its own work', { stale: true });
   }
   // Recording this worktree after another factory's newer checkpoint would pass stale work off as the newest.
   if (behind(onDisk, latest) && !(await adoptIfOwn(ctx, onDisk, latest))) {
     throw conflict(
       `not checkpointed: task ${rec.taskId} moved on to checkpoint ${latest.seq} on another factory since this worktree was in step (${onDisk.syncedSeq ?? 'base'})`,
       'this worktree is stale; the task resumes from the newest checkpoint wherever it runs next',
+      { stale: true, latestSeq: latest.seq },
     );
   }
   if (onDisk.syncedSeq !== rec.syncedSeq) rec.syncedSeq = onDisk.syncedSeq;

@@ -94,9 +94,11 @@ export async function collectGarbage(d: CollectorDeps): Promise<GcEntry[]> {
         if (action === 'teardown') {
           // Adopt the unrecorded worktree long enough to save it, then remove it.
           const base = await gitOut(['rev-parse', 'HEAD'], { cwd: path });
+          // In step with nothing recorded: if the task has checkpoints, this unexplained worktree is set
+          // aside (kept in a ref) rather than saved as the newest work.
           const rec: WorkspaceRecord = {
             taskId, projectId: '', projectName, repoPath: repo, path, branch: `gantry/${taskId}`, baseSha: base,
-            port: null, status: 'ready', createdBranch: false, placed: [], resumedFromSeq: null,
+            port: null, status: 'ready', createdBranch: false, placed: [], resumedFromSeq: null, syncedSeq: null,
           };
           await saveRecord(d.layout, rec);
           await d.teardown(rec, { force: (await stageOf(taskId)) === null });
@@ -104,16 +106,18 @@ export async function collectGarbage(d: CollectorDeps): Promise<GcEntry[]> {
       });
     }
   }
-  await reconcileRefs(d, repos);
+  await reconcileRefs(d, repos, new Map(records.map((r) => [r.taskId, r.ownSha])));
   if (out.length) await d.emit([{ type: 'workspace.gc', payload: { actions: out.map((a) => ({ taskId: a.taskId, action: a.action, error: a.error ?? null })) } }]);
   return out;
 }
 
 /**
- * A checkpoint ref without a row was written by a process killed between ref and row. If it extends
- * the task's chain it is adopted (nothing is lost); anything else is dropped.
+ * A checkpoint ref without a row was written by a process killed between ref and row. If it is a
+ * worktree's own (its record saved the commit before the ref) and extends the task's chain it is adopted
+ * (nothing is lost); anything else is dropped. A row the store refuses (another host holds the task)
+ * leaves the ref for a later pass.
  */
-async function reconcileRefs(d: CollectorDeps, repos: Map<string, string>): Promise<void> {
+async function reconcileRefs(d: CollectorDeps, repos: Map<string, string>, own: Map<string, string | undefined>): Promise<void> {
   for (const repo of new Set(repos.values())) {
     if (!existsSync(repo)) continue;
     // Ref files written aside by a process killed before linking them in.
@@ -132,19 +136,19 @@ async function reconcileRefs(d: CollectorDeps, repos: Map<string, string>): Prom
         const latest = await d.checkpoints.latest(taskId);
         const [parents, ...body] = (await gitOut(['log', '-1', '--format=%P%n%B', ref], { cwd: repo })).split('\n');
         const parent = parents!.split(' ')[0]!;
-        const extends_ = seq === (latest?.seq ?? 0) + 1 && (!latest || latest.sha === parent) && (await d.store.tasks.get(taskId));
+        const sha = await gitOut(['rev-parse', ref], { cwd: repo });
+        const extends_ = own.get(taskId) === sha && seq === (latest?.seq ?? 0) + 1 && (!latest || latest.sha === parent) && (await d.store.tasks.get(taskId));
         if (!extends_) {
           await git(['update-ref', '-d', ref], { cwd: repo });
           return;
         }
         const stat = await numstat(repo, parent, ref);
-        const sha = await gitOut(['rev-parse', ref], { cwd: repo });
         const step = /^step: (.*)$/m.exec(body.join('\n'))?.[1];
         await d.checkpoints.insert({
           taskId, seq, ref, sha, parentSha: parent, step: step && step !== '-' ? step : null, reason: 'recovered',
           filesChanged: stat.files, linesAdded: stat.added, linesRemoved: stat.removed,
         });
-      });
+      }).catch(() => undefined); // e.g. the store refuses the row (another factory holds the task): the ref waits
     }
   }
 }

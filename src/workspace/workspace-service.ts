@@ -139,7 +139,8 @@ export class WorkspaceService implements WorkspacePort {
   private readonly inFlight = new Set<string>();
 
   private async provisionFresh(req: ProvisionRequest, projectName: string, path: string): Promise<Workspace> {
-    const resume = req.resume === false ? null : ((await this.opts.checkpoints.latest(req.taskId)) ?? null);
+    const latest = (await this.opts.checkpoints.latest(req.taskId)) ?? null;
+    const resume = req.resume === false ? null : latest;
     const state: ProvisionState = {
       req,
       layout: this.layout,
@@ -152,7 +153,7 @@ export class WorkspaceService implements WorkspacePort {
       record: {
         taskId: req.taskId, projectId: req.project.id, projectName, repoPath: req.project.path, path,
         branch: `gantry/${req.taskId}`, baseSha: '', port: null, status: 'provisioning', provisionId: randomBytes(8).toString('hex'), createdBranch: false, placed: [], resumedFromSeq: null,
-        syncedSeq: resume?.seq ?? null,
+        syncedSeq: latest?.seq ?? null,
       },
     };
     const events: NewEvent[] = [];

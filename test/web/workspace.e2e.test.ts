@@ -28,7 +28,7 @@ describe('checkpoints, diff and rollback in a browser', { skip: unavailable ?? f
     repoPath = makeRepo({ 'README.md': '# Shop\n', 'cart.ts': 'export const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);\n' });
     const project = (await api.req('POST', '/api/projects', { path: repoPath, name: 'shop' })).body.project as { id: string; name: string };
     task = (await api.req('POST', '/api/tasks', { title: 'Apply coupon codes at checkout', project: project.id })).body.task as Task;
-    const ws = workspaceService(api.home, api.coordinator.store);
+    const ws = workspaceService(api.home, api.coordinator.store, []);
     const w = await ws.provision({ taskId: task.id, project: { id: project.id, name: project.name, path: repoPath, defaultBranch: 'main' }, config: parseWorkspaceConfig({}) });
     wsPath = w.path;
     writeFileSync(join(wsPath, 'cart.ts'), 'export const total = (xs: number[], off = 0) => xs.reduce((a, b) => a + b, 0) - off;\n');
@@ -111,7 +111,7 @@ describe('checkpoints, diff and rollback in a browser', { skip: unavailable ?? f
     assert.equal(bySha.status, 200);
     assert.deepEqual((bySha.body.diff as { files: Array<{ path: string }> }).files.map((f) => f.path).sort(), ['cart.ts', 'coupon.ts']);
     const other = (await api.req('POST', '/api/tasks', { title: 'Another task', project: task.projectId })).body.task as Task;
-    const ws = workspaceService(api.home, api.coordinator.store);
+    const ws = workspaceService(api.home, api.coordinator.store, []);
     await ws.provision({ taskId: other.id, project: { id: task.projectId, name: 'shop', path: repoPath, defaultBranch: 'main' }, config: parseWorkspaceConfig({}) });
     const foreign = (await ws.checkpoint(other.id, { step: 'implement', reason: 'step_end' })).checkpoint.sha;
     const refusedDiff = await api.req('GET', `/api/tasks/${task.id}/diff?from=base&to=${foreign}`);

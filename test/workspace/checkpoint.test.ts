@@ -8,6 +8,7 @@ import { storeCases, withStore } from '../support/db.js';
 import { harness, listing, sh } from './support.js';
 import { CheckpointRepoSql } from '../../src/store/checkpoint-repo.js';
 import { newTask, project } from '../support/fixtures.js';
+import { coordinator, register } from '../fleet/support.js';
 
 const hashFile = (p: string) => createHash('sha1').update(readFileSync(p)).digest('hex');
 /** Everything except ignored files and directories. */
@@ -30,6 +31,31 @@ for (const c of storeCases()) {
         assert.equal((await repo.latest(t))?.sha, 'b'.repeat(40));
         const evs = await s.events.list({ taskId: t });
         assert.equal(evs.filter((e) => e.type === 'checkpoint.created').length, 2);
+      });
+    });
+  });
+}
+
+for (const c of storeCases()) {
+  describe(`checkpoint rows of a host: ${c.kind}`, { skip: c.skip }, () => {
+    it('a host records a checkpoint of a task only while no factory holds it or one of its own does', async () => {
+      await withStore(c.kind, async (s) => {
+        const fleet = coordinator(s, { leaseTtlMs: 60_000, staleMs: 90_000 });
+        const t = (await s.tasks.submit(newTask(await project(s)))).task.id;
+        const here = new CheckpointRepoSql(s, { holders: ['f-here'] });
+        const row = (seq: number) => ({ taskId: t, seq, ref: `r${seq}`, sha: String(seq).repeat(40), parentSha: null, step: null, reason: 'debounce', filesChanged: 0, linesAdded: 0, linesRemoved: 0 });
+        await here.insert(row(1)); // queued: nobody holds it
+        await register(fleet, 'f-remote');
+        await register(fleet, 'f-here');
+        const g = (await fleet.claim({ factoryId: 'f-remote' }, { factoryId: 'f-remote' }))!;
+        // A late flush of this host's worktree while a factory elsewhere holds the task is not the task's work.
+        await assert.rejects(here.insert(row(2)), (e: unknown) => (e as { code?: string }).code === 'stale_epoch');
+        assert.equal((await here.latest(t))?.seq, 1);
+        await fleet.release(t, { leaseEpoch: g.leaseEpoch, outcome: 'abandoned' }, { factoryId: 'f-remote' });
+        const mine = (await fleet.claim({ factoryId: 'f-here' }, { factoryId: 'f-here' }))!;
+        assert.equal(mine.task.id, t);
+        assert.equal((await here.insert(row(2))).seq, 2, 'held here: recorded');
+        assert.equal((await new CheckpointRepoSql(s).insert(row(3))).seq, 3, 'a repository with no holders given (the fenced engine API) records as before');
       });
     });
   });

@@ -28,7 +28,7 @@ describe('workspace surfaces: API and CLI', () => {
     const project = await coord.store.projects.create({ name: 'demo', path: repo, defaultBranch: 'main', config: {} });
     taskId = (await coord.store.tasks.submit(newTask(project.id))).task.id;
     // A factory in this process provisions and checkpoints; the coordinator serves what it recorded.
-    const ws = workspaceService(homeDir, coord.store);
+    const ws = workspaceService(homeDir, coord.store, []);
     const w = await ws.provision({ taskId, project: { id: project.id, name: project.name, path: repo, defaultBranch: 'main' }, config: parseWorkspaceConfig({}) });
     wsPath = w.path;
     writeFileSync(join(wsPath, 'README.md'), 'two\n');
