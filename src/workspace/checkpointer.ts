@@ -144,7 +144,7 @@ export async function checkpointLocked(ctx: CheckpointContext, rec: WorkspaceRec
       { stale: true, latestSeq: latest.seq },
     );
   }
-  if (onDisk.syncedSeq !== rec.syncedSeq) rec.syncedSeq = onDisk.syncedSeq;
+  rec.syncedSeq = onDisk.syncedSeq; // the caller's copy may be older
   // HEAD and the previous tree come from git's files and a per-task cache when possible: a checkpoint
   // should cost little more than the snapshot itself.
   const dirs = gitDirsOf(rec.path);
